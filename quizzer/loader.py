@@ -1,0 +1,276 @@
+"""Load and lint deck files, reporting every problem as `path:line:col: message`.
+
+`tomllib` gives no positions for values, so `_KeyLocator` scans the text once for table headers
+and `key =` lines and maps pydantic's error locations (`cards.3.answer.value`) back to lines.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+import tomllib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from quizzer.deck import (
+    ANSWER_KINDS,
+    BooleanAnswer,
+    Card,
+    ChoiceAnswer,
+    CodeAnswer,
+    Deck,
+    ExpressionAnswer,
+    NumericAnswer,
+    ShapeAnswer,
+    TextAnswer,
+)
+
+SCHEMA_DIRECTIVE = "#:schema"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    path: str
+    line: int
+    col: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.message}"
+
+
+class DeckError(Exception):
+    """A deck that cannot be used; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(map(str, problems)))
+
+
+@dataclass(frozen=True)
+class LoadedDeck:
+    """A validated deck with where it came from (verifier paths resolve against `verifiers_root`)."""
+
+    deck: Deck
+    path: Path
+    verifiers_root: Path
+
+    def verifier_path(self, card: Card) -> Path | None:
+        return self.verifiers_root / card.verifier_file if card.verifier_file else None
+
+
+def verifiers_root_for(deck_path: Path) -> Path:
+    """`verifiers/` beside the `decks/` folder holding the deck, else beside the deck file."""
+    folder = deck_path.resolve().parent
+    return (folder.parent if folder.name == "decks" else folder) / "verifiers"
+
+
+def load_deck(path: Path | str) -> LoadedDeck:
+    path = Path(path)
+    deck, problems = _load(path)
+    if problems or deck is None:
+        raise DeckError(problems)
+    return LoadedDeck(deck, path, verifiers_root_for(path))
+
+
+def lint(path: Path | str) -> list[Problem]:
+    return _load(Path(path))[1]
+
+
+def deck_files(paths: Iterable[Path | str]) -> Iterator[Path]:
+    """Deck files named directly or found (non-recursively, sorted) in named folders."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from sorted(p for p in path.glob("*.toml"))
+        else:
+            yield path
+
+
+def _load(path: Path) -> tuple[Deck | None, list[Problem]]:
+    shown = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, [Problem(shown, 1, 1, "no such file")]
+    except (OSError, UnicodeDecodeError) as e:
+        return None, [Problem(shown, 1, 1, f"cannot read: {e}")]
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        return None, [_syntax_problem(shown, text, e)]
+    locator = _KeyLocator(text)
+    try:
+        deck = Deck.model_validate(data)
+    except ValidationError as e:
+        problems = sorted({_validation_problem(shown, locator, err) for err in e.errors()})
+        return None, problems
+    problems = _semantic_problems(shown, locator, deck, verifiers_root_for(path))
+    return (None if problems else deck), problems
+
+
+def _syntax_problem(shown: str, text: str, error: tomllib.TOMLDecodeError) -> Problem:
+    message = str(error)
+    match = re.search(r"\(at line (\d+), column (\d+)\)", message)
+    if match:
+        line, col = int(match[1]), int(match[2])
+    else:  # "(at end of document)"
+        line, col = text.count("\n") + 1, 1
+    message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", message)
+    return Problem(shown, line, col, f"TOML syntax error: {message}")
+
+
+# ------------------------------------------------------------------ validation errors → lines
+
+
+def _validation_problem(shown: str, locator: _KeyLocator, err: dict) -> Problem:
+    loc = _strip_union_tags(err["loc"])
+    line, col = locator.find(loc)
+    where = _describe(loc)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        key = loc[-1]
+        known = _fields_at(loc[:-1], err["loc"])
+        hint = difflib.get_close_matches(str(key), known, n=1)
+        fix = f"did you mean '{hint[0]}'?" if hint else "allowed: " + ", ".join(known)
+        return Problem(shown, line, col, f"unknown key '{key}'{_in(loc[:-1])}; {fix}")
+    if kind == "missing":
+        return Problem(shown, line, col, f"missing key '{loc[-1]}'{_in(loc[:-1])}; add it")
+    if kind == "union_tag_invalid":
+        return Problem(shown, line, col, f"{where}: unknown answer kind; use one of " + ", ".join(ANSWER_KINDS))
+    if kind == "union_tag_not_found":
+        return Problem(shown, line, col, f"{where}: missing 'kind'; use one of " + ", ".join(ANSWER_KINDS))
+    message = err["msg"].removeprefix("Value error, ")
+    got = err.get("input")
+    shown_input = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+    return Problem(shown, line, col, f"{where}: {message}{shown_input}")
+
+
+_ANSWER_MODELS = (NumericAnswer, BooleanAnswer, ChoiceAnswer, ExpressionAnswer, ShapeAnswer, CodeAnswer, TextAnswer)
+
+
+def _strip_union_tags(loc: tuple) -> tuple:
+    """pydantic puts the discriminator value into the location: cards.0.answer.numeric.value."""
+    out = []
+    for i, part in enumerate(loc):
+        if i > 0 and loc[i - 1] == "answer" and part in ANSWER_KINDS:
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _fields_at(loc: tuple, raw_loc: tuple) -> list[str]:
+    by_kind = dict(zip(ANSWER_KINDS, _ANSWER_MODELS, strict=True))
+    model: type[BaseModel] = Deck
+    if loc[:1] == ("cards",) and len(loc) >= 2:
+        model = Card
+    if loc[2:3] == ("answer",):
+        tag = next((p for p in raw_loc if p in by_kind), None)
+        model = by_kind.get(tag, NumericAnswer)
+    return list(model.model_fields)
+
+
+def _describe(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc) or "deck"
+
+
+def _in(loc: tuple) -> str:
+    if not loc:
+        return " at the top level"
+    if loc[0] == "cards" and len(loc) >= 2:
+        rest = ".".join(str(p) for p in loc[2:])
+        return f" in card #{int(loc[1]) + 1}" + (f" ({rest})" if rest else "")
+    return f" in {_describe(loc)}"
+
+
+class _KeyLocator:
+    """Maps key paths like ('cards', 2, 'answer', 'value') to (line, col) in the TOML text."""
+
+    _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]?\s*(#.*)?$")
+    _KEY = re.compile(r"^(\s*)([A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')\s*=")
+
+    def __init__(self, text: str):
+        self.positions: dict[tuple, tuple[int, int]] = {}
+        counters: dict[str, int] = {}
+        table: tuple = ()
+        in_multiline: str | None = None
+        for number, line in enumerate(text.splitlines(), start=1):
+            if in_multiline:
+                if line.count(in_multiline) % 2 == 1:
+                    in_multiline = None
+                continue
+            header = self._HEADER.match(line)
+            if header and not line.lstrip().startswith("#"):
+                names = tuple(p.strip().strip("\"'") for p in header[2].split("."))
+                if header[1] == "[[":
+                    index = counters.get(".".join(names), -1) + 1
+                    counters[".".join(names)] = index
+                    table = (*names, index)
+                elif names[0] == "cards" and table[:1] == ("cards",):
+                    table = (*table[:2], *names[1:])
+                else:
+                    table = names
+                self.positions.setdefault(table, (number, 1))
+                continue
+            key = self._KEY.match(line)
+            if key:
+                self.positions.setdefault((*table, key[2].strip("\"'")), (number, len(key[1]) + 1))
+                for quote in ('"""', "'''"):
+                    if line.count(quote) % 2 == 1:
+                        in_multiline = quote
+                        break
+
+    def find(self, loc: tuple) -> tuple[int, int]:
+        for end in range(len(loc), 0, -1):
+            if loc[:end] in self.positions:
+                return self.positions[loc[:end]]
+        return (1, 1)
+
+
+# ------------------------------------------------------------------ checks beyond the schema
+
+
+def _semantic_problems(shown: str, locator: _KeyLocator, deck: Deck, root: Path) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for index, card in enumerate(deck.cards):
+        if card.id in seen:
+            line, col = locator.find(("cards", index, "id"))
+            first, _ = locator.find(("cards", seen[card.id], "id"))
+            problems.append(
+                Problem(shown, line, col, f"duplicate card id '{card.id}' (first at line {first}); rename one")
+            )
+        else:
+            seen[card.id] = index
+        if card.verifier:
+            message = verifier_problem(root, card)
+            if message:
+                line, col = locator.find(("cards", index, "verifier"))
+                problems.append(Problem(shown, line, col, message))
+    return problems
+
+
+def verifier_problem(root: Path, card: Card) -> str | None:
+    """Why the card's verifier reference is unusable, or None when it is fine."""
+    relative = card.verifier_file or ""
+    if Path(relative).is_absolute() or ".." in Path(relative).parts:
+        return f"verifier '{card.verifier}' must be a path inside {root}/ (no '..', not absolute)"
+    target = root / relative
+    try:
+        resolved = target.resolve(strict=True)
+    except (FileNotFoundError, RuntimeError):
+        return f"verifier file {target} does not exist; create it or fix the path"
+    if not resolved.is_relative_to(root.resolve()):
+        return f"verifier '{card.verifier}' resolves to {resolved}, outside {root}/ (symlink out)"
+    try:
+        tree = ast.parse(resolved.read_text(encoding="utf-8"))
+    except SyntaxError as e:
+        return f"verifier {target}:{e.lineno}: syntax error: {e.msg}"
+    functions = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    if card.verifier_function not in functions:
+        return f"verifier {target} has no function '{card.verifier_function}'; define it or name another with ::"
+    return None

@@ -1,0 +1,26 @@
+"""Where things live: the bundled decks and the state database."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+def bundled_decks() -> Path:
+    """`decks/` of the source checkout (editable install), else the copy shipped inside the wheel."""
+    for candidate in (PACKAGE.parent / "decks", PACKAGE / "bundled" / "decks"):
+        if candidate.is_dir():
+            return candidate
+    return PACKAGE.parent / "decks"
+
+
+def default_db() -> Path:
+    """`$QUIZZER_HOME/quizzer.db`, else quizzer.db in the user's data directory."""
+    home = os.environ.get("QUIZZER_HOME")
+    if home:
+        return Path(home).expanduser() / "quizzer.db"
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("quizzer", appauthor=False)) / "quizzer.db"
