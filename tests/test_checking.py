@@ -1,0 +1,135 @@
+"""Answer checkers: equivalent forms accepted, perturbed values rejected, junk is unparsable."""
+
+from fractions import Fraction
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from quizzer import checking
+
+finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False).filter(lambda v: abs(v) > 1e-3 or v == 0)
+
+
+@pytest.mark.parametrize("typed", ["112", "1.12e2", "112.0", " 112 ", "+112", "1_12", "11200%", "560/5"])
+def test_numeric_forms_of_the_same_number(typed):
+    assert checking.check_numeric(112, 0, typed).correct
+
+
+@pytest.mark.parametrize("typed,value", [("7/25", 0.28), ("28%", 0.28), ("-3.5", -3.5), (".5", 0.5)])
+def test_numeric_fractions_and_percentages(typed, value):
+    assert checking.parse_number(typed) == pytest.approx(value)
+
+
+@pytest.mark.parametrize("junk", ["", "abc", "1/0", "1..2", "12 apples", "1/2/3", "0x10"])
+def test_numeric_junk_is_unparsable_not_incorrect(junk):
+    assert checking.check_numeric(1, 0, junk).status == "unparsable"
+
+
+@given(finite, st.floats(min_value=0, max_value=10))
+def test_numeric_within_tolerance_is_correct(value, tolerance):
+    assert checking.check_numeric(value, tolerance, repr(value)).correct
+    assert checking.judge_number(value, tolerance, value + tolerance * 0.999).correct
+
+
+@given(finite, st.floats(min_value=0, max_value=10), st.floats(min_value=1.01, max_value=100))
+def test_numeric_outside_tolerance_is_incorrect(value, tolerance, factor):
+    off = value + (tolerance + 1e-6 * max(1, abs(value))) * factor + 1e-3
+    assert checking.judge_number(value, tolerance, off).status == "incorrect"
+
+
+@given(st.fractions(min_value=-1000, max_value=1000, max_denominator=50))
+def test_numeric_fraction_form_equals_decimal(fraction: Fraction):
+    typed = f"{fraction.numerator}/{fraction.denominator}"
+    assert checking.check_numeric(float(fraction), 0, typed).correct
+
+
+@pytest.mark.parametrize("typed,value", [("true", True), ("T", True), ("yes", True), ("False", False), ("f", False), ("no", False)])
+def test_boolean_forms(typed, value):
+    assert checking.check_boolean(value, typed).correct
+    assert checking.check_boolean(not value, typed).status == "incorrect"
+
+
+@pytest.mark.parametrize("junk", ["", "maybe", "tru", "2"])
+def test_boolean_junk(junk):
+    assert checking.check_boolean(True, junk).status == "unparsable"
+
+
+OPTIONS = ["decrease", "increase", "stay the same"]
+
+
+@pytest.mark.parametrize("typed", ["decrease", "DECREASE", "dec", "d", "1", " Decrease "])
+def test_choice_case_insensitive_prefix_or_number(typed):
+    assert checking.check_choice(OPTIONS, "decrease", typed).correct
+
+
+def test_choice_ambiguous_prefix_and_unknown_are_unparsable():
+    assert checking.check_choice(["increase", "incorporate"], "increase", "inc").status == "unparsable"
+    assert checking.check_choice(OPTIONS, "decrease", "sideways").status == "unparsable"
+    assert checking.check_choice(OPTIONS, "decrease", "increase").status == "incorrect"
+
+
+SHAPE = (5, 6, 7, 8, 42000)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["(5, 6, 7, 8, 42000)", "[5,6,7,8,42000]", "torch.Size([5, 6, 7, 8, 42000])", "5 6 7 8 42000", "5x6x7x8x42000"],
+)
+def test_shape_forms(typed):
+    assert checking.check_shape(SHAPE, typed).correct
+
+
+@given(st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=6), st.data())
+def test_shape_round_trip_and_perturbation(shape, data):
+    assert checking.check_shape(shape, checking.format_shape(shape)).correct
+    assert checking.check_shape(shape, f"torch.Size({list(shape)})").correct
+    index = data.draw(st.integers(min_value=0, max_value=len(shape) - 1))
+    perturbed = list(shape)
+    perturbed[index] += data.draw(st.integers(min_value=1, max_value=5))
+    assert checking.check_shape(shape, str(perturbed)).status == "incorrect"
+    assert checking.check_shape(shape, str(shape[:-1] + [1, 2])).status == "incorrect"
+
+
+@pytest.mark.parametrize("junk", ["", "(a, b)", "torch.Size", "(1.5, 2)", "(-1, 2)"])
+def test_shape_junk(junk):
+    assert checking.check_shape(SHAPE, junk).status == "unparsable"
+
+
+Q = "1 - (1-p1)*(1-p2)"
+
+
+@pytest.mark.parametrize("typed", ["p1 + p2 - p1*p2", "1-(1-p2)*(1-p1)", "p1+p2*(1-p1)", "1 - (1 - p1)(1 - p2)".replace(")(", ")*(")])
+def test_expression_equivalent_forms(typed):
+    assert checking.check_expression(Q, ["p1", "p2"], {}, typed).correct
+
+
+@pytest.mark.parametrize("typed", ["p1*p2", "p1 + p2", "max(p1, p2)", "1 - p1*p2", "(1-p1)*(1-p2)"])
+def test_expression_wrong_forms(typed):
+    assert checking.check_expression(Q, ["p1", "p2"], {}, typed).status == "incorrect"
+
+
+@pytest.mark.parametrize(
+    "junk", ["", "p1 +", "__import__('os').system('true')", "p3 + p1", "open('x')", "p1.real", "[p1]", "p1 if p2 else 0", "lambda: 1"]
+)
+def test_expression_junk_is_unparsable_and_never_evaluated(junk):
+    assert checking.check_expression(Q, ["p1", "p2"], {}, junk).status == "unparsable"
+
+
+def test_expression_power_and_caret():
+    assert checking.check_expression("x**2", ["x"], {}, "x^2").correct
+    assert checking.check_expression("x**2", ["x"], {}, "2**10**10").status == "incorrect"
+
+
+@given(st.floats(min_value=-3, max_value=3), st.floats(min_value=-3, max_value=3))
+def test_expression_agreement_is_symmetric_in_rewrites(a, b):
+    assume(abs(a) > 1e-3 and abs(b) > 1e-3)
+    expected = f"({a!r})*x + ({b!r})"
+    assert checking.check_expression(expected, ["x"], {}, f"({b!r}) + x*({a!r})").correct
+    assert checking.check_expression(expected, ["x"], {}, f"({b!r}) + x*({a!r}) + 0.01").status == "incorrect"
+
+
+def test_expression_samples_judge_measurements():
+    measured = [{"at": {"p1": 0.1, "p2": 0.2}, "value": 0.2801}, {"at": {"p1": 0.5, "p2": 0.5}, "value": 0.7499}]
+    assert checking.judge_expression_samples(Q, ["p1", "p2"], measured, 0.002).correct
+    assert checking.judge_expression_samples("p1*p2", ["p1", "p2"], measured, 0.002).status == "incorrect"

@@ -1,0 +1,144 @@
+"""`quizzer lint`: every problem one `path:line:col: message` line, never a traceback."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from quizzer.loader import lint, load_deck
+
+GOOD = """
+    #:schema ./schema.json
+    id = "demo"
+    title = "Demo"
+
+    [[cards]]
+    id = "first"
+    prompt = "What is 2 + 2?"
+    explanation = "Arithmetic."
+    answer = { kind = "numeric", value = 4 }
+
+    [[cards]]
+    id = "second"
+    prompt = "Is 2 even?"
+    explanation = "2 = 2 * 1."
+    verifier = "parity.py::even"
+    answer = { kind = "boolean", value = true }
+"""
+
+
+def messages(path: Path) -> list[str]:
+    return [str(p) for p in lint(path)]
+
+
+def test_good_deck_is_clean(deck_dir):
+    (deck_dir.root / "verifiers" / "parity.py").write_text("def even():\n    pass\n")
+    path = deck_dir(GOOD)
+    assert messages(path) == []
+    assert [c.id for c in load_deck(path).deck.cards] == ["first", "second"]
+
+
+def test_toml_syntax_error_has_line_and_column(deck_dir):
+    path = deck_dir('id = "demo"\ntitle = \n')
+    assert messages(path) == [f"{path}:2:9: TOML syntax error: Invalid value"]
+
+
+def test_unknown_key_suggests_the_right_one(deck_dir):
+    path = deck_dir(GOOD.replace('prompt = "Is 2 even?"', 'promt = "Is 2 even?"'))
+    out = messages(path)
+    assert f"{path}:13:1: unknown key 'promt' in card #2; did you mean 'prompt'?" in out
+    assert f"{path}:11:1: missing key 'prompt' in card #2; add it" in out
+
+
+def test_unknown_key_inside_an_answer(deck_dir):
+    path = deck_dir(GOOD.replace("value = 4 }", "value = 4, tolerence = 1 }"))
+    assert messages(path)[0].startswith(f"{path}:9:1: unknown key 'tolerence' in card #1 (answer); did you mean 'tolerance'?")
+
+
+def test_wrong_type_names_the_field(deck_dir):
+    path = deck_dir(GOOD.replace("value = 4 }", 'value = "four" }'))
+    [message] = messages(path)
+    assert message.startswith(f"{path}:9:1: cards.0.answer.value: Input should be a valid number")
+
+
+def test_unknown_answer_kind(deck_dir):
+    path = deck_dir(GOOD.replace('kind = "numeric"', 'kind = "number"'))
+    [message] = messages(path)
+    assert "unknown answer kind; use one of numeric, boolean, choice, expression, shape, code, text" in message
+    assert message.startswith(f"{path}:9:1:")
+
+
+def test_duplicate_card_ids(deck_dir):
+    (deck_dir.root / "verifiers" / "parity.py").write_text("def even():\n    pass\n")
+    path = deck_dir(GOOD.replace('id = "second"', 'id = "first"'))
+    assert messages(path) == [f"{path}:12:1: duplicate card id 'first' (first at line 6); rename one"]
+
+
+@pytest.mark.parametrize(
+    "answer,fragment",
+    [
+        ('{ kind = "expression", value = "p1 +* p2", variables = ["p1"] }', "does not parse as a formula"),
+        ('{ kind = "expression", value = "p1 + p3", variables = ["p1"] }', "unknown name 'p3'"),
+        ('{ kind = "choice", options = ["a", "b"], value = "c" }', "value 'c' is not one of the options"),
+        ('{ kind = "shape", value = [5, -1] }', "greater than or equal to 0"),
+    ],
+)
+def test_answer_that_does_not_parse_for_its_kind(deck_dir, answer, fragment):
+    path = deck_dir(GOOD.replace('{ kind = "numeric", value = 4 }', answer))
+    [message] = messages(path)
+    assert message.startswith(f"{path}:9:1:") and fragment in message
+
+
+def test_missing_verifier_file(deck_dir):
+    path = deck_dir(GOOD)
+    [message] = messages(path)
+    assert message.startswith(f"{path}:15:1: verifier file ") and "parity.py does not exist" in message
+
+
+def test_verifier_function_missing(deck_dir):
+    (deck_dir.root / "verifiers" / "parity.py").write_text("def odd():\n    pass\n")
+    [message] = messages(deck_dir(GOOD))
+    assert "has no function 'even'" in message
+
+
+@pytest.mark.parametrize("ref", ["../outside.py", "/etc/passwd.py", "sub/../../outside.py"])
+def test_verifier_path_leaving_the_root(deck_dir, ref):
+    (deck_dir.root / "outside.py").write_text("def verify():\n    pass\n")
+    [message] = messages(deck_dir(GOOD.replace("parity.py::even", ref)))
+    assert "must be a path inside" in message
+
+
+def test_verifier_symlink_out_of_the_root(deck_dir, tmp_path_factory):
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "evil.py"
+    elsewhere.write_text("def even():\n    pass\n")
+    os.symlink(elsewhere, deck_dir.root / "verifiers" / "parity.py")
+    [message] = messages(deck_dir(GOOD))
+    assert "outside" in message and "symlink" in message
+
+
+def test_bad_macro_name(deck_dir):
+    (deck_dir.root / "verifiers" / "parity.py").write_text("def even():\n    pass\n")
+    path = deck_dir(GOOD.replace('title = "Demo"', 'title = "Demo"\nmacros = { "\\\\vec" = "x" }'))
+    [message] = messages(path)
+    assert "must be letters only" in message and message.startswith(f"{path}:4:1:")
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "quizzer", *args], capture_output=True, text=True)
+
+
+def test_cli_exit_codes_and_no_traceback(deck_dir):
+    bad = deck_dir('id = "demo"\ntitle = \n', name="bad.toml")
+    result = run_cli("lint", str(bad))
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"{bad}:2:9: TOML syntax error")
+    assert "Traceback" not in result.stdout + result.stderr
+    assert run_cli("lint", "--no-such-flag").returncode == 2
+    assert run_cli("lint", str(deck_dir.root / "decks" / "absent.toml")).returncode == 1
+
+
+def test_cli_lints_the_bundled_decks_clean():
+    result = run_cli("lint")
+    assert result.returncode == 0, result.stdout + result.stderr
