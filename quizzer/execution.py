@@ -15,7 +15,7 @@ import random
 import sys
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +32,7 @@ class Outcome:
 
     status: Status
     message: str = ""
+    value: Any = None
     expected: str = ""
     computed: str = ""
     claims: list[dict[str, Any]] = field(default_factory=list)
@@ -106,38 +107,50 @@ def execute(card: Card, root: Path) -> Outcome:
 
 
 def judge(card: Card, result: Any) -> Outcome:
+    """Turn what a verifier returned into an outcome for its card."""
     if not isinstance(result, Result):
         return Outcome("error", f"the verifier returned {type(result).__name__}, not a quizzer.verifier.Result")
-    value = _plain(result.value)
-    claims = [asdict(c) for c in result.claims]
     outcome = Outcome(
         "passed",
-        expected=card.answer.display() if card.answer.kind in CHECKABLE_KINDS else "",
-        computed=_show(value),
-        claims=claims,
+        value=_plain(result.value),
+        claims=[asdict(c) for c in result.claims],
         notes=[str(n) for n in result.notes],
         series=[asdict(s) for s in result.series],
     )
+    return decide(card, outcome)
+
+
+def decide(card: Card, outcome: Outcome) -> Outcome:
+    """Compare the computed value with the card's stated answer and check every claim.
+
+    Pure and repeatable: the mutation test re-decides a stored outcome against a perturbed card.
+    """
+    value = outcome.value
+    expected = card.answer.display() if card.answer.kind in CHECKABLE_KINDS else ""
+    decided = replace(outcome, status="passed", message="", expected=expected, computed=_show(value))
     if value is None and card.answer.kind not in ("code", "text"):
-        outcome.status, outcome.message = "error", f"the verifier returned no value for a {card.answer.kind} card"
-        return outcome
+        return replace(decided, status="error", message=f"the verifier returned no value for a {card.answer.kind} card")
     verdict = card.answer.check_value(value)
-    failed_claims = [c for c in result.claims if not c.holds]
+    failed_claims = [c for c in outcome.claims if not c["holds"]]
     if verdict.status == "unparsable":
-        outcome.status, outcome.message = "error", verdict.message
-    elif not verdict.correct:
-        outcome.status = "failed"
-        outcome.message = f"the card says {card.answer.display()} but the verifier computed {_show(value)}"
+        return replace(decided, status="error", message=verdict.message)
+    if not verdict.correct:
+        message = f"the card says {expected} but the verifier computed {_show(value)}"
         if verdict.message and card.answer.kind == "expression":
-            outcome.message += f": {verdict.message}"
-    elif failed_claims:
-        outcome.status = "failed"
-        outcome.message = "claim failed: " + "; ".join(
-            c.name + (f" ({c.measured})" if c.measured else "") for c in failed_claims
+            message += f": {verdict.message}"
+        return replace(decided, status="failed", message=message)
+    if failed_claims:
+        return replace(
+            decided,
+            status="failed",
+            message="claim failed: "
+            + "; ".join(c["name"] + (f" ({c['measured']})" if c["measured"] else "") for c in failed_claims),
         )
-    elif not result.claims and value is None:
-        outcome.status, outcome.message = "error", "the verifier returned neither a value nor claims: it cannot fail"
-    return outcome
+    if not outcome.claims and value is None:
+        return replace(
+            decided, status="error", message="the verifier returned neither a value nor claims: it cannot fail"
+        )
+    return decided
 
 
 def _plain(value: Any) -> Any:

@@ -274,3 +274,62 @@ def verifier_problem(root: Path, card: Card) -> str | None:
     if card.verifier_function not in functions:
         return f"verifier {target} has no function '{card.verifier_function}'; define it or name another with ::"
     return None
+
+
+class SelectionError(ValueError):
+    """A command-line target that names no deck or card."""
+
+
+def select(targets: Iterable[str], default_folder: Path) -> list[tuple[LoadedDeck, list[Card]]]:
+    """Resolve `decks/cnn.toml`, `cnn`, `cnn/receptive-field` or `decks/cnn.toml::receptive-field`.
+
+    Deck ids are looked up in `default_folder`; no targets means every deck there. Raises
+    `DeckError` for a broken deck and `SelectionError` for a target that matches nothing.
+    """
+    targets = list(targets)
+    by_id: dict[str, LoadedDeck] | None = None
+
+    def deck_by_id(deck_id: str) -> LoadedDeck:
+        nonlocal by_id
+        if by_id is None:
+            by_id = {}
+            for path in deck_files([default_folder]):
+                loaded = load_deck(path)
+                by_id[loaded.deck.id] = loaded
+        if deck_id not in by_id:
+            hint = difflib.get_close_matches(deck_id, list(by_id), n=1)
+            raise SelectionError(
+                f"no deck {deck_id!r} in {default_folder}" + (f"; did you mean {hint[0]!r}?" if hint else "")
+            )
+        return by_id[deck_id]
+
+    chosen: dict[Path, tuple[LoadedDeck, list[Card]]] = {}
+    for target in targets or [str(default_folder)]:
+        card_id = None
+        if "::" in target:
+            target, card_id = target.split("::", 1)
+        path = Path(target)
+        if path.is_dir():
+            decks = [load_deck(p) for p in deck_files([path])]
+        elif path.suffix == ".toml" or path.exists():
+            decks = [load_deck(path)]
+        else:
+            deck_id, _, card_id = target.partition("/")
+            decks = [deck_by_id(deck_id)]
+        for loaded in decks:
+            entry = chosen.setdefault(loaded.path.resolve(), (loaded, []))
+            if card_id:
+                try:
+                    card = loaded.deck.card(card_id)
+                except KeyError:
+                    ids = [c.id for c in loaded.deck.cards]
+                    hint = difflib.get_close_matches(card_id, ids, n=1)
+                    raise SelectionError(
+                        f"deck {loaded.deck.id!r} has no card {card_id!r}"
+                        + (f"; did you mean {hint[0]!r}?" if hint else "")
+                    ) from None
+                if card not in entry[1]:
+                    entry[1].append(card)
+            else:
+                entry[1][:] = list(loaded.deck.cards)
+    return list(chosen.values())
