@@ -1,0 +1,84 @@
+"""CNNs question 2: ways to control how fast the receptive field grows, measured on small nets.
+
+Every net is single-channel with all weights 1 and no bias, so a non-zero input gradient means
+"this pixel reaches the output pixel" with no cancellation; max-pool nets also get a union over
+random inputs because a single input routes the gradient only through each window's argmax.
+"""
+
+import torch
+import torch.nn as nn
+
+from cnn_rf_tools import bbox, extent, footprint, recurrence
+from quizzer.verifier import Result
+
+
+def conv(k=3, s=1, d=1):
+    return nn.Conv2d(1, 1, k, stride=s, dilation=d, padding=d * (k - 1) // 2, bias=False)
+
+
+def probe(net, x):
+    with torch.no_grad():
+        for m in net:
+            if isinstance(m, nn.Conv2d):
+                m.weight.fill_(1.0)
+    union, g, (oi, oj) = footprint(net, x)
+    nb, _, _ = footprint(net, x, (oi, oj + 1))
+    h, w = extent(union)
+    return {
+        "rf": h,
+        "square": h == w,
+        "formula": recurrence(net)[-1][1],
+        "pixels": int(union.sum()),
+        "single": int((g[0] > 0).sum()),
+        "out": net(x[:1]).shape[-1],
+        "shift": bbox(nb)[2] - bbox(union)[2],
+        "params": sum(p.numel() for p in net.parameters()),
+        "clipped": min(bbox(union)) == 0 or max(bbox(union)) == x.shape[-1] - 1,
+    }
+
+
+def verify() -> Result:
+    r = Result()
+    torch.manual_seed(0)
+    x = torch.rand(16, 1, 64, 64) + 0.01  # positive input: with weights 1 every path is active
+    nets = {
+        "3 x conv3 (baseline)": nn.Sequential(conv(), conv(), conv()),
+        "6 x conv3 (depth)": nn.Sequential(*[conv() for _ in range(6)]),
+        "3 x conv5 (larger kernel)": nn.Sequential(conv(5), conv(5), conv(5)),
+        "3 x conv3 stride 2": nn.Sequential(conv(s=2), conv(s=2), conv(s=2)),
+        "conv3, maxpool2, conv3, maxpool2, conv3": nn.Sequential(conv(), nn.MaxPool2d(2), conv(), nn.MaxPool2d(2), conv()),
+        "conv3 dilation 1, 2, 4": nn.Sequential(conv(d=1), conv(d=2), conv(d=4)),
+        "conv3 dilation 2, 2, 2": nn.Sequential(conv(d=2), conv(d=2), conv(d=2)),
+        "one conv3 dilation 2": nn.Sequential(conv(d=2)),
+    }
+    m = {name: probe(net, x) for name, net in nets.items()}
+    base, deep, big = m["3 x conv3 (baseline)"], m["6 x conv3 (depth)"], m["3 x conv5 (larger kernel)"]
+    strided, pooled = m["3 x conv3 stride 2"], m["conv3, maxpool2, conv3, maxpool2, conv3"]
+    dil, grid, dil1 = m["conv3 dilation 1, 2, 4"], m["conv3 dilation 2, 2, 2"], m["one conv3 dilation 2"]
+
+    r.claim("every autograd extent equals the recurrence r += (k_eff-1)*jump", all(v["rf"] == v["formula"] and v["square"] for v in m.values()), ", ".join(f"{v['rf']}/{v['formula']}" for v in m.values()))
+    r.claim("no footprint is clipped by the 64x64 input", not any(v["clipped"] for v in m.values()))
+    for name, v in m.items():
+        r.note(f"{name}: RF {v['rf']}x{v['rf']}, {v['pixels']}/{v['rf'] ** 2} pixels reached, output {v['out']}x{v['out']}, neighbour's field shifted by {v['shift']}, {v['params']} weights.")
+
+    # Kernel size / depth: linear growth, dense footprint, cost in parameters.
+    r.claim("larger kernel: RF grows by k-1 per layer (3 x conv5 = 13 vs 3 x conv3 = 7), dense, at k^2 weights per layer", big["rf"] == 13 and base["rf"] == 7 and big["pixels"] == big["rf"] ** 2 and big["params"] == 75, f"{big['rf']} vs {base['rf']}, {big['params']} vs {base['params']} weights")
+    r.claim("depth: 6 x conv3 reaches the same 13 as 3 x conv5 with fewer weights", deep["rf"] == big["rf"] and deep["params"] < big["params"], f"{deep['rf']} with {deep['params']} weights vs {big['rf']} with {big['params']}")
+
+    # Stride / pooling: every later layer's growth multiplied by the stride; dense footprint, lower resolution.
+    r.claim("stride 2: same 27 weights as the baseline, RF 15 instead of 7, dense footprint", strided["rf"] == 15 and strided["params"] == base["params"] and strided["pixels"] == strided["rf"] ** 2, f"RF {strided['rf']}, {strided['pixels']} pixels")
+    r.claim("stride 2: the output is subsampled 8x and neighbouring outputs' fields are 8 pixels apart (vs 1)", strided["out"] == 8 and strided["shift"] == 8 and base["shift"] == 1, f"out {strided['out']}, shift {strided['shift']} vs {base['shift']}")
+    r.claim("max pooling: RF 18 with no extra weights; the union over inputs is dense but one input reaches only part of it (max picks one pixel per window)", pooled["rf"] == 18 and pooled["pixels"] == 18 ** 2 and pooled["single"] < pooled["pixels"] and pooled["params"] == base["params"], f"union {pooled['pixels']}/{18 ** 2}, one input {pooled['single']}")
+
+    # Dilation: exponential growth at full resolution and constant cost, but gapped footprints.
+    r.claim("dilation 1,2,4: RF 15 with the baseline's 27 weights, full resolution, dense footprint", dil["rf"] == 15 and dil["params"] == base["params"] and dil["out"] == 64 and dil["shift"] == 1 and dil["pixels"] == 15 ** 2, f"RF {dil['rf']}, out {dil['out']}, {dil['pixels']} pixels")
+    r.claim("one dilated conv3 (d=2) spans 5x5 but reads only 9 of its 25 pixels: the footprint has holes", dil1["rf"] == 5 and dil1["pixels"] == 9, f"{dil1['pixels']}/{dil1['rf'] ** 2}")
+    r.claim("stacking equal dilations (2,2,2) leaves a gridded footprint: RF 13 but only every other pixel", grid["rf"] == 13 and grid["pixels"] == 7 * 7, f"{grid['pixels']}/{grid['rf'] ** 2}")
+
+    # A picture of the three footprints (rows of the central 1-D slice), as a learner sees them.
+    for name in ("one conv3 dilation 2", "conv3 dilation 2, 2, 2", "conv3 dilation 1, 2, 4"):
+        union, _, _ = footprint(nets[name], x[:1])
+        r0, r1, c0, c1 = bbox(union)
+        row = "".join("█" if v else "·" for v in union[(r0 + r1) // 2, c0 : c1 + 1].tolist())
+        r.note(f"{name}, central row of the footprint: {row}")
+    return r
