@@ -1,0 +1,143 @@
+"""LaTeX math in Markdown → readable Unicode for a terminal.
+
+`$...$` and `$$...$$` spans (outside code) are rewritten: the deck's macros are expanded,
+fractions get the parentheses a slash needs, simple sub/superscripts become Unicode
+(W₁, x², y⁽ⁱ⁾), and pylatexenc turns the remaining commands into symbols (∂, Σ, ≤, 𝔼).
+Code blocks and inline code are left exactly as written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import cache
+
+SUPERSCRIPT = dict(
+    zip(
+        "0123456789+-=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUW",
+        "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁᵂ",
+        strict=True,
+    )
+)
+SUBSCRIPT = dict(zip("0123456789+-=()aeijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True))
+
+_CODE = re.compile(r"(```.*?```|~~~.*?~~~|`[^`\n]*`)", re.DOTALL)
+_MATH = re.compile(r"(\$\$.+?\$\$|(?<![\\$])\$(?!\s)[^$\n]+?(?<!\s)\$)", re.DOTALL)
+
+
+def render_math(markdown: str, macros: Mapping[str, str] | None = None) -> str:
+    """Rewrite the math spans of `markdown`; everything else (code included) is untouched."""
+    macros = dict(macros or {})
+    parts = _CODE.split(markdown)
+    for i in range(0, len(parts), 2):  # even indices are outside code
+        parts[i] = _MATH.sub(lambda m: _render_span(m.group(0), macros), parts[i])
+    return "".join(parts)
+
+
+def _render_span(span: str, macros: dict[str, str]) -> str:
+    display = span.startswith("$$")
+    body = span[2:-2] if display else span[1:-1]
+    text = latex_to_text(body, macros)
+    return f"\n\n    {text.strip()}\n\n" if display else text
+
+
+def latex_to_text(latex: str, macros: Mapping[str, str] | None = None) -> str:
+    latex = _expand_macros(latex, dict(macros or {}))
+    latex = _strip_newcommands(latex)
+    latex = _rewrite(latex, "frac", 2, lambda a, b: f"{_group(a)}/{_group(b)}")
+    latex = _rewrite(latex, "tfrac", 2, lambda a, b: f"{_group(a)}/{_group(b)}")
+    latex = _rewrite(latex, "dfrac", 2, lambda a, b: f"{_group(a)}/{_group(b)}")
+    latex = re.sub(r"\^\{?\\top\}?", "ᵀ", latex).replace("'", "′")
+    latex = latex.replace(r"\|", "‖").replace(r"\lVert", "‖").replace(r"\rVert", "‖")
+    latex = _scripts(latex)
+    text = _converter().latex_to_text(latex)
+    return re.sub(r"[ \t]{2,}", " ", text)
+
+
+@cache
+def _converter():
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    return LatexNodes2Text(math_mode="text", strict_latex_spaces=False)
+
+
+def _expand_macros(latex: str, macros: dict[str, str]) -> str:
+    for _ in range(10):  # macros may use macros; bounded so a recursive definition cannot hang
+        before = latex
+        for name, body in macros.items():
+            arity = max((int(n) for n in re.findall(r"#(\d)", body)), default=0)
+            latex = _rewrite(latex, name, arity, lambda *args, body=body: _substitute(body, args))
+        if latex == before:
+            break
+    return latex
+
+
+def _substitute(body: str, args: tuple[str, ...]) -> str:
+    return re.sub(r"#(\d)", lambda m: args[int(m.group(1)) - 1], body)
+
+
+def _strip_newcommands(latex: str) -> str:
+    return re.sub(r"\\(re)?newcommand\{[^}]*\}(\[\d\])?(\[[^]]*\])?\{([^{}]|\{[^{}]*\})*\}", "", latex)
+
+
+def _rewrite(latex: str, name: str, arity: int, make) -> str:
+    """Replace `\\name{a}{b}` (brace-matched arguments) with `make(a, b)`."""
+    pattern = re.compile(r"\\" + re.escape(name) + r"(?![A-Za-z])")
+    out, position = [], 0
+    while match := pattern.search(latex, position):
+        args, end = [], match.end()
+        for _ in range(arity):
+            argument, end = _argument(latex, end)
+            if argument is None:
+                break
+            args.append(argument)
+        if len(args) < arity:
+            out.append(latex[position : match.end()])
+            position = match.end()
+            continue
+        out.append(latex[position : match.start()] + make(*args))
+        position = end
+    out.append(latex[position:])
+    return "".join(out)
+
+
+def _argument(latex: str, start: int) -> tuple[str | None, int]:
+    """One macro argument from `start`: a brace group or a single token."""
+    i = start
+    while i < len(latex) and latex[i] == " ":
+        i += 1
+    if i >= len(latex):
+        return None, start
+    if latex[i] != "{":
+        if latex[i] == "\\":
+            command = re.match(r"\\[A-Za-z]+|\\.", latex[i:])
+            return command.group(0), i + len(command.group(0))
+        return latex[i], i + 1
+    depth = 0
+    for j in range(i, len(latex)):
+        depth += {"{": 1, "}": -1}.get(latex[j], 0)
+        if depth == 0:
+            return latex[i + 1 : j], j + 1
+    return None, start
+
+
+def _group(text: str) -> str:
+    """Parenthesise a fraction part unless it is a single symbol or already grouped."""
+    stripped = text.strip()
+    if re.fullmatch(r"[A-Za-z0-9.]+|\\[A-Za-z]+(\{[^{}]*\})?|\\partial\s*[^\s+\-]+|\(.*\)", stripped):
+        return stripped
+    return f"({stripped})"
+
+
+def _scripts(latex: str) -> str:
+    """`x^{2}` → x², `W_1` → W₁, `y^{(i)}` → y⁽ⁱ⁾; others stay readable as `_(...)`/`^(...)`."""
+
+    def replace(match: re.Match) -> str:
+        mark, argument = match.group(1), match.group(2) or match.group(3)
+        table = SUPERSCRIPT if mark == "^" else SUBSCRIPT
+        if all(ch in table for ch in argument):
+            return "".join(table[ch] for ch in argument)
+        return f"{mark}({argument})" if len(argument) > 1 else f"{mark}{argument}"
+
+    latex = re.sub(r"(\\[A-Za-z]+)(?=[_^])", r"\1{}", latex)  # \sum_i: keep the script off the command name
+    return re.sub(r"([_^])(?:\{([^{}]*)\}|([A-Za-z0-9]))", replace, latex)

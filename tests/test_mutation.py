@@ -1,0 +1,74 @@
+"""Mutation test over the bundled decks: a verifier that cannot fail is a bug.
+
+Every card with a value answer is verified once; then each perturbed version of its answer
+(another number, the other boolean, another option, a changed shape or formula) must make the
+verification fail. Re-deciding the stored outcome is equivalent to re-running the verifier
+because a verifier never sees its card's answer (its `Context` holds only the id and, for a
+code card, the snippet), so what it computes cannot depend on what the deck states.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from quizzer.deck import CHECKABLE_KINDS, Card
+from quizzer.execution import decide
+from quizzer.loader import deck_files, load_deck
+from quizzer.paths import bundled_decks
+from quizzer.runner import Job, verify
+
+CARDS = [
+    (loaded, card)
+    for loaded in (load_deck(path) for path in deck_files([bundled_decks()]))
+    for card in loaded.deck.cards
+    if card.answer.kind in CHECKABLE_KINDS
+]
+
+
+def mutants(card: Card) -> list[Card]:
+    answer = card.answer
+    match answer.kind:
+        case "numeric":
+            step = max(1.0, 3 * answer.tolerance, abs(answer.value) * 0.25)
+            values = [answer.value + step, answer.value - step, -answer.value if answer.value else 1.0]
+            changes = [{"value": v} for v in values]
+        case "boolean":
+            changes = [{"value": not answer.value}]
+        case "choice":
+            changes = [{"value": option} for option in answer.options if option != answer.value]
+        case "shape":
+            shape = list(answer.value)
+            changes = [{"value": shape[:i] + [d + 1] + shape[i + 1 :]} for i, d in enumerate(shape)]
+            changes += [{"value": shape + [1]}, {"value": shape[:-1]}]
+        case "expression":
+            first = answer.variables[0]
+            changes = [
+                {"value": f"({answer.value}) * 1.1"},
+                {"value": f"({answer.value}) + 0.05"},
+                {"value": f"({answer.value}) + 0.2 * {first}"},
+                {"value": " * ".join(answer.variables)},
+            ]
+            changes = [c for c in changes if not answer.check(c["value"]).correct]  # not a mutant if equivalent
+    return [card.model_copy(update={"answer": answer.model_copy(update=change)}) for change in changes]
+
+
+@pytest.fixture(scope="module")
+def outcomes():
+    results = verify([Job(loaded, card) for loaded, card in CARDS], None, timeout=120)
+    return {v.job.key: v.outcome for v in results}
+
+
+@pytest.mark.parametrize("loaded,card", CARDS, ids=[f"{loaded.deck.id}/{card.id}" for loaded, card in CARDS])
+def test_perturbed_answer_fails_verification(outcomes, loaded, card):
+    outcome = outcomes[f"{loaded.deck.id}/{card.id}"]
+    assert outcome.status == "passed", f"the stated answer does not verify: {outcome.message}"
+    for mutant in mutants(card):
+        mutated = decide(mutant, outcome)
+        assert mutated.status == "failed", (
+            f"{loaded.deck.id}/{card.id}: changing the answer to {mutant.answer.display()} "
+            f"still verifies ({mutated.status}): this verifier cannot fail"
+        )
+
+
+def test_there_are_value_cards_to_mutate():
+    assert len(CARDS) >= 20, "the bundled decks should check most answers by value"
