@@ -44,7 +44,9 @@ def test_numeric_fraction_form_equals_decimal(fraction: Fraction):
     assert checking.check_numeric(float(fraction), 0, typed).correct
 
 
-@pytest.mark.parametrize("typed,value", [("true", True), ("T", True), ("yes", True), ("False", False), ("f", False), ("no", False)])
+@pytest.mark.parametrize(
+    "typed,value", [("true", True), ("T", True), ("yes", True), ("False", False), ("f", False), ("no", False)]
+)
 def test_boolean_forms(typed, value):
     assert checking.check_boolean(value, typed).correct
     assert checking.check_boolean(not value, typed).status == "incorrect"
@@ -99,7 +101,9 @@ def test_shape_junk(junk):
 Q = "1 - (1-p1)*(1-p2)"
 
 
-@pytest.mark.parametrize("typed", ["p1 + p2 - p1*p2", "1-(1-p2)*(1-p1)", "p1+p2*(1-p1)", "1 - (1 - p1)(1 - p2)".replace(")(", ")*(")])
+@pytest.mark.parametrize(
+    "typed", ["p1 + p2 - p1*p2", "1-(1-p2)*(1-p1)", "p1+p2*(1-p1)", "1 - (1 - p1)(1 - p2)".replace(")(", ")*(")]
+)
 def test_expression_equivalent_forms(typed):
     assert checking.check_expression(Q, ["p1", "p2"], {}, typed).correct
 
@@ -110,7 +114,18 @@ def test_expression_wrong_forms(typed):
 
 
 @pytest.mark.parametrize(
-    "junk", ["", "p1 +", "__import__('os').system('true')", "p3 + p1", "open('x')", "p1.real", "[p1]", "p1 if p2 else 0", "lambda: 1"]
+    "junk",
+    [
+        "",
+        "p1 +",
+        "__import__('os').system('true')",
+        "p3 + p1",
+        "open('x')",
+        "p1.real",
+        "[p1]",
+        "p1 if p2 else 0",
+        "lambda: 1",
+    ],
 )
 def test_expression_junk_is_unparsable_and_never_evaluated(junk):
     assert checking.check_expression(Q, ["p1", "p2"], {}, junk).status == "unparsable"

@@ -54,7 +54,9 @@ def test_unknown_key_suggests_the_right_one(deck_dir):
 
 def test_unknown_key_inside_an_answer(deck_dir):
     path = deck_dir(GOOD.replace("value = 4 }", "value = 4, tolerence = 1 }"))
-    assert messages(path)[0].startswith(f"{path}:9:1: unknown key 'tolerence' in card #1 (answer); did you mean 'tolerance'?")
+    assert messages(path)[0].startswith(
+        f"{path}:9:1: unknown key 'tolerence' in card #1 (answer); did you mean 'tolerance'?"
+    )
 
 
 def test_wrong_type_names_the_field(deck_dir):

@@ -13,4 +13,6 @@ def test_schema_file_is_current():
 
 def test_every_bundled_deck_declares_the_schema():
     for deck in DECKS.glob("*.toml"):
-        assert deck.read_text().startswith("#:schema ./schema.json"), f"{deck}: first line must be #:schema ./schema.json"
+        assert deck.read_text().startswith("#:schema ./schema.json"), (
+            f"{deck}: first line must be #:schema ./schema.json"
+        )
