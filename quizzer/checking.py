@@ -156,7 +156,6 @@ def judge_choice(expected: str, value: str) -> Verdict:
 
 # ---------------------------------------------------------------- shapes
 
-_SHAPE = re.compile(r"^\s*(?:torch\.Size\s*\(\s*)?[\[(]?\s*([\d\s,]*?)\s*,?\s*[\])]?\s*\)?\s*$")
 
 
 def parse_shape(text: str) -> tuple[int, ...]:

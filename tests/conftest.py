@@ -1,9 +1,9 @@
-pytest_plugins = ["pytester"]
-
 import textwrap
 from pathlib import Path
 
 import pytest
+
+pytest_plugins = ["pytester"]
 
 
 @pytest.fixture
