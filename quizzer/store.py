@@ -1,0 +1,539 @@
+"""The state database: each card's SM-2 state, the review log and cached verification results.
+
+One SQLite file (WAL, 5 s busy timeout) that several processes may use at once: a review in the
+terminal, the TUI, `quizzer verify`. Every write runs in one `BEGIN IMMEDIATE` transaction, so an
+answer's state update and its log row land together or not at all, and a writer waits for the lock
+instead of failing on a stale snapshot. `synchronous=NORMAL`: a killed process loses nothing that
+was committed (WAL pages are in the OS already); only a power cut may drop the last few answers,
+never corrupt the file — the price of recording an answer in well under a millisecond.
+
+Progress is keyed by "deck-id/card-id". A card that disappears from its deck file keeps its row
+(`present = 0`) and its log, and returns with both. The review log is append-only in spirit: an
+undo never deletes its row but sets `undone = 1` and restores the state saved in the row itself;
+every query of the log skips undone rows.
+
+Rows become objects in one place only: the "rows ↔ objects" section at the end of this file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from quizzer import sm2
+from quizzer.sm2 import CardState
+
+BUSY_TIMEOUT_SECONDS = 5.0
+
+
+class StoreError(Exception):
+    """A state database that cannot be used as asked (the message says why and what to do)."""
+
+
+@dataclass(frozen=True)
+class StoredCard:
+    """A card's row: where it sits in its deck and its scheduling state."""
+
+    key: str
+    deck: str
+    card: str
+    position: int
+    present: bool
+    suspended: bool
+    state: CardState
+    last_review: int | None
+
+
+@dataclass(frozen=True)
+class Review:
+    """One answer in the log, with the card's state before and after it (what undo restores)."""
+
+    id: int
+    time: str
+    day: date
+    key: str
+    deck: str
+    kind: str
+    quality: int
+    typed: str
+    verdict: str
+    before: CardState
+    after: CardState
+    ms: int
+    previous_review: int | None = None
+    undone: bool = False
+
+
+@dataclass(frozen=True)
+class VerificationRecord:
+    """The cached outcome of running one card's verifier (written by the verify runner)."""
+
+    key: str
+    cache_key: str
+    status: str
+    outcome: str
+    torch_version: str
+    verified_at: str
+    duration: float
+
+
+@dataclass(frozen=True)
+class DeckCounts:
+    """Cards of one deck by what they need today, before daily limits."""
+
+    deck: str
+    due: int
+    learning: int
+    new: int
+
+
+@dataclass(frozen=True)
+class DayCount:
+    day: date
+    reviews: int
+    passed: int
+
+
+def answer_kind(before: CardState) -> str:
+    """How an answer counts against daily limits: new, review, or learning/drill (never limited)."""
+    return "drill" if before.drill else before.phase
+
+
+class Store:
+    """The state database. Open with `Store.open(path)`; use as a context manager to close it."""
+
+    def __init__(self, db: Database, path: Path):
+        self.db = db
+        self.path = path
+        self._conn = db.conn
+
+    @classmethod
+    def open(cls, path: Path | str | None = None) -> Store:
+        """Open (creating it and its folder if needed) and migrate; default `quizzer.paths.default_db()`."""
+        if path is None:
+            from quizzer.paths import default_db
+
+            path = default_db()
+        path = Path(path).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            store = cls(Database(conn, execute_plugins=False), path)
+            store._migrate()
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction: takes the write lock up front, so the busy timeout applies."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    # ------------------------------------------------------------------ schema
+
+    @property
+    def schema_version(self) -> int:
+        return self._conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        if self.schema_version == len(MIGRATIONS):
+            return
+        with self._write():
+            version = self.schema_version  # again, under the lock: another process may have migrated
+            if version > len(MIGRATIONS):
+                raise StoreError(
+                    f"{self.path} has schema version {version}, newer than this quizzer knows "
+                    f"({len(MIGRATIONS)}); upgrade quizzer or use another --db"
+                )
+            for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+                migration(self.db)
+                self._conn.execute(f"PRAGMA user_version = {number}")
+
+    # ------------------------------------------------------------------ decks
+
+    def sync_deck(self, deck: str, card_ids: Sequence[str]) -> bool:
+        """Record which cards a deck holds and in what order; False when nothing changed since last time.
+
+        New cards get a row (state: new), so the day's queue is a pure index query. Cards no longer in
+        the deck are only marked absent: their state and log stay, and come back with them.
+        """
+        fingerprint = hashlib.sha1("\n".join(card_ids).encode()).hexdigest()
+        known = self._conn.execute("SELECT fingerprint FROM decks WHERE id = ?", (deck,)).fetchone()
+        if known and known[0] == fingerprint:
+            return False
+        with self._write() as conn:
+            conn.execute("UPDATE cards SET present = 0 WHERE deck = ? AND present = 1", (deck,))
+            conn.executemany(
+                "INSERT INTO cards (key, deck, card, position) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET position = excluded.position, present = 1",
+                ((f"{deck}/{card}", deck, card, position) for position, card in enumerate(card_ids)),
+            )
+            conn.execute(
+                "INSERT INTO decks (id, fingerprint) VALUES (?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint",
+                (deck, fingerprint),
+            )
+        return True
+
+    # ------------------------------------------------------------------ cards
+
+    def card(self, key: str) -> StoredCard | None:
+        row = self._conn.execute(f"SELECT {_CARD_COLUMNS} FROM cards WHERE key = ?", (key,)).fetchone()
+        return _card_from_row(row) if row else None
+
+    def set_suspended(self, key: str, suspended: bool) -> None:
+        """A suspended card keeps its state but is never queued."""
+        with self._write() as conn:
+            conn.execute("UPDATE cards SET suspended = ? WHERE key = ?", (int(suspended), key))
+
+    def due_reviews(self, deck: str, today: date, limit: int) -> list[StoredCard]:
+        """Scheduled cards due by `today`, oldest due first (then deck order), at most `limit`."""
+        return self._cards(
+            "phase = 'review' AND due <= ? ORDER BY due, position LIMIT ?", (deck, today.isoformat(), limit)
+        )
+
+    def learning(self, deck: str) -> list[StoredCard]:
+        """Cards to be asked again before their interval starts: lapsed (q < 3) or in a q = 3 drill."""
+        return self._cards("phase = 'learning' ORDER BY due, position", (deck,))
+
+    def new_cards(self, deck: str, limit: int) -> list[StoredCard]:
+        """Never-answered cards in deck order, at most `limit`."""
+        return self._cards("phase = 'new' AND due IS NULL ORDER BY position LIMIT ?", (deck, limit))
+
+    def _cards(self, condition: str, params: tuple) -> list[StoredCard]:
+        rows = self._conn.execute(
+            f"SELECT {_CARD_COLUMNS} FROM cards WHERE deck = ? AND present = 1 AND suspended = 0 AND {condition}",
+            params,
+        )
+        return [_card_from_row(row) for row in rows]
+
+    def counts(self, deck: str, today: date) -> DeckCounts:
+        """Due reviews, learning and new cards of a present deck, counted in the index, before limits."""
+        phases = dict(
+            self._conn.execute(
+                "SELECT phase, count(*) FROM cards WHERE deck = ? AND present = 1 AND suspended = 0"
+                " AND phase IN ('new', 'learning') GROUP BY phase",
+                (deck,),
+            ).fetchall()
+        )
+        (due,) = self._conn.execute(
+            "SELECT count(*) FROM cards WHERE deck = ? AND present = 1 AND suspended = 0"
+            " AND phase = 'review' AND due <= ?",
+            (deck, today.isoformat()),
+        ).fetchone()
+        return DeckCounts(deck, due, phases.get("learning", 0), phases.get("new", 0))
+
+    # ------------------------------------------------------------------ answers
+
+    def record_answer(
+        self,
+        key: str,
+        quality: int,
+        *,
+        today: date,
+        now: datetime,
+        typed: str = "",
+        verdict: str = "",
+        ms: int = 0,
+    ) -> Review:
+        """Schedule the card with SM-2 and append the answer to the log, in one transaction.
+
+        The state is read under the write lock, so two processes answering the same card at once
+        apply both answers in turn rather than one overwriting the other.
+        """
+        sm2.check_quality(quality)
+        with self._write() as conn:
+            row = conn.execute(f"SELECT {_CARD_COLUMNS} FROM cards WHERE key = ?", (key,)).fetchone()
+            if row is None:  # a card never synced (e.g. answered through the API): start its row now
+                deck, _, card_id = key.partition("/")
+                conn.execute("INSERT INTO cards (key, deck, card) VALUES (?, ?, ?)", (key, deck, card_id))
+                row = conn.execute(f"SELECT {_CARD_COLUMNS} FROM cards WHERE key = ?", (key,)).fetchone()
+            card = _card_from_row(row)
+            after = sm2.review(card.state, quality, today)
+            review = Review(
+                0,
+                now.isoformat(timespec="milliseconds"),
+                today,
+                key,
+                card.deck,
+                answer_kind(card.state),
+                quality,
+                typed,
+                verdict,
+                card.state,
+                after,
+                int(ms),
+                previous_review=card.last_review,
+            )
+            cursor = conn.execute(_INSERT_REVIEW, _review_columns(review))
+            conn.execute(_UPDATE_STATE, (*_state_columns(after), cursor.lastrowid, key))
+        return replace(review, id=cursor.lastrowid)
+
+    def undo(self, review_id: int) -> StoredCard:
+        """Restore the exact state before answer `review_id` and mark that answer undone.
+
+        Only a card's latest answer can be undone, so undoing in another order (or an answer that
+        another process has since followed with its own) is refused rather than losing an answer.
+        """
+        with self._write() as conn:
+            row = conn.execute(f"SELECT {_REVIEW_COLUMNS} FROM reviews WHERE id = ?", (review_id,)).fetchone()
+            review = _review_from_row(row) if row else None
+            if review is None or review.undone:
+                raise StoreError(f"answer {review_id} is not in the log or is already undone")
+            card = _card_from_row(
+                conn.execute(f"SELECT {_CARD_COLUMNS} FROM cards WHERE key = ?", (review.key,)).fetchone()
+            )
+            if card.last_review != review_id:
+                raise StoreError(f"{review.key} has been answered again since; undo that answer first")
+            conn.execute(_UPDATE_STATE, (*_state_columns(review.before), review.previous_review, review.key))
+            conn.execute("UPDATE reviews SET undone = 1 WHERE id = ?", (review_id,))
+        return self.card(review.key)
+
+    def review(self, review_id: int) -> Review | None:
+        row = self._conn.execute(f"SELECT {_REVIEW_COLUMNS} FROM reviews WHERE id = ?", (review_id,)).fetchone()
+        return _review_from_row(row) if row else None
+
+    def answered_on(self, day: date, deck: str) -> Counter[str]:
+        """Answers given on `day` to a deck's cards, by kind (new, review, learning, drill)."""
+        rows = self._conn.execute(
+            "SELECT kind, count(*) FROM reviews WHERE day = ? AND deck = ? AND undone = 0 GROUP BY kind",
+            (day.isoformat(), deck),
+        )
+        return Counter(dict(rows.fetchall()))
+
+    # ------------------------------------------------------------------ statistics
+
+    def reviews_per_day(self, since: date, decks: Sequence[str] | None = None) -> list[DayCount]:
+        """Answers per day from `since` on, with how many of them were passed (q ≥ 3)."""
+        where, params = _deck_filter(decks)
+        rows = self._conn.execute(
+            "SELECT day, count(*), sum(quality >= 3) FROM reviews"
+            f" WHERE day >= ? AND undone = 0{where} GROUP BY day ORDER BY day",
+            (since.isoformat(), *params),
+        )
+        return [DayCount(date.fromisoformat(day), count, passed) for day, count, passed in rows]
+
+    def retention(self, since: date, decks: Sequence[str] | None = None) -> tuple[int, int]:
+        """(passed, answered) over scheduled reviews since `since`: how often a due card was recalled."""
+        where, params = _deck_filter(decks)
+        passed, total = self._conn.execute(
+            "SELECT coalesce(sum(quality >= 3), 0), count(*) FROM reviews"
+            f" WHERE day >= ? AND kind = 'review' AND undone = 0{where}",
+            (since.isoformat(), *params),
+        ).fetchone()
+        return passed, total
+
+    def forecast(self, today: date, days: int, decks: Sequence[str] | None = None) -> dict[date, int]:
+        """Scheduled reviews falling due on each of the next `days` days (overdue ones count today)."""
+        where, params = _deck_filter(decks)
+        rows = self._conn.execute(
+            "SELECT max(due, ?) AS day, count(*) FROM cards"
+            f" WHERE phase = 'review' AND present = 1 AND suspended = 0 AND due < ?{where} GROUP BY day",
+            (today.isoformat(), (today + timedelta(days=days)).isoformat(), *params),
+        )
+        by_day = {date.fromisoformat(day): count for day, count in rows}
+        return {today + timedelta(days=i): by_day.get(today + timedelta(days=i), 0) for i in range(days)}
+
+    # ------------------------------------------------------------------ verifications
+
+    def save_verification(
+        self,
+        key: str,
+        cache_key: str,
+        status: str,
+        outcome_json: str,
+        torch_version: str,
+        verified_at: str,
+        duration: float,
+    ) -> None:
+        """Insert or replace the cached verification of card `key` ("deck-id/card-id")."""
+        record = VerificationRecord(key, cache_key, status, outcome_json, torch_version, verified_at, duration)
+        with self._write():
+            self.db["verifications"].upsert(_verification_columns(record), pk="key")
+
+    def verification(self, key: str) -> VerificationRecord | None:
+        row = self._conn.execute(f"SELECT {_VERIFICATION_COLUMNS} FROM verifications WHERE key = ?", (key,)).fetchone()
+        return VerificationRecord(*row) if row else None
+
+    def verifications(self) -> dict[str, VerificationRecord]:
+        rows = self._conn.execute(f"SELECT {_VERIFICATION_COLUMNS} FROM verifications")
+        return {row[0]: VerificationRecord(*row) for row in rows}
+
+
+def _deck_filter(decks: Sequence[str] | None) -> tuple[str, tuple[str, ...]]:
+    if decks is None:
+        return "", ()
+    return f" AND deck IN ({', '.join('?' * len(decks))})", tuple(decks)
+
+
+# ---------------------------------------------------------------------- migrations
+
+
+_CARD_DEFAULTS = {
+    "position": 0,
+    "present": 1,
+    "suspended": 0,
+    "phase": "new",
+    "ef_thousandths": sm2.INITIAL_EF,
+    "repetitions": 0,
+    "interval": 0,
+    "drill": 0,
+}
+
+
+def _initial_schema(db: Database) -> None:
+    db["cards"].create(
+        {
+            "key": str,  # "deck-id/card-id"
+            "deck": str,
+            "card": str,
+            "position": int,  # order in the deck file: new cards are introduced in this order
+            "present": int,  # 0 once the card has left its deck file (history kept)
+            "suspended": int,
+            "phase": str,  # new | learning | review, derived from the state for the queue index
+            "ef_thousandths": int,
+            "repetitions": int,
+            "interval": int,
+            "due": str,  # ISO date, NULL while new
+            "drill": int,
+            "last_review": int,  # reviews.id of the latest answer not undone
+        },
+        pk="key",
+        not_null=_CARD_DEFAULTS.keys() | {"deck", "card"},
+        defaults=_CARD_DEFAULTS,
+    )
+    # The day's queue reads only this index, and only the slice it needs (never 100k rows).
+    db.execute(
+        "CREATE INDEX cards_queue ON cards (deck, phase, due, position) WHERE present = 1 AND suspended = 0"
+    )
+    db["reviews"].create(
+        {
+            "id": int,
+            "time": str,  # ISO timestamp with offset
+            "day": str,  # the learner's date of the sitting: daily limits and statistics count by it
+            "key": str,
+            "deck": str,
+            "kind": str,  # new | learning | drill | review (the card's phase before the answer)
+            "quality": int,
+            "typed": str,
+            "verdict": str,
+            "ef_before": int,
+            "ef_after": int,
+            "repetitions_before": int,
+            "repetitions_after": int,
+            "interval_before": int,
+            "interval_after": int,
+            "due_before": str,
+            "due_after": str,
+            "drill_before": int,
+            "drill_after": int,
+            "ms": int,
+            "previous_review": int,  # the card's last_review before this answer: what undo puts back
+            "undone": int,
+        },
+        pk="id",
+        not_null={"time", "day", "key", "deck", "kind", "quality", "undone"},
+        defaults={"undone": 0},
+    )
+    db.execute("CREATE INDEX reviews_day ON reviews (day, deck)")
+    db["decks"].create({"id": str, "fingerprint": str}, pk="id")
+    db["verifications"].create(
+        {
+            "key": str,
+            "cache_key": str,
+            "status": str,
+            "outcome": str,  # JSON
+            "torch_version": str,
+            "verified_at": str,  # ISO timestamp
+            "duration": float,
+        },
+        pk="key",
+    )
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_initial_schema]
+"""Applied in order, each in the transaction that bumps `PRAGMA user_version`; append, never edit."""
+
+
+# ---------------------------------------------------------------------- rows ↔ objects
+
+_CARD_COLUMNS = (
+    "key, deck, card, position, present, suspended, ef_thousandths, repetitions, interval, due, drill, last_review"
+)
+_UPDATE_STATE = (
+    "UPDATE cards SET phase = ?, ef_thousandths = ?, repetitions = ?, interval = ?, due = ?, drill = ?,"
+    " last_review = ? WHERE key = ?"
+)
+_STATE_PAIRS = ("ef", "repetitions", "interval", "due", "drill")
+_REVIEW_COLUMNS = (
+    "id, time, day, key, deck, kind, quality, typed, verdict, "
+    + ", ".join(f"{name}_before, {name}_after" for name in _STATE_PAIRS)
+    + ", ms, previous_review, undone"
+)
+_INSERT_REVIEW = "INSERT INTO reviews ({}) VALUES ({})".format(
+    _REVIEW_COLUMNS.removeprefix("id, "), ", ".join("?" * (_REVIEW_COLUMNS.count(",")))
+)
+_VERIFICATION_COLUMNS = "key, cache_key, status, outcome, torch_version, verified_at, duration"
+
+
+def _state_columns(state: CardState) -> tuple:
+    """phase, ef_thousandths, repetitions, interval, due, drill: as `_UPDATE_STATE` expects them."""
+    due = state.due.isoformat() if state.due else None
+    return state.phase, state.ef_thousandths, state.repetitions, state.interval, due, int(state.drill)
+
+
+def _state(ef: int, repetitions: int, interval: int, due: str | None, drill: int) -> CardState:
+    return CardState(ef, repetitions, interval, date.fromisoformat(due) if due else None, bool(drill))
+
+
+def _card_from_row(row: Sequence) -> StoredCard:
+    key, deck, card, position, present, suspended, *state, last_review = row
+    return StoredCard(key, deck, card, position, bool(present), bool(suspended), _state(*state), last_review)
+
+
+def _review_columns(review: Review) -> tuple:
+    """Every column of `_REVIEW_COLUMNS` but the id, for `_INSERT_REVIEW`."""
+    before, after = _state_columns(review.before)[1:], _state_columns(review.after)[1:]
+    pairs = tuple(value for pair in zip(before, after, strict=True) for value in pair)
+    head = (review.time, review.day.isoformat(), review.key, review.deck, review.kind, review.quality)
+    return (*head, review.typed, review.verdict, *pairs, review.ms, review.previous_review, int(review.undone))
+
+
+def _review_from_row(row: Sequence) -> Review:
+    id_, time, day, key, deck, kind, quality, typed, verdict, *pairs = row[:19]
+    ms, previous_review, undone = row[19:]
+    before, after = _state(*pairs[0::2]), _state(*pairs[1::2])
+    head = (id_, time, date.fromisoformat(day), key, deck, kind, quality, typed or "", verdict or "")
+    return Review(*head, before, after, ms or 0, previous_review, bool(undone))
+
+
+def _verification_columns(record: VerificationRecord) -> dict:
+    return {name: getattr(record, name) for name in _VERIFICATION_COLUMNS.split(", ")}
