@@ -50,6 +50,174 @@ def lint(paths: tuple[Path, ...]) -> None:
     sys.exit(1 if count else 0)
 
 
+# ---------------------------------------------------------------------- review, due, stats
+
+DECKS_ARGUMENT = click.argument("decks", nargs=-1, type=click.Path(path_type=Path))
+TODAY_OPTION = click.option(
+    "--today", metavar="YYYY-MM-DD", hidden=True, help="Act as if today were this date (for tests and demos)."
+)
+
+
+def _limit_options(command):
+    command = click.option(
+        "--reviews", "reviews_per_day", type=click.IntRange(min=0), help="Reviews per deck today (deck's, else 200)."
+    )(command)
+    return click.option(
+        "--new", "new_per_day", type=click.IntRange(min=0), help="New cards per deck today (deck's, else 20)."
+    )(command)
+
+
+def _clock():
+    from datetime import datetime
+
+    return datetime.now().astimezone()
+
+
+def _today(value: str | None):
+    from datetime import date
+
+    if value is None:
+        return _clock().date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2024-03-01", param_hint="--today") from None
+
+
+def _load_decks(paths: tuple[Path, ...]) -> list:
+    """The decks that load; a broken one is reported on stderr and skipped, so the others stay usable."""
+    from quizzer.loader import DeckError, deck_files, load_deck
+
+    decks = []
+    for path in deck_files(paths or [bundled_decks()]):
+        try:
+            decks.append(load_deck(path).deck)
+        except DeckError as error:
+            click.echo(f"{error}\nskipping {path}", err=True)
+    if not decks:
+        raise click.ClickException("no usable deck files (*.toml) found")
+    return decks
+
+
+def _open_store(db: Path | None):
+    import sqlite3
+
+    from quizzer.paths import default_db
+    from quizzer.store import Store, StoreError
+
+    path = db or default_db()
+    try:
+        return Store.open(path)
+    except (sqlite3.Error, StoreError, OSError) as error:
+        raise click.ClickException(f"cannot open the state database {path}: {error}") from None
+
+
+@main.command()
+@DECKS_ARGUMENT
+@click.option("--plain", is_flag=True, help="Line-based review: works over ssh and with piped input.")
+@_limit_options
+@DB_OPTION
+@TODAY_OPTION
+def review(decks, plain, new_per_day, reviews_per_day, db, today) -> None:
+    """Review what is due today in DECK files or folders (default: the bundled decks).
+
+    Type an answer (Enter alone reveals it), read the verdict and explanation, grade 0-5.
+    'u' undoes the last grade, 'q' quits; the sitting ends with a summary.
+    """
+    import sqlite3
+
+    from quizzer import plain_review
+    from quizzer.session import DuplicateDeckId, Limits, Session
+
+    if not plain:
+        click.echo("The review app is not built yet: reviewing line by line (--plain).", err=True)
+    loaded = _load_decks(decks)
+    with _open_store(db) as store:
+        try:
+            session = Session(store, loaded, _today(today), Limits(new_per_day, reviews_per_day))
+            summary = plain_review.run(session, _clock)
+        except DuplicateDeckId as error:
+            raise click.ClickException(str(error)) from None
+        except sqlite3.OperationalError as error:
+            raise click.ClickException(f"the state database {store.path} failed: {error}") from None
+    click.echo(plain_review.format_summary(summary))
+
+
+@main.command()
+@DECKS_ARGUMENT
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@_limit_options
+@DB_OPTION
+@TODAY_OPTION
+def due(decks, as_json, new_per_day, reviews_per_day, db, today) -> None:
+    """Count today's due reviews, learning and new cards per deck (after the daily limits)."""
+    import json
+    from dataclasses import asdict
+
+    from quizzer.session import DuplicateDeckId, Limits, outlook
+
+    loaded = _load_decks(decks)
+    with _open_store(db) as store:
+        try:
+            rows = outlook(store, loaded, _today(today), Limits(new_per_day, reviews_per_day))
+        except DuplicateDeckId as error:
+            raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps([asdict(row) for row in rows], indent=2))
+        return
+    width = max(len("deck"), *(len(row.deck) for row in rows))
+    click.echo(f"{'deck':{width}}  {'due':>5}  {'learning':>8}  {'new':>5}  unseen")
+    for row in rows:
+        click.echo(f"{row.deck:{width}}  {row.due:>5}  {row.learning:>8}  {row.new:>5}  {row.new_total:>6}")
+    if len(rows) > 1:
+        totals = [sum(getattr(row, name) for row in rows) for name in ("due", "learning", "new", "new_total")]
+        click.echo(f"{'total':{width}}  {totals[0]:>5}  {totals[1]:>8}  {totals[2]:>5}  {totals[3]:>6}")
+
+
+@main.command()
+@DECKS_ARGUMENT
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.option("--days", default=14, show_default=True, type=click.IntRange(1, 3650), help="Days of history/forecast.")
+@DB_OPTION
+@TODAY_OPTION
+def stats(decks, as_json, days, db, today) -> None:
+    """Reviews per day, retention and the upcoming forecast, for every deck in the database or DECK files."""
+    import json
+
+    from quizzer.session import statistics
+
+    deck_ids = sorted({deck.id for deck in _load_decks(decks)}) if decks else None
+    with _open_store(db) as store:
+        report = statistics(store, _today(today), days, deck_ids)
+    if as_json:
+        payload = {
+            "reviews_per_day": [
+                {"day": c.day.isoformat(), "reviews": c.reviews, "passed": c.passed} for c in report.history
+            ],
+            "retention": {
+                "recent": dict(zip(("passed", "reviews"), report.retention_recent, strict=True)),
+                "all_time": dict(zip(("passed", "reviews"), report.retention_all, strict=True)),
+            },
+            "forecast": {day.isoformat(): count for day, count in report.forecast.items()},
+        }
+        click.echo(json.dumps(payload, indent=2))
+        return
+    peak = max((c.reviews for c in report.history), default=0) or 1
+    click.echo(f"Answers per day (last {days} days; passed = graded 3 or more):")
+    for c in report.history:
+        bar = "█" * round(20 * c.reviews / peak)
+        click.echo(f"  {c.day.isoformat()}  {bar:20}  {c.reviews:>4}  ({c.passed} passed)")
+    recent, all_time = _percent(*report.retention_recent), _percent(*report.retention_all)
+    click.echo(f"Retention of scheduled reviews: {recent} in the last 30 days, {all_time} all time")
+    click.echo(f"Forecast of scheduled reviews (next {days} days; overdue count today):")
+    for day, count in report.forecast.items():
+        click.echo(f"  {day.isoformat()}  {count:>5}")
+
+
+def _percent(passed: int, total: int) -> str:
+    return f"{100 * passed / total:.0f}% ({passed}/{total})" if total else "n/a (no reviews)"
+
+
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of deck files (what decks/schema.json holds)."""
@@ -60,28 +228,163 @@ def schema() -> None:
 
 @main.command()
 @click.argument("targets", nargs=-1)
-@click.option("--strict", is_flag=True, help="Count cards without a verifier as failures.")
-def verify(targets: tuple[str, ...], strict: bool) -> None:
-    """Run the verifiers of DECK files or DECK/CARD ids and compare with the stated answers."""
-    from quizzer.execution import execute
-    from quizzer.loader import DeckError, deck_files, load_deck
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True, help="Seconds per card.")
+@click.option("--no-cache", is_flag=True, help="Run every verifier even if its cached result is current.")
+@click.option("--strict", is_flag=True, help="Count cards without a verifier as failures (use in CI).")
+@click.option("--json", "json_file", type=click.File("w"), help="Write every card's result as JSON to this file.")
+@DB_OPTION
+def verify(targets, jobs, timeout, no_cache, strict, json_file, db) -> None:
+    """Run the verifiers of DECK files, deck ids or DECK/CARD ids; exit 0 only if every card passed."""
+    from quizzer.loader import DeckError, SelectionError, select
+    from quizzer.reporting import VerifyReport
+    from quizzer.runner import Job, verify as run_verifiers
+    from quizzer.store import Store
 
-    failures = 0
-    for path in deck_files(targets or [bundled_decks()]):
-        try:
-            loaded = load_deck(path)
-        except DeckError as e:
-            click.echo(str(e), err=True)
-            sys.exit(1)
-        for card in loaded.deck.cards:
-            outcome = execute(card, loaded.verifiers_root)
-            bad = not outcome.ok and (strict or outcome.status != "unverified")
-            failures += bad
-            click.echo(f"{outcome.status:10} {loaded.deck.id}/{card.id} ({outcome.duration:.2f}s) {outcome.message}")
-            for claim in outcome.claims:
-                click.echo(f"    {'✓' if claim['holds'] else '✗'} {claim['name']}: {claim['measured']}")
-            for note in outcome.notes:
-                click.echo(f"    | {note}")
-            if outcome.traceback:
-                click.echo(outcome.traceback)
-    sys.exit(1 if failures else 0)
+    try:
+        selection = select(targets, bundled_decks())
+    except (DeckError, SelectionError) as e:
+        raise click.UsageError(str(e)) from None
+    jobs_list = [Job(loaded, card) for loaded, cards in selection for card in cards]
+    report = VerifyReport(jobs_list, strict=strict)
+    store = Store.open(db)
+    with report.progress():
+        results = run_verifiers(
+            jobs_list, store, workers=jobs, timeout=timeout, use_cache=not no_cache, on_result=report.add
+        )
+    report.print_summary()
+    if json_file:
+        report.write_json(json_file, results)
+    sys.exit(0 if report.all_passed else 1)
+
+
+# ---------------------------------------------------------------------- authoring and interop
+
+
+@main.command()
+@click.argument("deck")
+@click.argument("card_id", metavar="CARD-ID")
+@click.option(
+    "--kind",
+    "-k",
+    required=True,
+    type=click.Choice(["numeric", "boolean", "choice", "expression", "shape", "code", "text"]),
+    help="The answer kind.",
+)
+@click.option(
+    "--dir",
+    "root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="Project folder holding decks/ and verifiers/ (created if missing).",
+)
+@click.option("--title", help="Title of a new deck (default: from its id).")
+def new(deck, card_id, kind, root, title) -> None:
+    """Add card CARD-ID to DECK (a deck id or a .toml path) and a verifier stub that fails until written.
+
+    Creates the deck file (with its schema.json for editors), decks/ and verifiers/ as needed.
+    Never overwrites: an existing card id is refused.
+    """
+    from quizzer.authoring import AuthoringError, create_card, next_steps, problems_after
+
+    try:
+        made = create_card(deck, card_id, kind, root, title)
+    except AuthoringError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    shown = _shown_path(made.deck_path)
+    click.echo(("Created deck " if made.deck_created else "Added to deck ") + f"'{made.deck_id}': {shown}")
+    click.echo(f"Added card '{made.card_id}' ({made.kind}) at {shown}:{made.card_line}")
+    if made.verifier_created:
+        click.echo(f"Created verifier stub {_shown_path(made.verifier_path)} (it fails until you write it)")
+    else:
+        click.echo(f"Kept the existing verifier {_shown_path(made.verifier_path)}")
+    if made.schema_path:
+        click.echo(f"Wrote {_shown_path(made.schema_path)} (editors validate the deck against it)")
+    for problem in problems_after(made):
+        click.echo(f"warning: {problem}", err=True)
+    click.echo("\nNext:\n" + next_steps(made, shown))
+
+
+def _shown_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+@main.command()
+@click.argument("target", metavar="DECK/CARD")
+@DB_OPTION
+def show(target, db) -> None:
+    """Show a card as a learner sees it, with its answer, explanation and last verification.
+
+    DECK/CARD is a deck id and card id (looked up in ./decks if it holds decks, else the bundled
+    decks) or `path/to/deck.toml::card-id`.
+    """
+    from rich.console import Console
+
+    from quizzer import show as showing
+    from quizzer.loader import DeckError, SelectionError, select
+
+    try:
+        selection = select([target], showing.default_decks_folder())
+    except (DeckError, SelectionError) as error:
+        raise click.UsageError(str(error)) from None
+    cards = [(loaded, card) for loaded, chosen in selection for card in chosen]
+    if len(cards) != 1:
+        raise click.UsageError(f"{target!r} names {len(cards)} cards; name one as DECK/CARD or deck.toml::card")
+    loaded, card = cards[0]
+    store = showing.open_store_if_exists(db)
+    try:
+        last = showing.last_verification(store, loaded, card)
+    finally:
+        if store is not None:
+            store.close()
+    showing.render_card(Console(), loaded, card, last, showing.verify_target(loaded, card))
+
+
+@main.group()
+def export() -> None:
+    """Export decks to other formats."""
+
+
+@export.command("anki")
+@click.argument("decks", nargs=-1, metavar="DECK...")
+@click.option(
+    "--output",
+    "-o",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The .apkg file to write.",
+)
+@click.option("--strict", is_flag=True, help="Fail (exit 1) unless every card has a current, passing verification.")
+@DB_OPTION
+def export_anki_command(decks, output, strict, db) -> None:
+    """Write DECKs (ids, .toml files, folders or DECK/CARD; default: all) as an Anki package.
+
+    One note per card with a stable GUID from deck-id/card-id, so importing again updates the notes.
+    The back shows the answer, the explanation and the last verification from the state database.
+    """
+    from quizzer.anki import export_anki
+    from quizzer.loader import DeckError, SelectionError, select
+    from quizzer.show import default_decks_folder, open_store_if_exists
+
+    if output.suffix != ".apkg":
+        raise click.BadParameter("the output file must end in .apkg", param_hint="-o")
+    try:
+        selection = select(decks, default_decks_folder())
+    except (DeckError, SelectionError) as error:
+        raise click.UsageError(str(error)) from None
+    store = open_store_if_exists(db)
+    try:
+        summary = export_anki(selection, output, store)
+    finally:
+        if store is not None:
+            store.close()
+    click.echo(str(summary))
+    incomplete = summary.failed or summary.stale or summary.unverified
+    if incomplete:
+        click.echo("run `quizzer verify` first to put every card's verified demonstration on its back", err=True)
+    sys.exit(1 if strict and incomplete else 0)

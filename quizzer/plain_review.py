@@ -1,0 +1,156 @@
+"""`quizzer review --plain`: a line-based review through `Session`, for ssh, dumb terminals and pipes.
+
+Every step reads one line, so `printf 'true\\n5\\n' | quizzer review --plain` works: a typed answer
+(Enter alone reveals), then a grade 0–5 (Enter accepts the suggested one). `u` undoes the last
+grade, `q` quits, end of input ends the sitting; each way prints the summary. Markdown is shown as
+the plain text it already is.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+import click
+
+from quizzer.checking import Verdict
+from quizzer.session import QueuedCard, Session, Summary, suggested_grade
+from quizzer.sm2 import QUALITY_MEANINGS
+from quizzer.store import Review, StoreError
+
+MARKS = {"correct": "✓ correct", "incorrect": "✗ incorrect", "unparsable": "? unreadable", "self-graded": "· yours"}
+
+
+class _Quit(Exception):
+    """The learner typed q or input ended."""
+
+
+class _Undo(Exception):
+    """The learner typed u."""
+
+
+def run(session: Session, clock: Callable[[], datetime]) -> Summary:
+    """Review until the queue is empty, `q`, end of input or Ctrl-C; return the sitting's summary."""
+    if session.current is None:
+        click.echo("Nothing to review today.")
+        return session.summary()
+    click.echo(f"{session.remaining} card(s) to review. Grades (SM-2):")
+    for quality in sorted(QUALITY_MEANINGS, reverse=True):
+        click.echo(f"  {quality}  {QUALITY_MEANINGS[quality]}")
+    click.echo("Type your answer (Enter alone reveals it); 'u' undoes the last grade, 'q' quits.")
+    try:
+        while session.current is not None:
+            try:
+                _review_one(session, session.current, clock)
+            except _Undo:
+                _undo(session)
+    except (_Quit, KeyboardInterrupt):
+        click.echo()
+    return session.summary()
+
+
+def _review_one(session: Session, item: QueuedCard, clock: Callable[[], datetime]) -> None:
+    click.echo(f"\n── {item.deck.title} · {item.key} ({_phase(item)}) · {session.remaining} to go ──")
+    click.echo(item.card.prompt.strip())
+    hint = _answer_hint(item)
+    if hint:
+        click.echo(hint)
+    started = time.monotonic()
+    while True:
+        typed = _read("answer> ")
+        verdict = session.answer(typed)
+        if verdict.status != "unparsable":
+            break
+        click.echo(f"? {verdict.message} — try again, or press Enter to reveal")
+    ms = round((time.monotonic() - started) * 1000)
+    _reveal(item, verdict)
+    quality = _read_grade(suggested_grade(verdict))
+    review = session.grade(quality, now=clock(), typed=typed, verdict=verdict, ms=ms)
+    click.echo(_outcome(review, session))
+
+
+def _phase(item: QueuedCard) -> str:
+    return "drill" if item.state.drill else item.state.phase
+
+
+def _answer_hint(item: QueuedCard) -> str:
+    answer = item.card.answer
+    if answer.kind == "choice":
+        return "\n".join(f"  {number}. {option}" for number, option in enumerate(answer.options, start=1))
+    if answer.kind == "boolean":
+        return "(true or false)"
+    if answer.kind == "expression":
+        return f"(a formula in {', '.join(answer.variables)})"
+    if answer.kind in ("code", "text"):
+        return "(answer in your head, or type it; Enter reveals)"
+    return ""
+
+
+def _reveal(item: QueuedCard, verdict: Verdict) -> None:
+    mark = MARKS[verdict.status]
+    shown = f": {verdict.normalized}" if verdict.normalized else ""
+    click.echo(f"{mark}{shown}" + (f" ({verdict.message})" if verdict.message else ""))
+    click.echo(f"Answer: {item.card.answer.display()}")
+    click.echo(item.card.explanation.strip())
+
+
+def _read_grade(suggestion: int | None) -> int:
+    offer = f" [{suggestion}]" if suggestion is not None else ""
+    while True:
+        line = _read(f"grade 0-5{offer}> ").strip()
+        if not line and suggestion is not None:
+            return suggestion
+        if line in {"0", "1", "2", "3", "4", "5"}:
+            return int(line)
+        click.echo("a grade is a digit from 0 to 5" + (", Enter takes the suggestion" if offer else ""))
+
+
+def _outcome(review: Review, session: Session) -> str:
+    after = review.after
+    if after.is_due(session.today):
+        return "→ again in this session" + (" (until graded 4 or 5)" if after.drill else "")
+    days = (after.due - session.today).days
+    return f"→ next in {days} day{'s' * (days != 1)} ({after.due.isoformat()})"
+
+
+def _undo(session: Session) -> None:
+    if not session.can_undo:
+        click.echo("nothing to undo")
+        return
+    try:
+        item = session.undo()
+    except StoreError as error:
+        click.echo(f"cannot undo: {error}")
+        return
+    click.echo(f"↶ undone: {item.key} is back as it was")
+
+
+def _read(prompt: str) -> str:
+    """One line of input; u and q are commands at every prompt."""
+    click.echo(prompt, nl=False)
+    line = sys.stdin.readline()
+    if not line:
+        raise _Quit
+    if not sys.stdin.isatty():
+        click.echo(line.rstrip("\n"))  # echo piped input so the transcript reads like a session
+    command = line.strip().lower()
+    if command == "q":
+        raise _Quit
+    if command == "u":
+        raise _Undo
+    return line.rstrip("\n")
+
+
+def format_summary(summary: Summary) -> str:
+    if not summary.answers:
+        return "No answers recorded." + (f" {summary.remaining} card(s) still waiting." if summary.remaining else "")
+    minutes, seconds = divmod(round(summary.seconds), 60)
+    lines = [
+        f"{summary.answers} answer(s) on {summary.cards} card(s): {summary.new} new, {summary.reviews} review(s),"
+        f" {summary.again} again; {summary.correct} checked correct; {minutes}m {seconds:02d}s answering.",
+        "grades: " + ", ".join(f"{q}×{n}" for q, n in summary.qualities.items()),
+    ]
+    lines.append(f"{summary.remaining} card(s) left for today." if summary.remaining else "Done for today.")
+    return "\n".join(lines)

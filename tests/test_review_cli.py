@@ -1,0 +1,182 @@
+"""`quizzer review --plain`, `quizzer due` and `quizzer stats` through the command line."""
+
+import json
+import shlex
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from quizzer.cli import main
+from quizzer.sm2 import NEW_CARD
+from quizzer.store import Store
+
+DECKS = Path(__file__).parent / "fixtures" / "scheduling-decks"
+ALPHA, BETA = DECKS / "alpha.toml", DECKS / "beta.toml"
+TODAY = "2024-03-01"
+
+
+@pytest.fixture
+def db(tmp_path):
+    return tmp_path / "state" / "quizzer.db"
+
+
+def run(*args, input="", db=None):
+    options = ["--db", str(db), "--today", TODAY] if db else []
+    command, *rest = args
+    return CliRunner().invoke(main, [command, *options, *rest], input=input)
+
+
+def card(db, key):
+    with Store.open(db) as store:
+        return store.card(key)
+
+
+def test_printf_piped_review_then_the_cards_are_no_longer_due_the_same_day(db):
+    quizzer = shutil.which("quizzer") or str(Path(sys.executable).parent / "quizzer")
+    command = f"{shlex.quote(quizzer)} review --plain --db {shlex.quote(str(db))} --today {TODAY} {BETA}"
+    first = subprocess.run(f"printf '2\\n\\n4\\n5\\n' | {command}", shell=True, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    assert "✓ correct: 2" in first.stdout and "✓ correct: 4" in first.stdout
+    assert "2 answer(s) on 2 card(s): 2 new" in first.stdout
+    assert "Traceback" not in first.stdout + first.stderr
+    second = subprocess.run(f"printf '' | {command}", shell=True, capture_output=True, text=True)
+    assert second.returncode == 0, second.stderr
+    assert "Nothing to review today." in second.stdout
+    due = json.loads(run("due", str(BETA), "--json", db=db).output)
+    assert due == [
+        {"deck": "beta", "title": "Beta", "due": 0, "learning": 0, "new": 0, "due_total": 0, "new_total": 1}
+    ]
+    assert card(db, "beta/one").state.due == date(2024, 3, 2)
+    assert card(db, "beta/two").state.ef_thousandths == 2600
+
+
+def test_undo_restores_the_exact_previous_state(db):
+    run("due", str(ALPHA), db=db)  # syncs the deck: every card new
+    before = {key: card(db, key) for key in ("alpha/bool", "alpha/num")}
+    result = run("review", "--plain", str(ALPHA), input="false\n5\n112\n4\nu\nu\nq\n", db=db)
+    assert result.exit_code == 0, result.output
+    assert result.output.count("↶ undone") == 2
+    assert {key: card(db, key) for key in before} == before
+    assert before["alpha/bool"].state == NEW_CARD
+    assert "No answers recorded." in result.output
+
+
+def test_undo_at_the_grade_prompt_brings_back_the_previous_card(db):
+    result = run("review", "--plain", str(ALPHA), input="false\n5\n112\nu\nfalse\n3\n", db=db)
+    assert result.exit_code == 0, result.output
+    assert result.output.count("alpha/bool (new)") == 2
+    with Store.open(db) as store:
+        assert store.card("alpha/bool").state.drill
+        assert [r[0] for r in store.db.execute("SELECT quality FROM reviews WHERE undone = 0")] == [3]
+
+
+def test_quit_and_end_of_input_end_with_a_summary(db):
+    quit_ = run("review", "--plain", str(ALPHA), input="false\n\nq\nnot read\n", db=db)
+    assert quit_.exit_code == 0
+    assert "1 answer(s) on 1 card(s)" in quit_.output and "6 card(s) left for today." in quit_.output
+    eof = run("review", "--plain", str(ALPHA), input="112\n", db=db)
+    assert eof.exit_code == 0 and "No answers recorded." in eof.output
+
+
+def test_mistyped_answers_and_grades_are_asked_again(db):
+    result = run("review", "--plain", str(ALPHA), input="maybe\nfalse\n7\nfour\n4\n", db=db)
+    assert result.exit_code == 0, result.output
+    assert "not true/false" in result.output
+    assert result.output.count("a grade is a digit from 0 to 5") == 2
+    assert card(db, "alpha/bool").state.repetitions == 1
+
+
+def test_a_blank_answer_reveals_and_suggests_a_fail(db):
+    result = run("review", "--plain", str(ALPHA), input="\n\n", db=db)
+    assert "✗ incorrect (no answer given)" in result.output and "grade 0-5 [1]>" in result.output
+    assert "→ again in this session" in result.output
+    assert card(db, "alpha/bool").state.repetitions == 0
+
+
+def test_self_graded_kinds_show_the_answer_and_need_a_grade(db):
+    result = run("review", "--plain", str(ALPHA), "--new", "7", input="\n0\n" * 5 + "\n\n5\n", db=db)
+    assert "Answer: The input region a unit depends on." in result.output
+    assert "grade 0-5> " in result.output and "a grade is a digit" in result.output
+    assert card(db, "alpha/text").state.repetitions == 1
+
+
+def test_without_plain_it_says_so_and_reviews_line_by_line(db):
+    result = run("review", str(BETA), input="2\n4\n", db=db)
+    assert result.exit_code == 0
+    assert "--plain" in result.stderr and "1 answer(s)" in result.stdout
+
+
+def test_limits_on_the_command_line(db):
+    result = run("due", str(ALPHA), str(BETA), "--new", "1", "--json", db=db)
+    assert [row["new"] for row in json.loads(result.output)] == [1, 1]
+    assert [row["new"] for row in json.loads(run("due", str(ALPHA), str(BETA), "--json", db=db).output)] == [7, 2]
+
+
+def test_the_default_decks_are_the_bundled_ones(db, monkeypatch):
+    monkeypatch.setattr("quizzer.cli.bundled_decks", lambda: DECKS)
+    assert {row["deck"] for row in json.loads(run("due", "--json", db=db).output)} == {"alpha", "beta"}
+
+
+def test_due_table(db):
+    result = run("due", str(ALPHA), str(BETA), db=db)
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["deck", "due", "learning", "new", "unseen"]
+    assert lines[1].split() == ["alpha", "0", "0", "7", "7"]
+    assert lines[-1].split() == ["total", "0", "0", "9", "10"]
+
+
+def test_stats_text_and_json(db):
+    run("review", "--plain", str(BETA), input="2\n4\n3\n1\n", db=db)
+    report = json.loads(run("stats", "--json", "--days", "3", db=db).output)
+    assert report["reviews_per_day"][-1] == {"day": TODAY, "reviews": 2, "passed": 1}
+    assert report["retention"]["all_time"] == {"passed": 0, "reviews": 0}
+    assert list(report["forecast"]) == ["2024-03-01", "2024-03-02", "2024-03-03"]
+    assert report["forecast"]["2024-03-02"] == 1
+    text = run("stats", str(BETA), db=db).output
+    assert "Answers per day" in text and "Retention" in text and "Forecast" in text
+    other = json.loads(run("stats", str(ALPHA), "--json", db=db).output)
+    assert sum(day["reviews"] for day in other["reviews_per_day"]) == 0
+
+
+def test_quizzer_home_sets_the_default_database(tmp_path, monkeypatch):
+    monkeypatch.setenv("QUIZZER_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("QUIZZER_DB", raising=False)
+    assert run("due", str(BETA)).exit_code == 0
+    assert (tmp_path / "home" / "quizzer.db").exists()
+
+
+@pytest.mark.parametrize("bad", ["under-a-file", "garbage"])
+def test_an_unusable_database_is_a_message_not_a_traceback(tmp_path, bad):
+    (tmp_path / "file").write_bytes(b"this is not a database" * 100)
+    path = tmp_path / "file" / "quizzer.db" if bad == "under-a-file" else tmp_path / "file"
+    result = run("review", "--plain", str(BETA), db=path)
+    assert result.exit_code == 1
+    assert "cannot open the state database" in result.output
+    assert isinstance(result.exception, SystemExit), "an error message, not an exception"
+
+
+def test_a_broken_deck_is_reported_and_the_others_still_review(db, tmp_path):
+    broken = tmp_path / "broken.toml"
+    broken.write_text('id = "broken"\ntitle = "B"\n[[cards]]\nid = "x"\n')
+    result = run("review", "--plain", str(broken), str(BETA), input="2\n\n", db=db)
+    assert result.exit_code == 0
+    assert "broken.toml" in result.stderr and "1 answer(s)" in result.stdout
+    only_broken = run("review", "--plain", str(broken), db=db)
+    assert only_broken.exit_code == 1 and "no usable deck files" in only_broken.output
+
+
+def test_duplicate_deck_ids_are_a_message(db, tmp_path):
+    shutil.copy(BETA, tmp_path / "copy.toml")
+    result = run("review", "--plain", str(BETA), str(tmp_path / "copy.toml"), db=db)
+    assert result.exit_code == 1 and "beta" in result.output and "more than one deck file" in result.output
+
+
+def test_a_bad_date_is_a_usage_error(db):
+    result = CliRunner().invoke(main, ["due", "--db", str(db), "--today", "yesterday", str(BETA)])
+    assert result.exit_code == 2 and "not a date" in result.output
