@@ -75,10 +75,11 @@ def verify() -> Result:
     r.claim("one dilated conv3 (d=2) spans 5x5 but reads only 9 of its 25 pixels: the footprint has holes", dil1["rf"] == 5 and dil1["pixels"] == 9, f"{dil1['pixels']}/{dil1['rf'] ** 2}")
     r.claim("stacking equal dilations (2,2,2) leaves a gridded footprint: RF 13 but only every other pixel", grid["rf"] == 13 and grid["pixels"] == 7 * 7, f"{grid['pixels']}/{grid['rf'] ** 2}")
 
-    # A picture of the three footprints (rows of the central 1-D slice), as a learner sees them.
+    # A picture of the three dilated footprints (central row of each), as a learner sees them.
+    pictures = []
     for name in ("one conv3 dilation 2", "conv3 dilation 2, 2, 2", "conv3 dilation 1, 2, 4"):
         union, _, _ = footprint(nets[name], x[:1])
         r0, r1, c0, c1 = bbox(union)
-        row = "".join("█" if v else "·" for v in union[(r0 + r1) // 2, c0 : c1 + 1].tolist())
-        r.note(f"{name}, central row of the footprint: {row}")
+        pictures.append(f"{name}: " + "".join("█" if v else "·" for v in union[(r0 + r1) // 2, c0 : c1 + 1].tolist()))
+    r.note("Central row of each dilated footprint (█ = pixel reached): " + " | ".join(pictures))
     return r
