@@ -82,7 +82,7 @@ def verify() -> Result:
 
     r.note(f"Same data, same target conv W, same initial filters, {len(lp)} Adam steps; final MSE: plain {lp[-1]:.1e}, residual {lr_[-1]:.1e}; the two trained layers agree on new inputs to {d_function:.1e}.")
     r.note(f"Plain layer: ||θ − W|| = {d_plain_target:.1e}. Residual layer: ||θ − W|| = {d_res_target:.3f} but ||θ − (W − δ)|| = {d_res_residual:.1e}.")
-    r.note("Centre tap of the in=out filters — plain: " + ", ".join(f"{v:+.3f}" for v in diag_p.tolist()) + "; residual: " + ", ".join(f"{v:+.3f}" for v in diag_r.tolist()) + " (exactly 1 lower: the skip connection already supplies x).")
+    r.note("Centre tap of the in=out filters — plain: " + ", ".join(f"{v:+.3f}" for v in diag_p.tolist()) + "; residual: " + ", ".join(f"{v:+.3f}" for v in diag_r.tolist()) + " (1 lower: the skip connection already supplies x).")
     r.note(f"Weight norms: target ||W|| = {norm(wt):.3f}, plain ||θ|| = {norm(wp):.3f}, residual ||θ|| = {norm(wr):.3f}.")
     # The typical deep-network situation: the wanted mapping is close to the identity. The plain
     # filter must then contain the whole identity; the residual filter only the small correction.
