@@ -388,6 +388,88 @@ class Store:
         return {row[0]: VerificationRecord(*row) for row in rows}
 
 
+    # ------------------------------------------------------------------ TUI: browser, statistics, trust, settings
+    # (added for the Textual app, quizzer/tui/; the trust list and settings live in migration 2)
+
+    def deck_cards(self, deck: str) -> list[StoredCard]:
+        """Every card row of a deck (suspended and absent ones too), in deck order: the browser's list."""
+        rows = self._conn.execute(
+            f"SELECT {_CARD_COLUMNS} FROM cards WHERE deck = ? ORDER BY present DESC, position", (deck,)
+        )
+        return [_card_from_row(row) for row in rows]
+
+    def history(self, key: str) -> list[Review]:
+        """A card's answers that stand (undone ones left out), oldest first."""
+        rows = self._conn.execute(
+            f"SELECT {_REVIEW_COLUMNS} FROM reviews WHERE key = ? AND undone = 0 ORDER BY id", (key,)
+        )
+        return [_review_from_row(row) for row in rows]
+
+    def reset_card(self, key: str) -> None:
+        """Put a card back to new (EF 2.5, no repetitions, not due); its answers stay in the log.
+
+        The card's last answer can no longer be undone afterwards (undo only restores a card's latest answer).
+        """
+        with self._write() as conn:
+            conn.execute(_UPDATE_STATE, (*_state_columns(sm2.NEW_CARD), None, key))
+
+    def next_due(self, today: date, decks: Sequence[str] | None = None) -> date | None:
+        """The first day after `today` on which a scheduled review falls due (for "next review in 3 days")."""
+        where, params = _deck_filter(decks)
+        (day,) = self._conn.execute(
+            "SELECT min(due) FROM cards"
+            f" WHERE phase = 'review' AND present = 1 AND suspended = 0 AND due > ?{where}",
+            (today.isoformat(), *params),
+        ).fetchone()
+        return date.fromisoformat(day) if day else None
+
+    def ease_factors(self, decks: Sequence[str] | None = None) -> list[int]:
+        """EF (thousandths) of every answered, present, unsuspended card: the EF distribution."""
+        where, params = _deck_filter(decks)
+        rows = self._conn.execute(
+            f"SELECT ef_thousandths FROM cards WHERE phase != 'new' AND present = 1 AND suspended = 0{where}",
+            params,
+        )
+        return [ef for (ef,) in rows]
+
+    def retention_by_interval(self, since: date, decks: Sequence[str] | None = None) -> list[tuple[int, int, int]]:
+        """(interval before the answer, passed, answered) over scheduled reviews since `since`, by interval."""
+        where, params = _deck_filter(decks)
+        rows = self._conn.execute(
+            "SELECT interval_before, coalesce(sum(quality >= 3), 0), count(*) FROM reviews"
+            f" WHERE day >= ? AND kind = 'review' AND undone = 0{where} GROUP BY interval_before ORDER BY 1",
+            (since.isoformat(), *params),
+        )
+        return [(interval, passed, total) for interval, passed, total in rows]
+
+    def trusted_dirs(self) -> list[str]:
+        """Directories whose verifiers the TUI may run on its own (`quizzer trust DIR`, or `quizzer verify` there)."""
+        return [path for (path,) in self._conn.execute("SELECT path FROM trusted_dirs ORDER BY path")]
+
+    def trust_dir(self, path: Path | str, *, now: datetime | None = None) -> bool:
+        """Record a directory (resolved) as trusted; False when it already was."""
+        resolved = str(Path(path).expanduser().resolve())
+        added = (now or datetime.now().astimezone()).isoformat(timespec="seconds")
+        with self._write() as conn:
+            cursor = conn.execute(
+                "INSERT INTO trusted_dirs (path, added_at) VALUES (?, ?) ON CONFLICT (path) DO NOTHING",
+                (resolved, added),
+            )
+        return cursor.rowcount > 0
+
+    def setting(self, name: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def set_setting(self, name: str, value: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO settings (name, value) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+
+
 def _deck_filter(decks: Sequence[str] | None) -> tuple[str, tuple[str, ...]]:
     if decks is None:
         return "", ()
@@ -479,7 +561,13 @@ def _initial_schema(db: Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_initial_schema]
+def _trust_and_settings(db: Database) -> None:
+    """Migration 2 (for the TUI): directories trusted to run verifiers, and small user settings (theme)."""
+    db["trusted_dirs"].create({"path": str, "added_at": str}, pk="path")
+    db["settings"].create({"name": str, "value": str}, pk="name")
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_initial_schema, _trust_and_settings]
 """Applied in order, each in the transaction that bumps `PRAGMA user_version`; append, never edit."""
 
 
