@@ -215,6 +215,15 @@ class Session:
         """Check `typed` against the current card; records nothing (grading does)."""
         return check_answer(self._require_current().card, typed)
 
+    def skip(self) -> QueuedCard | None:
+        """Put the current card at the back of the queue without recording anything; returns the new current card.
+
+        (Added for the TUI's skip key.) The card stays due: skipping only changes the order of this sitting.
+        """
+        if self._queue:
+            self._queue.append(self._queue.pop(0))
+        return self.current
+
     def grade(
         self, quality: int, *, now: datetime, typed: str = "", verdict: Verdict | None = None, ms: int = 0
     ) -> Review:
