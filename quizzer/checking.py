@@ -253,6 +253,11 @@ def parse_expression(text: str, variables: Sequence[str]) -> Formula:
         elif isinstance(node, ast.Call):
             if not (isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS) or node.keywords:
                 raise Unparsable("only " + ", ".join(sorted(_FUNCTIONS)) + " may be called")
+            name, count = node.func.id, len(node.args)
+            if name in ("min", "max") and count < 2:
+                raise Unparsable(f"{name} takes two or more arguments")
+            if name not in ("min", "max") and count != 1:
+                raise Unparsable(f"{name} takes one argument")
         elif isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, int | float):
                 raise Unparsable(f"unexpected literal {node.value!r}")
@@ -329,6 +334,9 @@ def judge_expression_samples(
     worst = 0.0
     for sample in samples:
         at = sample["at"]
+        missing = [v for v in variables if v not in at]
+        if missing:
+            return Verdict("unparsable", str(dict(at)), "a measurement lacks the variable(s) " + ", ".join(missing))
         predicted = _value_at(formula, at)
         if predicted is None:
             return Verdict("incorrect", expected, f"formula undefined at {dict(at)}")

@@ -288,14 +288,17 @@ def select(targets: Iterable[str], default_folder: Path) -> list[tuple[LoadedDec
     """
     targets = list(targets)
     by_id: dict[str, LoadedDeck] | None = None
+    named_paths = [Path(t.split("::")[0]) for t in targets if t.split("::")[0].endswith(".toml")]
 
     def deck_by_id(deck_id: str) -> LoadedDeck:
+        """Decks named on the same command line first, then those in `default_folder`."""
         nonlocal by_id
         if by_id is None:
             by_id = {}
-            for path in deck_files([default_folder]):
-                loaded = load_deck(path)
-                by_id[loaded.deck.id] = loaded
+            for path in [*deck_files([default_folder]), *named_paths]:
+                if path.exists():
+                    loaded = load_deck(path)
+                    by_id[loaded.deck.id] = loaded
         if deck_id not in by_id:
             hint = difflib.get_close_matches(deck_id, list(by_id), n=1)
             raise SelectionError(

@@ -148,3 +148,8 @@ def test_expression_samples_judge_measurements():
     measured = [{"at": {"p1": 0.1, "p2": 0.2}, "value": 0.2801}, {"at": {"p1": 0.5, "p2": 0.5}, "value": 0.7499}]
     assert checking.judge_expression_samples(Q, ["p1", "p2"], measured, 0.002).correct
     assert checking.judge_expression_samples("p1*p2", ["p1", "p2"], measured, 0.002).status == "incorrect"
+
+
+def test_samples_missing_a_variable_are_unparsable():
+    verdict = checking.judge_expression_samples(Q, ["p1", "p2"], [{"at": {"p1": 0.1}, "value": 0.1}], 0.01)
+    assert verdict.status == "unparsable" and "p2" in verdict.message
