@@ -23,7 +23,7 @@ from torch import nn
 
 from quizzer.verifier import Result
 
-STEPS = 100
+STEPS = 150
 OPTIMIZERS = {
     "SGD lr 0.01": lambda p: torch.optim.SGD(p, lr=0.01),
     "Adam lr 1e-3": lambda p: torch.optim.Adam(p, lr=1e-3),
