@@ -196,9 +196,12 @@ def answer_html(card: Card, macros: Mapping[str, str]) -> str:
     if answer.kind == "code":
         fence = "~~~~" if "```" in answer.value else "```"
         return markdown_html(f"{fence}{answer.language}\n{answer.value.strip(chr(10))}\n{fence}", macros)
-    shown = html.escape(answer.display(), quote=False)
-    if answer.kind in ("expression", "shape"):
-        shown = f"<code>{shown}</code>"
+    if answer.kind == "choice":
+        shown = _markdown(tuple(sorted(macros.items()))).renderInline(answer.value.strip())
+    elif answer.kind in ("expression", "shape"):
+        shown = f"<code>{html.escape(answer.display(), quote=False)}</code>"
+    else:
+        shown = html.escape(answer.display(), quote=False)
     return f'<span class="value">{shown}</span>'
 
 

@@ -212,3 +212,46 @@ def test_new_does_not_import_torch(project: Path):
         "assert r.exit_code == 0, r.output\nassert 'torch' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=project, env={**os.environ})
+
+
+def test_new_user_walkthrough_new_edit_verify_show_review_export(project: Path):
+    """From an empty directory, only through the commands: the loop AUTHORING.md describes."""
+    runner = CliRunner()
+    db = str(project / "state.db")
+    assert new("arith", "triangle-number", "--kind", "numeric").exit_code == 0
+    target = "decks/arith.toml::triangle-number"
+
+    stub_run = runner.invoke(main, ["verify", target, "--db", db])
+    assert stub_run.exit_code == 1
+    assert "write this verifier" in stub_run.output
+
+    deck = project / "decks" / "arith.toml"
+    text = deck.read_text()
+    text = text.replace(
+        "TODO: the question, in Markdown. Math between `$...$` or `$$...$$`, e.g. $r = k + (k-1)(L-1)$.",
+        "What is $\\sum_{i=1}^{10} i$?",
+    )
+    text = text.replace("value = 0\n", "value = 55\n")
+    deck.write_text(text)
+    (project / "verifiers" / "arith" / "triangle_number.py").write_text(
+        "from quizzer.verifier import Result\n\n\n"
+        "def verify() -> Result:\n"
+        "    r = Result(value=sum(range(1, 11)))\n"
+        "    r.claim('Gauss: n(n+1)/2', r.value == 10 * 11 // 2, str(r.value))\n"
+        "    r.note('Added up: 1 + 2 + ... + 10 = 55')\n"
+        "    return r\n"
+    )
+    assert runner.invoke(main, ["lint", "decks"]).exit_code == 0
+
+    verified = runner.invoke(main, ["verify", target, "--db", db])
+    assert verified.exit_code == 0, verified.output
+
+    shown = runner.invoke(main, ["show", "arith/triangle-number", "--db", db])
+    assert "✓ passed" in shown.output and "Added up: 1 + 2 + ... + 10 = 55" in shown.output
+
+    review = runner.invoke(main, ["review", "decks", "--plain", "--db", db, "--today", "2026-03-01"], input="55\n\n")
+    assert review.exit_code == 0, review.output
+    assert "✓ correct" in review.output
+
+    exported = runner.invoke(main, ["export", "anki", "arith", "-o", "arith.apkg", "--db", db])
+    assert exported.exit_code == 0 and "1 verified" in exported.output
