@@ -163,6 +163,6 @@ def consequence() -> Result:
     )
     r.note(
         "One-hot input gives every word its own weights, but each token costs a V-long vector: "
-        "50,000 floats (200 kB) per token for a real vocabulary, to select one column of W."
+        "50,000 floats (200 kB) per token for a real vocabulary, only to select one row of the table."
     )
     return r

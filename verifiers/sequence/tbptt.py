@@ -145,7 +145,10 @@ def only_limit_length() -> Result:
     r.value = same  # the statement holds only if cutting the sequence behaved like TBPTT
     r.note(f"Forward over T={T} with S={S}: TBPTT matches the full sequence to {tb_err:.0e}; independent pieces are off by up to {cut_err:.2f}.")
     r.note(f"No detach(): second chunk's backward → RuntimeError '{error[:70]}…'.")
-    r.note(f"With retain_graph the last chunk's gradient reaches the first inputs ({reach_carry:.1e}): that is full BPTT, cost growing with the whole history.")
+    r.note(
+        f"Back-propagated through the un-detached graph, the last chunk's loss reaches the first chunk's inputs "
+        f"({reach_carry:.1e}; with detach: 0): that is full BPTT, its cost growing with the whole history."
+    )
     r.note(f"Recall task (target = input {L} steps earlier, S = {S2}): TBPTT test MSE {mse_tb:.3f}; cut pieces {mse_cut:.3f} ≈ predicting 0.")
     return r
 
