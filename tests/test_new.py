@@ -255,3 +255,26 @@ def test_new_user_walkthrough_new_edit_verify_show_review_export(project: Path):
 
     exported = runner.invoke(main, ["export", "anki", "arith", "-o", "arith.apkg", "--db", db])
     assert exported.exit_code == 0 and "1 verified" in exported.output
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_authoring_guide_names_only_real_commands():
+    import re
+
+    guide = (REPO / "AUTHORING.md").read_text()
+    used = set(re.findall(r"`[^`]*?quizzer ([a-z]+)|^quizzer ([a-z]+)", guide, flags=re.M))
+    commands = {name for pair in used for name in pair if name}
+    assert {"new", "verify", "lint", "show", "export", "review"} <= commands
+    assert commands <= set(main.commands), commands - set(main.commands)
+
+
+def test_deck_repo_ci_workflow_lints_and_verifies_strictly():
+    yaml = pytest.importorskip("yaml")
+    workflow = yaml.safe_load((REPO / "docs" / "deck-repo-ci.yml").read_text())
+    runs = "\n".join(step.get("run", "") for step in workflow["jobs"]["verify"]["steps"])
+    assert "download.pytorch.org/whl/cpu" in runs
+    assert runs.index("$TORCH") < runs.index('install "$QUIZZER"')  # torch first: no CUDA build pulled
+    assert "quizzer lint decks/" in runs
+    assert "quizzer verify decks/ --strict" in runs
