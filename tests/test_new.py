@@ -278,3 +278,15 @@ def test_deck_repo_ci_workflow_lints_and_verifies_strictly():
     assert runs.index("$TORCH") < runs.index('install "$QUIZZER"')  # torch first: no CUDA build pulled
     assert "quizzer lint decks/" in runs
     assert "quizzer verify decks/ --strict" in runs
+
+
+def test_a_stale_local_schema_is_refreshed_when_a_card_is_added(project: Path):
+    assert new("my-deck", "one", "--kind", "numeric").exit_code == 0
+    schema = project / "decks" / "schema.json"
+    schema.write_text("{}\n")
+
+    result = new("my-deck", "two", "--kind", "numeric")
+
+    assert "Wrote decks/schema.json" in result.output
+    assert schema.read_text() == json_schema()
+    assert "Wrote" not in new("my-deck", "three", "--kind", "numeric").output  # already current

@@ -151,3 +151,17 @@ def test_bundled_card_is_shown_from_outside_a_deck_project(tmp_path: Path, monke
     assert result.exit_code == 0, result.output
     assert f"{loaded.deck.id}/{card.id}" in result.output
     assert f"run quizzer verify {loaded.deck.id}/{card.id}" in result.output
+
+
+def test_show_and_export_do_not_import_torch(project: Path):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom click.testing import CliRunner\nfrom quizzer.cli import main\n"
+        "for args in (['show', 'demo/sum-of-squares'], ['export', 'anki', 'demo', '-o', 'x.apkg']):\n"
+        "    r = CliRunner().invoke(main, [*args, '--db', 'q.db'])\n"
+        "    assert r.exit_code == 0, r.output\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=project)
