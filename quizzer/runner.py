@@ -29,7 +29,7 @@ from quizzer.loader import LoadedDeck
 
 PROTOCOL = "1"  # bump when the way outcomes are judged changes, to invalidate every cache entry
 DEFAULT_TIMEOUT = 60.0
-DEFAULT_MEMORY_MB = 2048
+DEFAULT_MEMORY_MB = 4096  # address space (RLIMIT_AS), not resident memory: torch maps ~0.7 GB at import
 STARTUP_ALLOWANCE = 60.0  # a new worker imports torch before its first job's clock starts
 
 
@@ -109,6 +109,8 @@ def _worker_main(connection: Connection, memory_mb: int) -> None:
         import torch
 
         torch.set_num_threads(1)
+        # The first optimizer step lazily imports torch._dynamo (~1.5 s): pay it here, not in a card's time.
+        torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1).step()
     except ImportError:
         pass
     from quizzer.execution import execute
