@@ -5,8 +5,8 @@ run in parallel. The excess loss L(w) − L(w*) is computed exactly from the Hes
 """
 
 import torch
-
 from optim_common import lsq_iterations_to_target, lsq_problem
+
 from quizzer.verifier import Result
 
 N, SEEDS, STEPS, LR = 1024, 32, 300, 0.1
@@ -39,7 +39,9 @@ def verify() -> Result:
 
     censored = {b: (its[b] < 0).any().item() for b in SWEEP}  # some seed never got there within STEPS
     means = [stats(torch.where(its[b] < 0, float(STEPS), its[b]))[0] for b in SWEEP]
-    gd = stats(lsq_iterations_to_target(N, LR, X, y, H, w_star, L0, SEEDS, STEPS))[0]  # full batch: the noise-free limit
+    gd = stats(lsq_iterations_to_target(N, LR, X, y, H, w_star, L0, SEEDS, STEPS))[
+        0
+    ]  # full batch: the noise-free limit
     r.claim(
         "diminishing returns: doubling a large batch (64 → 128) saves under 5% of the iterations",
         means[-1] > 0.95 * means[-2] and means[-1] <= means[-2] + 1,
@@ -65,10 +67,18 @@ def verify() -> Result:
 
     r.note(f"Noisy least squares, N={N}, lr={LR}, {SEEDS} seeds, target excess loss l0={L0}.")
     r.note(f"B={B}: n = {m1:.1f} ± {s1:.1f} iterations; 2B={2 * B}: n = {m2:.1f} ± {s2:.1f} (mean ± std over seeds).")
-    r.note("Iterations to l0 for B = " + ", ".join(f"{b}: {'≥' if censored[b] else ''}{m:.1f}"
-                                                  for b, m in zip(SWEEP, means)) +
-           f", GD: {gd:.0f} — falls fast while gradient noise dominates, then flattens at the noise-free limit.")
+    r.note(
+        "Iterations to l0 for B = "
+        + ", ".join(f"{b}: {'≥' if censored[b] else ''}{m:.1f}" for b, m in zip(SWEEP, means, strict=True))
+        + f", GD: {gd:.0f} — falls fast while gradient noise dominates, then flattens at the noise-free limit."
+    )
     r.note(f"Per sample it is the other way: B needs {epochs1:.3f} epochs, 2B {epochs2:.3f}.")
     r.note(f"Doubling the learning rate with the batch (linear scaling) gives {scaled:.1f} iterations.")
-    r.plot("iterations to reach l0 vs batch size", SWEEP, means, xlabel="batch size", ylabel="iterations (mean of 32 seeds)")
+    r.plot(
+        "iterations to reach l0 vs batch size",
+        SWEEP,
+        means,
+        xlabel="batch size",
+        ylabel="iterations (mean of 32 seeds)",
+    )
     return r

@@ -6,8 +6,8 @@ torch.linalg.solve (no descent), and the outer loss is the error of Φ_q w* on a
 """
 
 import torch
-
 from optim_common import DTYPE
+
 from quizzer.verifier import Result
 
 D_IN, D_FEAT, N_S, N_Q = 4, 24, 40, 200
@@ -18,7 +18,9 @@ def data(seed=0):
     g = torch.Generator().manual_seed(seed)
     u = torch.randn(D_IN, generator=g, dtype=DTYPE)
     Xs, Xq = (torch.randn(n, D_IN, generator=g, dtype=DTYPE) for n in (N_S, N_Q))
-    ys, yq = (torch.sin(2 * X @ u / D_IN**0.5) + NOISE * torch.randn(len(X), generator=g, dtype=DTYPE) for X in (Xs, Xq))
+    ys, yq = (
+        torch.sin(2 * X @ u / D_IN**0.5) + NOISE * torch.randn(len(X), generator=g, dtype=DTYPE) for X in (Xs, Xq)
+    )
     return Xs, ys, Xq, yq
 
 
@@ -44,8 +46,11 @@ def verify() -> Result:
     lam = log_lam.exp().detach()
     w_star = inner_solve(Phi, ys, lam)
     inner_grad = 2 * Phi.T @ (Phi @ w_star - ys) + 2 * lam * w_star
-    r.claim("the closed-form solve satisfies the inner optimality condition ∇_w = 0", inner_grad.abs().max() < 1e-10,
-            f"max |∇_w inner| = {inner_grad.abs().max().item():.1e}")
+    r.claim(
+        "the closed-form solve satisfies the inner optimality condition ∇_w = 0",
+        inner_grad.abs().max() < 1e-10,
+        f"max |∇_w inner| = {inner_grad.abs().max().item():.1e}",
+    )
 
     # 2. Implicit function theorem vs autograd-through-the-solve vs finite differences, for dL/dλ.
     loss = outer_loss(A, log_lam, Xs, ys, Xq, yq)
@@ -57,10 +62,15 @@ def verify() -> Result:
     g_ift = (dL_dw @ dw_dlam).item() * lam.item()  # chain rule through λ = exp(log λ)
     h = 1e-5
     with torch.no_grad():
-        g_fd = ((outer_loss(A, log_lam + h, Xs, ys, Xq, yq) - outer_loss(A, log_lam - h, Xs, ys, Xq, yq)) / (2 * h)).item()
+        g_fd = (
+            (outer_loss(A, log_lam + h, Xs, ys, Xq, yq) - outer_loss(A, log_lam - h, Xs, ys, Xq, yq)) / (2 * h)
+        ).item()
     agree = abs(g_auto - g_ift) < 1e-8 * max(1.0, abs(g_fd)) and abs(g_auto - g_fd) < 1e-6 * max(1.0, abs(g_fd))
-    r.claim("∂L/∂log λ: autograd through the solve = implicit function theorem = finite differences", agree,
-            f"autograd {g_auto:.10f}, IFT {g_ift:.10f}, central FD {g_fd:.10f}")
+    r.claim(
+        "∂L/∂log λ: autograd through the solve = implicit function theorem = finite differences",
+        agree,
+        f"autograd {g_auto:.10f}, IFT {g_ift:.10f}, central FD {g_fd:.10f}",
+    )
 
     # 3. Train the outer parameters (feature map A and λ) by backpropagating through the argmin layer.
     opt = torch.optim.Adam([A, log_lam], lr=0.03)
@@ -73,19 +83,35 @@ def verify() -> Result:
         losses.append(loss.item())
     final = outer_loss(A, log_lam, Xs, ys, Xq, yq).item()
     trains = final < 0.8 * losses[0]
-    r.claim("the outer loss decreases while the inner problem is never solved by descent", trains,
-            f"query MSE {losses[0]:.4f} → {final:.4f} (label-noise floor {NOISE**2:.2f})")
-    r.plot("outer (query) loss, training through a closed-form ridge layer", range(len(losses)), losses,
-           xlabel="outer step", ylabel="query MSE")
+    r.claim(
+        "the outer loss decreases while the inner problem is never solved by descent",
+        trains,
+        f"query MSE {losses[0]:.4f} → {final:.4f} (label-noise floor {NOISE**2:.2f})",
+    )
+    r.plot(
+        "outer (query) loss, training through a closed-form ridge layer",
+        range(len(losses)),
+        losses,
+        xlabel="outer step",
+        ylabel="query MSE",
+    )
 
     # The statement says a descent-based inner solver is REQUIRED; the closed-form layer trains, so it is false.
     r.value = not (trains and agree)
-    r.note(f"Inner problem: ridge regression on {N_S} support points with {D_FEAT} features, solved by one call to "
-           "torch.linalg.solve — no iterations, no learning rate.")
-    r.note(f"Its gradient w.r.t. λ three ways: autograd {g_auto:.8f}, implicit function theorem {g_ift:.8f}, "
-           f"finite differences {g_fd:.8f}.")
-    r.note(f"Training A and λ through the argmin layer: query MSE {losses[0]:.4f} → {final:.4f} in 60 Adam steps "
-           f"(λ {torch.exp(torch.tensor(LOG_LAM0)).item():.2f} → {log_lam.exp().item():.3f}).")
-    r.note("The IFT needs only the solution and the optimality condition ∇_w g(w*, θ) = 0, not how w* was found: "
-           "closed form, a QP/interior-point solver, or any black box works, provided ∇²_w g is invertible there.")
+    r.note(
+        f"Inner problem: ridge regression on {N_S} support points with {D_FEAT} features, solved by one call to "
+        "torch.linalg.solve — no iterations, no learning rate."
+    )
+    r.note(
+        f"Its gradient w.r.t. λ three ways: autograd {g_auto:.8f}, implicit function theorem {g_ift:.8f}, "
+        f"finite differences {g_fd:.8f}."
+    )
+    r.note(
+        f"Training A and λ through the argmin layer: query MSE {losses[0]:.4f} → {final:.4f} in 60 Adam steps "
+        f"(λ {torch.exp(torch.tensor(LOG_LAM0)).item():.2f} → {log_lam.exp().item():.3f})."
+    )
+    r.note(
+        "The IFT needs only the solution and the optimality condition ∇_w g(w*, θ) = 0, not how w* was found: "
+        "closed form, a QP/interior-point solver, or any black box works, provided ∇²_w g is invertible there."
+    )
     return r

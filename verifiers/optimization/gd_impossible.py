@@ -3,9 +3,9 @@
 import math
 
 import torch
+from optim_common import DTYPE, StepCost, flat_grad, mlp, mse, regression_data
 from torch import nn
 
-from optim_common import DTYPE, StepCost, flat_grad, mlp, mse, regression_data
 from quizzer.verifier import Result
 
 CIFAR_TRAIN = 50_000
@@ -15,8 +15,16 @@ GPU_BYTES = 16 * 2**30  # a common accelerator size, for scale
 def small_cnn() -> nn.Module:
     torch.manual_seed(0)
     return nn.Sequential(
-        nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64 * 8 * 8, 10),
+        nn.Conv2d(3, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(32, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(64 * 8 * 8, 10),
     )
 
 
@@ -86,21 +94,35 @@ def verify() -> Result:
     err_sgd = ((w - now) ** 2).sum().item()  # excess loss on today's distribution (= ‖w − w*‖² since x ~ N(0, I))
     err_batch = ((w_batch - now) ** 2).sum().item()
     r.claim(
-        "on a drifting stream, online SGD tracks the current target; the full-history optimum (what GD converges to) is stale",
+        "on a drifting stream, online SGD tracks the current target; the full-history optimum "
+        "(what GD converges to) is stale",
         err_sgd < 0.2 * err_batch,
         f"excess loss on the current distribution: online SGD {err_sgd:.4f} vs full-batch optimum {err_batch:.4f}",
     )
-    r.plot("online SGD: distance to the moving target", range(0, T, 30), track[::30], xlabel="sample t",
-           ylabel="‖w − w*(t)‖²")
+    r.plot(
+        "online SGD: distance to the moving target",
+        range(0, T, 30),
+        track[::30],
+        xlabel="sample t",
+        ylabel="‖w − w*(t)‖²",
+    )
 
-    r.note(f"Small CNN on 3×32×32 images: {per_sample / 1024:.0f} KiB of activations per sample must stay alive "
-           f"for backward, so a true full-batch step on {CIFAR_TRAIN} images needs {full_batch / 2**30:.1f} GiB; "
-           f"a B=128 step needs {(fixed + 128 * per_sample) / 2**20:.0f} MiB.")
-    r.note(f"Chunked accumulation (8 chunks of 64) reproduces the exact GD gradient (max diff "
-           f"{(accumulated - full).abs().max().item():.0e}) with {mem_chunk / mem_full:.0%} of the memory — "
-           "so 'doesn't fit' really means 'one full pass per update', which is impractically slow.")
-    r.note(f"Stream of {T} samples whose target rotates {math.degrees(0.0005 * T):.0f}°: online SGD ends "
-           f"{err_sgd:.4f} from the current target, the least-squares fit of all history {err_batch:.4f}.")
-    r.note("With streaming / online data there is no fixed finite sum to differentiate: only per-sample "
-           "(or small-batch) updates are possible.")
+    r.note(
+        f"Small CNN on 3×32×32 images: {per_sample / 1024:.0f} KiB of activations per sample must stay alive "
+        f"for backward, so a true full-batch step on {CIFAR_TRAIN} images needs {full_batch / 2**30:.1f} GiB; "
+        f"a B=128 step needs {(fixed + 128 * per_sample) / 2**20:.0f} MiB."
+    )
+    r.note(
+        f"Chunked accumulation (8 chunks of 64) reproduces the exact GD gradient (max diff "
+        f"{(accumulated - full).abs().max().item():.0e}) with {mem_chunk / mem_full:.0%} of the memory — "
+        "so 'doesn't fit' really means 'one full pass per update', which is impractically slow."
+    )
+    r.note(
+        f"Stream of {T} samples whose target rotates {math.degrees(0.0005 * T):.0f}°: online SGD ends "
+        f"{err_sgd:.4f} from the current target, the least-squares fit of all history {err_batch:.4f}."
+    )
+    r.note(
+        "With streaming / online data there is no fixed finite sum to differentiate: only per-sample "
+        "(or small-batch) updates are possible."
+    )
     return r

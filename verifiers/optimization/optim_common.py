@@ -161,17 +161,26 @@ def well_stationary_points() -> list[tuple[float, float, str]]:
     return out
 
 
-def run_well(x0: float, steps: int, lr: float, batch: int | None, seeds: int, offsets: torch.Tensor, seed: int = 0):
+def run_well(
+    x0: float,
+    steps: int,
+    lr: float,
+    batch: int | None,
+    seeds: int,
+    offsets: torch.Tensor,
+    seed: int = 0,
+    decay: bool = True,
+):
     """Run GD (batch=None: exact gradient F') or mini-batch SGD from x0 for `seeds` independent runs.
 
-    The learning rate is constant for the first half, then decays (×0.2, then ×0.02) so SGD settles.
-    Returns the final x of every run (shape (seeds,)).
+    With `decay` the learning rate is constant for the first half, then decays (×0.2, then ×0.02) so SGD
+    settles; without it, it stays constant. Returns the final x of every run (shape (seeds,)).
     """
     g = torch.Generator().manual_seed(seed)
     x = torch.full((seeds,), float(x0), dtype=DTYPE)
     n = len(offsets)
     for t in range(steps):
-        lr_t = lr * (1.0 if t < steps // 2 else 0.2 if t < 3 * steps // 4 else 0.02)
+        lr_t = lr * (1.0 if not decay or t < steps // 2 else 0.2 if t < 3 * steps // 4 else 0.02)
         grad = well_grad(x)
         if batch is not None:
             grad = grad + offsets[torch.randint(0, n, (seeds, batch), generator=g)].mean(1)
@@ -202,10 +211,8 @@ def lsq_iterations_to_target(batch, lr, X, y, H, w_star, target, seeds=32, steps
     W = torch.zeros(seeds, D, dtype=DTYPE)
     hit = torch.full((seeds,), -1)
     for t in range(1, steps + 1):
-        if batch == N:  # full batch: every sample, no sampling
-            idx = torch.arange(N).expand(seeds, N)
-        else:
-            idx = torch.randint(0, N, (seeds, batch), generator=g)
+        full = batch == N  # full batch: every sample, no sampling
+        idx = torch.arange(N).expand(seeds, N) if full else torch.randint(0, N, (seeds, batch), generator=g)
         Xb, yb = X[idx], y[idx]
         residual = torch.einsum("sbd,sd->sb", Xb, W) - yb
         W = W - lr * torch.einsum("sb,sbd->sd", residual, Xb) / batch

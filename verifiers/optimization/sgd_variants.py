@@ -1,8 +1,6 @@
 """Q1: SGD vs mini-batch SGD vs GD — gradient noise and per-step cost as a function of batch size."""
 
 import torch
-from torch.utils.data import DataLoader, TensorDataset
-
 from optim_common import (
     StepCost,
     flat_grad,
@@ -13,6 +11,8 @@ from optim_common import (
     per_sample_grads,
     regression_data,
 )
+from torch.utils.data import DataLoader, TensorDataset
+
 from quizzer.verifier import Result
 
 N = 256
@@ -82,6 +82,11 @@ def verify() -> Result:
         "step grow linearly in B, so the batch size trades noise for cost per update."
     )
     bs = [1, 2, 4, 8, 16, 32, 64, 128, 256]
-    r.plot("gradient-noise variance vs batch size", bs, [max(minibatch_variance_exact(G, b), 1e-12) for b in bs],
-           xlabel="batch size B", ylabel="E‖g_B − ∇L‖²")
+    r.plot(
+        "gradient-noise variance vs batch size",
+        bs,
+        [max(minibatch_variance_exact(G, b), 1e-12) for b in bs],
+        xlabel="batch size B",
+        ylabel="E‖g_B − ∇L‖²",
+    )
     return r

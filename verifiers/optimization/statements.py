@@ -3,8 +3,6 @@
 import math
 
 import torch
-from torch.utils.data import DataLoader, TensorDataset
-
 from optim_common import (
     DTYPE,
     StepCost,
@@ -22,6 +20,8 @@ from optim_common import (
     well_offsets,
     well_stationary_points,
 )
+from torch.utils.data import DataLoader, TensorDataset
+
 from quizzer.verifier import Result
 
 
@@ -34,8 +34,8 @@ def per_sample_step() -> Result:
     for batch in (B, 1):
         model = mlp()
         opt = torch.optim.SGD(model.parameters(), lr=0.01)
-        steps = [0]
-        opt.register_step_post_hook(lambda *_: steps.__setitem__(0, steps[0] + 1))
+        steps = []
+        opt.register_step_post_hook(lambda *_, log=steps: log.append(1))
         loader = DataLoader(TensorDataset(X, y), batch_size=batch, shuffle=True)
         seen = 0
         for xb, yb in loader:  # one epoch
@@ -43,16 +43,21 @@ def per_sample_step() -> Result:
             mse(model, xb, yb).backward()
             opt.step()
             seen += len(xb)
-        counts[batch] = (steps[0], seen)
+        counts[batch] = (len(steps), seen)
     r.value = counts[B][0] == N
-    r.claim("one epoch visits every sample once", counts[B][1] == N and counts[1][1] == N,
-            f"samples seen: {counts[B][1]} (B={B}), {counts[1][1]} (B=1)")
+    r.claim(
+        "one epoch visits every sample once",
+        counts[B][1] == N and counts[1][1] == N,
+        f"samples seen: {counts[B][1]} (B={B}), {counts[1][1]} (B=1)",
+    )
     r.claim(f"with B={B} an epoch makes ⌈N/B⌉ steps", counts[B][0] == math.ceil(N / B), f"{counts[B][0]} steps")
     r.note(f"N = {N} samples, one epoch through a shuffling DataLoader:")
     r.note(f"mini-batch SGD, B={B}: {counts[B][0]} optimizer steps (⌈{N}/{B}⌉; the last batch has {N % B} samples).")
     r.note(f"pure SGD, B=1: {counts[1][0]} optimizer steps — only in this textbook special case is it one per sample.")
-    r.note("'Training with SGD' in practice means mini-batch SGD (torch.optim.SGD + a DataLoader with batch_size>1), "
-           "which is the reading taken here.")
+    r.note(
+        "'Training with SGD' in practice means mini-batch SGD (torch.optim.SGD + a DataLoader with batch_size>1), "
+        "which is the reading taken here."
+    )
     return r
 
 
@@ -64,9 +69,11 @@ def less_variance() -> Result:
     B, N = 16, len(X)
     var_sgd = minibatch_variance_mc(G, B, trials=300)
     var_gd = minibatch_variance_mc(G, N, trials=300)
-    r.claim("the Monte-Carlo SGD variance matches the exact formula (within 15%)",
-            abs(var_sgd - minibatch_variance_exact(G, B)) < 0.15 * minibatch_variance_exact(G, B),
-            f"{var_sgd:.3g} vs {minibatch_variance_exact(G, B):.3g}")
+    r.claim(
+        "the Monte-Carlo SGD variance matches the exact formula (within 15%)",
+        abs(var_sgd - minibatch_variance_exact(G, B)) < 0.15 * minibatch_variance_exact(G, B),
+        f"{var_sgd:.3g} vs {minibatch_variance_exact(G, B):.3g}",
+    )
 
     Xl, yl, H, w_star = lsq_problem(1024)
     target = 0.01
@@ -78,12 +85,18 @@ def less_variance() -> Result:
     quicker = sgd_iters < gd_iters
     r.value = less_var and quicker
     r.claim("GD reaches the target", gd_iters > 0, f"{gd_iters:.0f} iterations")
-    r.note(f"MLP, N={N}: variance of the gradient estimate E‖g − ∇L‖² = {var_sgd:.3g} for SGD (B={B}) vs "
-           f"{var_gd:.1e} for GD (its gradient IS ∇L: zero variance).")
-    r.note(f"Least squares, same lr 0.1, iterations to excess loss {target}: GD {gd_iters:.0f}, "
-           f"SGD (B={B}) {sgd_iters:.1f} on average over 16 seeds.")
-    r.note(f"Per epoch it is the reverse: SGD used {sgd_iters * B / 1024:.2f} epochs, GD {gd_iters:.0f} — SGD's "
-           "speed advantage is per unit of computation, and it comes from cheap steps, not from lower variance.")
+    r.note(
+        f"MLP, N={N}: variance of the gradient estimate E‖g − ∇L‖² = {var_sgd:.3g} for SGD (B={B}) vs "
+        f"{var_gd:.1e} for GD (its gradient IS ∇L: zero variance)."
+    )
+    r.note(
+        f"Least squares, same lr 0.1, iterations to excess loss {target}: GD {gd_iters:.0f}, "
+        f"SGD (B={B}) {sgd_iters:.1f} on average over 16 seeds."
+    )
+    r.note(
+        f"Per epoch it is the reverse: SGD used {sgd_iters * B / 1024:.2f} epochs, GD {gd_iters:.0f} — SGD's "
+        "speed advantage is per unit of computation, and it comes from cheap steps, not from lower variance."
+    )
     return r
 
 
@@ -98,18 +111,32 @@ def local_minima() -> Result:
     sgd = run_well(x0, steps, lr, 4, seeds, offsets)
     gd_global = (gd < x_bar).double().mean().item()
     sgd_global = (sgd < x_bar).double().mean().item()
+    from_global = run_well(x_glob, steps, lr, 4, seeds, offsets, seed=1)
+    stay_global = (from_global < x_bar).double().mean().item()
     r.value = sgd_global > gd_global + 0.25
-    r.claim("the landscape has a shallow local and a deep global minimum",
-            [p[2] for p in points] == ["min", "max", "min"] and f_glob < f_loc < f_bar,
-            f"global x={x_glob:.3f} (F={f_glob:.3f}), barrier x={x_bar:.3f} (F={f_bar:.3f}), "
-            f"local x={x_loc:.3f} (F={f_loc:.3f})")
+    r.claim(
+        "the landscape has a shallow local and a deep global minimum",
+        [p[2] for p in points] == ["min", "max", "min"] and f_glob < f_loc < f_bar,
+        f"global x={x_glob:.3f} (F={f_glob:.3f}), barrier x={x_bar:.3f} (F={f_bar:.3f}), "
+        f"local x={x_loc:.3f} (F={f_loc:.3f})",
+    )
+    r.claim(
+        "the same SGD started in the deep global minimum stays there",
+        stay_global >= 0.95,
+        f"{stay_global:.0%} of {seeds} seeds still in the global basin",
+    )
     r.claim("GD from x0 stops in the local minimum", abs(gd.item() - x_loc) < 1e-3, f"GD ends at x={gd.item():.4f}")
-    r.note(f"F(x) = (x²−1)² + x, written as a finite sum f_i = F + a_i·x (Σa_i = 0); start x0 = {x0}, lr {lr}, "
-           f"{steps} steps, then decayed.")
+    r.note(
+        f"F(x) = (x²−1)² + x, written as a finite sum f_i = F + a_i·x (Σa_i = 0); start x0 = {x0}, lr {lr}, "
+        f"{steps} steps (lr decayed over the second half)."
+    )
     r.note(f"GD: ends at x = {gd.item():.3f}, the local minimum (F = {f_loc:.3f}; barrier height {f_bar - f_loc:.3f}).")
     r.note(f"SGD, B=4: {sgd_global:.0%} of {seeds} seeds end in the global basin (x ≈ {x_glob:.2f}, F = {f_glob:.3f}).")
-    r.note("Gradient noise lets SGD hop over small barriers; the deeper global well has a much higher barrier "
-           f"({f_bar - f_glob:.2f}) so it rarely leaves it. 'Less likely', not 'never': it depends on noise vs barrier.")
+    r.note(
+        "Gradient noise lets SGD hop over small barriers; the deeper global well has a much higher barrier "
+        f"({f_bar - f_glob:.2f}) so it rarely leaves it "
+        f"(started there, {stay_global:.0%} of runs stay). 'Less likely', not 'never': it depends on noise vs barrier."
+    )
     xs = torch.linspace(-1.8, 1.8, 73, dtype=DTYPE)
     r.plot("F(x) = (x²−1)² + x", xs.tolist(), well(xs).tolist(), xlabel="x", ylabel="F(x)")
     return r
@@ -125,14 +152,20 @@ def memory() -> Result:
     mid = StepCost(model, mse, X[: 2 * B], y[: 2 * B])
     r.value = sgd.saved_bytes > gd.saved_bytes
     per_sample = (mid.saved_bytes - sgd.saved_bytes) / B
-    r.claim("the difference is all per-sample activations: saved bytes = fixed + B × per-sample",
-            per_sample > 0 and gd.saved_bytes - sgd.saved_bytes == per_sample * (N - B),
-            f"B={B}: {sgd.saved_bytes}, B={2 * B}: {mid.saved_bytes}, B=N={N}: {gd.saved_bytes} bytes "
-            f"→ {per_sample:.0f} bytes/sample")
-    r.note(f"MLP on N={N}: a mini-batch step (B={B}) keeps {sgd.saved_bytes / 1024:.1f} KiB for backward "
-           f"({sgd.saved_elems} numbers); a GD step keeps {gd.saved_bytes / 1024:.1f} KiB ({gd.saved_elems}).")
-    r.note(f"Activations scale with the batch: {gd.saved_bytes / sgd.saved_bytes:.1f}× more for GD here, and "
-           "for images it is the dominant term. Parameters, gradients and optimizer state are the same size for both.")
+    r.claim(
+        "the difference is all per-sample activations: saved bytes = fixed + B × per-sample",
+        per_sample > 0 and gd.saved_bytes - sgd.saved_bytes == per_sample * (N - B),
+        f"B={B}: {sgd.saved_bytes}, B={2 * B}: {mid.saved_bytes}, B=N={N}: {gd.saved_bytes} bytes "
+        f"→ {per_sample:.0f} bytes/sample",
+    )
+    r.note(
+        f"MLP on N={N}: a mini-batch step (B={B}) keeps {sgd.saved_bytes / 1024:.1f} KiB for backward "
+        f"({sgd.saved_elems} numbers); a GD step keeps {gd.saved_bytes / 1024:.1f} KiB ({gd.saved_elems})."
+    )
+    r.note(
+        f"Activations scale with the batch: {gd.saved_bytes / sgd.saved_bytes:.1f}× more for GD here, and "
+        "for images it is the dominant term. Parameters, gradients and optimizer state are the same size for both."
+    )
     return r
 
 
@@ -151,18 +184,39 @@ def guarantees() -> Result:
     gd_always_global = bool(at_global.all())
     sgd_always_local = bool(sgd_at_min.all())
     r.value = gd_always_global and sgd_always_local
-    r.claim("every GD run converged to some minimum (|F'| ≈ 0)", (at_global | at_local).all(),
-            f"max |F'| at the end: {well_grad(x).abs().max().item():.1e}")
+    r.claim(
+        "every GD run converged to some minimum (|F'| ≈ 0)",
+        (at_global | at_local).all(),
+        f"max |F'| at the end: {well_grad(x).abs().max().item():.1e}",
+    )
+    offsets = well_offsets()
+    rms = {}
+    for decay in (False, True):  # SGD started AT the global minimum: does it stay on it?
+        xs = run_well(x_glob, 2000, 0.02, 4, 64, offsets, seed=2, decay=decay)
+        rms[decay] = ((xs - x_glob) ** 2).mean().sqrt().item()
+    r.claim(
+        "with a constant learning rate SGD does not converge: it jitters around the minimum",
+        rms[False] > 3 * rms[True],
+        f"RMS distance from the minimum after 2000 steps: constant lr {rms[False]:.3f}, decaying lr {rms[True]:.4f}",
+    )
     stuck = starts[at_local]
-    r.note(f"F(x) = (x²−1)² + x: global minimum F({x_glob:.3f}) = {f_glob:.3f}, local minimum F({x_loc:.3f}) = "
-           f"{f_loc:.3f}.")
-    r.note(f"GD from {len(starts)} starts in [−2, 2]: {int(at_global.sum())} reach the global minimum, "
-           f"{int(at_local.sum())} converge to the local one (every start x0 ≥ {stuck.min().item():.1f}).")
-    r.note(f"SGD with a decaying learning rate: {int(sgd_at_min.sum())}/{len(sgd)} runs end within 0.05 of a "
-           "minimum — convergence to a stationary point needs the decay (Robbins–Monro); with a constant rate SGD "
-           "keeps jittering.")
-    r.note("GD is deterministic descent: it converges to the minimum of whatever basin it starts in. Only for "
-           "convex losses is every local minimum global.")
+    r.note(
+        f"F(x) = (x²−1)² + x: global minimum F({x_glob:.3f}) = {f_glob:.3f}, local minimum F({x_loc:.3f}) = "
+        f"{f_loc:.3f}."
+    )
+    r.note(
+        f"GD from {len(starts)} starts in [−2, 2]: {int(at_global.sum())} reach the global minimum, "
+        f"{int(at_local.sum())} converge to the local one (every start x0 ≥ {stuck.min().item():.1f})."
+    )
+    r.note(
+        f"SGD with a decaying learning rate: {int(sgd_at_min.sum())}/{len(sgd)} runs end within 0.05 of a "
+        f"minimum. Convergence needs the decay (Robbins–Monro): started on the minimum with a constant rate, SGD "
+        f"keeps jittering (RMS {rms[False]:.3f} away), with the decay it settles ({rms[True]:.4f})."
+    )
+    r.note(
+        "GD is deterministic descent: it converges to the minimum of whatever basin it starts in. Only for "
+        "convex losses is every local minimum global."
+    )
     return r
 
 
@@ -236,22 +290,37 @@ def ravine() -> Result:
     for _ in range(2):
         vm = mom * vm + X[idx].T @ (X[idx] @ wm - y[idx]) / Bm
         wm = wm - 1e-3 * vm
-    r.claim("the hand-vectorised momentum update equals torch.optim.SGD(momentum=0.9)",
-            torch.allclose(wt.detach(), wm, atol=1e-12), f"{wt.detach().tolist()} vs {wm.tolist()}")
-    r.claim("every method reached the tolerance", None not in (newton_iters, hb_iters, best_sgd),
-            f"Newton {newton_iters}, heavy ball {hb_iters}, SGD+momentum {best_sgd}")
+    r.claim(
+        "the hand-vectorised momentum update equals torch.optim.SGD(momentum=0.9)",
+        torch.allclose(wt.detach(), wm, atol=1e-12),
+        f"{wt.detach().tolist()} vs {wm.tolist()}",
+    )
+    r.claim(
+        "every method reached the tolerance",
+        None not in (newton_iters, hb_iters, best_sgd),
+        f"Newton {newton_iters}, heavy ball {hb_iters}, SGD+momentum {best_sgd}",
+    )
 
     never = float("inf")
     r.value = min(hb_iters or never, best_sgd or never) < (newton_iters or never)
-    r.note(f"Quadratic ravine: Hessian eigenvalues {mu:.2f} and {L:.0f} (condition number {L / mu:.0f}); "
-           f"stop when the loss falls to 1e-8 of its start.")
-    r.note(f"Newton: {newton_iters} iteration — on a quadratic w − H⁻¹∇L lands exactly on the minimum "
-           "whatever the curvature.")
-    r.note(f"Heavy-ball momentum with exact gradients and Polyak's optimal α, β: {hb_iters} iterations "
-           f"(rate ≈ 1 − 2/√κ per step).")
-    r.note(f"Mini-batch SGD + momentum 0.9 (B={Bm}), best of lr ∈ {lrs.tolist()} (lr {best_lr}): "
-           f"{best_sgd} iterations.")
-    r.note("Momentum damps the zig-zag across the ravine but is still first-order; Newton rescales every direction "
-           "by its curvature. Newton's cost per step (forming/solving with the d×d Hessian) is what keeps it out of "
-           "deep learning, not its iteration count.")
+    r.note(
+        f"Quadratic ravine: Hessian eigenvalues {mu:.2f} and {L:.0f} (condition number {L / mu:.0f}); "
+        f"stop when the loss falls to 1e-8 of its start."
+    )
+    r.note(
+        f"Newton: {newton_iters} iteration — on a quadratic w − H⁻¹∇L lands exactly on the minimum "
+        "whatever the curvature."
+    )
+    r.note(
+        f"Heavy-ball momentum with exact gradients and Polyak's optimal α, β: {hb_iters} iterations "
+        f"(rate ≈ 1 − 2/√κ per step)."
+    )
+    r.note(
+        f"Mini-batch SGD + momentum 0.9 (B={Bm}), best of lr ∈ {lrs.tolist()} (lr {best_lr}): {best_sgd} iterations."
+    )
+    r.note(
+        "Momentum damps the zig-zag across the ravine but is still first-order; Newton rescales every direction "
+        "by its curvature. Newton's cost per step (forming/solving with the d×d Hessian) is what keeps it out of "
+        "deep learning, not its iteration count."
+    )
     return r

@@ -9,9 +9,9 @@ signal alone:
 import math
 
 import torch
+from optim_common import DTYPE
 from torch import nn
 
-from optim_common import DTYPE
 from quizzer.verifier import Result
 
 WIDTH, D_IN = 32, 8
@@ -62,20 +62,32 @@ def concepts() -> Result:
     g_van = hidden_weight_grads(deep_mlp(depth, *VANISH), X, y)
     g_exp = hidden_weight_grads(deep_mlp(depth, *EXPLODE), X, y)
     ratio_van, ratio_exp = g_van[0] / g_van[-1], g_exp[0] / g_exp[-1]
-    r.claim("vanishing: the first layer's gradient is many orders of magnitude below the last layer's",
-            ratio_van < 1e-6, f"‖∇W_1‖/‖∇W_{depth}‖ = {ratio_van:.1e} (sigmoid, gain 1)")
-    r.claim("exploding: the first layer's gradient is orders of magnitude above the last layer's",
-            ratio_exp > 1e2, f"‖∇W_1‖/‖∇W_{depth}‖ = {ratio_exp:.1e} (tanh, gain 3)")
+    r.claim(
+        "vanishing: the first layer's gradient is many orders of magnitude below the last layer's",
+        ratio_van < 1e-6,
+        f"‖∇W_1‖/‖∇W_{depth}‖ = {ratio_van:.1e} (sigmoid, gain 1)",
+    )
+    r.claim(
+        "exploding: the first layer's gradient is orders of magnitude above the last layer's",
+        ratio_exp > 1e2,
+        f"‖∇W_1‖/‖∇W_{depth}‖ = {ratio_exp:.1e} (tanh, gain 3)",
+    )
     with torch.no_grad():
         out_v, out_e = deep_mlp(depth, *VANISH)(X), deep_mlp(depth, *EXPLODE)(X)
-    r.claim("the forward outputs stay bounded in both nets: the effect is in the backward pass",
-            out_v.abs().max() < 10 and out_e.abs().max() < 10,
-            f"max |output| {out_v.abs().max().item():.2f} and {out_e.abs().max().item():.2f}")
+    r.claim(
+        "the forward outputs stay bounded in both nets: the effect is in the backward pass",
+        out_v.abs().max() < 10 and out_e.abs().max() < 10,
+        f"max |output| {out_v.abs().max().item():.2f} and {out_e.abs().max().item():.2f}",
+    )
     # A learning rate that suits the last layer is useless / dangerous for the first one.
-    r.note(f"{depth}-layer sigmoid MLP: ‖∇W_l‖ from layer 1 to {depth}: {g_van[0]:.1e} … {g_van[-1]:.1e} — "
-           "an SGD step barely moves the early layers (vanishing).")
-    r.note(f"{depth}-layer tanh MLP with large weights (gain 3): {g_exp[0]:.1e} … {g_exp[-1]:.1e} — a step sized "
-           "for the late layers is huge for the early ones (exploding).")
+    r.note(
+        f"{depth}-layer sigmoid MLP: ‖∇W_l‖ from layer 1 to {depth}: {g_van[0]:.1e} … {g_van[-1]:.1e} — "
+        "an SGD step barely moves the early layers (vanishing)."
+    )
+    r.note(
+        f"{depth}-layer tanh MLP with large weights (gain 3): {g_exp[0]:.1e} … {g_exp[-1]:.1e} — a step sized "
+        "for the late layers is huge for the early ones (exploding)."
+    )
     layers = list(range(1, depth + 1))
     r.plot("‖∂L/∂W_l‖, sigmoid (vanishing)", layers, g_van, xlabel="layer l", ylabel="gradient norm")
     r.plot("‖∂L/∂W_l‖, tanh gain 3 (exploding)", layers, g_exp, xlabel="layer l", ylabel="gradient norm")
@@ -95,37 +107,59 @@ def depth() -> Result:
             ratios[name].append(g[0] / g[-1])
     s_van, r2_van = log_fit(depths, ratios["sigmoid"])
     s_exp, r2_exp = log_fit(depths, ratios["tanh×3"])
-    r.claim("vanishing: log(first/last gradient) falls linearly with depth (a constant factor < 1 per layer)",
-            s_van < 0 and r2_van > 0.98,
-            f"per-layer factor 10^{s_van:.3f} = {10**s_van:.3f}, R² = {r2_van:.3f}")
-    r.claim("exploding: log(first/last gradient) grows with depth (a constant factor > 1 per layer)",
-            s_exp > 0 and r2_exp > 0.9,
-            f"per-layer factor 10^{s_exp:.3f} = {10**s_exp:.3f}, R² = {r2_exp:.3f}")
+    r.claim(
+        "vanishing: log(first/last gradient) falls linearly with depth (a constant factor < 1 per layer)",
+        s_van < 0 and r2_van > 0.98,
+        f"per-layer factor 10^{s_van:.3f} = {10**s_van:.3f}, R² = {r2_van:.3f}",
+    )
+    r.claim(
+        "exploding: log(first/last gradient) grows with depth (a constant factor > 1 per layer)",
+        s_exp > 0 and r2_exp > 0.9,
+        f"per-layer factor 10^{s_exp:.3f} = {10**s_exp:.3f}, R² = {r2_exp:.3f}",
+    )
     # Where the sigmoid factor comes from: σ' ≤ 1/4, so each layer's Jacobian diag(σ'(z))W shrinks vectors.
     z = torch.linspace(-10, 10, 2001, dtype=DTYPE).requires_grad_(True)
     (dsig,) = torch.autograd.grad(torch.sigmoid(z).sum(), z)
-    r.claim("the sigmoid's derivative never exceeds 1/4", dsig.max().item() <= 0.25 + 1e-12,
-            f"max σ'(z) = {dsig.max().item():.4f}")
+    r.claim(
+        "the sigmoid's derivative never exceeds 1/4",
+        dsig.max().item() <= 0.25 + 1e-12,
+        f"max σ'(z) = {dsig.max().item():.4f}",
+    )
     r.note("∂L/∂h_0 = J_1ᵀ J_2ᵀ ⋯ J_Lᵀ ∂L/∂h_L with J_l = diag(φ'(z_l)) W_l: one more layer, one more factor.")
-    r.note("sigmoid, first/last-layer gradient ratio for depth " + ", ".join(
-        f"{L}: {v:.1e}" for L, v in zip(depths, ratios["sigmoid"])) + f" → ×{10**s_van:.2f} per layer.")
-    r.note("tanh with gain 3, same ratio: " + ", ".join(
-        f"{L}: {v:.1e}" for L, v in zip(depths, ratios["tanh×3"])) + f" → ×{10**s_exp:.2f} per layer.")
+    r.note(
+        "sigmoid, first/last-layer gradient ratio for depth "
+        + ", ".join(f"{L}: {v:.1e}" for L, v in zip(depths, ratios["sigmoid"], strict=True))
+        + f" → ×{10**s_van:.2f} per layer."
+    )
+    r.note(
+        "tanh with gain 3, same ratio: "
+        + ", ".join(f"{L}: {v:.1e}" for L, v in zip(depths, ratios["tanh×3"], strict=True))
+        + f" → ×{10**s_exp:.2f} per layer."
+    )
     f_v, f_e = 10**s_van, 10**s_exp
-    r.note(f"Compounded: ×{f_e:.2f} per layer is ×{f_e**5:.1f} at depth 5 but ×{f_e**40:.0e} at depth 40; "
-           f"×{f_v:.2f} is {f_v**5:.0e} at depth 5 and {f_v**40:.0e} at depth 40.")
-    r.plot("first/last gradient ratio vs depth, sigmoid", depths, ratios["sigmoid"], xlabel="depth",
-           ylabel="‖∇W_1‖/‖∇W_L‖")
-    r.plot("first/last gradient ratio vs depth, tanh gain 3", depths, ratios["tanh×3"], xlabel="depth",
-           ylabel="‖∇W_1‖/‖∇W_L‖")
+    r.note(
+        f"Compounded: ×{f_e:.2f} per layer is ×{f_e**5:.1f} at depth 5 but ×{f_e**40:.0e} at depth 40; "
+        f"×{f_v:.2f} is {f_v**5:.0e} at depth 5 and {f_v**40:.0e} at depth 40."
+    )
+    r.plot(
+        "first/last gradient ratio vs depth, sigmoid", depths, ratios["sigmoid"], xlabel="depth", ylabel="‖∇W_1‖/‖∇W_L‖"
+    )
+    r.plot(
+        "first/last gradient ratio vs depth, tanh gain 3",
+        depths,
+        ratios["tanh×3"],
+        xlabel="depth",
+        ylabel="‖∇W_1‖/‖∇W_L‖",
+    )
     return r
 
 
 def orthogonal_linear_net(depth: int, gain: float, width: int = 16, dtype=DTYPE, seed: int = 0):
     """W_l = gain · Q_l with Q_l random orthogonal: every layer's Jacobian scales vectors by exactly `gain`."""
     g = torch.Generator().manual_seed(seed)
-    return [gain * torch.linalg.qr(torch.randn(width, width, generator=g, dtype=DTYPE))[0].to(dtype)
-            for _ in range(depth)]
+    return [
+        gain * torch.linalg.qr(torch.randn(width, width, generator=g, dtype=DTYPE))[0].to(dtype) for _ in range(depth)
+    ]
 
 
 def input_grad_norm(weights, dtype=DTYPE) -> float:
@@ -148,20 +182,33 @@ def numeric() -> Result:
     depths = [1, 5, 10, 20, 30, 40, 50]
     measured = {gain: [input_grad_norm(orthogonal_linear_net(L, gain)) for L in depths] for gain in (0.5, 1.5)}
     for gain, values in measured.items():
-        worst = max(abs(m / gain**L - 1) for m, L in zip(values, depths))
-        r.claim(f"gradient norm = {gain}^L exactly (per-layer Jacobian scale {gain})", worst < 1e-9,
-                f"worst relative deviation {worst:.1e}; L=50: {values[-1]:.3e}")
+        worst = max(abs(m / gain**L - 1) for m, L in zip(values, depths, strict=True))
+        r.claim(
+            f"gradient norm = {gain}^L exactly (per-layer Jacobian scale {gain})",
+            worst < 1e-9,
+            f"worst relative deviation {worst:.1e}; L=50: {values[-1]:.3e}",
+        )
     g32 = input_grad_norm(orthogonal_linear_net(160, 0.5, dtype=torch.float32), dtype=torch.float32)
-    r.claim("in float32, at depth 160 the vanishing gradient underflows to exactly 0", g32 == 0.0,
-            f"0.5^160 = {0.5**160:.1e} < smallest float32 {torch.finfo(torch.float32).smallest_normal * 2**-23:.1e}; "
-            f"measured {g32}")
-    r.note("Deep linear net h_l = W_l h_{l−1}, W_l = s·Q_l (Q_l orthogonal), loss v·h_L: ∂L/∂x = W_1ᵀ⋯W_Lᵀ v, "
-           "so ‖∂L/∂x‖ = s^L.")
+    r.claim(
+        "in float32, at depth 160 the vanishing gradient underflows to exactly 0",
+        g32 == 0.0,
+        f"0.5^160 = {0.5**160:.1e} < smallest float32 {torch.finfo(torch.float32).smallest_normal * 2**-23:.1e}; "
+        f"measured {g32}",
+    )
+    r.note(
+        "Deep linear net h_l = W_l h_{l−1}, W_l = s·Q_l (Q_l orthogonal), loss v·h_L: ∂L/∂x = W_1ᵀ⋯W_Lᵀ v, "
+        "so ‖∂L/∂x‖ = s^L."
+    )
     for gain, values in measured.items():
-        r.note(f"s = {gain}: " + ", ".join(f"L={L}: {m:.2e}" for L, m in zip(depths, values)))
-    r.note(f"0.5^50 ≈ {0.5**50:.1e} (no learning signal reaches the input layers); 1.5^50 ≈ {1.5**50:.1e} "
-           "(one step would throw the weights to infinity).")
-    r.note(f"In float32 a 160-layer s=0.5 net returns a gradient of exactly {g32}: the signal is not just small, it is gone.")
+        r.note(f"s = {gain}: " + ", ".join(f"L={L}: {m:.2e}" for L, m in zip(depths, values, strict=True)))
+    r.note(
+        f"0.5^50 ≈ {0.5**50:.1e} (no learning signal reaches the input layers); 1.5^50 ≈ {1.5**50:.1e} "
+        "(one step would throw the weights to infinity)."
+    )
+    r.note(
+        f"In float32 a 160-layer s=0.5 net returns a gradient of exactly {g32}: "
+        "the signal is not just small, it is gone."
+    )
     for gain, values in measured.items():
         r.plot(f"‖∂L/∂x‖ vs depth, per-layer scale {gain}", depths, values, xlabel="depth L", ylabel="gradient norm")
     return r
@@ -188,30 +235,63 @@ def diagnose() -> Result:
     X, y = task()
     baseline = ((y - y.mean()) ** 2).mean().item()  # the loss of predicting the mean: what a net that ignores x reaches
     depth, steps = 20, 150
-    vanish = train_curve(deep_mlp(depth, *VANISH), X, y, lr=0.5, steps=steps)
+    van_net = deep_mlp(depth, *VANISH)
+    first0, readout0 = van_net[0].weight.detach().clone(), van_net[-1].weight.detach().clone()
+    vanish = train_curve(van_net, X, y, lr=0.5, steps=steps)
+    moved_first = ((van_net[0].weight.detach() - first0).norm() / first0.norm()).item()
+    moved_readout = ((van_net[-1].weight.detach() - readout0).norm() / readout0.norm()).item()
     explode = train_curve(deep_mlp(depth, "relu", 1.5 * math.sqrt(2)), X, y, lr=0.01, steps=steps)
     healthy = train_curve(deep_mlp(depth, *HEALTHY), X, y, lr=0.05, steps=steps)
 
     plateau = all(abs(v - baseline) < 0.02 * baseline for v in vanish[-100:])
-    r.claim("vanishing: the loss plateaus early at the 'predict the mean' level and stays there",
-            plateau, f"last 100 steps within 2% of {baseline:.3f} (start {vanish[0]:.4f}, final {vanish[-1]:.4f})")
+    r.claim(
+        "vanishing: the loss plateaus early at the 'predict the mean' level and stays there",
+        plateau,
+        f"last 100 steps within 2% of {baseline:.3f} (start {vanish[0]:.4f}, final {vanish[-1]:.4f})",
+    )
+    r.claim(
+        "vanishing, seen in the weights: the first layer never leaves its initialization, the read-out does",
+        moved_first < 1e-6 and moved_readout > 1e-2,
+        f"relative change after {steps} steps: first layer {moved_first:.1e}, read-out {moved_readout:.1e}",
+    )
     blew_up = (not math.isfinite(explode[-1])) or max(explode) > 1e3 * explode[0]
-    r.claim("exploding: the loss is enormous and becomes inf/NaN within a few steps", blew_up and len(explode) < 10,
-            f"losses {', '.join(f'{v:.2g}' for v in explode[:5])} (stopped after {len(explode)} steps)")
-    r.claim("a same-depth net with a healthy per-layer gain does learn", healthy[-1] < 0.8 * baseline,
-            f"tanh gain 1: {healthy[0]:.3f} → {healthy[-1]:.3f}")
+    r.claim(
+        "exploding: the loss is enormous and becomes inf/NaN within a few steps",
+        blew_up and len(explode) < 10,
+        f"losses {', '.join(f'{v:.2g}' for v in explode[:5])} (stopped after {len(explode)} steps)",
+    )
+    r.claim(
+        "a same-depth net with a healthy per-layer gain does learn",
+        healthy[-1] < 0.8 * baseline,
+        f"tanh gain 1: {healthy[0]:.3f} → {healthy[-1]:.3f}",
+    )
 
     r.note(f"Task: regression with {len(X)} samples; predicting the mean scores {baseline:.3f}.")
-    r.note(f"Vanishing ({depth}-layer sigmoid): loss {vanish[0]:.3f} → {vanish[-1]:.3f}, flat at the baseline after a "
-           "few steps: only the read-out learns, on features that carry almost no information about x.")
-    r.note(f"Exploding ({depth}-layer ReLU, per-layer gain 1.5): loss {explode[0]:.2g} at step 0, then "
-           f"{explode[1]:.2g}, i.e. spikes / inf / NaN.")
+    r.note(
+        f"Vanishing ({depth}-layer sigmoid): loss {vanish[0]:.3f} → {vanish[-1]:.3f}, flat at the baseline after a "
+        "few steps: only the read-out learns, on features that carry almost no information about x."
+    )
+    r.note(
+        f"Its weights tell the same story: after {steps} steps the first layer moved by {moved_first:.0e} of its "
+        f"norm, the read-out by {moved_readout:.0f}× its initial norm."
+    )
+    r.note(
+        f"Exploding ({depth}-layer ReLU, per-layer gain 1.5): loss {explode[0]:.2g} at step 0, then "
+        f"{explode[1]:.2g}, i.e. spikes / inf / NaN."
+    )
     r.note(f"Healthy control (tanh, gain 1, same depth): {healthy[0]:.3f} → {healthy[-1]:.3f}.")
-    r.note("So: loss (or activations/weights) blowing up to NaN ⇒ exploding; loss stuck from the start near a trivial "
-           "value while the net is clearly under-fitting ⇒ vanishing.")
+    r.note(
+        "So: loss (or activations/weights) blowing up to NaN ⇒ exploding; loss stuck from the start near a trivial "
+        "value while the net is clearly under-fitting ⇒ vanishing."
+    )
     r.plot("loss, vanishing (sigmoid ×20)", range(len(vanish)), vanish, xlabel="step", ylabel="MSE")
     r.plot("loss, healthy (tanh gain 1 ×20)", range(len(healthy)), healthy, xlabel="step", ylabel="MSE")
     finite = [v for v in explode if math.isfinite(v)]
-    r.plot("log10 loss, exploding (ReLU gain 1.5 ×20)", range(len(finite)), [math.log10(v) for v in finite],
-           xlabel="step", ylabel="log10 MSE")
+    r.plot(
+        "log10 loss, exploding (ReLU gain 1.5 ×20)",
+        range(len(finite)),
+        [math.log10(v) for v in finite],
+        xlabel="step",
+        ylabel="log10 MSE",
+    )
     return r

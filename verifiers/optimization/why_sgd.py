@@ -1,8 +1,8 @@
 """Q2.1: why SGD is used more than GD — cost per step, progress per sample-gradient, escaping saddles."""
 
 import torch
-
 from optim_common import DTYPE, StepCost, mlp, mse, regression_data
+
 from quizzer.verifier import Result
 
 N, B, EPOCHS = 512, 16, 4
@@ -88,13 +88,21 @@ def verify() -> Result:
     )
 
     r.note(f"Toy problem: 8→32→32→1 MLP, N={N}, budget {EPOCHS} epochs = {EPOCHS * N} sample-gradients.")
-    r.note(f"Cost per step: B={B} does {c_sgd.macs} MACs and keeps {c_sgd.saved_bytes / 1024:.1f} KiB for backward; "
-           f"GD does {c_gd.macs} MACs and keeps {c_gd.saved_bytes / 1024:.1f} KiB.")
-    r.note(f"Same budget: SGD (lr {best_sgd_lr}) makes {u_sgd} updates → loss {l_sgd:.4f}; "
-           f"GD (lr {best_gd_lr}) makes {u_gd} → loss {l_gd:.4f}; start {init_loss:.4f}.")
-    r.note(f"GD's 4 exact steps each cost {N // B}× a mini-batch step; redundant data makes a {B}-sample gradient "
-           "a good-enough direction at a fraction of the price, so per epoch SGD makes far more progress.")
-    r.note(f"Saddle f = ½w₁² + ¼w₂⁴ − ½w₂²: from (1, 0) GD's exact gradient has w₂-component 0 forever and it "
-           f"converges to the saddle (loss {loss_gd.item():.2f}); SGD's noise breaks the symmetry in {escaped:.0%} "
-           "of runs and reaches a minimum (loss ≈ −0.25).")
+    r.note(
+        f"Cost per step: B={B} does {c_sgd.macs} MACs and keeps {c_sgd.saved_bytes / 1024:.1f} KiB for backward; "
+        f"GD does {c_gd.macs} MACs and keeps {c_gd.saved_bytes / 1024:.1f} KiB."
+    )
+    r.note(
+        f"Same budget: SGD (lr {best_sgd_lr}) makes {u_sgd} updates → loss {l_sgd:.4f}; "
+        f"GD (lr {best_gd_lr}) makes {u_gd} → loss {l_gd:.4f}; start {init_loss:.4f}."
+    )
+    r.note(
+        f"GD's 4 exact steps each cost {N // B}× a mini-batch step; redundant data makes a {B}-sample gradient "
+        "a good-enough direction at a fraction of the price, so per epoch SGD makes far more progress."
+    )
+    r.note(
+        f"Saddle f = ½w₁² + ¼w₂⁴ − ½w₂²: from (1, 0) GD's exact gradient has w₂-component 0 forever and it "
+        f"converges to the saddle (loss {loss_gd.item():.2f}); SGD's noise breaks the symmetry in {escaped:.0%} "
+        "of runs and reaches a minimum (loss ≈ −0.25)."
+    )
     return r
