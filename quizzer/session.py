@@ -19,6 +19,7 @@ done with it for today.
 
 from __future__ import annotations
 
+import weakref
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -27,7 +28,7 @@ from datetime import date, datetime, timedelta
 from quizzer.checking import Verdict
 from quizzer.deck import CHECKABLE_KINDS, Card, Deck
 from quizzer.sm2 import CardState
-from quizzer.store import DayCount, Review, Store, StoredCard
+from quizzer.store import DayCount, Review, Store, StoredCard, card_list_fingerprint
 
 DEFAULT_NEW_PER_DAY = 20
 DEFAULT_REVIEWS_PER_DAY = 200
@@ -112,12 +113,36 @@ def outlook(store: Store, decks: Sequence[Deck], today: date, limits: Limits = L
     _check_unique(decks)
     result = []
     for deck in decks:
-        store.sync_deck(deck.id, [card.id for card in deck.cards])
+        sync_deck(store, deck)
         counts = store.counts(deck.id, today)
         new_allowed, reviews_allowed = _allowances(store, deck, today, limits)
         due, new = min(counts.due, reviews_allowed), min(counts.new, new_allowed)
         result.append(DeckOutlook(deck.id, deck.title, due, counts.learning, new, counts.due, counts.new))
     return result
+
+
+def sync_deck(store: Store, deck: Deck) -> None:
+    """Make the store's card rows match the deck (see `Store.sync_deck`); cheap when nothing changed."""
+    card_ids, fingerprint = _card_ids(deck)
+    if store.synced_fingerprint(deck.id) != fingerprint:
+        store.sync_deck(deck.id, card_ids)
+
+
+_CARD_IDS: dict[int, tuple[tuple[str, ...], str]] = {}
+
+
+def _card_ids(deck: Deck) -> tuple[tuple[str, ...], str]:
+    """The deck's card ids in order and their fingerprint, computed once per (frozen) deck object.
+
+    Listing and hashing 100k ids takes longer than building the whole queue. The entry is dropped when
+    the deck object is collected, before its `id()` can be reused.
+    """
+    key = id(deck)
+    if key not in _CARD_IDS:
+        card_ids = tuple(card.id for card in deck.cards)
+        _CARD_IDS[key] = (card_ids, card_list_fingerprint(card_ids))
+        weakref.finalize(deck, _CARD_IDS.pop, key, None)
+    return _CARD_IDS[key]
 
 
 def _allowances(store: Store, deck: Deck, today: date, limits: Limits) -> tuple[int, int]:
@@ -127,8 +152,15 @@ def _allowances(store: Store, deck: Deck, today: date, limits: Limits) -> tuple[
     return max(0, new_limit - answered["new"]), max(0, reviews_limit - answered["review"])
 
 
-def _queued(deck: Deck, cards: dict[str, Card], stored: StoredCard) -> QueuedCard:
-    return QueuedCard(stored.key, deck, cards[stored.card], stored.state)
+def _queued(deck: Deck, stored: StoredCard) -> QueuedCard | None:
+    """The stored card with its deck card, found by position (synced from this deck's order) in O(1).
+
+    None if the row was synced from another version of the deck (another process, an edited file).
+    """
+    card = deck.cards[stored.position] if stored.position < len(deck.cards) else None
+    if card is None or card.id != stored.card:
+        return None
+    return QueuedCard(stored.key, deck, card, stored.state)
 
 
 class DuplicateDeckId(ValueError):
@@ -184,18 +216,14 @@ class Session:
         waiting: list[tuple[tuple, QueuedCard]] = []
         new: list[QueuedCard] = []
         for index, deck in enumerate(self._decks):
-            self.store.sync_deck(deck.id, [card.id for card in deck.cards])
-            cards = {card.id: card for card in deck.cards}
+            sync_deck(self.store, deck)
             new_allowed, reviews_allowed = _allowances(self.store, deck, self.today, limits)
             for stored in self.store.learning(deck.id) + self.store.due_reviews(deck.id, self.today, reviews_allowed):
-                if stored.card in cards:  # another process may have synced another version of the deck
+                item = _queued(deck, stored)
+                if item:
                     due = min(stored.state.due, self.today)  # a drill's due date is its next interval's
-                    waiting.append(((due, index, stored.position), _queued(deck, cards, stored)))
-            new += [
-                _queued(deck, cards, stored)
-                for stored in self.store.new_cards(deck.id, new_allowed)
-                if stored.card in cards
-            ]
+                    waiting.append(((due, index, stored.position), item))
+            new += filter(None, (_queued(deck, stored) for stored in self.store.new_cards(deck.id, new_allowed)))
         return [item for _, item in sorted(waiting, key=lambda pair: pair[0])] + new
 
     @property

@@ -105,10 +105,10 @@ def test_self_graded_kinds_show_the_answer_and_need_a_grade(db):
     assert card(db, "alpha/text").state.repetitions == 1
 
 
-def test_without_plain_it_says_so_and_reviews_line_by_line(db):
+def test_without_plain_in_a_pipe_it_points_to_plain(db):
     result = run("review", str(BETA), input="2\n4\n", db=db)
-    assert result.exit_code == 0
-    assert "--plain" in result.stderr and "1 answer(s)" in result.stdout
+    assert result.exit_code == 1 and "--plain" in result.output
+    assert isinstance(result.exception, SystemExit)
 
 
 def test_limits_on_the_command_line(db):

@@ -1,8 +1,10 @@
+import gc
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from quizzer import session as session_module
 from quizzer.checking import Verdict
 from quizzer.deck import Deck
 from quizzer.loader import load_deck
@@ -257,3 +259,20 @@ def test_statistics_fill_every_day(store):
     ]
     assert report.retention_recent == (0, 1) and report.retention_all == (0, 1)
     assert list(report.forecast) == [DAY, DAY + timedelta(days=1), DAY + timedelta(days=2)]
+
+
+def test_a_deck_synced_by_another_process_in_another_version_is_synced_back(store):
+    deck = make_deck("d", 3)
+    assert keys(Session(store, [deck], DAY)) == ["d/c0", "d/c1", "d/c2"]
+    store.sync_deck("d", ["c2", "c1"])  # e.g. `quizzer due` on an edited deck file, in another process
+    assert keys(Session(store, [deck], DAY)) == ["d/c0", "d/c1", "d/c2"]
+
+
+def test_card_ids_are_listed_once_per_deck_object_and_forgotten_with_it(store):
+    deck = make_deck("d", 3)
+    Session(store, [deck], DAY)
+    key = id(deck)
+    assert key in session_module._CARD_IDS
+    del deck
+    gc.collect()
+    assert key not in session_module._CARD_IDS

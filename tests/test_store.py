@@ -99,6 +99,20 @@ def test_save_verification_upserts_and_reads_back(store):
     assert store.verifications()["cnn/other"].status == "unverified"
 
 
+def test_a_database_from_the_first_schema_is_migrated_in_place(tmp_path, monkeypatch):
+    path = tmp_path / "q.db"
+    monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:1])
+    with Store.open(path) as old:
+        old.sync_deck("d", ["a"])
+        old.record_answer("d/a", 5, today=DAY, now=NOW)
+    monkeypatch.undo()
+    with Store.open(path) as store:
+        assert store.schema_version == len(store_module.MIGRATIONS)
+        assert store.card("d/a").state.repetitions == 1
+        assert [review.quality for review in store.history("d/a")] == [5]
+        assert store.trusted_dirs() == []
+
+
 # ---------------------------------------------------------------- decks and the queue
 
 
@@ -152,8 +166,8 @@ def test_suspended_cards_are_never_queued(store):
     assert [c.card for c in store.new_cards("d", 10)] == ["a", "b"]
 
 
-@pytest.mark.parametrize("method", ["due_reviews", "learning", "new_cards"])
-def test_queue_queries_read_the_queue_index_not_the_table(store, monkeypatch, method):
+@pytest.mark.parametrize("method", ["due_reviews", "learning", "new_cards", "history"])
+def test_queue_and_history_queries_read_an_index_not_the_table(store, monkeypatch, method):
     plans = []
     real_execute = store._conn.execute
 
@@ -164,9 +178,10 @@ def test_queue_queries_read_the_queue_index_not_the_table(store, monkeypatch, me
             return real_execute(sql, params)
 
     monkeypatch.setattr(store, "_conn", Spy())
-    args = {"due_reviews": ("d", DAY, 5), "learning": ("d",), "new_cards": ("d", 5)}[method]
+    args = {"due_reviews": ("d", DAY, 5), "learning": ("d",), "new_cards": ("d", 5), "history": ("d/a",)}[method]
     getattr(store, method)(*args)
-    assert plans and all("USING INDEX cards_queue" in plan for plan in plans), plans
+    index = "reviews_key" if method == "history" else "cards_queue"
+    assert plans and all(f"USING INDEX {index}" in plan for plan in plans), plans
     assert not any("TEMP B-TREE" in plan for plan in plans), plans
 
 
