@@ -46,7 +46,7 @@ CSS = """.card { font-family: system-ui, sans-serif; font-size: 18px; line-heigh
 .answer .value { font-size: 1.2em; color: #1a7f37; }
 .explanation, .verification { margin-top: 1em; }
 .verification { border-left: 3px solid #1a7f37; padding-left: 0.8em; font-size: 0.92em; }
-.verification.unverified, .verification .stale { border-color: #bf8700; }
+.verification .unverified, .verification .stale { color: #9a6700; }
 .verification .failed { color: #cf222e; }
 .claims { list-style: none; padding-left: 0; }
 .claims .measured { color: #666; font-family: ui-monospace, monospace; font-size: 0.9em; }
@@ -212,7 +212,7 @@ def options_html(card: Card, macros: Mapping[str, str]) -> str:
 
 
 def verification_html(card: Card, last, macros: Mapping[str, str]) -> str:
-    """The verified demonstration: status and date, claims, notes (`last` is a show.LastVerification)."""
+    """The verified demonstration: status and date, notes, claims (`last` is a show.LastVerification)."""
     if not card.verifier:
         return '<div class="unverified">Not checked by code (this card has no verifier).</div>'
     if last is None:
@@ -227,6 +227,7 @@ def verification_html(card: Card, last, macros: Mapping[str, str]) -> str:
     parts = [head]
     if last.stale:
         parts.append(f'<div class="stale">Verified for an earlier version: {html.escape(last.stale_reason)}.</div>')
+    parts += [f'<div class="note">{markdown_html(note, macros)}</div>' for note in outcome.notes]
     if outcome.claims:
         items = "".join(
             f"<li>{'✓' if c['holds'] else '✗'} {html.escape(c['name'])}"
@@ -235,7 +236,6 @@ def verification_html(card: Card, last, macros: Mapping[str, str]) -> str:
             for c in outcome.claims
         )
         parts.append(f'<ul class="claims">{items}</ul>')
-    parts += [f'<div class="note">{markdown_html(note, macros)}</div>' for note in outcome.notes]
     return "\n".join(parts)
 
 

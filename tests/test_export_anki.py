@@ -214,3 +214,31 @@ def test_markdown_html_leaves_code_and_currency_alone():
 def test_anki_tags_have_no_spaces():
     assert anki_tag(" two  words ") == "two_words"
     assert anki_tag("tab\there") == "tab_here"
+
+
+def test_anki_itself_imports_the_package_and_reimport_updates(project: Path, tmp_path: Path):
+    """With Anki's own backend (`pip install anki`, optional): every note arrives; importing again adds none."""
+    collection_module = pytest.importorskip("anki.collection")
+    db = project / "q.db"
+    record_all(db, project / "decks" / "demo.toml")
+    assert export("demo", "-o", "demo.apkg", "--db", str(db)).exit_code == 0
+
+    col = collection_module.Collection(str(tmp_path / "collection.anki2"))
+    try:
+
+        def import_package() -> object:
+            request = collection_module.ImportAnkiPackageRequest(
+                package_path=str(project / "demo.apkg"),
+                options=collection_module.ImportAnkiPackageOptions(with_scheduling=False),
+            )
+            return col.import_anki_package(request).log
+
+        first = import_package()
+        assert len(first.new) == 4 and col.note_count() == 4
+        second = import_package()
+        assert len(second.new) == 0 and col.note_count() == 4
+        note = col.get_note(col.find_notes('"Key:demo/sum-of-squares"')[0])
+        assert note.tags == ["arithmetic", "two_words"]
+        assert "Verified by code on 2026-03-01" in note.cards()[0].answer()
+    finally:
+        col.close()
