@@ -208,8 +208,8 @@ def pretrain_discriminator() -> Result:
         r.note(f"D pre-trained {step:>3} steps: D(G(z)) = {conf:.4f}, ‖∇G‖ minimax {mm:.5f}, non-saturating {ns:.3f}")
     r.note(
         "The minimax gradient is ∝ D(G(z)) at the logit, so a confident D silences it. The non-saturating loss "
-        "−log D(G(z)) keeps a gradient, but it grows with D's confidence — large, unstable steps rather than a "
-        "better signal. A few D steps help a little (note step 10); a D trained ahead to confidence does not."
+        "−log D(G(z)) does not vanish (it grows with D's confidence, as listed): with it the case against "
+        "pre-training is weaker. A few D steps raise the gradient (step 10); a D trained ahead to confidence does not."
     )
     return r
 
