@@ -134,7 +134,6 @@ def create_card(deck: str, card_id: str, kind: str, root: Path | str = ".", titl
     stanza = card_stanza(card_id, kind, deck_id, verifier_ref)
     card_line = len((header or text + separator).splitlines()) + 2  # after the blank line that opens the stanza
 
-    deck_path.parent.mkdir(parents=True, exist_ok=True)
     written = header + stanza if creating else text + separator + stanza
     try:
         tomllib.loads(written)
@@ -143,16 +142,19 @@ def create_card(deck: str, card_id: str, kind: str, root: Path | str = ".", titl
             f"{deck_path}: cannot append a [[cards]] table to this file ({e}); "
             "write its cards as [[cards]] tables first (nothing was changed)"
         ) from None
-    deck_path.write_text(written, encoding="utf-8")
 
     verifier_created = not verifier_path.exists()
-    if verifier_created:
-        verifier_path.parent.mkdir(parents=True, exist_ok=True)
-        verifier_path.write_text(verifier_stub(deck_id, card_id, kind, verifier_ref), encoding="utf-8")
-
     schema_path = None
-    if creating or _points_to_local_schema(text):
-        schema_path = refresh_schema(deck_path.parent)
+    try:  # the stub first: a deck never names a verifier file that is not there
+        if verifier_created:
+            verifier_path.parent.mkdir(parents=True, exist_ok=True)
+            verifier_path.write_text(verifier_stub(deck_id, card_id, kind, verifier_ref), encoding="utf-8")
+        deck_path.parent.mkdir(parents=True, exist_ok=True)
+        deck_path.write_text(written, encoding="utf-8")
+        if creating or _points_to_local_schema(text):
+            schema_path = refresh_schema(deck_path.parent)
+    except OSError as e:
+        raise AuthoringError(f"cannot write {e.filename or deck_path}: {e.strerror or e}") from None
 
     return NewCard(
         deck_id,

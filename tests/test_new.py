@@ -290,3 +290,24 @@ def test_a_stale_local_schema_is_refreshed_when_a_card_is_added(project: Path):
     assert "Wrote decks/schema.json" in result.output
     assert schema.read_text() == json_schema()
     assert "Wrote" not in new("my-deck", "three", "--kind", "numeric").output  # already current
+
+
+def test_an_unwritable_folder_is_a_clear_error(project: Path):
+    if os.geteuid() == 0:
+        pytest.skip("root can write anywhere")
+    (project / "decks").mkdir()
+    (project / "decks").chmod(0o555)
+    try:
+        result = new("my-deck", "one", "--kind", "numeric")
+    finally:
+        (project / "decks").chmod(0o755)
+    assert result.exit_code == 1
+    assert "cannot write" in result.output and "Traceback" not in result.output
+
+
+def test_an_unwritable_path_is_a_clear_error(project: Path):
+    (project / "decks").write_text("a file where the folder should be\n")
+    result = new("my-deck", "one", "--kind", "numeric")
+    assert result.exit_code == 1
+    assert "cannot write" in result.output
+    assert not isinstance(result.exception, OSError)
