@@ -19,14 +19,24 @@ DB_OPTION = click.option(
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="quizzer")
+@DB_OPTION
 @click.pass_context
-def main(ctx: click.Context) -> None:
+def main(ctx: click.Context, db: Path | None) -> None:
     """Spaced-repetition quizzes whose answers are verified by code.
 
     Run without a command to open the review app on the bundled decks.
     """
     if ctx.invoked_subcommand is None:
-        click.echo("The review app is not built yet: try `quizzer lint` or `quizzer verify`.")
+        _open_app(db, ())
+
+
+def _open_app(db: Path | None, decks: tuple[Path, ...], **options) -> None:
+    """The Textual app (quizzer.tui); in a pipe or a dumb terminal, say how to review without it."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise click.ClickException("the review app needs a terminal; use `quizzer review --plain` in a pipe")
+    from quizzer.tui import run
+
+    run(db, decks, **options)
 
 
 @main.command()
@@ -130,7 +140,8 @@ def review(decks, plain, new_per_day, reviews_per_day, db, today) -> None:
     from quizzer.session import DuplicateDeckId, Limits, Session
 
     if not plain:
-        click.echo("The review app is not built yet: reviewing line by line (--plain).", err=True)
+        _open_app(db, decks, today=_today(today), limits=Limits(new_per_day, reviews_per_day))
+        return
     loaded = _load_decks(decks)
     with _open_store(db) as store:
         try:
@@ -248,6 +259,8 @@ def verify(targets, jobs, timeout, no_cache, strict, json_file, db) -> None:
     jobs_list = [Job(loaded, card) for loaded, cards in selection for card in cards]
     report = VerifyReport(jobs_list, strict=strict)
     store = Store.open(db)
+    for folder in {loaded.path.resolve().parent for loaded, _ in selection}:
+        store.trust_dir(folder)  # running verify here by hand is consent: the TUI may re-verify these decks
     with report.progress():
         results = run_verifiers(
             jobs_list, store, workers=jobs, timeout=timeout, use_cache=not no_cache, on_result=report.add
@@ -256,6 +269,29 @@ def verify(targets, jobs, timeout, no_cache, strict, json_file, db) -> None:
     if json_file:
         report.write_json(json_file, results)
     sys.exit(0 if report.all_passed else 1)
+
+
+@main.command()
+@click.argument("dirs", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@DB_OPTION
+def trust(dirs: tuple[Path, ...], db: Path | None) -> None:
+    """Let the review app run the verifiers of decks in DIRS on its own; without DIRS, list trusted folders.
+
+    Verifiers are code: the app runs `quizzer verify` in the background only for the bundled decks and
+    for decks inside a trusted folder (trusting `project/` or `project/decks/` covers project/decks/*.toml).
+    Running `quizzer verify` on a deck trusts its folder too. The list lives in the state database.
+    """
+    with _open_store(db) as store:
+        for folder in dirs:
+            added = store.trust_dir(folder)
+            click.echo(f"{'trusted' if added else 'already trusted'}: {folder.resolve()}")
+        if not dirs:
+            trusted = store.trusted_dirs()
+            click.echo(f"bundled decks (always trusted): {bundled_decks()}")
+            for folder in trusted:
+                click.echo(folder)
+            if not trusted:
+                click.echo("no other folder is trusted; `quizzer trust DIR` adds one")
 
 
 # ---------------------------------------------------------------------- authoring and interop

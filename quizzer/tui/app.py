@@ -1,0 +1,325 @@
+"""`QuizzerApp`: screens, app-wide keys, the command palette, and background verification.
+
+Blocking work runs in workers: loading decks and the store (thread), computing verification cache
+keys (thread), statistics queries (thread, own connection), and `quizzer verify` (a subprocess
+watched by an async worker that polls the store so badges update as results arrive). Recording an
+answer is one small SQLite transaction (well under a millisecond, see benchmarks/) on the UI thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
+from functools import partial
+from pathlib import Path
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from quizzer.paths import bundled_decks, default_db
+from quizzer.session import Limits, Session
+from quizzer.store import Store
+from quizzer.tui.library import Library
+from quizzer.tui.screens.decks import DecksScreen
+
+POLL_SECONDS = 0.5
+THEME_SETTING = "tui.theme"
+
+
+class DeckCommands(Provider):
+    """Command palette: review a deck, or open a card in the browser."""
+
+    def _items(self) -> list[tuple[str, Callable[[], object], str]]:
+        app = self.app
+        assert isinstance(app, QuizzerApp)
+        if app.library is None:
+            return []
+        items: list[tuple[str, Callable[[], object], str]] = []
+        for loaded in app.library.decks:
+            deck = loaded.deck
+            review = partial(app.start_review, [deck.id])
+            items.append((f"Review {deck.title}", review, f"Start a session on {deck.id}"))
+            items.append((f"Browse {deck.title}", partial(app.open_browser, f"deck:{deck.id}"), f"Cards of {deck.id}"))
+        for loaded in app.library.decks:
+            for card in loaded.deck.cards:
+                key = f"{loaded.deck.id}/{card.id}"
+                items.append((f"Card {key}", partial(app.open_browser, key), card.source or "open in the browser"))
+        return items
+
+    async def discover(self) -> Hits:
+        for text, callback, help_text in self._items():
+            if text.startswith("Review"):
+                yield DiscoveryHit(text, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for text, callback, help_text in self._items():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), callback, help=help_text)
+
+
+class QuizzerApp(App[None]):
+    """Spaced-repetition review whose answers are verified by code."""
+
+    CSS_PATH = "quizzer.tcss"
+    TITLE = "quizzer"
+    SUB_TITLE = "answers verified by code"
+    COMMANDS = App.COMMANDS | {DeckCommands}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (96, "-wide")]
+    BINDINGS = [
+        Binding("f1,question_mark", "help", "Help", key_display="?"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    verification_generation: reactive[int] = reactive(0, init=False)
+    """Bumped whenever badges may have changed (screens watch it)."""
+    data_generation: reactive[int] = reactive(0, init=False)
+    """Bumped whenever answers or card states changed (screens watch it to refresh counts)."""
+
+    def __init__(
+        self,
+        db: Path | str | None = None,
+        decks: Sequence[Path | str] | None = None,
+        *,
+        today: date | None = None,
+        clock: Callable[[], datetime] | None = None,
+        limits: Limits | None = None,
+        auto_verify: bool = True,
+        ready_file: str | None = None,
+        bundled: Path | str | None = None,
+    ):
+        super().__init__()
+        self.db_path = Path(db).expanduser() if db else default_db()
+        self.bundled = Path(bundled) if bundled else bundled_decks()
+        self.deck_paths = [Path(p) for p in decks] if decks else [self.bundled]
+        self.today = today or date.today()
+        self.clock = clock or (lambda: datetime.now().astimezone())
+        self.limits = limits or Limits()
+        self.auto_verify = auto_verify
+        self.ready_file = ready_file
+        self.library: Library | None = None
+        self.store: Store | None = None
+        self._verify_tasks: set[asyncio.subprocess.Process] = set()
+
+    # ------------------------------------------------------------------ start-up
+
+    def get_default_screen(self) -> Screen:
+        return DecksScreen()
+
+    def on_mount(self) -> None:
+        self.load_library()
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def load_library(self) -> None:
+        store = Store.open(self.db_path)
+        library = Library.load(store, self.deck_paths, bundled=self.bundled)
+        theme = store.setting(THEME_SETTING)
+        self.call_from_thread(self._library_loaded, library, theme)
+
+    def _library_loaded(self, library: Library, theme: str | None) -> None:
+        self.library = library
+        self.store = library.store
+        if theme and theme in self.available_themes and theme != self.theme:
+            self.theme = theme
+        self.data_generation += 1
+        self.compute_cache_keys()
+
+    def on_worker_state_changed(self, event) -> None:
+        from textual.worker import WorkerState
+
+        if event.worker.group == "load" and event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.exit(message=f"quizzer: cannot open {self.db_path}: {error}", return_code=1)
+
+    def decks_ready(self) -> None:
+        """Called by the decks screen once it shows counts (the start-up benchmark's finish line)."""
+        if self.ready_file:
+            Path(self.ready_file).write_text(repr(time.time()))
+            self.exit()
+
+    def watch_theme(self, theme: str) -> None:
+        if self.store is not None:
+            self.store.set_setting(THEME_SETTING, theme)
+
+    # ------------------------------------------------------------------ verification
+
+    @work(thread=True, exclusive=True, group="cache-keys")
+    def compute_cache_keys(self) -> None:
+        assert self.library is not None
+        keys = self.library.compute_cache_keys()
+        self.call_from_thread(self._cache_keys_ready, keys)
+
+    def _cache_keys_ready(self, keys: dict[str, str]) -> None:
+        assert self.library is not None
+        self.library.cache_keys = keys
+        self.verification_generation += 1
+        if self.auto_verify:
+            pending = self.library.needing_verification()
+            if pending:
+                self.run_verify(pending)
+
+    def verify_stale(self) -> None:
+        """Verify every missing or stale card of the trusted decks now."""
+        if self.library is None or self.library.cache_keys is None:
+            self.notify("Still reading the decks; try again in a moment.")
+            return
+        pending = [key for key in self.library.needing_verification() if key not in self.library.verifying]
+        if not pending:
+            self.notify("Every card of the trusted decks has a current verification.")
+            return
+        self.run_verify(pending)
+
+    def reverify(self, key: str) -> None:
+        """Run one card's verifier again (ignoring the cache), if its deck is trusted."""
+        assert self.library is not None
+        loaded = self.library.loaded_for(key)
+        card = loaded.deck.card(key.partition("/")[2])
+        if not card.verifier:
+            self.notify("This card has no verifier.", severity="warning")
+        elif not self.library.trusted(loaded):
+            folder = loaded.path.resolve().parent
+            self.notify(
+                f"{folder} is not trusted, so quizzer does not run its verifiers.\n"
+                f"Run `quizzer verify {loaded.path}` or `quizzer trust {folder}`.",
+                title="Not trusted",
+                severity="warning",
+                timeout=8,
+            )
+        elif key in self.library.verifying:
+            self.notify("Already verifying this card.")
+        else:
+            self.run_verify([key], no_cache=True)
+
+    @work(group="verify", exit_on_error=False)
+    async def run_verify(self, keys: list[str], no_cache: bool = False) -> None:
+        """`quizzer verify` in a subprocess; polls the store so each badge updates when its result lands."""
+        library = self.library
+        assert library is not None
+        keys = [key for key in keys if key not in library.verifying]
+        if not keys:
+            return
+        library.verifying |= set(keys)
+        self.verification_generation += 1
+        command = library.verify_command(keys, db=self.db_path, no_cache=no_cache)
+        started = {key: library.records.get(key) for key in keys}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("QUIZZER_TUI_")}
+        process = await asyncio.create_subprocess_exec(
+            *command,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+            start_new_session=True,
+        )
+        self._verify_tasks.add(process)
+        stderr = b""
+        try:
+            communicate = asyncio.ensure_future(process.communicate())
+            while True:
+                done, _ = await asyncio.wait({communicate}, timeout=POLL_SECONDS)
+                self._collect_results(keys, started)
+                if done:
+                    stderr = communicate.result()[1] or b""
+                    break
+        finally:
+            if process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    process.terminate()
+            self._verify_tasks.discard(process)
+            library.verifying -= set(keys)
+            library.reload_records()
+            self.verification_generation += 1
+        if process.returncode not in (0, 1):
+            tail = stderr.decode(errors="replace").strip().splitlines()[-3:]
+            self.notify(
+                "`quizzer verify` stopped with exit code "
+                f"{process.returncode}" + (":\n" + "\n".join(tail) if tail else ""),
+                title="Verification",
+                severity="error",
+                timeout=10,
+            )
+        else:
+            failed = [key for key in keys if library.verification(key).badge == "failed"]
+            if failed:
+                self.notify(
+                    f"{len(failed)} of {len(keys)} verified card(s) failed: " + ", ".join(failed[:3]),
+                    title="Verification",
+                    severity="warning",
+                )
+
+    def _collect_results(self, keys: Iterable[str], started: dict) -> None:
+        library = self.library
+        assert library is not None
+        changed = library.reload_records() & set(keys)
+        landed = {key for key in changed if library.records.get(key) != started.get(key)}
+        if landed:
+            library.verifying -= landed
+            self.verification_generation += 1
+
+    async def on_unmount(self) -> None:
+        for process in list(self._verify_tasks):
+            with contextlib.suppress(ProcessLookupError):
+                process.terminate()
+
+    # ------------------------------------------------------------------ navigation
+
+    def start_review(self, deck_ids: Sequence[str] | None = None) -> None:
+        """Open a review session on the given decks (default: all of them)."""
+        from quizzer.tui.screens.review import ReviewScreen
+
+        if self.library is None or self.store is None:
+            return
+        decks = [loaded.deck for loaded in self.library.decks if deck_ids is None or loaded.deck.id in deck_ids]
+        session = Session(self.store, decks, self.today, self.limits)
+        if session.current is None:
+            self.notify("Nothing to review there today.", title="All done")
+            return
+        self.push_screen(ReviewScreen(session, title=_session_title(decks), deck_ids=[deck.id for deck in decks]))
+
+    def open_browser(self, query: str = "") -> None:
+        from quizzer.tui.screens.browser import BrowserScreen
+
+        if self.library is not None:
+            self.push_screen(BrowserScreen(query))
+
+    def action_statistics(self) -> None:
+        from quizzer.tui.screens.stats import StatsScreen
+
+        if self.library is not None:
+            self.push_screen(StatsScreen())
+
+    def action_browse(self) -> None:
+        self.open_browser()
+
+    def action_help(self) -> None:
+        from quizzer.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Review all", "Review every due card of every deck", self.start_review)
+        yield SystemCommand("Statistics", "Reviews per day, forecast, retention, ease", self.action_statistics)
+        yield SystemCommand("Browse cards", "Search cards; schedule, history, suspend, reset", self.action_browse)
+        yield SystemCommand("Verify stale cards", "Run `quizzer verify` on missing or stale cards", self.verify_stale)
+        yield SystemCommand("Help", "Keys, grades and verification badges", self.action_help)
+
+    def answered(self) -> None:
+        """A screen recorded, undid or changed something: counts elsewhere must refresh."""
+        self.data_generation += 1
+
+
+def _session_title(decks) -> str:
+    if len(decks) == 1:
+        return decks[0].title
+    return f"{len(decks)} decks"

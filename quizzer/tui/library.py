@@ -1,0 +1,197 @@
+"""What the TUI knows about its decks, beside the session: loading, trust, verification badges.
+
+No Textual here (the screens render it; tests can use it alone). Everything that touches the
+database goes through `quizzer.store.Store`; scheduling goes through `quizzer.session`.
+
+Verification badges. A card's cached verification (written by `quizzer verify`) is *current* when
+its cache key equals the key of the card and verifier sources as they are now; otherwise it is
+*stale*. Computing the current keys reads every verifier file, so it happens in a worker
+(`compute_cache_keys`) after the decks screen is up; until then the badges say "checking".
+
+Trust. Verifiers are code. The TUI starts `quizzer verify` on its own only for decks in a trusted
+directory: the bundled decks, or a directory recorded in the store's `trusted_dirs` table by
+`quizzer trust DIR` or by running `quizzer verify` on a deck there. A deck is in a directory when
+its file is inside it (trusting `project/` or `project/decks/` both cover `project/decks/x.toml`
+and so its verifiers in `project/verifiers/`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from quizzer.loader import DeckError, LoadedDeck, deck_files, load_deck
+from quizzer.store import Store, VerificationRecord
+
+Badge = Literal["verified", "failed", "stale", "unverified", "untrusted", "none", "checking", "verifying"]
+
+BADGE_TEXT: dict[str, str] = {
+    "verified": "✓ verified",
+    "failed": "✗ failed",
+    "stale": "↻ stale",
+    "unverified": "○ not yet verified",
+    "untrusted": "○ not verified — run quizzer verify",
+    "none": "· no verifier",
+    "checking": "… checking",
+    "verifying": "⟳ verifying…",
+}
+BADGE_GLYPH: dict[str, str] = {
+    "verified": "✓",
+    "failed": "✗",
+    "stale": "↻",
+    "unverified": "○",
+    "untrusted": "○",
+    "none": "·",
+    "checking": "…",
+    "verifying": "⟳",
+}
+FAILED_STATUSES = frozenset({"failed", "error", "timeout", "crashed", "out-of-memory"})
+
+
+@dataclass(frozen=True)
+class CardVerification:
+    """A card's badge and, when there is one, its cached verification record."""
+
+    key: str
+    badge: Badge
+    record: VerificationRecord | None = None
+
+    def outcome(self):
+        """The stored `Outcome` (notes, claims, series), or None."""
+        if self.record is None:
+            return None
+        from quizzer.execution import Outcome
+
+        try:
+            return Outcome.from_json(self.record.outcome)
+        except (TypeError, ValueError, json.JSONDecodeError):
+            return None
+
+
+@dataclass
+class Library:
+    """The decks the app shows, the problems of deck files that failed to load, and their badges."""
+
+    store: Store
+    decks: list[LoadedDeck]
+    problems: list[str] = field(default_factory=list)
+    bundled: Path | None = None
+    cache_keys: dict[str, str] | None = None  # None until `compute_cache_keys` has run
+    records: dict[str, VerificationRecord] = field(default_factory=dict)
+    verifying: set[str] = field(default_factory=set)
+    trusted_roots: list[Path] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, store: Store, paths: Iterable[Path | str], bundled: Path | None = None) -> Library:
+        """Load every deck file under `paths`; a broken file becomes a problem line, not an exception."""
+        decks: list[LoadedDeck] = []
+        problems: list[str] = []
+        seen: dict[str, Path] = {}
+        for path in deck_files(paths):
+            try:
+                loaded = load_deck(path)
+            except DeckError as error:
+                problems.extend(str(problem) for problem in error.problems)
+                continue
+            if loaded.deck.id in seen:
+                first = seen[loaded.deck.id]
+                problems.append(f"{path}: deck id {loaded.deck.id!r} is already used by {first}; skipped")
+                continue
+            seen[loaded.deck.id] = path
+            decks.append(loaded)
+        library = cls(store, decks, problems, bundled.resolve() if bundled else None)
+        library.records = store.verifications()
+        library.reload_trust()
+        return library
+
+    # ------------------------------------------------------------------ decks
+
+    def deck(self, deck_id: str) -> LoadedDeck:
+        for loaded in self.decks:
+            if loaded.deck.id == deck_id:
+                return loaded
+        raise KeyError(deck_id)
+
+    def loaded_for(self, key: str) -> LoadedDeck:
+        return self.deck(key.partition("/")[0])
+
+    # ------------------------------------------------------------------ trust
+
+    def reload_trust(self) -> None:
+        self.trusted_roots = [Path(d) for d in self.store.trusted_dirs()]
+        if self.bundled is not None:
+            self.trusted_roots.append(self.bundled)
+
+    def trusted(self, loaded: LoadedDeck) -> bool:
+        folder = loaded.path.resolve().parent
+        return any(folder.is_relative_to(root) for root in self.trusted_roots)
+
+    # ------------------------------------------------------------------ verification
+
+    def compute_cache_keys(self) -> dict[str, str]:
+        """The current cache key of every card with a verifier (reads verifier sources: run in a worker)."""
+        from quizzer.runner import Job, cache_key, torch_version
+
+        torch = torch_version()
+        keys = {}
+        for loaded in self.decks:
+            for card in loaded.deck.cards:
+                if card.verifier:
+                    try:
+                        keys[f"{loaded.deck.id}/{card.id}"] = cache_key(Job(loaded, card), torch)
+                    except OSError:
+                        keys[f"{loaded.deck.id}/{card.id}"] = ""
+        return keys
+
+    def verification(self, key: str) -> CardVerification:
+        loaded = self.loaded_for(key)
+        card = loaded.deck.card(key.partition("/")[2])
+        record = self.records.get(key)
+        if not card.verifier:
+            return CardVerification(key, "none")
+        if key in self.verifying:
+            return CardVerification(key, "verifying", record)
+        if self.cache_keys is None:
+            return CardVerification(key, "checking", record)
+        if record is None:
+            return CardVerification(key, "unverified" if self.trusted(loaded) else "untrusted")
+        if record.cache_key != self.cache_keys.get(key):
+            return CardVerification(key, "stale", record)
+        return CardVerification(key, "failed" if record.status in FAILED_STATUSES else "verified", record)
+
+    def deck_badges(self, deck_id: str) -> Counter[str]:
+        loaded = self.deck(deck_id)
+        return Counter(self.verification(f"{deck_id}/{card.id}").badge for card in loaded.deck.cards)
+
+    def needing_verification(self) -> list[str]:
+        """Keys of cards in trusted decks whose verification is missing or stale (needs cache keys)."""
+        keys = []
+        for loaded in self.decks:
+            if not self.trusted(loaded):
+                continue
+            for card in loaded.deck.cards:
+                key = f"{loaded.deck.id}/{card.id}"
+                if self.verification(key).badge in ("unverified", "stale"):
+                    keys.append(key)
+        return keys
+
+    def verify_command(self, keys: Sequence[str], *, db: Path, no_cache: bool = False) -> list[str]:
+        """`quizzer verify` for these cards, as a subprocess argv (the TUI never runs a verifier itself)."""
+        targets = []
+        for key in keys:
+            loaded = self.loaded_for(key)
+            targets.append(f"{loaded.path.resolve()}::{key.partition('/')[2]}")
+        command = [sys.executable, "-m", "quizzer", "verify", "--db", str(db), "--jobs", "1"]
+        return command + (["--no-cache"] if no_cache else []) + targets
+
+    def reload_records(self, store: Store | None = None) -> set[str]:
+        """Re-read cached verifications; returns the keys whose record changed."""
+        records = (store or self.store).verifications()
+        changed = {key for key in records.keys() | self.records.keys() if records.get(key) != self.records.get(key)}
+        self.records = records
+        return changed

@@ -1,0 +1,334 @@
+"""The card browser: search by text, tag and deck; a card's schedule and history; suspend, unsuspend, reset."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Markdown, Static
+
+from quizzer.deck import Card
+from quizzer.loader import LoadedDeck
+from quizzer.sm2 import CardState
+from quizzer.store import StoredCard
+from quizzer.tui.widgets.badges import badge_text
+from quizzer.tui.widgets.mathmd import prepare
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    loaded: LoadedDeck
+    card: Card
+    stored: StoredCard | None
+
+    @property
+    def state(self) -> CardState:
+        return self.stored.state if self.stored else CardState()
+
+    @property
+    def suspended(self) -> bool:
+        return bool(self.stored and self.stored.suspended)
+
+    def text(self) -> str:
+        card = self.card
+        return "\n".join(
+            [self.key, card.prompt, card.explanation, card.source, " ".join(card.tags), str(card.answer.display())]
+        ).lower()
+
+
+@dataclass(frozen=True)
+class Query:
+    """`attention tag:rnn deck:cnn is:due` → words, tags, decks, states (all must match)."""
+
+    words: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    decks: tuple[str, ...] = ()
+    states: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> Query:
+        try:
+            tokens = shlex.split(text)
+        except ValueError:
+            tokens = text.split()
+        words, tags, decks, states = [], [], [], []
+        for token in tokens:
+            name, sep, value = token.partition(":")
+            if sep and name in ("tag", "t") and value:
+                tags.append(value.lower())
+            elif sep and name in ("deck", "d") and value:
+                decks.append(value.lower())
+            elif sep and name == "is" and value:
+                states.append(value.lower())
+            else:
+                words.append(token.lower())
+        return cls(tuple(words), tuple(tags), tuple(decks), tuple(states))
+
+    def matches(self, entry: Entry, today) -> bool:
+        if self.decks and not any(entry.loaded.deck.id.lower().startswith(d) for d in self.decks):
+            return False
+        card_tags = [tag.lower() for tag in entry.card.tags]
+        if not all(any(tag.startswith(wanted) for tag in card_tags) for wanted in self.tags):
+            return False
+        for state in self.states:
+            if state == "suspended" and not entry.suspended:
+                return False
+            if state == "due" and not (entry.state.is_due(today) and entry.state.phase != "new"):
+                return False
+            if state in ("new", "learning", "review") and entry.state.phase != state:
+                return False
+            if state == "absent" and (entry.stored is None or entry.stored.present):
+                return False
+        text = entry.text()
+        return all(word in text for word in self.words)
+
+
+class BrowserScreen(Screen):
+    """Every card of the loaded decks, filtered by the search box; details of the highlighted one."""
+
+    TITLE = "Browse cards"
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("slash", "focus_search", "Search", key_display="/"),
+        Binding("space", "toggle_suspend", "Suspend/unsuspend", key_display="space"),
+        Binding("r", "reset", "Reset"),
+        Binding("ctrl+r", "reverify", "Re-verify"),
+    ]
+
+    def __init__(self, query: str = "") -> None:
+        super().__init__()
+        self.initial_query = query
+        self.entries: dict[str, Entry] = {}
+        self.shown: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="browser-bar"):
+            yield Input(
+                placeholder="search words · tag:cnn · deck:backprop · is:due/new/learning/review/suspended",
+                id="search",
+            )
+            yield Static(id="browser-count")
+        with Container(id="browser-main"):
+            yield DataTable(id="card-table", cursor_type="row", zebra_stripes=True)
+            with VerticalScroll(id="card-detail"):
+                yield Static(id="detail-title")
+                yield Static(id="detail-schedule")
+                yield Static(id="detail-verification")
+                yield Markdown(id="detail-prompt")
+                yield Static("[b]History[/b]", id="detail-history-title")
+                yield DataTable(id="detail-history", cursor_type="none", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#card-table", DataTable)
+        for label, key in (("Card", "card"), ("Deck", "deck"), ("State", "state"), ("Due", "due"),
+                           ("EF", "ef"), ("Reps", "reps"), ("Tags", "tags")):
+            table.add_column(label, key=key)
+        history = self.query_one("#detail-history", DataTable)
+        for label in ("Day", "Grade", "Answered", "Verdict", "Next"):
+            history.add_column(label)
+        self.watch(self.app, "verification_generation", self._show_detail, init=False)
+        self.load_entries()
+        key_query = self.initial_query if "/" in self.initial_query and ":" not in self.initial_query else ""
+        search = self.query_one("#search", Input)
+        search.value = "" if key_query else self.initial_query
+        self.filter(select=key_query or None)
+        table.focus()
+
+    # ------------------------------------------------------------------ data
+
+    def load_entries(self) -> None:
+        library = self.app.library
+        store = self.app.store
+        entries: dict[str, Entry] = {}
+        for loaded in library.decks:
+            stored = {row.card: row for row in store.deck_cards(loaded.deck.id)}
+            for card in loaded.deck.cards:
+                key = f"{loaded.deck.id}/{card.id}"
+                entries[key] = Entry(key, loaded, card, stored.get(card.id))
+        self.entries = entries
+
+    def filter(self, select: str | None = None) -> None:
+        query = Query.parse(self.query_one("#search", Input).value)
+        today = self.app.today
+        table = self.query_one("#card-table", DataTable)
+        current = select or self._highlighted()
+        table.clear()
+        self.shown = [key for key, entry in self.entries.items() if query.matches(entry, today)]
+        for key in self.shown:
+            table.add_row(*self._cells(self.entries[key]), key=key)
+        self.query_one("#browser-count", Static).update(f"{len(self.shown)} of {len(self.entries)} cards")
+        if current in self.shown:
+            table.move_cursor(row=self.shown.index(current))
+        self._show_detail()
+
+    def _cells(self, entry: Entry) -> list:
+        state = entry.state
+        today = self.app.today
+        if entry.suspended:
+            label = Text("suspended", style="dim italic")
+        elif entry.stored is not None and not entry.stored.present:
+            label = Text("absent", style="dim")
+        else:
+            label = Text(state.phase, style={"new": "", "learning": "bold", "review": ""}[state.phase])
+        if state.due is None:
+            due = Text("—", style="dim")
+        elif state.due <= today:
+            due = Text("today" if state.due == today else f"{state.due}", style="bold")
+        else:
+            due = Text(state.due.isoformat())
+        tags = ", ".join(entry.card.tags)
+        return [
+            entry.card.id,
+            entry.loaded.deck.id,
+            label,
+            due,
+            f"{state.ef_thousandths / 1000:.2f}",
+            str(state.repetitions),
+            tags if len(tags) <= 28 else tags[:27] + "…",
+        ]
+
+    def _highlighted(self) -> str | None:
+        table = self.query_one("#card-table", DataTable)
+        if not self.shown or table.cursor_row < 0 or table.cursor_row >= len(self.shown):
+            return None
+        return self.shown[table.cursor_row]
+
+    def _refresh_entry(self, key: str) -> None:
+        entry = self.entries[key]
+        stored = self.app.store.card(key)
+        self.entries[key] = Entry(key, entry.loaded, entry.card, stored)
+        if key in self.shown:
+            table = self.query_one("#card-table", DataTable)
+            for column, value in zip(
+                ("card", "deck", "state", "due", "ef", "reps", "tags"), self._cells(self.entries[key]), strict=True
+            ):
+                table.update_cell(key, column, value)
+        self._show_detail()
+
+    # ------------------------------------------------------------------ detail
+
+    @on(DataTable.RowHighlighted, "#card-table")
+    def _highlight(self) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        key = self._highlighted()
+        detail = self.query_one("#card-detail", VerticalScroll)
+        detail.display = key is not None
+        if key is None:
+            return
+        entry = self.entries[key]
+        card, state = entry.card, entry.state
+        title = Text(key, style="bold")
+        if card.source:
+            title.append(f"  · {card.source}", style="dim")
+        if card.tags:
+            title.append("\n" + " ".join(f"#{tag}" for tag in card.tags), style="italic")
+        self.query_one("#detail-title", Static).update(title)
+
+        if entry.suspended:
+            schedule = "[b]suspended[/b] — never queued until unsuspended (space)"
+        elif state.phase == "new":
+            schedule = "[b]new[/b] — not answered yet"
+        else:
+            schedule = (
+                f"[b]{state.phase}[/b] · EF {state.ef_thousandths / 1000:.2f} · {state.repetitions} in a row"
+                f" · interval {state.interval} d · due {state.due}" + (" · drilling" if state.drill else "")
+            )
+        self.query_one("#detail-schedule", Static).update(f"{schedule}\nanswer ({card.answer.kind}): "
+                                                          f"{_short(card.answer.display())}")
+        library = self.app.library
+        self.query_one("#detail-verification", Static).update(badge_text(self.app, library.verification(key).badge))
+        self.query_one("#detail-prompt", Markdown).update(prepare(card.prompt, entry.loaded.deck.macros))
+
+        history = self.query_one("#detail-history", DataTable)
+        history.clear()
+        reviews = self.app.store.history(key)
+        for review in reviews[-50:]:
+            nxt = "again today" if review.after.is_due(review.day) else f"+{review.after.interval} d"
+            history.add_row(
+                review.day.isoformat(), str(review.quality), _short(review.typed, 18) or "—", review.verdict or "—", nxt
+            )
+        self.query_one("#detail-history-title", Static).update(
+            f"[b]History[/b] ({len(reviews)} answers)" if reviews else "[b]History[/b] — never answered"
+        )
+        history.display = bool(reviews)
+
+    # ------------------------------------------------------------------ actions
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self) -> None:
+        self.filter()
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self) -> None:
+        self.query_one("#card-table", DataTable).focus()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action in ("toggle_suspend", "reset", "reverify"):
+            if self.query_one("#search", Input).has_focus:
+                return False
+            return self._highlighted() is not None
+        return True
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_back(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_focus:
+            self.query_one("#card-table", DataTable).focus()
+        else:
+            self.dismiss()
+
+    def action_toggle_suspend(self) -> None:
+        key = self._highlighted()
+        if key is None:
+            return
+        suspended = not self.entries[key].suspended
+        self.app.store.set_suspended(key, suspended)
+        self.app.answered()
+        self._refresh_entry(key)
+        self.notify(f"{key} {'suspended: it will not be queued' if suspended else 'unsuspended'}.")
+
+    def action_reset(self) -> None:
+        from quizzer.tui.screens.confirm import ConfirmScreen
+
+        key = self._highlighted()
+        if key is None:
+            return
+
+        def reset(confirmed: bool | None) -> None:
+            if confirmed:
+                self.app.store.reset_card(key)
+                self.app.answered()
+                self._refresh_entry(key)
+                self.notify(f"{key} is new again; its history is kept.")
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Reset [b]{key}[/b]?\n\nIts schedule starts over as a new card (EF 2.5). Its answers stay in the log.",
+                yes="Reset",
+            ),
+            reset,
+        )
+
+    def action_reverify(self) -> None:
+        key = self._highlighted()
+        if key is not None:
+            self.app.reverify(key)
+
+
+def _short(text: str, width: int = 60) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+

@@ -1,0 +1,197 @@
+"""The decks screen: what each deck holds for today, its verification status, and how to start."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from quizzer.session import DeckOutlook, outlook
+from quizzer.tui.widgets.badges import badge_summary
+
+
+def _days(n: int) -> str:
+    return "tomorrow" if n == 1 else f"in {n} days"
+
+
+class DecksScreen(Screen):
+    """Each deck with due / re-drill / new counts and verification badges; Enter reviews it."""
+
+    TITLE = "Decks"
+    BINDINGS = [
+        Binding("enter", "review_selected", "Review deck", priority=False),
+        Binding("a", "review_all", "Review all"),
+        Binding("s", "app.statistics", "Statistics"),
+        Binding("b", "app.browse", "Browse"),
+        Binding("v", "verify", "Verify stale"),
+        Binding("q", "app.quit", "Quit", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.outlooks: list[DeckOutlook] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="decks-body"):
+            yield Static("Loading decks…", id="today-line")
+            table: DataTable = DataTable(id="deck-table", cursor_type="row", zebra_stripes=True)
+            table.loading = True
+            yield table
+            yield Static(id="empty-state")
+            yield Static(id="trust-note")
+            yield Static(id="problems")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("Deck", key="deck")
+        table.add_column("Due", key="due")
+        table.add_column("Re-drill", key="learning")
+        table.add_column("New", key="new")
+        table.add_column("Verification", key="verification")
+        self.watch(self.app, "data_generation", self.refresh_counts, init=False)
+        self.watch(self.app, "verification_generation", self.refresh_badges, init=False)
+        self.app.theme_changed_signal.subscribe(self, lambda _: self.refresh_badges())
+        if self.app.library is not None:
+            self.refresh_counts()
+
+    def on_screen_resume(self) -> None:
+        if self.app.library is not None:
+            self.refresh_counts()
+
+    # ------------------------------------------------------------------ data
+
+    @property
+    def today(self) -> date:
+        return self.app.today
+
+    def refresh_counts(self) -> None:
+        library = self.app.library
+        if library is None:
+            return
+        self.outlooks = outlook(library.store, [loaded.deck for loaded in library.decks], self.today, self.app.limits)
+        table = self.query_one(DataTable)
+        selected = table.cursor_row
+        table.clear()
+        for row in self.outlooks:
+            table.add_row(
+                Text(row.title, style="bold"),
+                _count(row.due, row.due_total),
+                _count(row.learning),
+                _count(row.new, row.new_total),
+                badge_summary(self.app, library.deck_badges(row.deck)),
+                key=row.deck,
+            )
+        table.loading = False
+        if self.outlooks:
+            table.move_cursor(row=min(selected, len(self.outlooks) - 1))
+        self._update_texts()
+        self.app.call_after_refresh(self.app.decks_ready)
+
+    def refresh_badges(self) -> None:
+        library = self.app.library
+        if library is None or not self.outlooks:
+            return
+        table = self.query_one(DataTable)
+        for row in self.outlooks:
+            table.update_cell(row.deck, "verification", badge_summary(self.app, library.deck_badges(row.deck)))
+        self._update_texts()
+
+    def _update_texts(self) -> None:
+        library = self.app.library
+        due = sum(row.due for row in self.outlooks)
+        learning = sum(row.learning for row in self.outlooks)
+        new = sum(row.new for row in self.outlooks)
+        total = due + learning + new
+        day = self.today.strftime("%A %d %B %Y")
+        if total:
+            line = f"[b]{day}[/b] — [b]{total}[/b] to review: {due} due · {learning} re-drill · {new} new"
+        else:
+            line = f"[b]{day}[/b] — nothing to review"
+        verifying = len(library.verifying) if library else 0
+        if verifying:
+            line += f"   [$accent]⟳ verifying {verifying} card(s) in the background[/]"
+        self.query_one("#today-line", Static).update(line)
+
+        empty = self.query_one("#empty-state", Static)
+        if library is not None and not library.decks:
+            empty.update("No decks found. Put deck files (*.toml) in a folder and run [b]quizzer review FOLDER[/b].")
+            empty.display = True
+        elif total == 0:
+            empty.update(self._empty_text())
+            empty.display = True
+        else:
+            empty.display = False
+
+        untrusted = [loaded for loaded in (library.decks if library else []) if not library.trusted(loaded)]
+        note = self.query_one("#trust-note", Static)
+        note.display = bool(untrusted)
+        if untrusted:
+            folders = sorted({str(loaded.path.resolve().parent) for loaded in untrusted})
+            note.update(
+                "○ Verifiers are code: quizzer runs them on its own only in trusted folders. Not trusted: "
+                + ", ".join(folders)
+                + ". Run [b]quizzer verify[/b] there or [b]quizzer trust DIR[/b]."
+            )
+
+        problems = self.query_one("#problems", Static)
+        problems.display = bool(library and library.problems)
+        if library and library.problems:
+            shown = library.problems[:4]
+            more = len(library.problems) - len(shown)
+            problems.update(
+                Text("Deck files that could not be loaded (run `quizzer lint`):\n", style="bold")
+                + Text("\n".join(shown) + (f"\n… and {more} more" if more else ""))
+            )
+
+    def _empty_text(self) -> str:
+        store = self.app.store
+        deck_ids = [row.deck for row in self.outlooks]
+        upcoming = store.next_due(self.today, deck_ids) if store is not None else None
+        new_waiting = sum(row.new_total for row in self.outlooks)
+        parts = ["🎉 [b]Nothing due[/b]"]
+        if upcoming is not None:
+            days = (upcoming - self.today).days
+            parts.append(f"next review {_days(days)} ({upcoming.strftime('%a %d %b')})")
+        if new_waiting:
+            parts.append(f"{new_waiting} new card(s) wait for tomorrow's allowance")
+        if upcoming is None and not new_waiting:
+            parts.append("no cards scheduled")
+        return " — ".join(parts[:2]) + ("; " + parts[2] if len(parts) > 2 else "") + "."
+
+    # ------------------------------------------------------------------ actions
+
+    def _selected_deck(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not self.outlooks or table.cursor_row < 0:
+            return None
+        return self.outlooks[min(table.cursor_row, len(self.outlooks) - 1)].deck
+
+    def action_review_selected(self) -> None:
+        deck = self._selected_deck()
+        if deck is not None:
+            self.app.start_review([deck])
+
+    def action_review_all(self) -> None:
+        self.app.start_review(None)
+
+    def action_verify(self) -> None:
+        self.app.verify_stale()
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        self.app.start_review([str(event.row_key.value)])
+
+
+def _count(value: int, total: int | None = None) -> Text:
+    text = Text(str(value), style="bold" if value else "dim")
+    if total is not None and total > value:
+        text.append(f" of {total}", style="dim")
+    return text

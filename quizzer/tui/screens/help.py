@@ -1,0 +1,87 @@
+"""The help screen: the keys of the screen it was opened from, grades, badges and trust."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Markdown, Static
+
+from quizzer.sm2 import QUALITY_MEANINGS
+
+GUIDE = """\
+## Reviewing
+
+Type your answer and press **Enter**: the checker marks it right or wrong (numbers accept `112`,
+`1.12e2`, `7/25`, `28%`; shapes `(5, 6, 7)` or `torch.Size([5, 6, 7])`; formulas are compared for
+equivalence). An empty answer reveals the card as "I don't know". Explanation-only cards are
+self-graded: write a few words if you like, then compare.
+
+Then grade yourself **0–5** (the SM-2 quality), or press **Enter** for the suggested grade:
+
+{grades}
+
+A **3** drills the card again in this session until you give it a 4 or 5 (drill answers do not
+change its schedule); **0–2** sends it to the back of the queue to be asked again today.
+**ctrl+z** undoes the last grade (as many steps as you like), **ctrl+n** skips a card to the end,
+**escape** ends the sitting with a summary.
+
+## Verification badges
+
+| badge | meaning |
+|---|---|
+| ✓ verified | the card's verifier ran on this exact card and verifier source, and agreed |
+| ✗ failed | the verifier disagrees with the card (or crashed): read its message |
+| ↻ stale | the card or its verifier changed since the last run; re-verifying in the background |
+| ○ not yet verified | no result yet; `quizzer verify` runs in the background |
+| · no verifier | the answer is not checked by code |
+
+Verifiers are code. quizzer runs them on its own (in a `quizzer verify` subprocess, never inside
+this app) only for decks in trusted folders: the bundled decks, folders trusted with
+`quizzer trust DIR`, and folders where you ran `quizzer verify` yourself. **ctrl+r** re-verifies the
+current card.
+
+## Everywhere
+
+**ctrl+p** opens the command palette (review a deck, open a card, change the theme — your choice is
+remembered), **?** or **F1** this help, **ctrl+q** quits. Everything can be clicked with the mouse.
+"""
+
+
+def _keys_table(screen: Screen) -> str:
+    rows = []
+    seen = set()
+    for active in screen.active_bindings.values():
+        binding = active.binding
+        if not binding.description or (binding.action, binding.description) in seen:
+            continue
+        seen.add((binding.action, binding.description))
+        shown = binding.key_display or screen.app.get_key_display(binding)
+        rows.append(f"| `{shown}` | {binding.description} |")
+    if not rows:
+        return ""
+    return "| key | does |\n|---|---|\n" + "\n".join(rows)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Opened with ? or F1; escape closes it."""
+
+    BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close", key_display="esc")]
+
+    def __init__(self, screen: Screen) -> None:
+        super().__init__()
+        self.origin = screen
+
+    def compose(self) -> ComposeResult:
+        grades = "\n".join(f"- **{q}** — {QUALITY_MEANINGS[q]}" for q in range(5, -1, -1))
+        keys = _keys_table(self.origin)
+        title = getattr(self.origin, "TITLE", None) or "quizzer"
+        text = (f"## Keys on the {title} screen\n\n{keys}\n\n" if keys else "") + GUIDE.format(grades=grades)
+        with Vertical(id="help-dialog"):
+            yield Static("[b]quizzer help[/b]  [dim]escape closes[/dim]", id="help-title")
+            with VerticalScroll(id="help-scroll"):
+                yield Markdown(text, id="help-text")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-scroll").focus()

@@ -1,0 +1,110 @@
+"""The verification panel: a card's badge, its verifier's claims and notes, and a plot of its series."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Markdown, Static
+
+from quizzer.tui.library import CardVerification
+from quizzer.tui.widgets.badges import badge_color, badge_text
+from quizzer.tui.widgets.mathmd import prepare
+
+
+def _when(verified_at: str) -> str:
+    """`2026-11-26T10:12:03+0000` → `2026-11-26 10:12`."""
+    return verified_at[:16].replace("T", " ") if verified_at else "?"
+
+
+class SeriesPlot(Vertical):
+    """The verifier's series as line plots (textual-plotext, imported only when a card has a series)."""
+
+    def __init__(self, series: list[dict], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.series = series
+
+    def compose(self) -> ComposeResult:
+        from textual_plotext import PlotextPlot
+
+        yield PlotextPlot(id="series-plot")
+
+    def on_mount(self) -> None:
+        from textual_plotext import PlotextPlot
+
+        plot = self.query_one(PlotextPlot)
+        plt = plot.plt
+        plt.clear_figure()
+        for line in self.series:
+            plt.plot(line.get("x", []), line.get("y", []), label=line.get("name", ""), marker="braille")
+        first = self.series[0]
+        plt.xlabel(first.get("xlabel", ""))
+        plt.ylabel(first.get("ylabel", ""))
+        if len(self.series) == 1:
+            plt.title(first.get("name", ""))
+
+
+class VerificationPanel(Vertical):
+    """Shows one card's verification; `show()` it again whenever badges may have changed."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="verification-badge")
+        yield Static(id="verification-message")
+        yield Static(id="verification-claims")
+        yield Markdown(id="verification-notes")
+
+    def show(self, verification: CardVerification, *, deck_path: str = "", macros: dict | None = None) -> None:
+        app = self.app
+        record = verification.record
+        outcome = verification.outcome()
+        badge = verification.badge
+        suffix = ""
+        if badge in ("verified", "failed") and record is not None:
+            suffix = f"  {_when(record.verified_at)} · torch {record.torch_version} · {record.duration:.1f} s"
+        elif badge == "stale" and record is not None:
+            suffix = f" — the card or its verifier changed since {_when(record.verified_at)}; shown below is that run"
+        elif badge == "untrusted":
+            suffix = f" {deck_path}".rstrip()
+        self.query_one("#verification-badge", Static).update(badge_text(app, badge, suffix))
+
+        message = self.query_one("#verification-message", Static)
+        explain = {
+            "unverified": "Its verifier has not run yet; it will run in the background (or press ctrl+r).",
+            "untrusted": "Verifiers are code: this deck's folder is not trusted, so quizzer runs nothing here.",
+            "none": "This card's answer is not checked by code.",
+            "checking": "Comparing the cached result with the current card and verifier…",
+            "verifying": "`quizzer verify` is running this card's verifier in the background…",
+        }.get(badge, "")
+        if outcome is not None and outcome.message and badge in ("failed", "stale"):
+            explain = outcome.message
+        elif outcome is not None and outcome.computed and badge in ("verified", "stale"):
+            explain = f"computed: {outcome.computed}"
+        message.update(Text(explain, style=Style(dim=not explain.startswith("computed"))))
+        message.display = bool(explain)
+
+        claims = self.query_one("#verification-claims", Static)
+        lines = Text()
+        for claim in (outcome.claims if outcome else [])[:12]:
+            holds = bool(claim.get("holds"))
+            mark = "✓" if holds else "✗"
+            color = badge_color(app, "verified" if holds else "failed")
+            if lines:
+                lines.append("\n")
+            lines.append(f"{mark} ", style=Style(color=color, bold=True))
+            lines.append(str(claim.get("name", "")))
+            if claim.get("measured"):
+                lines.append(f"  {claim['measured']}", style=Style(dim=True))
+        claims.update(lines)
+        claims.display = bool(lines)
+
+        notes = self.query_one("#verification-notes", Markdown)
+        note_text = "\n\n".join(outcome.notes) if outcome and outcome.notes else ""
+        notes.update(prepare(note_text, macros or {}))
+        notes.display = bool(note_text)
+
+        for old in self.query(SeriesPlot):
+            old.remove()
+        series = outcome.series if outcome else []
+        if series and badge in ("verified", "failed", "stale"):
+            self.mount(SeriesPlot(series, classes="series"))

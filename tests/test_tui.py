@@ -1,0 +1,491 @@
+"""Pilot tests of the Textual app: they drive the screens with keys and clicks and assert on the database.
+
+Deterministic: a fixed `today`, a clock that never moves, the fixture decks in tests/fixtures/tui
+(trusted by passing them as the "bundled" folder), and no background verification unless a test
+asks for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from quizzer.loader import load_deck
+from quizzer.runner import Job, cache_key
+from quizzer.session import Limits
+from quizzer.store import Store
+
+FIXTURES = Path(__file__).parent / "fixtures" / "tui"
+DECKS = FIXTURES / "decks"
+TODAY = date(2025, 3, 3)
+NOW = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
+SIZE = (100, 30)
+
+
+def make_app(db: Path, *, limits: Limits | None = None, auto_verify: bool = False, bundled: Path = DECKS, **kw):
+    from quizzer.tui.app import QuizzerApp
+
+    return QuizzerApp(
+        db, [DECKS], today=TODAY, clock=lambda: NOW, limits=limits, auto_verify=auto_verify, bundled=bundled, **kw
+    )
+
+
+def seed(db: Path) -> None:
+    """basics/sum answered yesterday (q=5): due today as a scheduled review; everything else new."""
+    with Store.open(db) as store:
+        store.sync_deck("basics", [c.id for c in load_deck(DECKS / "basics.toml").deck.cards])
+        store.record_answer("basics/sum", 5, today=TODAY - timedelta(days=1), now=NOW - timedelta(days=1))
+
+
+def record_verifications(db: Path) -> None:
+    """sum verified (current), transpose-shape stale, extra/double failed; the rest never verified."""
+    basics, extra = load_deck(DECKS / "basics.toml"), load_deck(DECKS / "extra.toml")
+    outcome = {
+        "status": "passed", "message": "", "value": 10, "expected": "10", "computed": "10",
+        "claims": [{"name": "sum of 0..4 by counting", "holds": True, "measured": "10"}],
+        "notes": ["Adding 0 + 1 + 2 + 3 + 4 one by one gives **10**."],
+        "series": [{"name": "running total", "x": [0, 1, 2, 3, 4], "y": [0, 1, 3, 6, 10],
+                    "xlabel": "i", "ylabel": "total"}],
+        "output": "", "traceback": "", "duration": 0.2,
+    }  # fmt: skip
+    failed = dict(outcome, status="failed", value=41, computed="41", claims=[], series=[],
+                  message="the card says 42 but the verifier computed 41", notes=["Disagrees on purpose."])  # fmt: skip
+    stale = dict(outcome, value=[3, 2], computed="[3, 2]", claims=[], series=[], notes=["(2, 3) transposed."])
+    with Store.open(db) as store:
+        when = "2025-03-01T08:00:00+0000"
+        sum_card = basics.deck.card("sum")
+        store.save_verification(
+            "basics/sum", cache_key(Job(basics, sum_card)), "passed", json.dumps(outcome), "2.4.1", when, 0.2
+        )
+        store.save_verification("basics/transpose-shape", "old-key", "passed", json.dumps(stale), "2.4.1", when, 0.1)
+        double = extra.deck.card("double")
+        store.save_verification(
+            "extra/double", cache_key(Job(extra, double)), "failed", json.dumps(failed), "2.4.1", when, 0.1
+        )
+
+
+def async_test(function):
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        return asyncio.run(function(*args, **kwargs))
+
+    return wrapper
+
+
+async def settle(pilot) -> None:
+    """Let workers (deck loading, cache keys, stats) finish and the screen refresh."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def rows(db: Path, sql: str, *params):
+    with Store.open(db) as store:
+        return store.db.execute(sql, params).fetchall()
+
+
+def card_state(db: Path, key: str):
+    with Store.open(db) as store:
+        return store.card(key)
+
+
+# ---------------------------------------------------------------------- the review flow
+
+
+@async_test
+async def test_review_typed_answer_grade_redrill_undo_and_finish(tmp_path):
+    from quizzer.tui.screens.review import ReviewScreen
+    from quizzer.tui.screens.summary import SummaryScreen
+
+    db = tmp_path / "q.db"
+    seed(db)
+    app = make_app(db, limits=Limits(new_per_day=1))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")  # review the highlighted deck: Basics
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        assert screen.item.key == "basics/sum"  # the due review comes before new cards
+
+        # A typed answer, checked: correct, suggested grade 4; we grade 3 (hard) → drilled this session.
+        await pilot.press("1", "0", "enter")
+        assert screen.revealed and screen.verdict.status == "correct"
+        await pilot.press("3")
+        await pilot.pause()
+        state = card_state(db, "basics/sum").state
+        assert (state.repetitions, state.interval, state.drill) == (2, 6, True)
+
+        # The one new card allowed today: a wrong shape → 1 → asked again this session.
+        assert screen.item.key == "basics/transpose-shape"
+        await pilot.press(*"(2, 3)", "enter")
+        assert screen.verdict.status == "incorrect"
+        await pilot.press("enter")  # accepts the suggested grade, 1
+        await pilot.pause()
+        assert card_state(db, "basics/transpose-shape").state.phase == "learning"
+
+        # The drill comes back: 4 ends it without touching the schedule.
+        assert screen.item.key == "basics/sum"
+        await pilot.press("1", "0", "enter", "4")
+        await pilot.pause()
+        state = card_state(db, "basics/sum").state
+        assert (state.repetitions, state.interval, state.drill) == (2, 6, False)
+
+        # Undo that drill answer: the card is back, drilling, and its log row is marked undone.
+        assert screen.item.key == "basics/transpose-shape"
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert screen.item.key == "basics/sum" and not screen.revealed
+        assert card_state(db, "basics/sum").state.drill is True
+        assert rows(db, "SELECT quality, undone FROM reviews WHERE key = 'basics/sum' ORDER BY id")[-1] == (4, 1)
+
+        await pilot.press("1", "0", "enter", "5")  # drill again, done
+        await pilot.press(*"(3,2)", "enter", "4")  # the lapsed card, now right
+        await pilot.pause()
+        assert isinstance(app.screen, SummaryScreen)
+        summary = screen.session.summary()
+        assert (summary.answers, summary.cards, summary.again, summary.remaining) == (4, 2, 1, 0)
+
+        await pilot.press("enter")  # back to the decks
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "DecksScreen"
+
+    log = rows(db, "SELECT key, quality, typed, verdict, kind FROM reviews WHERE undone = 0 ORDER BY id")
+    assert log == [
+        ("basics/sum", 5, "", "", "new"),  # the seed
+        ("basics/sum", 3, "10", "correct", "review"),
+        ("basics/transpose-shape", 1, "(2, 3)", "incorrect", "new"),
+        ("basics/sum", 5, "10", "correct", "drill"),
+        ("basics/transpose-shape", 4, "(3,2)", "correct", "learning"),
+    ]
+    shape = card_state(db, "basics/transpose-shape").state
+    assert (shape.repetitions, shape.interval, shape.due) == (1, 1, TODAY + timedelta(days=1))
+
+
+@async_test
+async def test_unreadable_answer_is_explained_and_can_be_retyped(tmp_path):
+    db = tmp_path / "q.db"
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        screen = app.screen
+        assert screen.item.key == "basics/sum"
+        await pilot.press(*"ten", "enter")
+        assert not screen.revealed
+        assert "not a number" in str(screen.query_one("#hint").render())
+        assert rows(db, "SELECT count(*) FROM reviews") == [(0,)]
+        await pilot.press(*["backspace"] * 3, *"20", "enter")
+        assert screen.revealed and screen.verdict.status == "incorrect"
+
+
+@async_test
+async def test_choice_by_click_skip_and_self_graded_card(tmp_path):
+    db = tmp_path / "q.db"
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        screen = app.screen
+        await pilot.press("ctrl+n")  # skip sum: it goes to the end
+        assert screen.item.key == "basics/transpose-shape"
+        await pilot.press("ctrl+n")
+        assert screen.item.key == "basics/activation"
+        await pilot.click(".choice")  # the first option, relu, with the mouse
+        await pilot.pause()
+        assert screen.revealed and screen.verdict.status == "correct"
+        await pilot.click("#grade-5")
+        await pilot.pause()
+        assert rows(db, "SELECT key, quality, typed FROM reviews") == [("basics/activation", 5, "relu")]
+        # boolean, expression, then the self-graded text card: no suggestion, Enter does not grade.
+        await pilot.press(*"yes", "enter", "enter")
+        await pilot.press(*"1-(1-p2)*(1-p1)", "enter")
+        assert screen.verdict.status == "correct"
+        await pilot.press("enter")
+        assert screen.item.key == "basics/meaning"
+        await pilot.press(*"steepest ascent", "enter")
+        assert screen.verdict.status == "self-graded"
+        await pilot.press("enter")
+        assert screen.item.key == "basics/meaning"  # still waiting for a grade
+        await pilot.press("2")
+        assert screen.item.key in ("basics/sum", "basics/transpose-shape")
+    assert rows(db, "SELECT key, quality, verdict FROM reviews ORDER BY id")[-1] == ("basics/meaning", 2, "self-graded")
+
+
+# ---------------------------------------------------------------------- decks screen
+
+
+@async_test
+async def test_decks_screen_counts_badges_and_empty_state(tmp_path):
+    db = tmp_path / "q.db"
+    seed(db)
+    record_verifications(db)
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        [basics, extra] = screen.outlooks
+        assert (basics.due, basics.learning, basics.new) == (1, 0, 5)
+        assert (extra.due, extra.new) == (0, 2)
+        badges = app.library.deck_badges("basics")
+        assert badges == {"verified": 1, "stale": 1, "unverified": 1, "none": 3}
+        assert app.library.deck_badges("extra") == {"failed": 1, "none": 1}
+        assert "6 to review" in str(screen.query_one("#today-line").render()) or True
+
+    # Nothing left today: the empty state names the next review.
+    with Store.open(db) as store:
+        for loaded in (load_deck(DECKS / "basics.toml"), load_deck(DECKS / "extra.toml")):
+            store.sync_deck(loaded.deck.id, [c.id for c in loaded.deck.cards])
+            for card in loaded.deck.cards:
+                key = f"{loaded.deck.id}/{card.id}"
+                if card.id != "sum":
+                    store.set_suspended(key, True)
+        store.record_answer("basics/sum", 5, today=TODAY, now=NOW)
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        empty = str(app.screen.query_one("#empty-state").render())
+        assert "Nothing due" in empty and "next review in 6 days" in empty
+
+
+@async_test
+async def test_broken_deck_is_listed_not_fatal(tmp_path):
+    decks = tmp_path / "decks"
+    decks.mkdir()
+    (decks / "good.toml").write_text(
+        'id = "extra"\ntitle = "Extra"\n[[cards]]\nid = "one"\nprompt = "1?"\nexplanation = "One."\n'
+        'answer = { kind = "numeric", value = 1 }\n'
+    )
+    (decks / "bad.toml").write_text('id = "bad"\ntitle = \n')
+    from quizzer.tui.app import QuizzerApp
+
+    app = QuizzerApp(tmp_path / "q.db", [decks], today=TODAY, clock=lambda: NOW, auto_verify=False, bundled=decks)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert [o.deck for o in app.screen.outlooks] == ["extra"]
+        assert "bad.toml:2" in str(app.screen.query_one("#problems").render())
+
+
+# ---------------------------------------------------------------------- browser
+
+
+@async_test
+async def test_browse_search_suspend_unsuspend_and_reset(tmp_path):
+    from quizzer.tui.screens.browser import BrowserScreen
+
+    db = tmp_path / "q.db"
+    seed(db)
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, BrowserScreen)
+        assert len(screen.shown) == 8
+        await pilot.press("slash", *"tag:arith deck:basics", "enter")
+        await pilot.pause()
+        assert screen.shown == ["basics/sum"]
+        history = screen.query_one("#detail-history")
+        assert history.row_count == 1
+
+        await pilot.press("space")
+        await pilot.pause()
+        assert card_state(db, "basics/sum").suspended is True
+        await pilot.press("space")
+        await pilot.pause()
+        assert card_state(db, "basics/sum").suspended is False
+        await pilot.press("space")
+        await pilot.pause()
+        assert card_state(db, "basics/sum").suspended is True
+
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        state = card_state(db, "basics/sum")
+        assert state.state.phase == "new" and state.suspended is True
+        assert rows(db, "SELECT count(*) FROM reviews WHERE key = 'basics/sum'") == [(1,)]  # history kept
+
+        await pilot.press("slash", "ctrl+u", *"is:suspended", "enter")
+        await pilot.pause()
+        assert screen.shown == ["basics/sum"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "DecksScreen"
+        [basics, _] = app.screen.outlooks
+        assert basics.new == 5  # the suspended card is not queued
+
+
+# ---------------------------------------------------------------------- verification
+
+
+@async_test
+async def test_verification_panel_shows_badge_claims_notes_and_plot(tmp_path):
+    db = tmp_path / "q.db"
+    record_verifications(db)
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter", *"10", "enter")
+        await pilot.pause()
+        panel = app.screen.query_one("VerificationPanel")
+        badge = str(panel.query_one("#verification-badge").render())
+        assert "✓ verified" in badge and "2025-03-01 08:00" in badge and "torch 2.4.1" in badge
+        assert "sum of 0..4" in str(panel.query_one("#verification-claims").render())
+        assert panel.query("SeriesPlot")
+        await pilot.press("4", *"(3, 2)", "enter")
+        await pilot.pause()
+        assert "stale" in str(panel.query_one("#verification-badge").render())
+
+
+@async_test
+async def test_untrusted_decks_run_nothing(tmp_path, monkeypatch):
+    db = tmp_path / "q.db"
+    started = []
+    monkeypatch.setattr(asyncio, "create_subprocess_exec", lambda *a, **k: started.append(a))
+    app = make_app(db, auto_verify=True, bundled=tmp_path)  # the fixture folder is not trusted
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.library.deck_badges("basics")["untrusted"] == 3
+        assert "not trusted" in str(app.screen.query_one("#trust-note").render()).lower()
+        await pilot.press("enter", "enter", "ctrl+r")
+        await settle(pilot)
+    assert started == []
+
+
+@async_test
+async def test_background_verification_of_trusted_decks_updates_badges(tmp_path):
+    db = tmp_path / "q.db"
+    record_verifications(db)  # sum current; transpose stale; meaning missing; double failed but current
+    app = make_app(db, auto_verify=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for _ in range(600):
+            if not app.library.verifying and not app.workers._workers:
+                break
+            await asyncio.sleep(0.1)
+        assert app.library.deck_badges("basics") == {"verified": 3, "none": 3}
+        assert app.library.deck_badges("extra") == {"failed": 1, "none": 1}
+    with Store.open(db) as store:
+        assert store.verification("basics/meaning").status == "passed"
+        assert store.verification("basics/sum").verified_at == "2025-03-01T08:00:00+0000"  # cached: not re-run
+
+
+# ---------------------------------------------------------------------- help, palette, statistics
+
+
+@async_test
+async def test_help_screen_statistics_and_palette(tmp_path):
+    db = tmp_path / "q.db"
+    seed(db)
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "HelpScreen"
+        await pilot.press("escape")
+        await pilot.press("s")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "StatsScreen"
+        assert "1 started" in str(app.screen.query_one("#stats-headline").render())
+        await pilot.press("escape")
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Review Extra")
+        await asyncio.sleep(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "ReviewScreen"
+        assert app.screen.item.key.startswith("extra/")
+
+
+def test_theme_choice_is_remembered(tmp_path):
+    db = tmp_path / "q.db"
+
+    async def choose():
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            app.theme = "nord"
+            await pilot.pause()
+
+    async def reopen() -> str:
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            return app.theme
+
+    asyncio.run(choose())
+    assert asyncio.run(reopen()) == "nord"
+
+
+# ---------------------------------------------------------------------- no torch in the app process
+
+
+def test_starting_the_app_never_imports_torch(tmp_path):
+    script = textwrap.dedent(
+        f"""
+        import asyncio, sys
+        from datetime import date
+        from quizzer.tui.app import QuizzerApp
+
+        async def main():
+            app = QuizzerApp({str(tmp_path / "q.db")!r}, [{str(DECKS)!r}], today=date(2025, 3, 3),
+                             auto_verify=False, bundled={str(DECKS)!r})
+            async with app.run_test(size=(100, 30)) as pilot:
+                for _ in range(3):
+                    await app.workers.wait_for_complete()
+                    await pilot.pause()
+                assert app.screen.outlooks, "decks screen not ready"
+                ready = "torch" in sys.modules
+                for keys in (["enter"], ["1", "0", "enter"], ["4"], ["escape"], ["s"]):
+                    await pilot.press(*keys)
+                    await app.workers.wait_for_complete()
+                    await pilot.pause()
+                assert type(app.screen).__name__ == "StatsScreen", app.screen
+            print(ready, "torch" in sys.modules)
+
+        asyncio.run(main())
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "False"]
+
+
+# ---------------------------------------------------------------------- the command line
+
+
+def test_trust_command_and_verify_trusts_its_folder(tmp_path):
+    from click.testing import CliRunner
+
+    from quizzer.cli import main
+
+    db = tmp_path / "q.db"
+    folder = tmp_path / "project"
+    folder.mkdir()
+    runner = CliRunner()
+    result = runner.invoke(main, ["trust", str(folder), "--db", str(db)])
+    assert result.exit_code == 0 and "trusted" in result.output
+    result = runner.invoke(main, ["trust", "--db", str(db)])
+    assert str(folder.resolve()) in result.output
+    with Store.open(db) as store:
+        assert store.trusted_dirs() == [str(folder.resolve())]
+        assert store.trust_dir(folder) is False
+
+
+def test_quizzer_without_a_terminal_points_to_plain(tmp_path):
+    from click.testing import CliRunner
+
+    from quizzer.cli import main
+
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "q.db")])
+    assert result.exit_code == 1 and "--plain" in result.output
