@@ -385,11 +385,11 @@ class Store:
 
     def verification(self, key: str) -> VerificationRecord | None:
         row = self._conn.execute(f"SELECT {_VERIFICATION_COLUMNS} FROM verifications WHERE key = ?", (key,)).fetchone()
-        return VerificationRecord(*row) if row else None
+        return _verification_from_row(row) if row else None
 
     def verifications(self) -> dict[str, VerificationRecord]:
         rows = self._conn.execute(f"SELECT {_VERIFICATION_COLUMNS} FROM verifications")
-        return {row[0]: VerificationRecord(*row) for row in rows}
+        return {record.key: record for record in map(_verification_from_row, rows)}
 
 
     # ------------------------------------------------------------------ TUI: browser, statistics, trust, settings
@@ -635,6 +635,10 @@ def _review_from_row(row: Sequence) -> Review:
     before, after = _state(*pairs[0::2]), _state(*pairs[1::2])
     head = (id_, time, date.fromisoformat(day), key, deck, kind, quality, typed or "", verdict or "")
     return Review(*head, before, after, ms or 0, previous_review, bool(undone))
+
+
+def _verification_from_row(row: Sequence) -> VerificationRecord:
+    return VerificationRecord(*row)
 
 
 def _verification_columns(record: VerificationRecord) -> dict:

@@ -276,3 +276,10 @@ def test_card_ids_are_listed_once_per_deck_object_and_forgotten_with_it(store):
     del deck
     gc.collect()
     assert key not in session_module._CARD_IDS
+
+
+def test_skip_moves_the_current_card_back_without_recording(store):
+    session = Session(store, [make_deck("d", 3)], DAY)
+    assert session.skip().key == "d/c1"
+    assert keys(session) == ["d/c1", "d/c2", "d/c0"]
+    assert store.db.execute("SELECT count(*) FROM reviews").fetchone()[0] == 0
