@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from quizzer.paths import bundled_decks
+from quizzer.paths import bundled_decks, default_decks
 
 DB_OPTION = click.option(
     "--db",
@@ -46,7 +46,7 @@ def lint(paths: tuple[Path, ...]) -> None:
     from quizzer.loader import deck_files
     from quizzer.loader import lint as lint_file
 
-    files = list(deck_files(paths or [bundled_decks()]))
+    files = list(deck_files(paths or [default_decks()]))
     if not files:
         raise click.UsageError("no deck files (*.toml) found")
     problems = [problem for path in files for problem in lint_file(path)]
@@ -99,7 +99,7 @@ def _load_decks(paths: tuple[Path, ...]) -> list:
     from quizzer.loader import DeckError, deck_files, load_deck
 
     decks = []
-    for path in deck_files(paths or [bundled_decks()]):
+    for path in deck_files(paths or [default_decks()]):
         try:
             decks.append(load_deck(path).deck)
         except DeckError as error:
@@ -253,7 +253,7 @@ def verify(targets, jobs, timeout, no_cache, strict, json_file, db) -> None:
     from quizzer.store import Store
 
     try:
-        selection = select(targets, bundled_decks())
+        selection = select(targets, default_decks())
     except (DeckError, SelectionError) as e:
         raise click.UsageError(str(e)) from None
     jobs_list = [Job(loaded, card) for loaded, cards in selection for card in cards]
@@ -365,7 +365,7 @@ def show(target, db) -> None:
     from quizzer.loader import DeckError, SelectionError, select
 
     try:
-        selection = select([target], showing.default_decks_folder())
+        selection = select([target], default_decks())
     except (DeckError, SelectionError) as error:
         raise click.UsageError(str(error)) from None
     cards = [(loaded, card) for loaded, chosen in selection for card in chosen]
@@ -405,12 +405,12 @@ def export_anki_command(decks, output, strict, db) -> None:
     """
     from quizzer.anki import export_anki
     from quizzer.loader import DeckError, SelectionError, select
-    from quizzer.show import default_decks_folder, open_store_if_exists
+    from quizzer.show import open_store_if_exists
 
     if output.suffix != ".apkg":
         raise click.BadParameter("the output file must end in .apkg", param_hint="-o")
     try:
-        selection = select(decks, default_decks_folder())
+        selection = select(decks, default_decks())
     except (DeckError, SelectionError) as error:
         raise click.UsageError(str(error)) from None
     store = open_store_if_exists(db)

@@ -16,6 +16,17 @@ def bundled_decks() -> Path:
     return PACKAGE.parent / "decks"
 
 
+def default_decks() -> Path:
+    """`./decks` when the current directory is a deck project (holds decks/*.toml), else the bundled decks.
+
+    Deck ids given on the command line (`cnn`, `cnn/receptive-field`) are looked up here.
+    """
+    local = Path("decks")
+    if local.is_dir() and any(local.glob("*.toml")):
+        return local
+    return bundled_decks()
+
+
 def default_db() -> Path:
     """`$QUIZZER_HOME/quizzer.db`, else quizzer.db in the user's data directory."""
     home = os.environ.get("QUIZZER_HOME")

@@ -27,14 +27,6 @@ STATUS_STYLE = {"passed": "bold green", "unverified": "yellow"}
 FAILED_STYLE = "bold red"
 
 
-def default_decks_folder() -> Path:
-    """`./decks` when the current directory is a deck project (holds decks/*.toml), else the bundled decks."""
-    local = Path("decks")
-    if local.is_dir() and any(local.glob("*.toml")):
-        return local
-    return bundled_decks()
-
-
 def verify_target(loaded: LoadedDeck, card: Card) -> str:
     """How to name this card to `quizzer verify`: `deck/card` for a bundled deck, else `path.toml::card`."""
     path = loaded.path.resolve()

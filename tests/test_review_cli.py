@@ -117,8 +117,8 @@ def test_limits_on_the_command_line(db):
     assert [row["new"] for row in json.loads(run("due", str(ALPHA), str(BETA), "--json", db=db).output)] == [7, 2]
 
 
-def test_the_default_decks_are_the_bundled_ones(db, monkeypatch):
-    monkeypatch.setattr("quizzer.cli.bundled_decks", lambda: DECKS)
+def test_without_deck_arguments_the_default_decks_folder_is_used(db, monkeypatch):
+    monkeypatch.setattr("quizzer.cli.default_decks", lambda: DECKS)
     assert {row["deck"] for row in json.loads(run("due", "--json", db=db).output)} == {"alpha", "beta"}
 
 
