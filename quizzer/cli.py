@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from quizzer.paths import bundled_decks, default_decks
+
+if TYPE_CHECKING:
+    from quizzer.loader import LoadedDeck
 
 DB_OPTION = click.option(
     "--db",
@@ -94,14 +98,14 @@ def _today(value: str | None):
         raise click.BadParameter(f"{value!r} is not a date like 2024-03-01", param_hint="--today") from None
 
 
-def _load_decks(paths: tuple[Path, ...]) -> list:
+def _load_decks(paths: tuple[Path, ...]) -> list[LoadedDeck]:
     """The decks that load; a broken one is reported on stderr and skipped, so the others stay usable."""
     from quizzer.loader import DeckError, deck_files, load_deck
 
     decks = []
     for path in deck_files(paths or [default_decks()]):
         try:
-            decks.append(load_deck(path).deck)
+            decks.append(load_deck(path))
         except DeckError as error:
             click.echo(f"{error}\nskipping {path}", err=True)
     if not decks:
@@ -145,8 +149,8 @@ def review(decks, plain, new_per_day, reviews_per_day, db, today) -> None:
     loaded = _load_decks(decks)
     with _open_store(db) as store:
         try:
-            session = Session(store, loaded, _today(today), Limits(new_per_day, reviews_per_day))
-            summary = plain_review.run(session, _clock)
+            session = Session(store, [d.deck for d in loaded], _today(today), Limits(new_per_day, reviews_per_day))
+            summary = plain_review.run(session, _clock, {d.deck.id: d for d in loaded})
         except DuplicateDeckId as error:
             raise click.ClickException(str(error)) from None
         except sqlite3.OperationalError as error:
@@ -167,7 +171,7 @@ def due(decks, as_json, new_per_day, reviews_per_day, db, today) -> None:
 
     from quizzer.session import DuplicateDeckId, Limits, outlook
 
-    loaded = _load_decks(decks)
+    loaded = [d.deck for d in _load_decks(decks)]
     with _open_store(db) as store:
         try:
             rows = outlook(store, loaded, _today(today), Limits(new_per_day, reviews_per_day))
@@ -197,7 +201,7 @@ def stats(decks, as_json, days, db, today) -> None:
 
     from quizzer.session import statistics
 
-    deck_ids = sorted({deck.id for deck in _load_decks(decks)}) if decks else None
+    deck_ids = sorted({d.deck.id for d in _load_decks(decks)}) if decks else None
     with _open_store(db) as store:
         report = statistics(store, _today(today), days, deck_ids)
     if as_json:
@@ -249,7 +253,8 @@ def verify(targets, jobs, timeout, no_cache, strict, json_file, db) -> None:
     """Run the verifiers of DECK files, deck ids or DECK/CARD ids; exit 0 only if every card passed."""
     from quizzer.loader import DeckError, SelectionError, select
     from quizzer.reporting import VerifyReport
-    from quizzer.runner import Job, verify as run_verifiers
+    from quizzer.runner import Job
+    from quizzer.runner import verify as run_verifiers
     from quizzer.store import Store
 
     try:

@@ -21,6 +21,13 @@ SUPERSCRIPT = dict(
 )
 SUBSCRIPT = dict(zip("0123456789+-=()aeijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True))
 
+_OPERATORS = {
+    "cdot": "·", "times": "×", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "neq": "≠", "ne": "≠",
+    "approx": "≈", "to": "→", "rightarrow": "→", "Rightarrow": "⇒", "implies": "⇒", "iff": "⇔",
+    "in": "∈", "pm": "±", "odot": "⊙", "otimes": "⊗", "propto": "∝", "sim": "∼", "equiv": "≡",
+    "ll": "≪", "gg": "≫", "mapsto": "↦",
+}  # fmt: skip
+_OPERATOR = re.compile(r"\\(" + "|".join(sorted(_OPERATORS, key=len, reverse=True)) + r")(?![A-Za-z])\s*")
 _CODE = re.compile(r"(```.*?```|~~~.*?~~~|`[^`\n]*`)", re.DOTALL)
 _MATH = re.compile(r"(\$\$.+?\$\$|(?<![\\$])\$(?!\s)[^$\n]+?(?<!\s)\$)", re.DOTALL)
 
@@ -30,7 +37,8 @@ def render_math(markdown: str, macros: Mapping[str, str] | None = None) -> str:
     macros = dict(macros or {})
     parts = _CODE.split(markdown)
     for i in range(0, len(parts), 2):  # even indices are outside code
-        parts[i] = _MATH.sub(lambda m: _render_span(m.group(0), macros), parts[i])
+        rendered = _MATH.sub(lambda m: _render_span(m.group(0), macros), parts[i])
+        parts[i] = re.sub(r"\n{3,}", "\n\n", rendered)  # a display block already on its own lines
     return "".join(parts)
 
 
@@ -50,6 +58,7 @@ def latex_to_text(latex: str, macros: Mapping[str, str] | None = None) -> str:
     latex = re.sub(r"\^\{?\\top\}?", "ᵀ", latex).replace("'", "′")
     latex = latex.replace(r"\|", "‖").replace(r"\lVert", "‖").replace(r"\rVert", "‖")
     latex = _scripts(latex)
+    latex = _OPERATOR.sub(lambda m: f" {_OPERATORS[m.group(1)]} ", latex)  # pylatexenc eats the space after
     text = _converter().latex_to_text(latex)
     return re.sub(r"[ \t]{2,}", " ", text)
 

@@ -3,19 +3,23 @@
 Every step reads one line, so `printf 'true\\n5\\n' | quizzer review --plain` works: a typed answer
 (Enter alone reveals), then a grade 0–5 (Enter accepts the suggested one). `u` undoes the last
 grade, `q` quits, end of input ends the sitting; each way prints the summary. Markdown is shown as
-the plain text it already is.
+the plain text it already is, with LaTeX math turned into Unicode; after the reveal comes the
+card's last verification (status, claims and the verifier's demonstration).
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 import click
+from rich.console import Console
 
 from quizzer.checking import Verdict
+from quizzer.loader import LoadedDeck
+from quizzer.mathtext import render_math
 from quizzer.session import QueuedCard, Session, Summary, suggested_grade
 from quizzer.sm2 import QUALITY_MEANINGS
 from quizzer.store import Review, StoreError
@@ -31,8 +35,11 @@ class _Undo(Exception):
     """The learner typed u."""
 
 
-def run(session: Session, clock: Callable[[], datetime]) -> Summary:
-    """Review until the queue is empty, `q`, end of input or Ctrl-C; return the sitting's summary."""
+def run(session: Session, clock: Callable[[], datetime], loaded: Mapping[str, LoadedDeck]) -> Summary:
+    """Review until the queue is empty, `q`, end of input or Ctrl-C; return the sitting's summary.
+
+    `loaded` maps deck ids to their files, to show each card's verification after the reveal.
+    """
     if session.current is None:
         click.echo("Nothing to review today.")
         return session.summary()
@@ -43,7 +50,7 @@ def run(session: Session, clock: Callable[[], datetime]) -> Summary:
     try:
         while session.current is not None:
             try:
-                _review_one(session, session.current, clock)
+                _review_one(session, session.current, clock, loaded)
             except _Undo:
                 _undo(session)
     except (_Quit, KeyboardInterrupt):
@@ -51,9 +58,11 @@ def run(session: Session, clock: Callable[[], datetime]) -> Summary:
     return session.summary()
 
 
-def _review_one(session: Session, item: QueuedCard, clock: Callable[[], datetime]) -> None:
+def _review_one(
+    session: Session, item: QueuedCard, clock: Callable[[], datetime], loaded: Mapping[str, LoadedDeck]
+) -> None:
     click.echo(f"\n── {item.deck.title} · {item.key} ({_phase(item)}) · {session.remaining} to go ──")
-    click.echo(item.card.prompt.strip())
+    click.echo(render_math(item.card.prompt.strip(), item.deck.macros))
     hint = _answer_hint(item)
     if hint:
         click.echo(hint)
@@ -66,6 +75,7 @@ def _review_one(session: Session, item: QueuedCard, clock: Callable[[], datetime
         click.echo(f"? {verdict.message} — try again, or press Enter to reveal")
     ms = round((time.monotonic() - started) * 1000)
     _reveal(item, verdict)
+    _show_verification(session, item, loaded.get(item.deck.id))
     quality = _read_grade(suggested_grade(verdict))
     review = session.grade(quality, now=clock(), typed=typed, verdict=verdict, ms=ms)
     click.echo(_outcome(review, session))
@@ -92,8 +102,19 @@ def _reveal(item: QueuedCard, verdict: Verdict) -> None:
     mark = MARKS[verdict.status]
     shown = f": {verdict.normalized}" if verdict.normalized else ""
     click.echo(f"{mark}{shown}" + (f" ({verdict.message})" if verdict.message else ""))
-    click.echo(f"Answer: {item.card.answer.display()}")
-    click.echo(item.card.explanation.strip())
+    click.echo(f"Answer: {render_math(item.card.answer.display(), item.deck.macros)}")
+    click.echo(render_math(item.card.explanation.strip(), item.deck.macros))
+
+
+def _show_verification(session: Session, item: QueuedCard, loaded: LoadedDeck | None) -> None:
+    """The same verification block as `quizzer show`, in plain text when output is not a terminal."""
+    if loaded is None:
+        return
+    from quizzer.show import last_verification, verification_view, verify_target
+
+    last = last_verification(session.store, loaded, item.card)
+    view = verification_view(loaded, item.card, last, verify_target(loaded, item.card))
+    Console(highlight=False, soft_wrap=True).print(view)
 
 
 def _read_grade(suggestion: int | None) -> int:

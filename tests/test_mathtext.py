@@ -37,8 +37,15 @@ def test_code_and_dollars_in_code_are_untouched():
 
 
 def test_display_math_becomes_an_indented_block():
-    assert render_math("Loss:\n$$\\hat{y} = \\sigma(z)$$\nend") == "Loss:\n\n\n    ŷ = σ(z)\n\n\nend"
+    assert render_math("Loss:\n$$\\hat{y} = \\sigma(z)$$\nend") == "Loss:\n\n    ŷ = σ(z)\n\nend"
+    assert render_math("Loss:\n\n$$\n\\hat{y}\n$$\n\nend") == "Loss:\n\n    ŷ\n\nend"
 
 
 def test_recursive_macro_cannot_hang():
     assert latex_to_text(r"\loop", {"loop": r"\loop x"}).count("x") == 10
+
+
+def test_binary_operators_keep_their_spacing():
+    assert latex_to_text(r"0.8 \cdot 0.5 \le 1") == "0.8 · 0.5 ≤ 1"
+    assert latex_to_text(r"a\times b \to c") == "a × b → c"
+    assert latex_to_text(r"x \in S, \infty") == "x ∈ S, ∞"

@@ -180,3 +180,24 @@ def test_duplicate_deck_ids_are_a_message(db, tmp_path):
 def test_a_bad_date_is_a_usage_error(db):
     result = CliRunner().invoke(main, ["due", "--db", str(db), "--today", "yesterday", str(BETA)])
     assert result.exit_code == 2 and "not a date" in result.output
+
+
+def test_plain_review_shows_math_as_unicode_and_the_cards_verification(tmp_path):
+    fixture = Path(__file__).parent / "fixtures" / "verify"
+    db = tmp_path / "state.db"
+    deck = tmp_path / "decks" / "math.toml"
+    deck.parent.mkdir()
+    shutil.copytree(fixture / "verifiers", tmp_path / "verifiers")
+    deck.write_text(
+        'id = "math"\ntitle = "Math"\nmacros = { vec = \'\\boldsymbol{#1}\' }\n'
+        '[[cards]]\nid = "sum"\nprompt = "What is $\\\\sum_{i=0}^{4} i$ for $\\\\vec{x}_1$?"\n'
+        'explanation = "$0+1+2+3+4$."\nverifier = "behaviours.py::passes"\n'
+        'answer = { kind = "numeric", value = 10 }\n'
+    )
+    before = run("review", "--plain", str(deck), input="10\n5\n", db=db)
+    assert "What is ∑ᵢ₌₀⁴ i for x₁?" in before.output
+    assert "not verified yet — run quizzer verify" in before.output
+    verified = CliRunner().invoke(main, ["verify", "--db", str(db), str(deck)])
+    assert verified.exit_code == 0, verified.output
+    after = run("review", "--plain", str(deck), "--today", "2024-03-02", input="10\n5\n", db=db)
+    assert "✓ passed" in after.output and "0+1+2+3+4 = 10" in after.output
