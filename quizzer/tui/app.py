@@ -70,7 +70,7 @@ class DeckCommands(Provider):
 class QuizzerApp(App[None]):
     """Spaced-repetition review whose answers are verified by code."""
 
-    CSS_PATH = "quizzer.tcss"
+    CSS_PATH = Path(__file__).with_name("quizzer.tcss")
     TITLE = "quizzer"
     SUB_TITLE = "answers verified by code"
     COMMANDS = App.COMMANDS | {DeckCommands}
@@ -109,6 +109,7 @@ class QuizzerApp(App[None]):
         self.library: Library | None = None
         self.store: Store | None = None
         self._verify_tasks: set[asyncio.subprocess.Process] = set()
+        self._keys_started = False
 
     # ------------------------------------------------------------------ start-up
 
@@ -131,7 +132,6 @@ class QuizzerApp(App[None]):
         if theme and theme in self.available_themes and theme != self.theme:
             self.theme = theme
         self.data_generation += 1
-        self.compute_cache_keys()
 
     def on_worker_state_changed(self, event) -> None:
         from textual.worker import WorkerState
@@ -141,10 +141,17 @@ class QuizzerApp(App[None]):
             self.exit(message=f"quizzer: cannot open {self.db_path}: {error}", return_code=1)
 
     def decks_ready(self) -> None:
-        """Called by the decks screen once it shows counts (the start-up benchmark's finish line)."""
+        """Called by the decks screen once it shows counts (the start-up benchmark's finish line).
+
+        Only then do the verification cache keys get computed (they read every verifier file), so that
+        work never delays the first useful screen.
+        """
         if self.ready_file:
             Path(self.ready_file).write_text(repr(time.time()))
             self.exit()
+        elif self.library is not None and self.library.cache_keys is None and not self._keys_started:
+            self._keys_started = True
+            self.compute_cache_keys()
 
     def watch_theme(self, theme: str) -> None:
         if self.store is not None:

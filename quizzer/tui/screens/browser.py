@@ -90,6 +90,9 @@ class Query:
         return all(word in text for word in self.words)
 
 
+COLUMNS = (("Card", "card"), ("Deck", "deck"), ("State", "state"), ("Due", "due"), ("EF", "ef"), ("Reps", "reps"))
+
+
 class BrowserScreen(Screen):
     """Every card of the loaded decks, filtered by the search box; details of the highlighted one."""
 
@@ -97,9 +100,9 @@ class BrowserScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("slash", "focus_search", "Search", key_display="/"),
-        Binding("space", "toggle_suspend", "Suspend/unsuspend", key_display="space"),
+        Binding("space", "toggle_suspend", "Suspend", key_display="space"),
         Binding("r", "reset", "Reset"),
-        Binding("ctrl+r", "reverify", "Re-verify"),
+        Binding("ctrl+r", "reverify", "Verify"),
     ]
 
     def __init__(self, query: str = "") -> None:
@@ -112,7 +115,7 @@ class BrowserScreen(Screen):
         yield Header()
         with Horizontal(id="browser-bar"):
             yield Input(
-                placeholder="search words · tag:cnn · deck:backprop · is:due/new/learning/review/suspended",
+                placeholder="words, tag:cnn, deck:backprop, is:due|new|learning|suspended",
                 id="search",
             )
             yield Static(id="browser-count")
@@ -129,11 +132,10 @@ class BrowserScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one("#card-table", DataTable)
-        for label, key in (("Card", "card"), ("Deck", "deck"), ("State", "state"), ("Due", "due"),
-                           ("EF", "ef"), ("Reps", "reps"), ("Tags", "tags")):
+        for label, key in COLUMNS:
             table.add_column(label, key=key)
         history = self.query_one("#detail-history", DataTable)
-        for label in ("Day", "Grade", "Answered", "Verdict", "Next"):
+        for label in ("Day", "q", "Typed", "", "Next"):
             history.add_column(label)
         self.watch(self.app, "verification_generation", self._show_detail, init=False)
         self.load_entries()
@@ -181,11 +183,10 @@ class BrowserScreen(Screen):
             label = Text(state.phase, style={"new": "", "learning": "bold", "review": ""}[state.phase])
         if state.due is None:
             due = Text("—", style="dim")
-        elif state.due <= today:
-            due = Text("today" if state.due == today else f"{state.due}", style="bold")
         else:
-            due = Text(state.due.isoformat())
-        tags = ", ".join(entry.card.tags)
+            layout = "%d %b" if state.due.year == today.year else "%b %Y"
+            shown = "today" if state.due == today else state.due.strftime(layout)
+            due = Text(shown, style="bold" if state.due <= today else "")
         return [
             entry.card.id,
             entry.loaded.deck.id,
@@ -193,7 +194,6 @@ class BrowserScreen(Screen):
             due,
             f"{state.ef_thousandths / 1000:.2f}",
             str(state.repetitions),
-            tags if len(tags) <= 28 else tags[:27] + "…",
         ]
 
     def _highlighted(self) -> str | None:
@@ -208,9 +208,7 @@ class BrowserScreen(Screen):
         self.entries[key] = Entry(key, entry.loaded, entry.card, stored)
         if key in self.shown:
             table = self.query_one("#card-table", DataTable)
-            for column, value in zip(
-                ("card", "deck", "state", "due", "ef", "reps", "tags"), self._cells(self.entries[key]), strict=True
-            ):
+            for (_, column), value in zip(COLUMNS, self._cells(self.entries[key]), strict=True):
                 table.update_cell(key, column, value)
         self._show_detail()
 
@@ -254,10 +252,10 @@ class BrowserScreen(Screen):
         history.clear()
         reviews = self.app.store.history(key)
         for review in reviews[-50:]:
-            nxt = "again today" if review.after.is_due(review.day) else f"+{review.after.interval} d"
-            history.add_row(
-                review.day.isoformat(), str(review.quality), _short(review.typed, 18) or "—", review.verdict or "—", nxt
-            )
+            nxt = "today" if review.after.is_due(review.day) else f"+{review.after.interval} d"
+            mark = {"correct": "✓", "incorrect": "✗", "self-graded": "~"}.get(review.verdict, "·")
+            typed = _short(review.typed, 12) or "—"
+            history.add_row(review.day.strftime("%d %b %y"), str(review.quality), typed, mark, nxt)
         self.query_one("#detail-history-title", Static).update(
             f"[b]History[/b] ({len(reviews)} answers)" if reviews else "[b]History[/b] — never answered"
         )

@@ -25,11 +25,11 @@ class DecksScreen(Screen):
 
     TITLE = "Decks"
     BINDINGS = [
-        Binding("enter", "review_selected", "Review deck", priority=False),
-        Binding("a", "review_all", "Review all"),
-        Binding("s", "app.statistics", "Statistics"),
+        Binding("enter", "review_selected", "Review", priority=True),
+        Binding("a", "review_all", "All decks"),
+        Binding("s", "app.statistics", "Stats"),
         Binding("b", "app.browse", "Browse"),
-        Binding("v", "verify", "Verify stale"),
+        Binding("v", "verify", "Verify"),
         Binding("q", "app.quit", "Quit", show=False),
     ]
 
@@ -156,12 +156,12 @@ class DecksScreen(Screen):
         deck_ids = [row.deck for row in self.outlooks]
         upcoming = store.next_due(self.today, deck_ids) if store is not None else None
         new_waiting = sum(row.new_total for row in self.outlooks)
-        parts = ["🎉 [b]Nothing due[/b]"]
+        parts = ["✓ [b]Nothing due[/b]"]
         if upcoming is not None:
             days = (upcoming - self.today).days
             parts.append(f"next review {_days(days)} ({upcoming.strftime('%a %d %b')})")
         if new_waiting:
-            parts.append(f"{new_waiting} new card(s) wait for tomorrow's allowance")
+            parts.append(f"{new_waiting} new card(s) beyond today's limit")
         if upcoming is None and not new_waiting:
             parts.append("no cards scheduled")
         return " — ".join(parts[:2]) + ("; " + parts[2] if len(parts) > 2 else "") + "."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -29,13 +30,11 @@ change its schedule); **0–2** sends it to the back of the queue to be asked ag
 
 ## Verification badges
 
-| badge | meaning |
-|---|---|
-| ✓ verified | the card's verifier ran on this exact card and verifier source, and agreed |
-| ✗ failed | the verifier disagrees with the card (or crashed): read its message |
-| ↻ stale | the card or its verifier changed since the last run; re-verifying in the background |
-| ○ not yet verified | no result yet; `quizzer verify` runs in the background |
-| · no verifier | the answer is not checked by code |
+- **✓ verified** — the card's verifier ran on this exact card and verifier source, and agreed
+- **✗ failed** — the verifier disagrees with the card (or crashed): read its message
+- **↻ stale** — the card or its verifier changed since the last run; it is re-verified in the background
+- **○ not yet verified** — no result yet; `quizzer verify` runs in the background
+- **· no verifier** — the answer is not checked by code
 
 Verifiers are code. quizzer runs them on its own (in a `quizzer verify` subprocess, never inside
 this app) only for decks in trusted folders: the bundled decks, folders trusted with
@@ -49,19 +48,26 @@ remembered), **?** or **F1** this help, **ctrl+q** quits. Everything can be clic
 """
 
 
-def _keys_table(screen: Screen) -> str:
-    rows = []
+_PLUMBING = {"app.focus_next", "app.focus_previous", "screen.copy_text", "focus_next", "focus_previous"}
+
+
+def keys_table(screen: Screen) -> Table:
+    """The keys active on `screen` (its own, its focused widget's, the app's), one line each."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", justify="right", min_width=8)
+    table.add_column()
     seen = set()
     for active in screen.active_bindings.values():
         binding = active.binding
-        if not binding.description or (binding.action, binding.description) in seen:
+        if active.node not in (screen, screen.app):  # the focused widget's cursor keys are noise here
+            continue
+        if not binding.description or binding.action in _PLUMBING or binding.system:
+            continue
+        if (binding.action, binding.description) in seen:
             continue
         seen.add((binding.action, binding.description))
-        shown = binding.key_display or screen.app.get_key_display(binding)
-        rows.append(f"| `{shown}` | {binding.description} |")
-    if not rows:
-        return ""
-    return "| key | does |\n|---|---|\n" + "\n".join(rows)
+        table.add_row(binding.key_display or screen.app.get_key_display(binding), binding.description)
+    return table
 
 
 class HelpScreen(ModalScreen[None]):
@@ -75,13 +81,13 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         grades = "\n".join(f"- **{q}** — {QUALITY_MEANINGS[q]}" for q in range(5, -1, -1))
-        keys = _keys_table(self.origin)
         title = getattr(self.origin, "TITLE", None) or "quizzer"
-        text = (f"## Keys on the {title} screen\n\n{keys}\n\n" if keys else "") + GUIDE.format(grades=grades)
         with Vertical(id="help-dialog"):
             yield Static("[b]quizzer help[/b]  [dim]escape closes[/dim]", id="help-title")
             with VerticalScroll(id="help-scroll"):
-                yield Markdown(text, id="help-text")
+                yield Static(f"[b]Keys on the {title} screen[/b]", id="help-keys-title")
+                yield Static(keys_table(self.origin), id="help-keys")
+                yield Markdown(GUIDE.format(grades=grades), id="help-text")
 
     def on_mount(self) -> None:
         self.query_one("#help-scroll").focus()

@@ -11,10 +11,10 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Select, Static
-from textual_plotext import PlotextPlot
 
 from quizzer.session import Statistics, statistics
 from quizzer.store import Store
+from quizzer.tui.widgets.plots import PlotextPlot
 
 DAYS = 30
 INTERVAL_BUCKETS = [(0, 1, "1 d"), (2, 6, "2–6 d"), (7, 20, "7–20 d"), (21, 59, "21–59 d"), (60, 10**9, "60+ d")]
@@ -111,16 +111,18 @@ class StatsScreen(Screen):
         recent_passed, recent_total = stats.retention_recent
         retention = f"{100 * recent_passed / recent_total:.0f}% of {recent_total}" if recent_total else "n/a"
         self.query_one("#stats-headline", Static).update(
-            f"today [b]{data.today}[/b] answered · recall (30 d) [b]{retention}[/b] · "
-            f"{data.cards} cards: {len(data.ease)} started, {data.suspended} suspended"
+            f"[b]{data.today}[/b] answered today · recalled (30 d) [b]{retention}[/b] · "
+            f"{data.cards} cards, {len(data.ease)} started, {data.suspended} suspended"
         )
         today = self.app.today
+        history_ticks = [len(stats.history) - 1 - 7 * i for i in range(5)][::-1]
         self._bars(
             "#plot-history",
             f"Reviews per day ({DAYS} d)",
             [_day_label(c.day, today) for c in stats.history],
             [[c.passed for c in stats.history], [c.reviews - c.passed for c in stats.history]],
             ["passed", "failed"],
+            ticks=[i for i in history_ticks if i >= 0],
         )
         forecast = stats.forecast
         self._bars(
@@ -129,6 +131,7 @@ class StatsScreen(Screen):
             [_day_label(day, today) for day in forecast],
             [list(forecast.values())],
             ["due"],
+            ticks=list(range(0, len(forecast), 7)),
         )
         labels = [label for label, _, _ in data.by_interval]
         percent = [round(100 * passed / total) if total else 0 for _, passed, total in data.by_interval]
@@ -139,7 +142,7 @@ class StatsScreen(Screen):
             labels,
             [percent],
             ["recalled %"],
-            ylim=(0, 100),
+            y_ticks=[0, 25, 50, 75, 100],
         )
         ef_labels, ef_counts = ef_histogram(data.ease)
         self._bars(
@@ -157,33 +160,31 @@ class StatsScreen(Screen):
         labels: list[str],
         series: list[list[int]],
         names: list[str],
-        ylim: tuple[int, int] | None = None,
+        ticks: list[int] | None = None,
+        y_ticks: list[int] | None = None,
     ) -> None:
         plot = self.query_one(selector, PlotextPlot)
         plt = plot.plt
         plt.clear_data()
         plt.clear_figure()
         positions = list(range(len(labels)))
-        colors = ["green", "red", "blue"]
         if len(series) == 1:
-            plt.bar(positions, series[0], color=colors[2] if names[0] == "due" else colors[0], width=0.6)
+            plt.bar(positions, series[0], color="blue" if names[0] == "due" else "green", width=0.6)
         else:
-            plt.stacked_bar(positions, series, labels=names, color=colors[: len(series)], width=0.6)
-        step = max(1, len(labels) // 6)
-        ticks = positions[::step]
+            plt.stacked_bar(positions, series, labels=names, color=["green", "red"][: len(series)], width=0.6)
+        ticks = ticks if ticks is not None else positions
         plt.xticks(ticks, [labels[i] for i in ticks])
+        plt.xlim(-0.5, len(labels) - 0.5)  # explicit: automatic limits shift bars by a column now and then
         peak = max((sum(values) for values in zip(*series, strict=True)), default=0)
-        if ylim:
-            plt.ylim(*ylim)
-        else:
-            plt.ylim(0, max(1, peak))
+        if y_ticks is None:
+            step = max(1, -(-peak // 4))
+            y_ticks = list(range(0, max(peak, 1) + step, step))
+        plt.yticks(y_ticks)
+        plt.ylim(y_ticks[0], y_ticks[-1])
         plt.title(title)
         plot.refresh()
 
 
 def _day_label(day: date, today: date) -> str:
-    offset = (day - today).days
-    if offset == 0:
-        return "today"
-    return day.strftime("%d %b") if abs(offset) % 7 == 0 else f"{offset:+d}"
+    return "today" if day == today else day.strftime("%d %b")
 

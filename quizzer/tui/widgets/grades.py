@@ -44,10 +44,7 @@ class GradeBar(Vertical):
                 " (drilled) · [b]4[/b] after a hesitation · [b]5[/b] perfect"
             )
         else:
-            meaning.update(
-                f"Suggested [b]{quality}[/b] — {QUALITY_MEANINGS[quality]}{reason}."
-                " [dim]Enter accepts; 0–5 to choose.[/]"
-            )
+            meaning.update(f"Suggested [b]{quality}[/b] — {QUALITY_MEANINGS[quality]}{reason} · [b]⏎[/b] accepts")
 
     @on(Button.Pressed, ".grade")
     def _pressed(self, event: Button.Pressed) -> None:

@@ -26,18 +26,19 @@ class SeriesPlot(Vertical):
         self.series = series
 
     def compose(self) -> ComposeResult:
-        from textual_plotext import PlotextPlot
+        from quizzer.tui.widgets.plots import PlotextPlot
 
         yield PlotextPlot(id="series-plot")
 
     def on_mount(self) -> None:
-        from textual_plotext import PlotextPlot
+        from quizzer.tui.widgets.plots import PlotextPlot
 
         plot = self.query_one(PlotextPlot)
         plt = plot.plt
         plt.clear_figure()
         for line in self.series:
-            plt.plot(line.get("x", []), line.get("y", []), label=line.get("name", ""), marker="braille")
+            label = line.get("name", "") if len(self.series) > 1 else ""  # one line: its name is the title
+            plt.plot(line.get("x", []), line.get("y", []), label=label, marker="braille")
         first = self.series[0]
         plt.xlabel(first.get("xlabel", ""))
         plt.ylabel(first.get("ylabel", ""))
