@@ -102,7 +102,7 @@ class BrowserScreen(Screen):
         Binding("slash", "focus_search", "Search", key_display="/"),
         Binding("space", "toggle_suspend", "Suspend", key_display="space"),
         Binding("r", "reset", "Reset"),
-        Binding("ctrl+r", "reverify", "Verify"),
+        Binding("ctrl+r", "reverify", "Verify", show=False),
     ]
 
     def __init__(self, query: str = "") -> None:
@@ -188,8 +188,8 @@ class BrowserScreen(Screen):
             shown = "today" if state.due == today else state.due.strftime(layout)
             due = Text(shown, style="bold" if state.due <= today else "")
         return [
-            entry.card.id,
-            entry.loaded.deck.id,
+            _short(entry.card.id, 30),
+            _short(entry.loaded.deck.id, 12),
             label,
             due,
             f"{state.ef_thousandths / 1000:.2f}",

@@ -67,6 +67,7 @@ class ReviewScreen(Screen):
         self.shown_at: datetime | None = None
         self.answered = 0
         self.last_feedback: Text | None = None
+        self._revealing = False
 
     # ------------------------------------------------------------------ layout
 
@@ -133,13 +134,14 @@ class ReviewScreen(Screen):
         tag = {"new": "new", "review": "review", "learning": "re-drill"}[phase]
         if item.state.drill:
             tag = "re-drill (graded 3: until a 4)"
-        line = Text()
+        remaining = self.session.remaining
+        self.sub_title = f"{remaining} card{'s' if remaining != 1 else ''} left"
+        line = Text(no_wrap=True, overflow="ellipsis")
         line.append(f" {tag} ", style=Style(bold=True, reverse=True, color=_phase_color(self.app, phase)))
         line.append(f"  {item.key}", style="bold")
         line.append(f"  · {item.card.answer.kind}", style="dim")
         if item.card.source:
             line.append(f"  · {item.card.source}", style="dim")
-        line.append(f"   {self.session.remaining} left", style="bold")
         self.query_one("#status-line", Static).update(line)
 
     def _show_choices(self, item: QueuedCard) -> None:
@@ -181,24 +183,24 @@ class ReviewScreen(Screen):
     # ------------------------------------------------------------------ answering
 
     @on(Input.Submitted, "#answer")
-    def _submitted(self) -> None:
-        self.reveal()
+    async def _submitted(self) -> None:
+        await self.reveal()
 
     @on(Button.Pressed, "#check")
-    def _check_pressed(self) -> None:
-        self.reveal()
+    async def _check_pressed(self) -> None:
+        await self.reveal()
 
     @on(Button.Pressed, ".choice")
-    def _choice_pressed(self, event: Button.Pressed) -> None:
+    async def _choice_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if not self.revealed:
             self.query_one("#answer", Input).value = event.button.option  # type: ignore[attr-defined]
-            self.reveal()
+            await self.reveal()
 
-    def reveal(self) -> None:
+    async def reveal(self) -> None:
         """Check the typed answer; an unreadable one is explained and may be retyped."""
         item = self.item
-        if item is None or self.revealed:
+        if item is None or self.revealed or self._revealing:
             return
         typed = self.query_one("#answer", Input).value
         verdict = self.session.answer(typed)
@@ -208,8 +210,12 @@ class ReviewScreen(Screen):
         self.typed, self.verdict = typed, verdict
         card, deck = item.card, item.deck
         self.query_one("#verdict", Static).update(self._verdict_text(verdict, typed))
-        self.query_one("#stated-answer", Markdown).update(self._answer_markdown(item))
-        self.query_one("#explanation", Markdown).update(prepare(card.explanation, deck.macros))
+        self._revealing = True
+        try:
+            await self.query_one("#stated-answer", Markdown).update(self._answer_markdown(item))
+            await self.query_one("#explanation", Markdown).update(prepare(card.explanation, deck.macros))
+        finally:
+            self._revealing = False
         self._refresh_verification()
         self.revealed = True
         self._hint(None)
@@ -217,7 +223,14 @@ class ReviewScreen(Screen):
         self.query_one(GradeBar).suggest(suggested_grade(verdict), reason.get(verdict.status, ""))
         card_view = self.query_one("#card", VerticalScroll)
         card_view.focus()
-        card_view.scroll_to_widget(self.query_one("#reveal"), animate=False, top=True)
+        # After the new Markdown is laid out: bring the verdict up, keeping the prompt's last lines in view.
+        self.call_after_refresh(self._scroll_to_reveal)
+
+    def _scroll_to_reveal(self) -> None:
+        card_view = self.query_one("#card", VerticalScroll)
+        reveal = self.query_one("#reveal")
+        target = max(0, reveal.virtual_region.y - 4)
+        card_view.scroll_to(y=target, animate=False)
 
     def _verdict_text(self, verdict: Verdict, typed: str) -> Text:
         app = self.app

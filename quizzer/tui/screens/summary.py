@@ -30,10 +30,10 @@ class SummaryScreen(Screen[str | None]):
 
     TITLE = "Session summary"
     BINDINGS = [
-        Binding("enter,escape", "done", "Back to decks"),
-        Binding("u,ctrl+z", "undo", "Undo last grade"),
+        Binding("enter,escape", "done", "Decks"),
+        Binding("u,ctrl+z", "undo", "Undo last"),
         Binding("c", "continue", "Continue"),
-        Binding("s", "app.statistics", "Statistics"),
+        Binding("s", "app.statistics", "Stats"),
     ]
 
     def __init__(self, session: Session, deck_ids: list[str] | None = None) -> None:
