@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import re
 import tomllib
 from collections.abc import Iterable, Iterator
@@ -188,13 +189,21 @@ def _in(loc: tuple) -> str:
 
 
 class _KeyLocator:
-    """Maps key paths like ('cards', 2, 'answer', 'value') to (line, col) in the TOML text."""
+    """Maps key paths like ('cards', 2, 'answer', 'value') to (line, col) in the TOML text.
+
+    The scan runs on the first `find`: a clean deck never needs positions.
+    """
 
     _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]?\s*(#.*)?$")
     _KEY = re.compile(r"^(\s*)([A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')\s*=")
 
     def __init__(self, text: str):
-        self.positions: dict[tuple, tuple[int, int]] = {}
+        self.text = text
+
+    @functools.cached_property
+    def positions(self) -> dict[tuple, tuple[int, int]]:
+        text = self.text
+        positions: dict[tuple, tuple[int, int]] = {}
         counters: dict[str, int] = {}
         table: tuple = ()
         in_multiline: str | None = None
@@ -214,15 +223,16 @@ class _KeyLocator:
                     table = (*table[:2], *names[1:])
                 else:
                     table = names
-                self.positions.setdefault(table, (number, 1))
+                positions.setdefault(table, (number, 1))
                 continue
             key = self._KEY.match(line)
             if key:
-                self.positions.setdefault((*table, key[2].strip("\"'")), (number, len(key[1]) + 1))
+                positions.setdefault((*table, key[2].strip("\"'")), (number, len(key[1]) + 1))
                 for quote in ('"""', "'''"):
                     if line.count(quote) % 2 == 1:
                         in_multiline = quote
                         break
+        return positions
 
     def find(self, loc: tuple) -> tuple[int, int]:
         for end in range(len(loc), 0, -1):
@@ -266,11 +276,11 @@ def verifier_problem(root: Path, card: Card) -> str | None:
         return f"verifier file {target} does not exist; create it or fix the path"
     if not resolved.is_relative_to(root.resolve()):
         return f"verifier '{card.verifier}' resolves to {resolved}, outside {root}/ (symlink out)"
+    stat = resolved.stat()
     try:
-        tree = ast.parse(resolved.read_text(encoding="utf-8"))
+        functions = _top_level_functions(resolved, stat.st_mtime_ns, stat.st_size)
     except SyntaxError as e:
         return f"verifier {target}:{e.lineno}: syntax error: {e.msg}"
-    functions = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
     if card.verifier_function not in functions:
         return f"verifier {target} has no function '{card.verifier_function}'; define it or name another with ::"
     return None
@@ -336,3 +346,10 @@ def select(targets: Iterable[str], default_folder: Path) -> list[tuple[LoadedDec
             else:
                 entry[1][:] = list(loaded.deck.cards)
     return list(chosen.values())
+
+
+@functools.cache
+def _top_level_functions(path: Path, mtime_ns: int, size: int) -> frozenset[str]:
+    """Functions a verifier file defines (parsed once per file version: many cards share a file)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return frozenset(n.name for n in tree.body if isinstance(n, ast.FunctionDef))
