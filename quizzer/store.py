@@ -24,12 +24,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from quizzer import sm2
 from quizzer.sm2 import CardState
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 BUSY_TIMEOUT_SECONDS = 5.0
 
@@ -110,10 +113,20 @@ def answer_kind(before: CardState) -> str:
 class Store:
     """The state database. Open with `Store.open(path)`; use as a context manager to close it."""
 
-    def __init__(self, db: Database, path: Path):
-        self.db = db
+    def __init__(self, conn: sqlite3.Connection, path: Path):
         self.path = path
-        self._conn = db.conn
+        self._conn = conn
+
+    @cached_property
+    def db(self) -> Database:
+        """sqlite-utils over the same connection, for migrations and upserts.
+
+        Imported on first use only: sqlite-utils imports numpy and dateutil (about 0.1 s), which the
+        review app's start-up budget (0.5 s) cannot afford and which reading and answering never need.
+        """
+        from sqlite_utils import Database
+
+        return Database(self._conn, execute_plugins=False)
 
     @classmethod
     def open(cls, path: Path | str | None = None) -> Store:
@@ -129,7 +142,7 @@ class Store:
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
-            store = cls(Database(conn, execute_plugins=False), path)
+            store = cls(conn, path)
             store._migrate()
         except BaseException:
             conn.close()
