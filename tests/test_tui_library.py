@@ -1,0 +1,153 @@
+"""The TUI's data layer without Textual: badges, trust, the verify command, search, and the store queries it uses."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from test_tui import DECKS, NOW, TODAY, record_verifications, seed
+
+from quizzer.store import Store, StoreError
+from quizzer.tui.library import Library
+from quizzer.tui.screens.browser import Entry, Query
+from quizzer.tui.screens.stats import ef_histogram
+
+
+def library(db: Path, bundled: Path | None = DECKS) -> Library:
+    lib = Library.load(Store.open(db), [DECKS], bundled=bundled)
+    lib.cache_keys = lib.compute_cache_keys()
+    return lib
+
+
+def test_badges_follow_the_cached_record_and_the_current_cache_key(tmp_path):
+    db = tmp_path / "q.db"
+    record_verifications(db)
+    lib = library(db)
+    badge = {key: lib.verification(key).badge for key in ("basics/sum", "basics/transpose-shape", "basics/meaning",
+                                                            "basics/convex", "extra/double")}  # fmt: skip
+    assert badge == {
+        "basics/sum": "verified",
+        "basics/transpose-shape": "stale",
+        "basics/meaning": "unverified",
+        "basics/convex": "none",
+        "extra/double": "failed",
+    }
+    assert lib.verification("basics/sum").outcome().notes == ["Adding 0 + 1 + 2 + 3 + 4 one by one gives **10**."]
+    assert sorted(lib.needing_verification()) == ["basics/meaning", "basics/transpose-shape"]
+    lib.cache_keys = None
+    assert lib.verification("basics/sum").badge == "checking"
+    lib.verifying.add("basics/meaning")
+    assert lib.verification("basics/meaning").badge == "verifying"
+
+
+def test_trust_covers_bundled_and_trusted_folders_and_their_subfolders(tmp_path):
+    db = tmp_path / "q.db"
+    untrusted = library(db, bundled=tmp_path / "elsewhere")
+    assert not untrusted.trusted(untrusted.deck("basics"))
+    assert untrusted.verification("basics/meaning").badge == "untrusted"
+    assert untrusted.needing_verification() == []
+
+    untrusted.store.trust_dir(DECKS.parent)  # tests/fixtures/tui covers tests/fixtures/tui/decks
+    untrusted.reload_trust()
+    assert untrusted.trusted(untrusted.deck("basics"))
+    assert library(db, bundled=tmp_path).trusted(untrusted.deck("extra"))
+    untrusted.store.trust_dir(DECKS / "nested")  # a folder below the deck's does not cover it
+    assert Path(untrusted.store.trusted_dirs()[-1]).name == "nested"
+
+
+def test_verify_command_runs_quizzer_verify_in_a_subprocess_on_deck_file_targets(tmp_path):
+    lib = library(tmp_path / "q.db")
+    command = lib.verify_command(["basics/sum", "extra/double"], db=tmp_path / "q.db", no_cache=True)
+    assert command[:3] == [sys.executable, "-m", "quizzer"]
+    assert command[3:8] == ["verify", "--db", str(tmp_path / "q.db"), "--jobs", "1"]
+    assert "--no-cache" in command
+    assert command[-2:] == [f"{(DECKS / 'basics.toml').resolve()}::sum", f"{(DECKS / 'extra.toml').resolve()}::double"]
+
+
+def test_broken_and_duplicate_decks_become_problem_lines(tmp_path):
+    folder = tmp_path / "decks"
+    folder.mkdir()
+    (folder / "a.toml").write_text((DECKS / "extra.toml").read_text())  # its verifier is missing here
+    (folder / "b.toml").write_text('id = "b"\ntitle = "B"\n[[cards]]\nid = "x"\nprompt = "?"\nexplanation = "."\n'
+                                   'answer = { kind = "boolean", value = true }\n' * 1)  # fmt: skip
+    (folder / "c.toml").write_text((folder / "b.toml").read_text())  # the same deck id again
+    (folder / "d.toml").write_text('id = "d"\ntitle = "D"\nbogus = 1\n')
+    lib = Library.load(Store.open(tmp_path / "q.db"), [folder])
+    assert [loaded.deck.id for loaded in lib.decks] == ["extra", "b"]  # a missing verifier file hides no deck
+    assert any("already used" in problem for problem in lib.problems)
+    assert any("d.toml:3" in problem and "bogus" in problem for problem in lib.problems)
+
+
+def test_search_query_words_tags_decks_and_states(tmp_path):
+    db = tmp_path / "q.db"
+    seed(db)
+    lib = library(db)
+    stored = {row.card: row for row in lib.store.deck_cards("basics")}
+    entries = [Entry(f"basics/{c.id}", lib.deck("basics"), c, stored.get(c.id)) for c in lib.deck("basics").deck.cards]
+
+    def find(text):
+        query = Query.parse(text)
+        return [e.card.id for e in entries if query.matches(e, TODAY)]
+
+    assert find("tag:tens") == ["transpose-shape"]
+    assert find("gradient") == ["meaning"]
+    assert find("deck:bas is:due") == ["sum"]
+    assert find("is:new deck:extra") == []
+    assert find('"at least one"') == ["either"]
+    assert len(find("")) == 6
+
+
+def test_ef_histogram_bins():
+    labels, counts = ef_histogram([1300, 1450, 2500, 2600, 3100])
+    assert labels[0] == "1.3" and labels[-1] == "2.9+"
+    assert counts == [2, 0, 0, 0, 0, 0, 2, 0, 1]
+
+
+# ---------------------------------------------------------------------- the store queries added for the TUI
+
+
+def test_history_reset_and_next_due(tmp_path):
+    db = tmp_path / "q.db"
+    seed(db)
+    with Store.open(db) as store:
+        review = store.record_answer("basics/sum", 4, today=TODAY, now=NOW, typed="10", verdict="correct")
+        store.record_answer("basics/either", 5, today=TODAY, now=NOW)
+        assert [r.quality for r in store.history("basics/sum")] == [5, 4]
+        assert store.next_due(TODAY) == TODAY + timedelta(days=1)
+        assert store.next_due(TODAY, ["basics"]) == TODAY + timedelta(days=1)
+        assert store.next_due(TODAY + timedelta(days=1), ["basics"]) == TODAY + timedelta(days=6)
+        store.reset_card("basics/sum")
+        card = store.card("basics/sum")
+        assert card.state.phase == "new" and card.last_review is None
+        assert len(store.history("basics/sum")) == 2  # the log is kept
+        with pytest.raises(StoreError):
+            store.undo(review.id)  # a reset card's old answer cannot be undone over it
+        assert [c.card for c in store.new_cards("basics", 10)][0] == "sum"
+
+
+def test_ease_factors_retention_by_interval_and_deck_cards(tmp_path):
+    db = tmp_path / "q.db"
+    seed(db)
+    with Store.open(db) as store:
+        store.record_answer("basics/sum", 1, today=TODAY, now=NOW)  # a scheduled review (interval 1) forgotten
+        store.record_answer("basics/sum", 4, today=TODAY, now=NOW)
+        store.set_suspended("basics/convex", True)
+        assert store.ease_factors(["basics"]) == [2600]
+        assert store.retention_by_interval(TODAY, ["basics"]) == [(1, 0, 1)]
+        rows = store.deck_cards("basics")
+        assert [row.card for row in rows][:2] == ["sum", "transpose-shape"]
+        assert next(row for row in rows if row.card == "convex").suspended
+
+
+def test_trusted_dirs_and_settings(tmp_path):
+    with Store.open(tmp_path / "q.db") as store:
+        assert store.trusted_dirs() == []
+        assert store.trust_dir(tmp_path) is True
+        assert store.trust_dir(tmp_path / ".") is False
+        assert store.trusted_dirs() == [str(tmp_path.resolve())]
+        assert store.setting("tui.theme") is None
+        store.set_setting("tui.theme", "nord")
+        store.set_setting("tui.theme", "gruvbox")
+        assert store.setting("tui.theme") == "gruvbox"
