@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -625,7 +625,9 @@ def _state_columns(state: CardState) -> tuple:
     return state.phase, state.ef_thousandths, state.repetitions, state.interval, due, int(state.drill)
 
 
+@lru_cache(maxsize=1 << 16)
 def _state(ef: int, repetitions: int, interval: int, due: str | None, drill: int) -> CardState:
+    """Shared instances (a state is immutable and many cards share one): building the queue is mostly this."""
     return CardState(ef, repetitions, interval, date.fromisoformat(due) if due else None, bool(drill))
 
 
