@@ -36,6 +36,13 @@ def problem(seed: int = 0) -> dict:
     }
 
 
+def problem_in_unit_interval(seed: int = 0) -> dict:
+    """The same data with a small W₂ and b₂ = 0.5, so that every output ŷ lies inside (0, 1) for both φ:
+    the only data on which the *literal* reading ℓ(y, ŷ) (ŷ itself taken as the probability) is defined."""
+    p = problem(seed)
+    return p | {"W2": p["W2"] * 0.15, "b2": torch.full((1,), 0.5, dtype=DTYPE)}
+
+
 def bce(y: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
     """The course's pointwise loss, written exactly as in the question."""
     return -y * torch.log(p) - (1 - y) * torch.log(1 - p)

@@ -4,13 +4,15 @@ The formulas below are the card's answer, transcribed term by term (no autograd 
 
     zᵢ = W₁xᵢ + b₁,  aᵢ = φ(zᵢ),  ŷᵢ = W₂aᵢ + b₂,  pᵢ = σ(ŷᵢ)
     δᵢ = ∂L/∂ŷᵢ = (pᵢ − yᵢ)/N                 (BCE read on σ(ŷ), i.e. BCE-with-logits)
+    δᵢ = (ŷᵢ − yᵢ) / (N ŷᵢ(1 − ŷᵢ))            (the literal reading: ŷ itself in the log, needs 0 < ŷ < 1)
     gᵢ = ∂L/∂zᵢ = φ'(zᵢ) ⊙ (W₂ᵀ δᵢ)
     ∂L/∂W₂ = Σᵢ δᵢ aᵢᵀ + λW₂      ∂L/∂b₂ = Σᵢ δᵢ
     ∂L/∂W₁ = Σᵢ gᵢ xᵢᵀ + λW₁      ∂L/∂b₁ = Σᵢ gᵢ
     ∂L/∂xᵢ = W₁ᵀ gᵢ
 
-Each card checks its tensor for φ = tanh and φ = ReLU (the formula keeps φ' general), and shows
-that a typical mistake would be caught.
+Each card checks its tensor for φ = tanh and φ = ReLU (the formula keeps φ' general), for both
+readings of ℓ (the literal one on data whose outputs all lie in (0, 1)), and shows that a typical
+mistake would be caught.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ import bp_common as bp
 from quizzer.verifier import Result
 
 
-def hand_gradients(p: dict, phi_prime, lam: float = bp.LAM, mistake: str | None = None) -> dict:
-    """The answer's formulas, sample by sample. `mistake` injects a common error (to show the check has teeth)."""
+def hand_gradients(p: dict, phi_prime, lam: float = bp.LAM, mistake: str | None = None, reading: str = "logit") -> dict:
+    """The answer's formulas, sample by sample. `mistake` injects a common error (to show the check has teeth).
+
+    reading: "logit" (ℓ applied to σ(ŷ)) or "literal" (ℓ applied to ŷ itself, only defined for 0 < ŷ < 1)."""
     X, y, W1, b1, W2, b2 = (p[k] for k in ("X", "y", "W1", "b1", "W2", "b2"))
     phi = {"tanh": torch.tanh, "relu": torch.relu}[p["phi"]]
     n = X.shape[0]
@@ -44,6 +48,8 @@ def hand_gradients(p: dict, phi_prime, lam: float = bp.LAM, mistake: str | None 
             delta = (yhat - y[i]) / n
         elif mistake == "no-1/N":
             delta = torch.sigmoid(yhat) - y[i]
+        elif reading == "literal":
+            delta = (yhat - y[i]) / (yhat * (1 - yhat)) / n  # ∂L/∂ŷᵢ with ŷ itself as the probability
         else:
             delta = (torch.sigmoid(yhat) - y[i]) / n  # ∂L/∂ŷᵢ
         dphi = torch.ones_like(z) if mistake == "no-phi-prime" else phi_prime(z)
@@ -57,12 +63,13 @@ def hand_gradients(p: dict, phi_prime, lam: float = bp.LAM, mistake: str | None 
     return grads
 
 
-def autograd_gradients(p: dict) -> dict:
+def autograd_gradients(p: dict, reading: str = "logit") -> dict:
     phi = {"tanh": torch.tanh, "relu": torch.relu}[p["phi"]]
     leaves = {k: p[k].detach().clone().requires_grad_(True) for k in ("X", "W1", "b1", "W2", "b2")}
     yhat = bp.logits(leaves["X"], leaves["W1"], leaves["b1"], leaves["W2"], leaves["b2"], phi)
     yhat.retain_grad()
-    L = bp.bce(p["y"], torch.sigmoid(yhat)).mean() + bp.LAM / 2 * (
+    prob = yhat if reading == "literal" else torch.sigmoid(yhat)
+    L = bp.bce(p["y"], prob).mean() + bp.LAM / 2 * (
         leaves["W1"].pow(2).sum() + leaves["W2"].pow(2).sum()
     )
     L.backward()
@@ -109,6 +116,28 @@ def _check(tensor: str) -> Result:
             )
         else:
             r.note(f"φ = ReLU (φ' = 1[z>0]), same data: formula vs autograd max error {err:.1e}.")
+    # The literal reading: ŷ itself is the probability in ℓ. Only δ changes; checked where 0 < ŷ < 1.
+    lit_errs = []
+    for name, (_, phi_prime) in bp.PHIS.items():
+        p = bp.problem_in_unit_interval(seed=0) | {"phi": name}
+        auto = autograd_gradients(p, reading="literal")
+        inside = bool(((auto["yhat"] > 0) & (auto["yhat"] < 1)).all())
+        hand = hand_gradients(p, phi_prime, reading="literal")
+        logit_reading = hand_gradients(p, phi_prime)[tensor]
+        err = (hand[tensor] - auto[tensor]).abs().max().item()
+        apart = (logit_reading - auto[tensor]).abs().max().item()
+        lit_errs.append(err)
+        r.claim(
+            f"φ = {name}, literal reading (ℓ on ŷ itself, all ŷ in (0,1)): the same formula with "
+            f"δᵢ = (ŷᵢ − yᵢ)/(N ŷᵢ(1 − ŷᵢ)) equals autograd, and differs from the σ(ŷ) reading",
+            inside and torch.allclose(hand[tensor], auto[tensor], rtol=1e-10, atol=1e-12) and apart > 1e-3,
+            f"ŷ ∈ [{auto['yhat'].min():.2f}, {auto['yhat'].max():.2f}]; max error {err:.1e}; "
+            f"the σ(ŷ)-reading formula would be off by {apart:.3g}",
+        )
+    r.note(
+        f"Literal reading (ŷ itself in the log, data rescaled so every ŷ lies in (0,1)): with "
+        f"δᵢ = (ŷᵢ − yᵢ)/(N ŷᵢ(1 − ŷᵢ)) the same formula matches autograd to {max(lit_errs):.0e}."
+    )
     mistake, words = MISTAKE[tensor]
     p = bp.problem(seed=0) | {"phi": "tanh"}
     wrong = hand_gradients(p, bp.PHIS["tanh"][1], mistake=mistake)[tensor]

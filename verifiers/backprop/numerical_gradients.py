@@ -48,10 +48,12 @@ def how() -> Result:
         f"counted {fwd_calls} and {ctr_calls} forward passes for P = {P}",
     )
     W1_fd = bp.unflatten(ctr, p)["W1"]
+    W1 = p["W1"].clone().requires_grad_(True)
+    (W1_ad,) = torch.autograd.grad(bp.loss(p["X"], p["y"], W1, p["b1"], p["W2"], p["b2"]), W1)
     r.claim(
-        "reshaping the flat estimate gives each tensor's gradient in its own shape",
-        W1_fd.shape == p["W1"].shape,
-        f"∂L/∂W₁ estimate shape {tuple(W1_fd.shape)}",
+        "each entry's quotient lands in the matching position: the reshaped ∂L/∂W₁ estimate equals autograd run on W₁ itself",
+        W1_fd.shape == W1.shape and torch.allclose(W1_fd, W1_ad, rtol=1e-8, atol=1e-9),
+        f"shape {tuple(W1_fd.shape)}, max |estimate − autograd| {(W1_fd - W1_ad).abs().max().item():.1e}",
     )
     r.note(
         f"The Q1 MLP (tanh, N={bp.N}, D={bp.D}, H={bp.H}, λ={bp.LAM}, float64) has P = {P} scalar parameters; "
