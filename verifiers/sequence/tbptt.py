@@ -213,7 +213,10 @@ def at_most_s_apart() -> Result:
         mse_default > 0.8,
         f"test MSE {mse_default:.3f}",
     )
-    r.note(f"Gradient reach under TBPTT (S={S}, T={T}), steps back per t: {reach}.")
+    r.note(
+        f"Gradient reach under TBPTT (S={S}, T={T}): the loss at step t reaches back 0, 1, …, {max(reach)} steps "
+        f"within each chunk and restarts at 0 at every chunk boundary: never more than S−1 = {S - 1}."
+    )
     r.note(
         f"Yet the forward pass is never cut: ŷ_{t} depends on x_{t - S}, x_{t - 2 * S}, x_{t - 3 * S} with sensitivities "
         + ", ".join(f"{v:.1e}" for v in far) + "."
