@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import torch
+from attention_seq2seq import Seq2Seq, T, batch, one_thread, per_position_accuracy, probe_accuracy, train
 
-from attention_seq2seq import T, Seq2Seq, batch, loss_of, one_thread, per_position_accuracy, probe_accuracy, train
 from quizzer.verifier import Result
 
 
@@ -102,27 +102,31 @@ def verify() -> Result:
         acc_plain = per_position_accuracy(plain, probe_src, probe_in, probe_tgt)
         acc_attn = per_position_accuracy(attn, probe_src, probe_in, probe_tgt)
 
+    mean_plain, mean_attn = sum(acc_plain) / T, sum(acc_attn) / T
+    worst = min(range(T), key=lambda t: acc_plain[t])
     r.note(
-        "Untrained GRU encoder–decoder, T=6: direct gradient of the decoder loss w.r.t. each encoder state h_j — "
-        f"without attention {_fmt(dH_plain0)}, with attention {_fmt(dH_attn0)}. Without attention only h_T is "
-        "read by the decoder; earlier words reach it only through the encoder recurrence."
+        "Untrained, same encoder: without attention the decoder reads only h_T, so the direct gradient to "
+        f"h_1..h_{T - 1} is exactly 0; with attention every h_j gets one (smallest/largest {dH_attn0.min() / dH_attn0.max():.2f})."
     )
     r.note(
-        f"After 100 steps on sequence reversal, ‖∂L/∂x_j‖ per source word: no attention {_fmt(de_plain)} "
-        f"(decays towards the start), attention {_fmt(de_attn)} (every word has a short path to the decoder)."
+        f"After 100 steps on reversal the gradient reaching the source words decays towards the start without attention "
+        f"(smallest/largest {flat_plain:.2f}) and is flatter with attention ({flat_attn:.2f}): every word has a short path to the decoder."
     )
     r.note(
-        f"Linear probes on the trained models: x_j from its own h_j — attention {_fmt(own_attn)}, none {_fmt(own_plain)}; "
-        f"x_j from the last state h_T — attention {_fmt(last_attn)}, none {_fmt(last_plain)}."
+        "Figure: how well a linear probe recovers each source word x_j from the *last* encoder state h_T. Without "
+        f"attention h_T still holds the early words (x_1..x_3: {far_plain:.2f}); with attention it drops towards chance "
+        f"({far_attn:.2f}; chance 0.12): h_T no longer compresses the sentence, while each h_j still identifies its own "
+        f"word (probe accuracy ≥ {min(own_attn):.2f} with attention, ≥ {min(own_plain):.2f} without)."
     )
     r.note(
         f"Attention puts {aligned:.0%} of its weight on the aligned source word: the encoder states serve as "
-        "annotations the decoder's query picks from, and h_T no longer has to compress the sentence."
+        "annotations the decoder's query picks from."
     )
     r.note(
-        f"Per-step accuracy (after 100 steps): attention {_fmt(acc_attn)}, none {_fmt(acc_plain)} — without attention "
-        "the words emitted last (the first source words) suffer most from the bottleneck."
+        f"Per-step accuracy after 100 steps: mean {mean_attn:.2f} with attention, {mean_plain:.2f} without; without attention "
+        f"the worst is step {worst + 1} ({acc_plain[worst]:.2f}), a word from the start of the source that must survive the bottleneck."
     )
-    r.plot("training loss, no attention", range(len(plain_loss)), plain_loss, xlabel="step", ylabel="cross-entropy")
-    r.plot("training loss, attention", range(len(attn_loss)), attn_loss, xlabel="step", ylabel="cross-entropy")
+    positions = range(1, T + 1)
+    r.plot("no attention: x_j decoded from h_T", positions, last_plain, xlabel="source position j", ylabel="probe accuracy")
+    r.plot("attention: x_j decoded from h_T", positions, last_attn, xlabel="source position j", ylabel="probe accuracy")
     return r
