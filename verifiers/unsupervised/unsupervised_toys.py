@@ -94,6 +94,7 @@ def _unstack(stacked: nn.Sequential, target: nn.Sequential, index: int) -> None:
 @functools.lru_cache(maxsize=None)
 def _train_pair(steps: int, seed: int):
     """Train two identically initialised toy VAEs on the same data: [with KL, KL forgotten].
+    History per step: (reconstruction term, KL term, mean posterior σ), each averaged over the data.
 
     Both run in one batched forward/backward (stacked weights; Adam is element-wise, so the two models
     stay exactly independent) — half the Python overhead of two loops. Cached per process."""
@@ -118,8 +119,9 @@ def _train_pair(steps: int, seed: int):
             opt.zero_grad()
             loss.backward()
             opt.step()
+            sigma = (0.5 * logvar).exp().mean((1, 2))
             for i in range(2):
-                history[i].append((rec[i].item(), kl[i].item()))
+                history[i].append((rec[i].item(), kl[i].item(), sigma[i].item()))
         for i, m in enumerate(models):
             _unstack(enc, m.enc, i)
             _unstack(dec, m.dec, i)
