@@ -24,10 +24,14 @@ def formula() -> Result:
     js = sorted(j for j, _ in measured)
     r.claim("the random masks cover the whole range of overlaps", js[0] < 0.05 and js[-1] > 0.9, f"J from {js[0]:.3f} to {js[-1]:.3f}")
     ordered = sorted(measured)
-    for i in [*range(0, len(ordered), len(ordered) // 6)][1:] + [len(ordered) - 1]:
-        j, d = ordered[i]
-        r.note(f"IoU {j:.4f} → Dice {d:.4f}")
+    j_half = min(ordered, key=lambda t: abs(t[0] - 0.5))
+    r.note(
+        f"Figure: Dice against IoU for the {len(ordered)} mask pairs, with the diagonal Dice = IoU. The points lie on one "
+        f"increasing curve above the diagonal (IoU {j_half[0]:.2f} ↔ Dice {j_half[1]:.2f}), touching it only at 0 and 1."
+    )
     r.note("Dice = 2|A∩B|/(|A|+|B|) and |A|+|B| = |A∪B| + |A∩B|, so Dice = 2I/(U+I) = 2J/(1+J) — one is a monotone function of the other.")
+    r.plot("Dice (measured)", [j for j, _ in ordered], [d for _, d in ordered], xlabel="IoU", ylabel="score")
+    r.plot("IoU (diagonal)", [j for j, _ in ordered], [j for j, _ in ordered], xlabel="IoU", ylabel="score")
     return r
 
 

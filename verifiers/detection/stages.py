@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from detection_models import RPNHead, TinyMaskRCNN, TinyYOLOv1, count_stages, make_anchors, one_thread
+from detection_models import RPNHead, TinyMaskRCNN, TinyYOLOv1, count_stages, decode, make_anchors, one_thread
 from quizzer.verifier import Result
 
 # The sizes the prompts state.
@@ -52,6 +52,20 @@ def rpn_deltas_shape() -> Result:
             objectness, deltas = head(torch.randn(RPN_N, RPN_C, RPN_H, RPN_W))
     r.value = tuple(deltas.shape)
     r.claim("4 numbers (dx, dy, dw, dh) per anchor per location", deltas.shape[1] == 4 * RPN_K, f"{deltas.shape[1]} channels for k = {RPN_K}")
+    # The channels really are per-anchor deltas: regrouped as (N, k, 4, H, W) → one (dx, dy, dw, dh) per anchor,
+    # zero deltas decode to the anchors themselves and dx = 0.5 moves each box by half its width.
+    anchors = make_anchors(RPN_H, RPN_W, 16)
+    per_anchor = deltas.view(RPN_N, RPN_K, 4, RPN_H, RPN_W).permute(0, 3, 4, 1, 2).reshape(RPN_N, -1, 4)
+    shift = torch.zeros_like(per_anchor[0])
+    shift[:, 0] = 0.5
+    moved = decode(shift, anchors)
+    r.claim(
+        "regrouped per anchor they decode onto the H·W·k anchors: zero deltas give the anchors, dx = 0.5 shifts by half a width",
+        per_anchor.shape[1] == anchors.shape[0]
+        and torch.allclose(decode(torch.zeros_like(per_anchor[0]), anchors), anchors, atol=1e-4)
+        and torch.allclose(moved[:, 0] - anchors[:, 0], 0.5 * (anchors[:, 2] - anchors[:, 0]), atol=1e-4),
+        f"{per_anchor.shape[1]} (dx, dy, dw, dh) rows per image for {anchors.shape[0]} anchors",
+    )
     r.note(f"RPN head on a ({RPN_N}, {RPN_C}, {RPN_H}, {RPN_W}) feature map, k = {RPN_K} anchors: objectness {tuple(objectness.shape)}, box deltas {tuple(deltas.shape)}.")
     r.note(f"That is {RPN_H}·{RPN_W}·{RPN_K} = {RPN_H * RPN_W * RPN_K} anchors per image, each with one objectness logit and 4 regression targets.")
     return r
