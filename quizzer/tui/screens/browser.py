@@ -11,13 +11,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Markdown, Static
+from textual.widgets import DataTable, Header, Input, Markdown, Static
 
 from quizzer.deck import Card
 from quizzer.loader import LoadedDeck
 from quizzer.sm2 import CardState
 from quizzer.store import StoredCard
 from quizzer.tui.widgets.badges import badge_text
+from quizzer.tui.widgets.footer import KeyFooter
 from quizzer.tui.widgets.mathmd import prepare
 
 
@@ -128,7 +129,7 @@ class BrowserScreen(Screen):
                 yield Markdown(id="detail-prompt")
                 yield Static("[b]History[/b]", id="detail-history-title")
                 yield DataTable(id="detail-history", cursor_type="none", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#card-table", DataTable)

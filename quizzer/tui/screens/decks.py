@@ -10,10 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from quizzer.session import DeckOutlook, outlook
 from quizzer.tui.widgets.badges import badge_summary
+from quizzer.tui.widgets.footer import KeyFooter
 
 
 def _days(n: int) -> str:
@@ -47,7 +48,7 @@ class DecksScreen(Screen):
             yield Static(id="empty-state")
             yield Static(id="trust-note")
             yield Static(id="problems")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -92,6 +93,8 @@ class DecksScreen(Screen):
         table.loading = False
         if self.outlooks:
             table.move_cursor(row=min(selected, len(self.outlooks) - 1))
+        if self.focused is None:
+            table.focus()
         self._update_texts()
         self.app.call_after_refresh(self.app.decks_ready)
 

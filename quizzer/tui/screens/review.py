@@ -16,13 +16,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Markdown, Static
+from textual.widgets import Button, Header, Input, Markdown, Static
 
 from quizzer.checking import Verdict
 from quizzer.deck import CHECKABLE_KINDS
 from quizzer.session import QueuedCard, Session, suggested_grade
 from quizzer.store import StoreError
 from quizzer.tui.widgets.badges import badge_color
+from quizzer.tui.widgets.footer import KeyFooter
 from quizzer.tui.widgets.grades import GradeBar
 from quizzer.tui.widgets.mathmd import prepare
 from quizzer.tui.widgets.verification import VerificationPanel
@@ -87,7 +88,7 @@ class ReviewScreen(Screen):
             yield Button("Check", id="check", variant="primary", compact=True)
         yield Static(id="hint")
         yield GradeBar(id="grades")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = self.session_title
@@ -163,7 +164,11 @@ class ReviewScreen(Screen):
         choices.display = bool(buttons)
 
     def watch_revealed(self, revealed: bool) -> None:
-        self.set_class(revealed, "-revealed")
+        # Toggling `display` on three containers, not a class on the screen: a screen class restyles every
+        # Markdown block of the card (~80 ms on a long explanation).
+        self.query_one("#reveal").display = revealed
+        self.query_one(GradeBar).display = revealed
+        self.query_one("#answer-row").display = not revealed
         self.query_one("#answer", Input).disabled = revealed
         self.query_one("#check", Button).disabled = revealed
         self.refresh_bindings()

@@ -10,10 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Select, Static
+from textual.widgets import Header, Select, Static
 
 from quizzer.session import Statistics, statistics
 from quizzer.store import Store
+from quizzer.tui.widgets.footer import KeyFooter
 from quizzer.tui.widgets.plots import PlotextPlot
 
 DAYS = 30
@@ -83,7 +84,7 @@ class StatsScreen(Screen):
             yield PlotextPlot(id="plot-forecast")
             yield PlotextPlot(id="plot-retention")
             yield PlotextPlot(id="plot-ease")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.watch(self.app, "data_generation", self.action_reload, init=False)

@@ -10,10 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from quizzer.session import Session
 from quizzer.tui.widgets.badges import badge_color
+from quizzer.tui.widgets.footer import KeyFooter
 from quizzer.tui.widgets.grades import SHORT
 
 
@@ -48,7 +49,7 @@ class SummaryScreen(Screen[str | None]):
             yield Static(id="summary-figures")
             yield Static(id="summary-grades")
             yield Static(id="summary-next")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         summary = self.session.summary()
