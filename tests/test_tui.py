@@ -85,6 +85,16 @@ async def settle(pilot) -> None:
         await pilot.pause()
 
 
+async def wait_for_verification(app, seconds: float = 120) -> None:
+    """Until the background `quizzer verify` has finished (its worker done, no card still verifying)."""
+    for _ in range(int(seconds * 10)):
+        await asyncio.sleep(0.1)
+        running = [w for w in app.workers if w.group == "verify" and not w.is_finished]
+        if not running and not app.library.verifying:
+            return
+    raise AssertionError("verification did not finish")
+
+
 def rows(db: Path, sql: str, *params):
     with Store.open(db) as store:
         return store.db.execute(sql, params).fetchall()
@@ -367,15 +377,24 @@ async def test_background_verification_of_trusted_decks_updates_badges(tmp_path)
     app = make_app(db, auto_verify=True)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        for _ in range(600):
-            if not app.library.verifying and not app.workers._workers:
-                break
-            await asyncio.sleep(0.1)
+        await wait_for_verification(app)
         assert app.library.deck_badges("basics") == {"verified": 3, "none": 3}
         assert app.library.deck_badges("extra") == {"failed": 1, "none": 1}
+        with Store.open(db) as store:
+            assert store.verification("basics/meaning").status == "passed"
+            assert store.verification("basics/sum").verified_at == "2025-03-01T08:00:00+0000"  # cached: not re-run
+
+        # ctrl+r on the review screen runs this card's verifier again, whatever the cache says.
+        await pilot.press("enter")
+        await pilot.pause()
+        panel = app.screen.query_one("VerificationPanel")
+        await pilot.press(*"10", "enter", "ctrl+r")
+        await pilot.pause()
+        assert "verifying" in str(panel.query_one("#verification-badge").render())
+        await wait_for_verification(app)
+        assert "✓ verified" in str(panel.query_one("#verification-badge").render())
     with Store.open(db) as store:
-        assert store.verification("basics/meaning").status == "passed"
-        assert store.verification("basics/sum").verified_at == "2025-03-01T08:00:00+0000"  # cached: not re-run
+        assert store.verification("basics/sum").verified_at != "2025-03-01T08:00:00+0000"
 
 
 # ---------------------------------------------------------------------- help, palette, statistics

@@ -222,17 +222,18 @@ class QuizzerApp(App[None]):
         command = library.verify_command(keys, db=self.db_path, no_cache=no_cache)
         started = {key: library.records.get(key) for key in keys}
         env = {k: v for k, v in os.environ.items() if not k.startswith("QUIZZER_TUI_")}
-        process = await asyncio.create_subprocess_exec(
-            *command,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-            env=env,
-            start_new_session=True,
-        )
-        self._verify_tasks.add(process)
+        process: asyncio.subprocess.Process | None = None
         stderr = b""
         try:
+            process = await asyncio.create_subprocess_exec(
+                *command,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+                env=env,
+                start_new_session=True,  # the terminal's signals are the app's; it stops verify itself
+            )
+            self._verify_tasks.add(process)
             communicate = asyncio.ensure_future(process.communicate())
             while True:
                 done, _ = await asyncio.wait({communicate}, timeout=POLL_SECONDS)
@@ -240,19 +241,22 @@ class QuizzerApp(App[None]):
                 if done:
                     stderr = communicate.result()[1] or b""
                     break
+        except OSError as error:
+            stderr = str(error).encode()
         finally:
-            if process.returncode is None:
+            if process is not None and process.returncode is None:
                 with contextlib.suppress(ProcessLookupError):
                     process.terminate()
             self._verify_tasks.discard(process)
             library.verifying -= set(keys)
             library.reload_records()
             self.verification_generation += 1
-        if process.returncode not in (0, 1):
+        code = process.returncode if process is not None else None
+        if code not in (0, 1):
             tail = stderr.decode(errors="replace").strip().splitlines()[-3:]
             self.notify(
-                "`quizzer verify` stopped with exit code "
-                f"{process.returncode}" + (":\n" + "\n".join(tail) if tail else ""),
+                f"`quizzer verify` stopped ({'exit code ' + str(code) if code is not None else 'did not start'})"
+                + (":\n" + "\n".join(tail) if tail else ""),
                 title="Verification",
                 severity="error",
                 timeout=10,
