@@ -26,8 +26,12 @@ def verify() -> Result:
     r.claim("no measured footprint touches the image border", min(margins) > 0, f"smallest margin {min(margins)} pixels")
     formula = [rf for _, rf, _ in recurrence(cnn)]
     r.claim("the field grows with depth: autograd extents after each conv/pool layer match the recurrence", measured == formula, f"{measured} vs {formula}")
-    r.claim("the field never shrinks from layer to layer", all(a <= b for a, b in zip(measured, measured[1:])), str(measured))
-    r.note("Autograd receptive field of one pixel after each conv/pool layer of the CNN of question 3: " + " → ".join(map(str, measured)) + " input pixels.")
+    r.note("Figure: the autograd receptive field of one pixel after each conv/pool layer of the CNN of question 3, "
+           + " → ".join(map(str, measured))
+           + " input pixels: every layer widens it, the strided ones make later layers widen it faster.")
+    names = [type(cnn[c - 1]).__name__.replace("2d", "") for c in cut_points]
+    r.plot("receptive field side (input pixels)", range(1, len(measured) + 1), measured,
+           xlabel="conv/pool layer 1..5 (" + ", ".join(names) + ")", ylabel="pixels")
 
     # Meaning: the output pixel is a function of exactly the pixels in its field.
     r0, r1, c0, c1 = bbox(union)
@@ -75,5 +79,10 @@ def verify() -> Result:
     share_deep, half_deep = central_share(g_deep[0], *bbox(u_deep))
     rf_deep = extent(u_deep)[0]
     r.claim("in a deep stack the gradient concentrates in the centre of the field (more than in the shallow CNN)", share_deep > 0.5 and share_deep > share_q3, f"central half-width square: {share_deep:.0%} (10 layers) vs {share_q3:.0%} (question's CNN)")
-    r.note(f"Inside the field, weights differ: the central {half}x{half} square of the question's CNN field gets {share_q3:.0%} of the mean |gradient| (spread fairly evenly), while in a 10-layer stack of 3x3 averaging convs (field {rf_deep}x{rf_deep}) the central {half_deep}x{half_deep} square gets {share_deep:.0%}: the 'effective' field is smaller than the theoretical one.")
+    area_q3, area_deep = half**2 / (h * w), half_deep**2 / rf_deep**2
+    r.note(f"Inside the field, pixels do not count equally. The central {half}x{half} square of the question's CNN "
+           f"field ({area_q3:.0%} of its area) gets {share_q3:.0%} of the mean |gradient|: spread fairly evenly. In a "
+           f"10-layer stack of 3x3 averaging convs (field {rf_deep}x{rf_deep}) the central {half_deep}x{half_deep} "
+           f"square ({area_deep:.0%} of the area) gets {share_deep:.0%}: the 'effective' field is much smaller than "
+           "the theoretical one.")
     return r
