@@ -63,7 +63,6 @@ def verify() -> Result:
     model = nn.Sequential(nn.Dropout(p), nn.Linear(d, 1, bias=False)).double().train()
     opt = torch.optim.SGD(model.parameters(), lr=0.02)
     Xr, yr = X.repeat(64, 1), y.repeat(64)  # 64 independent masks per example and step
-    losses = []
     for step in range(400):
         for g in opt.param_groups:
             g["lr"] = 0.02 * (1 - step / 400) + 1e-4
@@ -71,7 +70,6 @@ def verify() -> Result:
         loss = ((model(Xr).squeeze(1) - yr) ** 2).mean()
         loss.backward()
         opt.step()
-        losses.append(loss.item())
     w_drop = model[1].weight.detach().squeeze(0)
     G = X.T @ X
     w_ols = torch.linalg.solve(G, X.T @ y)
@@ -81,11 +79,22 @@ def verify() -> Result:
     shrinks = w_drop.norm().item() < w_ols.norm().item()
     trained_like_ridge = dist_ridge < 0.25 * dist_ols
     r.claim("trained with input dropout, the weights land on the ridge solution, not on least squares, and are shrunk", trained_like_ridge and shrinks, f"||w − w_ridge|| = {dist_ridge:.3f}, ||w − w_OLS|| = {dist_ols:.3f}; ||w|| = {w_drop.norm():.3f} < ||w_OLS|| = {w_ols.norm():.3f}")
-    r.note(f"Trained (SGD, 400 steps, dropout on the inputs): w = [{', '.join(f'{v:.2f}' for v in w_drop.tolist())}], ridge solution [{', '.join(f'{v:.2f}' for v in w_ridge.tolist())}], least squares [{', '.join(f'{v:.2f}' for v in w_ols.tolist())}].")
-    r.plot("training loss, input dropout (p=0.3)", range(len(losses)), losses, xlabel="step", ylabel="MSE with dropout")
+    r.note(f"Figure: the 5 weights of the linear model trained with input dropout sit on the ridge solution "
+           f"(distance {dist_ridge:.2f}), not on least squares (distance {dist_ols:.2f}): dropout before any activation "
+           "acts as an L2 penalty.")
+    coords = range(1, d + 1)
+    r.plot("trained with input dropout", coords, w_drop.tolist(), xlabel="weight index", ylabel="weight")
+    r.plot("ridge solution (λ_i = p/(1−p)·Σx_i²)", coords, w_ridge.tolist(), xlabel="weight index", ylabel="weight")
+    r.plot("least squares (no dropout)", coords, w_ols.tolist(), xlabel="weight index", ylabel="weight")
 
-    # Decision: "must be only after the activation" is false when placing it elsewhere works.
-    before_activation_works = relu_identical and (abs(mc_loss - (mse + penalty)) < 0.02 * (mse + penalty)) and trained_like_ridge and shrinks
-    r.value = not before_activation_works
-    r.note(f"Dropout placed before the activation / on the inputs works as a regulariser: {before_activation_works} → the statement is {r.value}.")
+    # Decision: "must be placed ONLY after the activation" is refuted by any other placement that works.
+    penalty_matches = abs(mc_loss - (mse + penalty)) < 0.02 * (mse + penalty)
+    alternatives = {
+        "before a ReLU (identical to after it)": relu_identical,
+        "on the inputs, before any activation (an L2 regulariser)": penalty_matches and trained_like_ridge and shrinks,
+    }
+    working = [name for name, works in alternatives.items() if works]
+    r.value = not working
+    r.note("Placements other than after the activation that work: " + ("; ".join(working) or "none")
+           + f" → the statement is {r.value}.")
     return r

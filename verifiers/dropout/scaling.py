@@ -16,6 +16,7 @@ def verify() -> Result:
     x = torch.tensor(XS).repeat_interleave(N)  # N copies of each activation value
     ok_scaled, ok_unscaled, ok_factor, ok_var, worst_z = True, True, True, True, 0.0
     min_gap_z, worst_factor, worst_var = float("inf"), 0.0, 0.0
+    ratio_scaled, ratio_unscaled, needed = [], [], []  # per p, averaged over the activation values
     for p in PS:
         drop = nn.Dropout(p).train()
         with torch.no_grad():
@@ -37,10 +38,19 @@ def verify() -> Result:
         var = out.var(1)
         worst_var = max(worst_var, (var / (xt**2 * p / (1 - p)) - 1).abs().max().item())
         ok_var &= worst_var < 0.05
-        r.note(
-            f"p={p}: x = {', '.join(f'{v:g}' for v in XS)} → mean with scaling {', '.join(f'{v:.3f}' for v in mean_s.tolist())}; "
-            f"without {', '.join(f'{v:.3f}' for v in mean_u.tolist())} (≈ (1−p)·x); factor needed x/mean = {', '.join(f'{v:.3f}' for v in factor.tolist())} vs 1/(1−p) = {1 / (1 - p):.3f}."
-        )
+        ratio_scaled.append((mean_s / xt).mean().item())
+        ratio_unscaled.append((mean_u / xt).mean().item())
+        needed.append(factor.mean().item())
+    shown = ", ".join(f"{v:g}" for v in XS)
+    r.note(
+        f"Figure: measured E[output]/x against p (averaged over x = {shown}). With nn.Dropout's scaling it stays at 1 "
+        f"({min(ratio_scaled):.3f}–{max(ratio_scaled):.3f}); with the same masks unscaled it falls to 1 − p "
+        f"({', '.join(f'{v:.3f}' for v in ratio_unscaled)}); the factor that would restore it, x/E[mask·x], climbs "
+        f"as 1/(1 − p) ({', '.join(f'{v:.2f}' for v in needed)} vs {', '.join(f'{1 / (1 - p):.2f}' for p in PS)})."
+    )
+    r.plot("E[dropout(x)]/x, with the 1/(1−p) factor", PS, ratio_scaled, xlabel="drop probability p", ylabel="ratio")
+    r.plot("E[mask·x]/x, without it", PS, ratio_unscaled, xlabel="drop probability p", ylabel="ratio")
+    r.plot("factor needed, x / E[mask·x]", PS, needed, xlabel="drop probability p", ylabel="ratio")
     r.claim("with the 1/(1-p) scaling, E[dropout(x)] = x for every p and x", ok_scaled, f"worst deviation {worst_z:.1f} standard errors ({N:,} samples per value)")
     r.claim("without the scaling, E[mask·x] = (1-p)·x ≠ x", ok_unscaled, f"closest unscaled mean is {min_gap_z:.0f} standard errors from x")
     r.claim("the factor that restores the mean is 1/(1-p), measured as x / E[mask·x]", ok_factor, f"worst relative error {worst_factor:.2%}")

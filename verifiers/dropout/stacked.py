@@ -48,8 +48,11 @@ def verify() -> Result:
     se = max((q * (1 - q) / n) ** 0.5 for _, _, n, q, *_ in rows)
     r.claim("the tolerance is at least 5 standard errors of the measurement", TOLERANCE >= 5 * se, f"tolerance {TOLERANCE} vs SE {se:.1e}")
     # Survivors are all rescaled by the same factor; its reciprocal is the measured keep rate.
-    for p1, p2, n, q, lo, hi in rows:
-        r.note(f"p1={p1}, p2={p2}: {q:.4f} of {n:,} active units dropped; survivors scaled by ×{lo:.4f} (all within [{lo:.4f}, {hi:.4f}]), 1/(1−dropped) = {1 / (1 - q):.4f}.")
+    r.note(
+        f"Measured on ≈{rows[0][2] / 1e6:.2f}M active units at each (p1, p2): drop rates "
+        + ", ".join(f"{q:.3f} at ({p1:g}, {p2:g})" for p1, p2, _, q, _, _ in rows)
+        + ". Every survivor is scaled by one factor, 1/((1−p1)(1−p2))."
+    )
     r.claim(
         "survivors are all scaled by one factor, the inverse of the measured keep rate (as a single Dropout(q) would)",
         all(hi - lo < 1e-4 * hi and abs(1 / lo - (1 - q)) < TOLERANCE for _, _, _, q, lo, hi in rows),
