@@ -148,12 +148,15 @@ def numerical_example() -> Result:
     r.claim("L2 on a raw score punishes a correct, confident output (3 for a hotdog) and pushes it back",
             loss_raw.item() > 1 and g_raw.item() > 0, f"loss {loss_raw.item():g}, gradient {g_raw.item():+g}")
 
-    r.note("Label: hotdog (y=1). Logit z → p=σ(z), L2=(p−1)², dL2/dz, BCE=−log p, dBCE/dz:")
-    for k, zv in enumerate(zs):
-        r.note(f"z={zv:+5.1f}: p={p[k].item():.5f}  L2={l2[k].item():.5f}  dL2/dz={g2[k].item():+.3e}  "
-               f"BCE={ce[k].item():.5f}  dBCE/dz={gce[k].item():+.5f}")
-    r.note(f"A confidently wrong hotdog (z=−10) gets an L2 gradient of {g2[i].item():.2e}, "
-           f"{abs(gce[i].item() / g2[i].item()):,.0f}× smaller than cross-entropy's {gce[i].item():.5f}.")
-    r.plot("|dL/dz|, L2 on sigmoid (label 1)", zs, g2.abs().tolist(), xlabel="logit z", ylabel="|dL/dz|")
-    r.plot("|dL/dz|, BCE (label 1)", zs, gce.abs().tolist(), xlabel="logit z", ylabel="|dL/dz|")
+    grid = [i / 4 for i in range(-40, 21)]  # z from -10 (confidently wrong) to +5 (confidently right)
+    _, g2_grid = logit_grads(l2_loss, grid, [1.0] * len(grid))
+    _, gce_grid = logit_grads(bce_loss, grid, [1.0] * len(grid))
+    peak = grid[int(g2_grid.abs().argmax())]
+    r.note(f"A confidently wrong hotdog (z = −10, p = {p[i].item():.1e}) gets an L2 gradient of {g2[i].item():.2e}, "
+           f"{abs(gce[i].item() / g2[i].item()):,.0f}× smaller than cross-entropy's {gce[i].item():.4f}.")
+    r.note(f"Figure: |∂L/∂z| for a hotdog (y = 1) from z = −10 (confidently wrong) to z = +5. Cross-entropy's "
+           f"stays ≈ 1 as long as the model is wrong; L2's is largest at z = {peak:g} and fades towards 0 for the "
+           "worst mistakes.")
+    r.plot("|dL/dz|, L2 on sigmoid (label 1)", grid, g2_grid.abs().tolist(), xlabel="logit z", ylabel="|dL/dz|")
+    r.plot("|dL/dz|, BCE (label 1)", grid, gce_grid.abs().tolist(), xlabel="logit z", ylabel="|dL/dz|")
     return r

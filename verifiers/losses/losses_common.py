@@ -40,6 +40,20 @@ def single_thread():
         torch.set_num_threads(before)
 
 
+@contextlib.contextmanager
+def flush_denormals():
+    """Treat subnormal floats as 0 while training nets whose tiny gradients are subnormal (2× faster on x86).
+
+    Only numbers below 1.2e-38 are affected; nothing any verifier reports is that small. Restores
+    PyTorch's default (off) afterwards.
+    """
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
+
+
 def pirate_data(n: int = 128, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Synthetic 'pirates vs. global temperature' data: fewer pirates, hotter planet.
 
@@ -116,6 +130,11 @@ def train(model: nn.Module, X, y, optimizer: torch.optim.Optimizer, steps: int) 
 def per_layer_factor(ratio: float, layers: int) -> float:
     """Geometric-mean shrink factor per layer for an overall ratio over `layers` layers."""
     return math.exp(math.log(ratio) / layers) if ratio > 0 else 0.0
+
+
+def log10(values: list[float]) -> list[float]:
+    """log10 of positive norms, for plots spanning many orders of magnitude (0 is shown as -45: float32 underflow)."""
+    return [math.log10(v) if v > 0 else -45.0 for v in values]
 
 
 def fmt(x: float) -> str:

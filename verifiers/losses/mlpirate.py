@@ -12,6 +12,7 @@ from losses_common import (
     backward_profile,
     build_mlpirate,
     fmt,
+    log10,
     mse,
     per_layer_factor,
     single_thread,
@@ -125,9 +126,11 @@ def explain() -> Result:
         r.claim("the forward signal collapses too: deep activations no longer depend on the input",
                 spread[-2] < 1e-5 * spread[0],
                 f"std over the batch of z: layer 1 {fmt(spread[0])}, layer 25 {fmt(spread[-2])}")
-        r.note("||dL/dz_l|| per Linear layer l = 1..26: " + ", ".join(fmt(v) for v in z))
-        r.note(f"Per layer the gradient is multiplied by ≈{factor:.3f}: σ' ≈ {max_slope:.3f} (≤ 1/4) times "
-               f"≈ 1/√3 from PyTorch's default U(±1/√128) weights; 24 such layers give {fmt(ratio)}.")
+        steps_down = [z[i] / z[i + 1] for i in range(len(z) - 2)]  # hidden layer l vs l+1
+        r.note(f"Figure: log10 ‖∂L/∂z_l‖ for Linear layers 1..26 at the default init, from {fmt(z[-1])} at the output "
+               f"to {fmt(z[0])} at layer 1. Each hidden layer multiplies it by between ×{min(steps_down):.3f} and "
+               f"×{max(steps_down):.3f} (average ×{factor:.3f}): σ' ≈ {max_slope:.3f} (≤ 1/4) times ≈ 1/√3 from "
+               f"PyTorch's default U(±1/√128) weights.")
 
         curves = {}
         for name, make_opt in (("SGD lr 0.01", lambda p: torch.optim.SGD(p, lr=0.01)),
@@ -152,6 +155,6 @@ def explain() -> Result:
                + f" (predicting the mean gives {baseline:.3f}).")
         r.note("Only the layers next to the output get a usable gradient; the output bias learns the mean "
                "temperature in a few steps and then nothing else moves: the plateau.")
-        for k, v in curves.items():
-            r.plot(f"loss, {k}", range(STEPS), v, xlabel="step", ylabel="MSE")
+        r.plot("log10 ‖∂L/∂z_l‖, mlpirate (sigmoid)", range(1, len(z) + 1), log10(z),
+               xlabel="Linear layer", ylabel="log10 gradient norm")
     return r

@@ -7,7 +7,9 @@ from losses_common import (
     backward_profile,
     build_mlpirate,
     fmt,
+    log10,
     mse,
+    pirate_data,
     single_thread,
     standardized_pirates,
     train,
@@ -79,15 +81,17 @@ def no_vanishing() -> Result:
         r.value = not found  # the statement claims no ReLU-only model can have vanishing gradients
 
         r.note("Model: the question-2 mlpirate with nn.ReLU in place of every nn.Sigmoid.")
-        r.note("||dL/dz_l|| per Linear layer, default init: " + ", ".join(fmt(v) for v in prof["z_grad"]))
         r.note(f"Default init draws W ~ U(±1/√fan_in): Var(W)·fan_in = 1/3, and ReLU zeroes half the units, so "
                f"each layer scales the gradient by ≈ √(1/6) ≈ 0.41; 24 layers give {fmt(ratio)}.")
         r.note(f"After 100 Adam steps the loss is {curve[-1]:.4f} (predicting the mean: {baseline:.4f}).")
         r.note(f"Dead first layer (bias −100): gradient to its weights is exactly {dead_prof['w_first']:g}.")
         r.note(f"He init (Var(W) = 2/fan_in compensates ReLU's halving): first/last ratio {fmt(he_ratio)}. "
                "ReLU removes the activation's contribution to vanishing, not the weights' or dead units'.")
-        r.plot("||dL/dz||, ReLU default init", range(1, 27), prof["z_grad"], xlabel="Linear layer", ylabel="grad norm")
-        r.plot("||dL/dz||, ReLU He init", range(1, 27), he_prof["z_grad"], xlabel="Linear layer", ylabel="grad norm")
+        r.note("Figure: log10 ‖∂L/∂z_l‖ per Linear layer for the two ReLU nets. Default init: a steady slope down to "
+               f"{fmt(prof['z_grad'][0])} at layer 1 (vanishing). He init: nearly flat.")
+        for name, p in (("default init", prof), ("He init", he_prof)):
+            r.plot(f"log10 ‖∂L/∂z_l‖, ReLU {name}", range(1, 27), log10(p["z_grad"]),
+                   xlabel="Linear layer", ylabel="log10 gradient norm")
     return r
 
 
@@ -126,57 +130,99 @@ def gradient_linear() -> Result:
     r.note(f"Fit ReLU'(x) = a·x + b over x ∈ {xs}: a = {a:g}, b = {b:g}. Slope zero: the gradient is the "
            "constant 1, not a linear function of x.")
     r.note("ReLU(x) = x for x > 0 is linear; its derivative is therefore constant (1), and 0 for x < 0.")
-    r.plot("ReLU'(x), autograd", xs, g.tolist(), xlabel="x", ylabel="dReLU/dx")
+    grid = torch.linspace(-2.0, 4.0, 61, dtype=torch.float64, requires_grad=True)
+    (slope,) = torch.autograd.grad(torch.relu(grid).sum(), grid)
+    r.note("Figure: ReLU(x) rises linearly for x > 0; its autograd derivative is flat: 0 for x < 0, then the "
+           "constant 1.")
+    r.plot("ReLU(x)", grid.tolist(), torch.relu(grid).tolist(), xlabel="x", ylabel="value")
+    r.plot("ReLU'(x), autograd", grid.tolist(), slope.tolist(), xlabel="x", ylabel="value")
     return r
+
+
+def _hidden_unit_training(act: nn.Module, X: torch.Tensor, y: torch.Tensor, steps: int, lr: float, hidden: int = 64):
+    """Full-batch SGD on a one-hidden-layer net; per step, which hidden units get an exactly-zero gradient.
+
+    Returns (model, active at init (H,), per-step zero-gradient masks (steps, H), per-step first-layer
+    parameters (steps, H, 43) as they were *before* each step, losses).
+    """
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(X.shape[1], hidden), act, nn.Linear(hidden, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    with torch.no_grad():
+        active0 = (model[1](model[0](X)) != 0).any(0)
+    zero_grad, params, losses = [], [], []
+    for _ in range(steps):
+        params.append(torch.cat([model[0].weight, model[0].bias[:, None]], 1).detach().clone())
+        opt.zero_grad()
+        loss = mse(model(X), y)
+        loss.backward()
+        g = torch.cat([model[0].weight.grad, model[0].bias.grad[:, None]], 1)
+        zero_grad.append((g == 0).all(1))
+        opt.step()
+        losses.append(loss.item())
+    return model, active0, torch.stack(zero_grad), torch.stack(params), losses
 
 
 def dead_neurons() -> Result:
     """Statement 3: 'ReLU can cause dead neurons, i.e. activations that remain at a constant value of zero.'
 
-    A one-hidden-layer ReLU regressor on the pirate data; hidden unit 0 gets a large negative bias.
-    We track its activation and its parameters' gradients over the whole dataset during training.
+    Nothing is planted: a one-hidden-layer ReLU regressor (64 units) is trained with plain SGD at a
+    large-ish learning rate on the pirate counts as they come (non-negative, not centred: a common
+    "forgot to standardize" setting). We record, per unit and step, whether the unit outputs 0 on every
+    example and whether its incoming weights and bias get an exactly-zero gradient. Control: the same
+    run with LeakyReLU(0.01), whose slope for z < 0 is not zero.
     """
     r = Result()
+    steps, lr = 200, 0.1
     with single_thread():
-        Xt, yt, _, _ = standardized_pirates()
-        torch.manual_seed(0)
-        model = nn.Sequential(nn.Linear(42, 16), nn.ReLU(), nn.Linear(16, 1))
+        X, y = pirate_data(128)
+        X = X / X.mean()  # positive features of mean 1, not centred
+        y = (y - y.mean()) / y.std()
+        relu, active0, zero_grad, params, losses = _hidden_unit_training(nn.ReLU(), X, y, steps, lr)
         with torch.no_grad():
-            model[0].bias[0] = -10.0
-        w0, b0 = model[0].weight[0].clone(), model[0].bias[0].clone()
-        others0 = model[0].weight[1:].clone()
-        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-        max_act, max_grad, max_pre, losses, act_curve = 0.0, 0.0, -float("inf"), [], []
-        steps = 200
-        for _ in range(steps):
-            opt.zero_grad()
-            pre = model[0](Xt)
-            hidden = model[1](pre)
-            loss = mse(model[2](hidden), yt)
-            loss.backward()
-            max_act = max(max_act, hidden[:, 0].abs().max().item())
-            max_pre = max(max_pre, pre[:, 0].max().item())
-            max_grad = max(max_grad, model[0].weight.grad[0].abs().max().item(), abs(model[0].bias.grad[0].item()))
-            act_curve.append(hidden[:, 0].abs().max().item())
-            losses.append(loss.item())
-            opt.step()
-        unchanged = torch.equal(model[0].weight[0], w0) and torch.equal(model[0].bias[0], b0)
-        others_moved = (model[0].weight[1:] - others0).abs().max().item()
-        alive = (model[1](model[0](Xt))[:, 1:] > 0).any(0).sum().item()
+            dead_end = (relu[1](relu[0](X)) == 0).all(0)
+        hidden = len(active0)
 
-        r.value = max_act == 0.0 and max_grad == 0.0 and unchanged  # it can happen, and it stays dead
-        r.claim("unit 0's pre-activation is negative for every example at every step",
-                max_pre < 0, f"largest pre-activation seen {max_pre:.3f}")
-        r.claim("its gradient is exactly zero, so nothing (not even Adam) can revive it",
-                max_grad == 0.0 and unchanged, f"max |grad| over {steps} steps = {max_grad:g}; parameters unchanged: {unchanged}")
-        r.claim("meanwhile the rest of the network trains normally",
-                others_moved > 0.05 and losses[-1] < 0.5 * losses[0],
-                f"other units' weights moved up to {others_moved:.3f}; loss {losses[0]:.3f} → {losses[-1]:.3f}")
-        r.note(f"Unit 0 (bias −10): output = {max_act:g} on all {len(Xt)} examples at each of {steps} Adam steps; "
-               f"its weights and bias are bit-for-bit unchanged. {alive} of the other 15 units are active somewhere.")
-        r.note("ReLU'(z) = 0 for z < 0, so a unit that is negative on the whole dataset gets no gradient through "
-               "its own weights: dead. Typical causes: a large update (high learning rate) or a large negative bias.")
-        r.note("In a deeper layer a dead unit can be revived only indirectly, if the layers below change its inputs.")
-        r.plot("unit 0: max output over the data", range(steps), act_curve, xlabel="step", ylabel="max ReLU output")
-        r.plot("training loss", range(steps), losses, xlabel="step", ylabel="MSE")
+        # Units alive at initialization that training killed; the step each died (first zero-gradient step).
+        killed = active0 & dead_end
+        died_at = torch.where(zero_grad.any(0), zero_grad.int().argmax(0), torch.full((hidden,), steps))
+        stays = torch.zeros(hidden, dtype=torch.bool)
+        for u in killed.nonzero().flatten().tolist():
+            t = died_at[u].item()
+            stays[u] = bool(zero_grad[t:, u].all()) and bool((params[t:, u] == params[t, u]).all())
+        n_killed, n_stay = int(killed.sum()), int(stays.sum())
+
+        leaky, _, zero_grad_leaky, _, losses_leaky = _hidden_unit_training(nn.LeakyReLU(0.01), X, y, steps, lr)
+
+        r.value = n_stay > 0  # ReLU killed units during training, and they stayed at exactly zero
+        r.claim("training kills units: some units active at initialization end up outputting exactly 0 on every "
+                "example", n_killed > 0,
+                f"{n_killed} of the {int(active0.sum())} units active at init are dead after {steps} SGD steps")
+        r.claim("a dead unit stays dead: from the step it died, its gradient is exactly 0 and its weights never "
+                "change again", n_stay == n_killed,
+                f"{n_stay} of {n_killed} killed units frozen bit-for-bit from their death to the end")
+        r.claim("the network around them still learns (this is not divergence)",
+                losses[-1] < 0.2 * losses[0] and all(v == v for v in losses),
+                f"loss {losses[0]:.3f} → {losses[-1]:.3f}")
+        n_zero_leaky = int(zero_grad_leaky.any(0).sum())
+        r.claim("control: with LeakyReLU (slope 0.01 for z < 0) no unit ever gets an exactly-zero gradient",
+                n_zero_leaky == 0, f"units with a zero gradient at some step: {n_zero_leaky} of {hidden}; "
+                                   f"loss {losses_leaky[0]:.3f} → {losses_leaky[-1]:.3f}")
+
+        counts, counts_leaky = zero_grad.sum(1).tolist(), zero_grad_leaky.sum(1).tolist()
+        first_deaths = sorted(died_at[killed].tolist())
+        r.note(f"Figure: units with an exactly-zero gradient (dead) at each step, out of {hidden}. ReLU: "
+               f"{counts[0]} at step 0, {counts[-1]} at step {steps - 1}; "
+               + (f"half of the new deaths happen by step {first_deaths[len(first_deaths) // 2]}. " if first_deaths
+                  else "no unit dies during training. ")
+               + f"LeakyReLU: at most {max(counts_leaky)} at any step.")
+        r.note(f"Why: early SGD steps are large (lr {lr}, large initial error) and pushed these units' pre-activations "
+               "below 0 on every example, which is easy when the inputs are all ≥ 0 and not centred (lowering the "
+               "weights lowers every pre-activation at once). Then ReLU'(z) = 0 on all the data, the gradient is "
+               "exactly 0, and nothing moves the unit back: it is dead for good.")
+        r.note(f"{hidden - int(active0.sum())} units were already dead at initialization, for the same reason "
+               "(non-negative inputs). Standardizing the inputs, a smaller learning rate, or Leaky ReLU/ELU/GELU "
+               "avoid this.")
+        r.plot("dead units (exactly-zero gradient), ReLU", range(steps), counts, xlabel="SGD step", ylabel="units")
+        r.plot("dead units, LeakyReLU(0.01)", range(steps), counts_leaky, xlabel="SGD step", ylabel="units")
     return r
