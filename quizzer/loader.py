@@ -70,9 +70,14 @@ def verifiers_root_for(deck_path: Path) -> Path:
     return (folder.parent if folder.name == "decks" else folder) / "verifiers"
 
 
-def load_deck(path: Path | str) -> LoadedDeck:
+def load_deck(path: Path | str, *, check_verifiers: bool = True) -> LoadedDeck:
+    """The validated deck, or `DeckError` with every problem.
+
+    `check_verifiers=False` skips resolving and parsing each card's verifier file: for the review app,
+    where a broken verifier reference is the verification badge's business, not a reason to hide a deck.
+    """
     path = Path(path)
-    deck, problems = _load(path)
+    deck, problems = _load(path, check_verifiers)
     if problems or deck is None:
         raise DeckError(problems)
     return LoadedDeck(deck, path, verifiers_root_for(path))
@@ -92,7 +97,7 @@ def deck_files(paths: Iterable[Path | str]) -> Iterator[Path]:
             yield path
 
 
-def _load(path: Path) -> tuple[Deck | None, list[Problem]]:
+def _load(path: Path, check_verifiers: bool = True) -> tuple[Deck | None, list[Problem]]:
     shown = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -110,7 +115,7 @@ def _load(path: Path) -> tuple[Deck | None, list[Problem]]:
     except ValidationError as e:
         problems = sorted({_validation_problem(shown, locator, err) for err in e.errors()})
         return None, problems
-    problems = _semantic_problems(shown, locator, deck, verifiers_root_for(path))
+    problems = _semantic_problems(shown, locator, deck, verifiers_root_for(path) if check_verifiers else None)
     return (None if problems else deck), problems
 
 
@@ -244,7 +249,8 @@ class _KeyLocator:
 # ------------------------------------------------------------------ checks beyond the schema
 
 
-def _semantic_problems(shown: str, locator: _KeyLocator, deck: Deck, root: Path) -> list[Problem]:
+def _semantic_problems(shown: str, locator: _KeyLocator, deck: Deck, root: Path | None) -> list[Problem]:
+    """Duplicate card ids, and (with a verifiers `root`) verifier references that do not resolve."""
     problems: list[Problem] = []
     seen: dict[str, int] = {}
     for index, card in enumerate(deck.cards):
@@ -256,7 +262,7 @@ def _semantic_problems(shown: str, locator: _KeyLocator, deck: Deck, root: Path)
             )
         else:
             seen[card.id] = index
-        if card.verifier:
+        if card.verifier and root is not None:
             message = verifier_problem(root, card)
             if message:
                 line, col = locator.find(("cards", index, "verifier"))

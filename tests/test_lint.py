@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from quizzer.loader import lint, load_deck
+from quizzer.loader import DeckError, lint, load_deck
 
 GOOD = """
     #:schema ./schema.json
@@ -144,3 +144,11 @@ def test_cli_exit_codes_and_no_traceback(deck_dir):
 def test_cli_lints_the_bundled_decks_clean():
     result = run_cli("lint")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_review_app_loading_skips_only_the_verifier_checks(deck_dir):
+    path = deck_dir(GOOD)  # parity.py does not exist
+    assert [c.id for c in load_deck(path, check_verifiers=False).deck.cards] == ["first", "second"]
+    duplicate = deck_dir(GOOD.replace('id = "second"', 'id = "first"'), name="dup.toml")
+    with pytest.raises(DeckError, match="duplicate card id 'first'"):
+        load_deck(duplicate, check_verifiers=False)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from quizzer.loader import DeckError, LoadedDeck, deck_files, load_deck, verifiers_root_for
+from quizzer.loader import DeckError, LoadedDeck, deck_files, load_deck
 from quizzer.store import Store, VerificationRecord
 
 Badge = Literal["verified", "failed", "stale", "unverified", "untrusted", "none", "checking", "verifying"]
@@ -94,7 +94,7 @@ class Library:
         seen: dict[str, Path] = {}
         for path in deck_files(paths):
             try:
-                loaded = _quick_load(path) or load_deck(path)
+                loaded = load_deck(path, check_verifiers=False)
             except DeckError as error:
                 problems.extend(str(problem) for problem in error.problems)
                 continue
@@ -195,25 +195,3 @@ class Library:
         changed = {key for key in records.keys() | self.records.keys() if records.get(key) != self.records.get(key)}
         self.records = records
         return changed
-
-
-def _quick_load(path: Path) -> LoadedDeck | None:
-    """Parse and validate a deck without `load_deck`'s verifier checks (which parse every verifier file).
-
-    Start-up must stay under half a second, and a broken verifier reference is `quizzer lint`'s and the
-    verification badge's business, not a reason to hide a deck from a learner. Anything that does not
-    validate cleanly (or repeats a card id) returns None, and `load_deck` then reports it line by line.
-    """
-    import tomllib
-
-    from pydantic import ValidationError
-
-    from quizzer.deck import Deck
-
-    try:
-        deck = Deck.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValidationError):
-        return None
-    if len({card.id for card in deck.cards}) != len(deck.cards):
-        return None
-    return LoadedDeck(deck, path, verifiers_root_for(path))
