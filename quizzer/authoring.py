@@ -219,7 +219,7 @@ def deck_header(deck_id: str, title: str) -> str:
 
 _ANSWERS = {
     "numeric": (
-        "Typed as 112, 1.12e2, 7/25 or 28%. The verifier's computed number must equal `value` within `tolerance`.",
+        "Typed as 42, 4.2e1, 3/4 or 75%. The verifier's computed number must equal `value` within `tolerance`.",
         'value = 0\ntolerance = 0\nunit = ""\n',
     ),
     "boolean": (
@@ -236,7 +236,7 @@ _ANSWERS = {
         'value = "x"\nvariables = ["x"]\n# domain = { x = [0.0, 1.0] }\n',
     ),
     "shape": (
-        "A tensor shape, typed as (5, 6, 7) or torch.Size([5, 6, 7]). The verifier returns tuple(t.shape).",
+        "A tensor shape, typed as (2, 3, 4) or torch.Size([2, 3, 4]). The verifier returns tuple(t.shape).",
         "value = [1]\n",
     ),
     "code": (

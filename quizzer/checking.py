@@ -41,7 +41,7 @@ _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 def parse_number(text: str) -> float:
-    """`112`, `1.12e2`, `7/25`, `28%`, `1_000`, `-3.5` → float."""
+    """`42`, `4.2e1`, `3/4`, `75%`, `1_000`, `-3.5` → float."""
     s = text.strip().replace("_", "").replace(" ", "")
     if not s:
         raise Unparsable("empty answer")
@@ -58,7 +58,7 @@ def parse_number(text: str) -> float:
     elif _NUMBER.fullmatch(s):
         value = float(s)
     else:
-        raise Unparsable(f"not a number: {text.strip()!r} (try 112, 1.12e2, 7/25 or 28%)")
+        raise Unparsable(f"not a number: {text.strip()!r} (try 42, 4.2e1, 3/4 or 75%)")
     return value / 100 if percent else value
 
 
@@ -170,7 +170,7 @@ def parse_shape(text: str) -> tuple[int, ...]:
         s = s[1:-1]
     parts = [p for p in re.split(r"[\s,x×]+", s.strip()) if p]
     if not parts or not all(p.isdigit() for p in parts):
-        raise Unparsable(f"not a shape: {text.strip()!r} (try (5, 6, 7) or torch.Size([5, 6, 7]))")
+        raise Unparsable(f"not a shape: {text.strip()!r} (try (2, 3, 4) or torch.Size([2, 3, 4]))")
     return tuple(int(p) for p in parts)
 
 

@@ -25,7 +25,7 @@ class _Model(BaseModel):
 
 
 class NumericAnswer(_Model):
-    """A number; typed as `112`, `1.12e2`, `7/25` or `28%`."""
+    """A number; typed as `42`, `4.2e1`, `3/4` or `75%`."""
 
     kind: Literal["numeric"]
     value: float
@@ -124,7 +124,7 @@ class ExpressionAnswer(_Model):
 
 
 class ShapeAnswer(_Model):
-    """A tensor shape; typed as `(5, 6, 7)`, `[5,6,7]` or `torch.Size([5, 6, 7])`."""
+    """A tensor shape; typed as `(2, 3, 4)`, `[2,3,4]` or `torch.Size([2, 3, 4])`."""
 
     kind: Literal["shape"]
     value: list[Annotated[int, Field(ge=0)]]

@@ -14,8 +14,8 @@ from quizzer.sm2 import QUALITY_MEANINGS
 GUIDE = """\
 ## Reviewing
 
-Type your answer and press **Enter**: the checker marks it right or wrong (numbers accept `112`,
-`1.12e2`, `7/25`, `28%`; shapes `(5, 6, 7)` or `torch.Size([5, 6, 7])`; formulas are compared for
+Type your answer and press **Enter**: the checker marks it right or wrong (numbers accept `42`,
+`4.2e1`, `3/4`, `75%`; shapes `(2, 3, 4)` or `torch.Size([2, 3, 4])`; formulas are compared for
 equivalence). An empty answer reveals the card as "I don't know". Explanation-only cards are
 self-graded: write a few words if you like, then compare.
 

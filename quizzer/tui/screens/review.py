@@ -29,11 +29,11 @@ from quizzer.tui.widgets.mathmd import prepare
 from quizzer.tui.widgets.verification import VerificationPanel
 
 PLACEHOLDERS = {
-    "numeric": "a number: 112, 1.12e2, 7/25 or 28%",
+    "numeric": "a number: 42, 4.2e1, 3/4 or 75%",
     "boolean": "true or false (t, f, yes, no)",
     "choice": "an option: its number, a prefix or the whole text",
     "expression": "a formula, e.g. 1 - (1-p1)*(1-p2)",
-    "shape": "a shape: (5, 6, 7) or torch.Size([5, 6, 7])",
+    "shape": "a shape: (2, 3, 4) or torch.Size([2, 3, 4])",
     "code": "optional: sketch your code, then Enter to compare",
     "text": "optional: write your answer, then Enter to compare",
 }
