@@ -58,7 +58,10 @@ def latex_to_text(latex: str, macros: Mapping[str, str] | None = None) -> str:
     latex = re.sub(r"\^\{?\\top\}?", "ᵀ", latex).replace("'", "′")
     latex = latex.replace(r"\|", "‖").replace(r"\lVert", "‖").replace(r"\rVert", "‖")
     latex = _scripts(latex)
-    latex = _OPERATOR.sub(lambda m: f" {_OPERATORS[m.group(1)]} ", latex)  # pylatexenc eats the space after
+    # pylatexenc eats the space after a command; `J \times= s` stays a compound assignment.
+    latex = _OPERATOR.sub(
+        lambda m: f" {_OPERATORS[m.group(1)]}" + ("" if latex[m.end() : m.end() + 1] == "=" else " "), latex
+    )
     text = _converter().latex_to_text(latex)
     return re.sub(r"[ \t]{2,}", " ", text)
 

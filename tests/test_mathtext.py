@@ -49,3 +49,4 @@ def test_binary_operators_keep_their_spacing():
     assert latex_to_text(r"0.8 \cdot 0.5 \le 1") == "0.8 · 0.5 ≤ 1"
     assert latex_to_text(r"a\times b \to c") == "a × b → c"
     assert latex_to_text(r"x \in S, \infty") == "x ∈ S, ∞"
+    assert latex_to_text(r"J \times= s") == "J ×= s"
