@@ -28,7 +28,8 @@ DB_OPTION = click.option(
 def main(ctx: click.Context, db: Path | None) -> None:
     """Spaced-repetition quizzes whose answers are verified by code.
 
-    Run without a command to open the review app on the bundled decks.
+    Run without a command to open the review app on the decks in ./decks (in a deck project) or the
+    bundled decks.
     """
     if ctx.invoked_subcommand is None:
         _open_app(db, ())
@@ -40,7 +41,7 @@ def _open_app(db: Path | None, decks: tuple[Path, ...], **options) -> None:
         raise click.ClickException("the review app needs a terminal; use `quizzer review --plain` in a pipe")
     from quizzer.tui import run
 
-    run(db, decks, **options)
+    run(db, decks or (default_decks(),), **options)
 
 
 @main.command()
@@ -133,7 +134,7 @@ def _open_store(db: Path | None):
 @DB_OPTION
 @TODAY_OPTION
 def review(decks, plain, new_per_day, reviews_per_day, db, today) -> None:
-    """Review what is due today in DECK files or folders (default: the bundled decks).
+    """Review what is due today in DECK files or folders (default: ./decks in a deck project, else the bundled decks).
 
     Type an answer (Enter alone reveals it), read the verdict and explanation, grade 0-5.
     'u' undoes the last grade, 'q' quits; the sitting ends with a summary.
