@@ -12,25 +12,12 @@ ideal alignment known (target step t ↔ source position T-1-t).
 
 from __future__ import annotations
 
-import contextlib
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 VOCAB, T, D = 8, 6, 32
 BOS = 0
-
-
-@contextlib.contextmanager
-def one_thread():
-    """Tiny models run fastest single-threaded on a shared CPU; restore the setting afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 class Seq2Seq(nn.Module):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import torch
-from attention_seq2seq import Seq2Seq, T, batch, one_thread, per_position_accuracy, probe_accuracy, train
+from attention_seq2seq import Seq2Seq, T, batch, per_position_accuracy, probe_accuracy, train
+from torch_threads import one_thread
 
 from quizzer.verifier import Result
 

@@ -4,7 +4,8 @@ the decoder→encoder attention). Measure what the decoder can still get from th
 from __future__ import annotations
 
 import torch
-from attention_seq2seq import D, Seq2Seq, T, batch, one_thread, per_position_accuracy, probe_accuracy, train
+from attention_seq2seq import D, Seq2Seq, T, batch, per_position_accuracy, probe_accuracy, train
+from torch_threads import one_thread
 
 from quizzer.verifier import Result
 

@@ -7,23 +7,11 @@ Weights are random: the cards are about structure and shapes, which do not depen
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
-
-@contextlib.contextmanager
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
 
 # ----------------------------------------------------------------------------- RPN
 
@@ -113,12 +101,19 @@ class TinyMaskRCNN(nn.Module):
         self.cls_score = nn.Linear(64, num_classes + 1)  # + background
         self.bbox_pred = nn.Linear(64, 4 * (num_classes + 1))
         self.mask_head = nn.Sequential(
-            nn.Conv2d(channels, channels, 3, padding=1), nn.ReLU(), nn.ConvTranspose2d(channels, channels, 2, stride=2), nn.ReLU(), nn.Conv2d(channels, num_classes, 1)
+            nn.Conv2d(channels, channels, 3, padding=1),
+            nn.ReLU(),
+            nn.ConvTranspose2d(channels, channels, 2, stride=2),
+            nn.ReLU(),
+            nn.Conv2d(channels, num_classes, 1),
         )
 
     def box_regressors(self):
         """(module, which output entries are box coordinates) for every box-predicting layer."""
-        return [("RPN bbox_pred (stage 1: proposals)", self.rpn.bbox_pred, None), ("box head bbox_pred (stage 2)", self.bbox_pred, None)]
+        return [
+            ("RPN bbox_pred (stage 1: proposals)", self.rpn.bbox_pred, None),
+            ("box head bbox_pred (stage 2)", self.bbox_pred, None),
+        ]
 
     def forward(self, image: torch.Tensor) -> dict:
         feats = self.backbone(image)  # (1, C, H, W)
@@ -135,7 +130,14 @@ class TinyMaskRCNN(nn.Module):
         cls = self.cls_score(x)
         boxes = self.bbox_pred(x)
         masks = self.mask_head(roi_align(feats, rois, self.stride, 14))
-        return {"objectness": objectness, "rpn_deltas": deltas, "proposals": rois, "scores": cls, "boxes": boxes, "masks": masks}
+        return {
+            "objectness": objectness,
+            "rpn_deltas": deltas,
+            "proposals": rois,
+            "scores": cls,
+            "boxes": boxes,
+            "masks": masks,
+        }
 
 
 # ----------------------------------------------------------------------------- one-stage
@@ -153,7 +155,9 @@ class TinyYOLOv1(nn.Module):
             layers += [nn.Conv2d(c_in, c, 3, stride=2, padding=1), nn.LeakyReLU(0.1)]
             c_in = c
         self.backbone = nn.Sequential(*layers)
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(c_in * S * S, hidden), nn.LeakyReLU(0.1), nn.Linear(hidden, S * S * (B * 5 + C)))
+        self.head = nn.Sequential(
+            nn.Flatten(), nn.Linear(c_in * S * S, hidden), nn.LeakyReLU(0.1), nn.Linear(hidden, S * S * (B * 5 + C))
+        )
 
     def box_regressors(self):
         D = self.B * 5 + self.C
@@ -175,6 +179,7 @@ def count_stages(model: nn.Module, image: torch.Tensor) -> tuple[int, list[str]]
         base = model(image)["scores"]
     upstream = []
     for name, module, entries in model.box_regressors():
+
         def bump(_m, _inp, out, entries=entries):
             delta = torch.full_like(out, 0.3)
             if entries is not None:

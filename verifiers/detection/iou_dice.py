@@ -6,8 +6,8 @@ import itertools
 import math
 
 import torch
-
 from detection_metrics import mask_dice, mask_iou, random_mask_pairs
+
 from quizzer.verifier import Result, samples
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import torch
+from detection_metrics import match_detections, mean_average_precision
 
-from detection_metrics import box_iou, match_detections, mean_average_precision
 from quizzer.verifier import Result
 
 CLASSES = (0, 1)

@@ -4,8 +4,9 @@ miniature models built from plain torch (see detection_models.py)."""
 from __future__ import annotations
 
 import torch
+from detection_models import RPNHead, TinyMaskRCNN, TinyYOLOv1, count_stages, decode, make_anchors
+from torch_threads import one_thread
 
-from detection_models import RPNHead, TinyMaskRCNN, TinyYOLOv1, count_stages, decode, make_anchors, one_thread
 from quizzer.verifier import Result
 
 # The sizes the prompts state.

@@ -6,8 +6,7 @@ import copy
 import math
 
 import torch
-
-from quizzer.verifier import Result
+from torch_threads import one_thread
 from unsupervised_toys import (
     MU,
     SD,
@@ -21,10 +20,11 @@ from unsupervised_toys import (
     g_loss_nonsaturating,
     generator_mlp,
     grad_norm,
-    one_thread,
     real,
     w1_to_data,
 )
+
+from quizzer.verifier import Result
 
 LOG2, LOG4 = math.log(2), math.log(4)
 

@@ -8,32 +8,23 @@ binary cross-entropy losses as in the course.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch_threads import one_thread
 
 # ----------------------------------------------------------------------------- shared
-
-
-@contextlib.contextmanager
-def one_thread():
-    """Tiny models run fastest single-threaded on a shared CPU; restore the setting afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 # ----------------------------------------------------------------------------- VAE
 
 K, RADIUS, CLUSTER_SD, SIGMA_X = 6, 2.0, 0.1, 0.1
-CENTERS = torch.tensor([[RADIUS * math.cos(2 * math.pi * k / K), RADIUS * math.sin(2 * math.pi * k / K)] for k in range(K)])
+CENTERS = torch.tensor(
+    [[RADIUS * math.cos(2 * math.pi * k / K), RADIUS * math.sin(2 * math.pi * k / K)] for k in range(K)]
+)
 
 
 def vae_data(n: int, generator: torch.Generator) -> torch.Tensor:
@@ -44,8 +35,12 @@ def vae_data(n: int, generator: torch.Generator) -> torch.Tensor:
 class VAE(nn.Module):
     def __init__(self, latent: int = 2, hidden: int = 32):
         super().__init__()
-        self.enc = nn.Sequential(nn.Linear(2, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, 2 * latent))
-        self.dec = nn.Sequential(nn.Linear(latent, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, 2))
+        self.enc = nn.Sequential(
+            nn.Linear(2, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, 2 * latent)
+        )
+        self.dec = nn.Sequential(
+            nn.Linear(latent, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, 2)
+        )
 
     def posterior(self, x):
         mu, logvar = self.enc(x).chunk(2, -1)
@@ -80,7 +75,12 @@ class _Stacked(nn.Module):
 
 
 def _stack(models: list[nn.Sequential]) -> nn.Sequential:
-    return nn.Sequential(*[_Stacked([m[i] for m in models]) if isinstance(layer, nn.Linear) else layer for i, layer in enumerate(models[0])])
+    return nn.Sequential(
+        *[
+            _Stacked([m[i] for m in models]) if isinstance(layer, nn.Linear) else layer
+            for i, layer in enumerate(models[0])
+        ]
+    )
 
 
 def _unstack(stacked: nn.Sequential, target: nn.Sequential, index: int) -> None:
@@ -173,7 +173,9 @@ def discriminator_mlp() -> nn.Sequential:
 def d_loss(D, x_real, x_fake):
     """−[log D(x) + log(1 − D(G(z)))], from logits."""
     lr, lf = D(x_real), D(x_fake)
-    return F.binary_cross_entropy_with_logits(lr, torch.ones_like(lr)) + F.binary_cross_entropy_with_logits(lf, torch.zeros_like(lf))
+    return F.binary_cross_entropy_with_logits(lr, torch.ones_like(lr)) + F.binary_cross_entropy_with_logits(
+        lf, torch.zeros_like(lf)
+    )
 
 
 def g_loss_nonsaturating(D, x_fake):

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import torch
-
-from quizzer.verifier import Result
+from torch_threads import one_thread
 from unsupervised_toys import (
     CLUSTER_SD,
     K,
     kl_to_standard_normal,
     nearest_cluster_distance,
-    one_thread,
     trained_vae,
     vae_data,
 )
+
+from quizzer.verifier import Result
 
 
 def _posterior_stats(model, X):

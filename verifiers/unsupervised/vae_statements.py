@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 
 import torch
+from torch_threads import one_thread
+from unsupervised_toys import CENTERS, kl_to_standard_normal, trained_vae, vae_data
 
 from quizzer.verifier import Result
-from unsupervised_toys import CENTERS, kl_to_standard_normal, one_thread, trained_vae, vae_data
 
 
 def posterior_is_standard_normal() -> Result:
