@@ -157,7 +157,6 @@ def judge_choice(expected: str, value: str) -> Verdict:
 # ---------------------------------------------------------------- shapes
 
 
-
 def parse_shape(text: str) -> tuple[int, ...]:
     """`(5, 6, 7)`, `[5,6,7]`, `5 6 7`, `5x6x7`, `torch.Size([5, 6, 7])` → (5, 6, 7)."""
     s = text.strip()

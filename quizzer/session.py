@@ -194,9 +194,7 @@ def statistics(store: Store, today: date, days: int, decks: Sequence[str] | None
     """
     since = today - timedelta(days=days - 1)
     answered = {count.day: count for count in store.reviews_per_day(since, decks)}
-    history = [
-        answered.get(day, DayCount(day, 0, 0)) for day in (since + timedelta(days=i) for i in range(days))
-    ]
+    history = [answered.get(day, DayCount(day, 0, 0)) for day in (since + timedelta(days=i) for i in range(days))]
     recent = store.retention(today - timedelta(days=RECENT_DAYS - 1), decks)
     return Statistics(history, recent, store.retention(date.min, decks), store.forecast(today, days, decks))
 

@@ -407,7 +407,6 @@ class Store:
         rows = self._conn.execute(f"SELECT {_VERIFICATION_COLUMNS} FROM verifications")
         return {record.key: record for record in map(_verification_from_row, rows)}
 
-
     # ------------------------------------------------------------------ TUI: browser, statistics, trust, settings
     # (added for the Textual app, quizzer/tui/; the trust list and settings live in migration 2)
 
@@ -437,8 +436,7 @@ class Store:
         """The first day after `today` on which a scheduled review falls due (for "next review in 3 days")."""
         where, params = _deck_filter(decks)
         (day,) = self._conn.execute(
-            "SELECT min(due) FROM cards"
-            f" WHERE phase = 'review' AND present = 1 AND suspended = 0 AND due > ?{where}",
+            f"SELECT min(due) FROM cards WHERE phase = 'review' AND present = 1 AND suspended = 0 AND due > ?{where}",
             (today.isoformat(), *params),
         ).fetchone()
         return date.fromisoformat(day) if day else None
@@ -538,9 +536,7 @@ def _initial_schema(db: Database) -> None:
         defaults=_CARD_DEFAULTS,
     )
     # The day's queue reads only this index, and only the slice it needs (never 100k rows).
-    db.execute(
-        "CREATE INDEX cards_queue ON cards (deck, phase, due, position) WHERE present = 1 AND suspended = 0"
-    )
+    db.execute("CREATE INDEX cards_queue ON cards (deck, phase, due, position) WHERE present = 1 AND suspended = 0")
     db["reviews"].create(
         {
             "id": int,

@@ -48,9 +48,7 @@ def test_printf_piped_review_then_the_cards_are_no_longer_due_the_same_day(db):
     assert second.returncode == 0, second.stderr
     assert "Nothing to review today." in second.stdout
     due = json.loads(run("due", str(BETA), "--json", db=db).output)
-    assert due == [
-        {"deck": "beta", "title": "Beta", "due": 0, "learning": 0, "new": 0, "due_total": 0, "new_total": 1}
-    ]
+    assert due == [{"deck": "beta", "title": "Beta", "due": 0, "learning": 0, "new": 0, "due_total": 0, "new_total": 1}]
     assert card(db, "beta/one").state.due == date(2024, 3, 2)
     assert card(db, "beta/two").state.ef_thousandths == 2600
 

@@ -243,8 +243,9 @@ class BrowserScreen(Screen):
                 f"[b]{state.phase}[/b] · EF {state.ef_thousandths / 1000:.2f} · {state.repetitions} in a row"
                 f" · interval {state.interval} d · due {state.due}" + (" · drilling" if state.drill else "")
             )
-        self.query_one("#detail-schedule", Static).update(f"{schedule}\nanswer ({card.answer.kind}): "
-                                                          f"{_short(card.answer.display())}")
+        self.query_one("#detail-schedule", Static).update(
+            f"{schedule}\nanswer ({card.answer.kind}): {_short(card.answer.display())}"
+        )
         library = self.app.library
         self.query_one("#detail-verification", Static).update(badge_text(self.app, library.verification(key).badge))
         self.query_one("#detail-prompt", Markdown).update(prepare(card.prompt, entry.loaded.deck.macros))
@@ -330,4 +331,3 @@ class BrowserScreen(Screen):
 def _short(text: str, width: int = 60) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= width else text[: width - 1] + "…"
-

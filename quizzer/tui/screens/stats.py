@@ -188,4 +188,3 @@ class StatsScreen(Screen):
 
 def _day_label(day: date, today: date) -> str:
     return "today" if day == today else day.strftime("%d %b")
-
