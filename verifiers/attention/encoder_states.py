@@ -61,9 +61,11 @@ def verify() -> Result:
         flat_plain = (de_plain.min() / de_plain.max()).item()
         flat_attn = (de_attn.min() / de_attn.max()).item()
         r.claim(
-            "trained: gradient reaching the source words is flatter with attention (no decay with distance from the end)",
+            "trained: gradient reaching the source words is flatter with attention (no decay with distance from the "
+            "end)",
             flat_attn > flat_plain + 0.1,
-            f"min/max of ‖∂L/∂x_j‖: attention {flat_attn:.2f} ({_fmt(de_attn)}) vs none {flat_plain:.2f} ({_fmt(de_plain)})",
+            f"min/max of ‖∂L/∂x_j‖: attention {flat_attn:.2f} ({_fmt(de_attn)}) vs none {flat_plain:.2f} "
+            f"({_fmt(de_plain)})",
         )
 
         probe_src, probe_in, probe_tgt = batch(2000, gen)
@@ -98,7 +100,8 @@ def verify() -> Result:
         r.claim(
             "with attention the decoder state no longer has to carry the words still to be emitted",
             fut_attn < fut_plain - 0.05,
-            f"probe accuracy of y_4..y_6 from the first decoder state: attention {fut_attn:.2f} vs none {fut_plain:.2f}",
+            f"probe accuracy of y_4..y_6 from the first decoder state: attention {fut_attn:.2f} vs none "
+            f"{fut_plain:.2f}",
         )
         acc_plain = per_position_accuracy(plain, probe_src, probe_in, probe_tgt)
         acc_attn = per_position_accuracy(attn, probe_src, probe_in, probe_tgt)
@@ -107,16 +110,21 @@ def verify() -> Result:
     worst = min(range(T), key=lambda t: acc_plain[t])
     r.note(
         "Untrained, same encoder: without attention the decoder reads only h_T, so the direct gradient to "
-        f"h_1..h_{T - 1} is exactly 0; with attention every h_j gets one (smallest/largest {dH_attn0.min() / dH_attn0.max():.2f})."
+        f"h_1..h_{T - 1} is exactly 0; with attention every h_j gets one (smallest/largest "
+        f"{dH_attn0.min() / dH_attn0.max():.2f})."
     )
     r.note(
-        f"After 100 steps on reversal the gradient reaching the source words decays towards the start without attention "
-        f"(smallest/largest {flat_plain:.2f}) and is flatter with attention ({flat_attn:.2f}): every word has a short path to the decoder."
+        "After 100 steps on reversal the gradient reaching the source words decays towards the start without "
+        "attention "
+        f"(smallest/largest {flat_plain:.2f}) and is flatter with attention ({flat_attn:.2f}): every word has a short "
+        "path to the decoder."
     )
     r.note(
         "Figure: how well a linear probe recovers each source word x_j from the *last* encoder state h_T. Without "
-        f"attention h_T still holds the early words (x_1..x_3: {far_plain:.2f}); with attention it drops towards chance "
-        f"({far_attn:.2f}; chance 0.12): h_T no longer compresses the sentence, while each h_j still identifies its own "
+        f"attention h_T still holds the early words (x_1..x_3: {far_plain:.2f}); with attention it drops towards "
+        "chance "
+        f"({far_attn:.2f}; chance 0.12): h_T no longer compresses the sentence, while each h_j still identifies its "
+        "own "
         f"word (probe accuracy ≥ {min(own_attn):.2f} with attention, ≥ {min(own_plain):.2f} without)."
     )
     r.note(
@@ -124,10 +132,14 @@ def verify() -> Result:
         "annotations the decoder's query picks from."
     )
     r.note(
-        f"Per-step accuracy after 100 steps: mean {mean_attn:.2f} with attention, {mean_plain:.2f} without; without attention "
-        f"the worst is step {worst + 1} ({acc_plain[worst]:.2f}), a word from the start of the source that must survive the bottleneck."
+        f"Per-step accuracy after 100 steps: mean {mean_attn:.2f} with attention, {mean_plain:.2f} without; without "
+        "attention "
+        f"the worst is step {worst + 1} ({acc_plain[worst]:.2f}), a word from the start of the source that must "
+        "survive the bottleneck."
     )
     positions = range(1, T + 1)
-    r.plot("no attention: x_j decoded from h_T", positions, last_plain, xlabel="source position j", ylabel="probe accuracy")
+    r.plot(
+        "no attention: x_j decoded from h_T", positions, last_plain, xlabel="source position j", ylabel="probe accuracy"
+    )
     r.plot("attention: x_j decoded from h_T", positions, last_attn, xlabel="source position j", ylabel="probe accuracy")
     return r

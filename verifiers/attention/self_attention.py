@@ -78,12 +78,14 @@ def verify() -> Result:
         in_self = [probe_accuracy(c_self, psrc[:, j]) for j in range(T)]
         in_cross = [probe_accuracy(c_cross, psrc[:, j]) for j in range(T)]
         r.claim(
-            "trained: the self-attention context is a whole-sentence summary (every word partly decodable, none sharply)",
+            "trained: the self-attention context is a whole-sentence summary (every word partly decodable, none "
+            "sharply)",
             min(in_self) > 0.3 and max(in_self) < 0.9,
             f"probe accuracy of x_j from the (fixed) context: {_fmt(in_self)}",
         )
         r.claim(
-            "trained: the decoder-query context at step 1 holds the aligned word x_T sharply, the distant words less than the summary does",
+            "trained: the decoder-query context at step 1 holds the aligned word x_T sharply, the distant words less "
+            "than the summary does",
             in_cross[-1] > 0.9 and sum(in_cross[:3]) / 3 < sum(in_self[:3]) / 3,
             f"probe accuracy of x_j from c_1: {_fmt(in_cross)}",
         )
@@ -94,7 +96,8 @@ def verify() -> Result:
             "trained: the summary is formed by the pooling, not stored in h_T: each h_j still identifies its own word, "
             "and h_T holds the early words far less than the pooled context does",
             min(own_self) > 0.9 and far_last < far_ctx - 0.1,
-            f"x_j from its own h_j: {_fmt(own_self)}; x_1..x_3 from h_T {far_last:.2f} vs from the context {far_ctx:.2f}",
+            f"x_j from its own h_j: {_fmt(own_self)}; x_1..x_3 from h_T {far_last:.2f} vs from the context "
+            f"{far_ctx:.2f}",
         )
         acc_self = per_position_accuracy(selfm, psrc, pin, ptgt)
         acc_cross = per_position_accuracy(cross, psrc, pin, ptgt)
@@ -105,8 +108,10 @@ def verify() -> Result:
         )
 
     r.note(
-        f"Same weights, only the query changed: across the {T} decoder steps the context drifts by {drift_self:.2g} with "
-        f"self-attention vs {drift_cross:.3g} with decoder queries; ‖∂c_3/∂s_0‖ = {grads['self']:.2g} vs {grads['cross']:.3g}."
+        f"Same weights, only the query changed: across the {T} decoder steps the context drifts by {drift_self:.2g} "
+        "with "
+        f"self-attention vs {drift_cross:.3g} with decoder queries; ‖∂c_3/∂s_0‖ = {grads['self']:.2g} vs "
+        f"{grads['cross']:.3g}."
     )
     r.note(
         "The self-attention weights form a source×source matrix computed once per sentence; there is no row per "
@@ -114,15 +119,30 @@ def verify() -> Result:
     )
     r.note(
         "Figure: how well a linear probe recovers each source word x_j from the context after 100 steps on reversal. "
-        f"The self-attention context is a blurred summary (every word {min(in_self):.2f}–{max(in_self):.2f}); the decoder-query "
+        f"The self-attention context is a blurred summary (every word {min(in_self):.2f}–{max(in_self):.2f}); the "
+        "decoder-query "
         f"context at step 1 holds exactly the word to emit (x_{T}: {in_cross[-1]:.2f}) and little of the rest."
     )
     r.note(
-        f"Mean per-step accuracy: self-attention {sum(acc_self) / T:.3f}, decoder-query attention {sum(acc_cross) / T:.3f}: "
-        "the self-attention model is back to a fixed-context encoder–decoder, so the decoder state must itself keep track "
+        f"Mean per-step accuracy: self-attention {sum(acc_self) / T:.3f}, decoder-query attention "
+        f"{sum(acc_cross) / T:.3f}: "
+        "the self-attention model is back to a fixed-context encoder–decoder, so the decoder state must itself keep "
+        "track "
         "of which word comes next."
     )
     positions = range(1, T + 1)
-    r.plot("self-attention: x_j from the fixed context", positions, in_self, xlabel="source position j", ylabel="probe accuracy")
-    r.plot("decoder-query attention: x_j from c_1", positions, in_cross, xlabel="source position j", ylabel="probe accuracy")
+    r.plot(
+        "self-attention: x_j from the fixed context",
+        positions,
+        in_self,
+        xlabel="source position j",
+        ylabel="probe accuracy",
+    )
+    r.plot(
+        "decoder-query attention: x_j from c_1",
+        positions,
+        in_cross,
+        xlabel="source position j",
+        ylabel="probe accuracy",
+    )
     return r

@@ -17,10 +17,10 @@ mistake would be caught.
 
 from __future__ import annotations
 
+import bp_common as bp
 import torch
 import torch.nn.functional as F
 
-import bp_common as bp
 from quizzer.verifier import Result
 
 
@@ -69,9 +69,7 @@ def autograd_gradients(p: dict, reading: str = "logit") -> dict:
     yhat = bp.logits(leaves["X"], leaves["W1"], leaves["b1"], leaves["W2"], leaves["b2"], phi)
     yhat.retain_grad()
     prob = yhat if reading == "literal" else torch.sigmoid(yhat)
-    L = bp.bce(p["y"], prob).mean() + bp.LAM / 2 * (
-        leaves["W1"].pow(2).sum() + leaves["W2"].pow(2).sum()
-    )
+    L = bp.bce(p["y"], prob).mean() + bp.LAM / 2 * (leaves["W1"].pow(2).sum() + leaves["W2"].pow(2).sum())
     L.backward()
     out = {k: leaves[k].grad for k in ("W1", "b1", "W2", "b2")}
     out["x"] = leaves["X"].grad
@@ -196,5 +194,7 @@ def b2() -> Result:
 
 def x() -> Result:
     r = _check("x")
-    r.note("Each xᵢ appears in one term of the mean only, so ∂L/∂xᵢ carries the 1/N; the regulariser does not involve x.")
+    r.note(
+        "Each xᵢ appears in one term of the mean only, so ∂L/∂xᵢ carries the 1/N; the regulariser does not involve x."
+    )
     return r

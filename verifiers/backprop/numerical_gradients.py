@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 
+import bp_common as bp
 import torch
 
-import bp_common as bp
 from quizzer.verifier import Result
 
 
@@ -51,7 +51,8 @@ def how() -> Result:
     W1 = p["W1"].clone().requires_grad_(True)
     (W1_ad,) = torch.autograd.grad(bp.loss(p["X"], p["y"], W1, p["b1"], p["W2"], p["b2"]), W1)
     r.claim(
-        "each entry's quotient lands in the matching position: the reshaped ∂L/∂W₁ estimate equals autograd run on W₁ itself",
+        "each entry's quotient lands in the matching position: the reshaped ∂L/∂W₁ estimate equals autograd run on W₁ "
+        "itself",
         W1_fd.shape == W1.shape and torch.allclose(W1_fd, W1_ad, rtol=1e-8, atol=1e-9),
         f"shape {tuple(W1_fd.shape)}, max |estimate − autograd| {(W1_fd - W1_ad).abs().max().item():.1e}",
     )
@@ -88,7 +89,7 @@ def _sweep(p: dict, dtype, hs):
 
 def _slope(hs, errs, lo, hi):
     """Least-squares slope of log10(error) against log10(h) for h in [lo, hi]."""
-    pts = [(math.log10(h), math.log10(e)) for h, e in zip(hs, errs) if lo <= h <= hi and e > 0]
+    pts = [(math.log10(h), math.log10(e)) for h, e in zip(hs, errs, strict=True) if lo <= h <= hi and e > 0]
     mx = sum(x for x, _ in pts) / len(pts)
     my = sum(y for _, y in pts) / len(pts)
     return sum((x - mx) * (y - my) for x, y in pts) / sum((x - mx) ** 2 for x, _ in pts)
@@ -122,21 +123,33 @@ def drawbacks() -> Result:
     hs = [10 ** (-k / 2) for k in range(2, 25)]
     exact_scale = bp.autograd_gradient(f, theta).abs().max().item()
     fwd, ctr, calls = _sweep(p, bp.DTYPE, hs)
-    r.plot("forward difference, float64", [math.log10(h) for h in hs], [math.log10(e) for e in fwd],
-           xlabel="log10 h", ylabel="log10 max |error|")
-    r.plot("central difference, float64", [math.log10(h) for h in hs], [math.log10(e) for e in ctr],
-           xlabel="log10 h", ylabel="log10 max |error|")
+    r.plot(
+        "forward difference, float64",
+        [math.log10(h) for h in hs],
+        [math.log10(e) for e in fwd],
+        xlabel="log10 h",
+        ylabel="log10 max |error|",
+    )
+    r.plot(
+        "central difference, float64",
+        [math.log10(h) for h in hs],
+        [math.log10(e) for e in ctr],
+        xlabel="log10 h",
+        ylabel="log10 max |error|",
+    )
     s_fwd = _slope(hs, fwd, 1e-4, 1e-1)
     s_ctr = _slope(hs, ctr, 1e-4, 1e-1)
     s_fwd_round = _slope(hs, fwd, 1e-12, 1e-10)
     s_ctr_round = _slope(hs, ctr, 1e-12, 1e-10)
     r.claim(
         "large h: truncation error ∝ h for forward differences (log-log slope ≈ 1)",
-        0.9 <= s_fwd <= 1.1, f"slope {s_fwd:.2f} for h ∈ [1e-4, 1e-1]",
+        0.9 <= s_fwd <= 1.1,
+        f"slope {s_fwd:.2f} for h ∈ [1e-4, 1e-1]",
     )
     r.claim(
         "large h: truncation error ∝ h² for central differences (slope ≈ 2)",
-        1.9 <= s_ctr <= 2.1, f"slope {s_ctr:.2f} for h ∈ [1e-4, 1e-1]",
+        1.9 <= s_ctr <= 2.1,
+        f"slope {s_ctr:.2f} for h ∈ [1e-4, 1e-1]",
     )
     r.claim(
         "small h: round-off error ∝ ε/h (slope ≈ −1) for both",
@@ -149,11 +162,12 @@ def drawbacks() -> Result:
         "the error curve is U-shaped: best forward h near √ε ≈ 1e-8, best central h near ε^(1/3) ≈ 1e-5",
         1e-9 <= hs[i_f] <= 1e-7 and 1e-6 <= hs[i_c] <= 1e-4 and fwd[0] > fwd[i_f] < fwd[-1],
         f"argmin h: {hs[i_f]:.1e} (error {fwd[i_f]:.1e}) and {hs[i_c]:.1e} (error {ctr[i_c]:.1e}); "
-        f"√ε = {eps ** 0.5:.1e}, ε^(1/3) = {eps ** (1 / 3):.1e}",
+        f"√ε = {eps**0.5:.1e}, ε^(1/3) = {eps ** (1 / 3):.1e}",
     )
     r.note(
         f"float64 sweep h = 1e-1 … 1e-12: forward-difference error falls as h (slope {s_fwd:.2f}) down to "
-        f"{fwd[i_f]:.1e} at h = {hs[i_f]:.0e}, then rises again as ε/h (slope {s_fwd_round:.2f}) to {fwd[-1]:.1e} at 1e-12."
+        f"{fwd[i_f]:.1e} at h = {hs[i_f]:.0e}, then rises again as ε/h (slope {s_fwd_round:.2f}) to {fwd[-1]:.1e} at "
+        "1e-12."
     )
     digits = -math.log10(ctr[-1] / exact_scale)
     r.note(
@@ -169,9 +183,16 @@ def drawbacks() -> Result:
         best32 > 1000 * ctr[i_c],
         f"best float32 error {best32:.1e} vs float64 {ctr[i_c]:.1e}",
     )
-    r.plot("central difference, float32", [math.log10(h) for h in hs], [math.log10(e) for e in ctr32],
-           xlabel="log10 h", ylabel="log10 max |error|")
-    r.note(f"float32 (what networks train in): best central-difference error {best32:.1e}; best forward {min(fwd32):.1e}.")
+    r.plot(
+        "central difference, float32",
+        [math.log10(h) for h in hs],
+        [math.log10(e) for e in ctr32],
+        xlabel="log10 h",
+        ylabel="log10 max |error|",
+    )
+    r.note(
+        f"float32 (what networks train in): best central-difference error {best32:.1e}; best forward {min(fwd32):.1e}."
+    )
 
     # 4. kinks: at a non-differentiable point the quotient mixes both sides
     z = torch.tensor([1e-7], dtype=torch.float64)

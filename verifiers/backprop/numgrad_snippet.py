@@ -44,7 +44,9 @@ def verify(ctx: Context) -> Result:
         torch.allclose(grad_W, closed_W) and torch.allclose(grad_b, closed_b),
         f"grad_b = {[round(v, 6) for v in grad_b.tolist()]}, 1/d = {1 / d}",
     )
-    r.claim("the snippet printed the loss, as in the question", printed.startswith("loss=tensor("), printed.strip()[:60])
+    r.claim(
+        "the snippet printed the loss, as in the question", printed.startswith("loss=tensor("), printed.strip()[:60]
+    )
     r.note(f"The snippet printed: {printed.strip()}")
     r.note(
         f"N={N}, d={d}: {W.numel() + b.numel()} parameters, so {2 * (W.numel() + b.numel())} evaluations of foo "

@@ -49,12 +49,20 @@ def recurrence(net: nn.Module) -> list[tuple[str, int, int]]:
             k_eff = d * (k - 1) + 1
             r += (k_eff - 1) * jump
             jump *= s
-            name = type(module).__name__ + f"(k={k}" + (f", s={s}" if s != 1 else "") + (f", d={d}" if d != 1 else "") + ")"
+            name = (
+                type(module).__name__
+                + f"(k={k}"
+                + (f", s={s}" if s != 1 else "")
+                + (f", d={d}" if d != 1 else "")
+                + ")"
+            )
             rows.append((name, r, jump))
     return rows
 
 
-def footprint(net: nn.Module, x: torch.Tensor, out_rc: tuple[int, int] | None = None) -> tuple[torch.Tensor, torch.Tensor, tuple[int, int]]:
+def footprint(
+    net: nn.Module, x: torch.Tensor, out_rc: tuple[int, int] | None = None
+) -> tuple[torch.Tensor, torch.Tensor, tuple[int, int]]:
     """Gradient footprint of one output pixel (summed over output channels).
 
     `x` is a batch of inputs (N, C, H, W); samples are independent so one backward pass gives N

@@ -4,8 +4,8 @@ import copy
 
 import torch
 import torch.nn as nn
-
 from cnn_rf_tools import bbox, extent, footprint, question_cnn, recurrence
+
 from quizzer.verifier import Result
 
 
@@ -28,7 +28,11 @@ def verify() -> Result:
     h, w = extent(union)
     r0, r1, c0, c1 = bbox(union)
     margin = min(r0, c0, H - 1 - r1, H - 1 - c1)
-    r.claim("the footprint is not clipped by the image border", margin > 0, f"rows {r0}..{r1}, cols {c0}..{c1} of 0..{H - 1}")
+    r.claim(
+        "the footprint is not clipped by the image border",
+        margin > 0,
+        f"rows {r0}..{r1}, cols {c0}..{c1} of 0..{H - 1}",
+    )
     r.claim("the footprint is square", h == w, f"{h}x{w}")
     dense = int(union.sum())
     r.claim("the footprint is dense (no holes) inside its bounding box", dense == h * w, f"{dense} of {h * w} pixels")
@@ -55,13 +59,20 @@ def verify() -> Result:
                 module.bias.zero_()
     union_avg, _, _ = footprint(avg, torch.rand(1, 3, H, H) + 0.1)
     h_avg, w_avg = extent(union_avg)
-    r.claim("avg-pool / positive-weight copy: same footprint from a single input", union_avg.equal(union), f"{h_avg}x{w_avg}, {int(union_avg.sum())} pixels")
+    r.claim(
+        "avg-pool / positive-weight copy: same footprint from a single input",
+        union_avg.equal(union),
+        f"{h_avg}x{w_avg}, {int(union_avg.sum())} pixels",
+    )
 
     # 3) Cross-check: the analytic recurrence r += (k_eff-1)*jump, jump *= stride.
     rows = recurrence(cnn)
     rf_formula = rows[-1][1]
     r.claim("autograd extent equals the analytic recurrence", h == rf_formula, f"{h} vs {rf_formula}")
-    r.note("Recurrence (r += (k_eff−1)·jump, then jump ×= stride): " + " → ".join(f"{n}: r={rf}, jump={j}" for n, rf, j in rows))
+    r.note(
+        "Recurrence (r += (k_eff−1)·jump, then jump ×= stride): "
+        + " → ".join(f"{n}: r={rf}, jump={j}" for n, rf, j in rows)
+    )
 
     # 4) Cross-check by perturbation on the real network: changing the ring of pixels just outside the
     #    footprint leaves the output pixel bit-identical; changing pixels on its border does not.
@@ -80,19 +91,33 @@ def verify() -> Result:
         x_in = x0.clone()
         x_in[0, :, edge] += 100 * torch.randn(3, int(edge.sum()))
         change = (cnn(x_in)[0, :, oi, oj] - base).abs().max().item()
-    r.claim("perturbing the 1-pixel ring just outside the footprint leaves the output pixel unchanged", unchanged, f"{int(ring.sum())} pixels changed, output identical: {unchanged}")
+    r.claim(
+        "perturbing the 1-pixel ring just outside the footprint leaves the output pixel unchanged",
+        unchanged,
+        f"{int(ring.sum())} pixels changed, output identical: {unchanged}",
+    )
     r.claim("perturbing the footprint's own border pixels changes it", change > 0, f"max |Δout| = {change:.3g}")
     r.note(
         f"Perturbing all {int(ring.sum())} pixels just outside the {h}x{w} patch by ~100σ: output pixel bit-identical. "
         f"Perturbing its {int(edge.sum())} border pixels: the output moves by up to {change:.3g}."
     )
-    r.note(f"Output shape for a 1024x1024 input: torch.Size({shape}); adjacent output pixels' fields are {rows[-1][2]} input pixels apart.")
+    r.note(
+        f"Output shape for a 1024x1024 input: torch.Size({shape}); adjacent output pixels' fields are {rows[-1][2]} "
+        "input pixels apart."
+    )
     row = (r0 + r1) // 2
     reached = (per_sample[:, row, :] > 0).double().mean(0)
-    r.note(f"Figure: along the central input row, the share of the 8 random inputs whose gradient reaches each pixel: "
-           f"0 up to column {c0 - 1}, non-zero from {c0} to {c1} ({c1 - c0 + 1} pixels), 0 again after. The edges are "
-           "sharp: the field is a hard window, not a soft blur.")
-    r.plot("share of inputs whose gradient reaches the pixel (central row)", range(H), reached.tolist(),
-           xlabel="input column", ylabel="share of 8 inputs")
+    r.note(
+        f"Figure: along the central input row, the share of the 8 random inputs whose gradient reaches each pixel: "
+        f"0 up to column {c0 - 1}, non-zero from {c0} to {c1} ({c1 - c0 + 1} pixels), 0 again after. The edges are "
+        "sharp: the field is a hard window, not a soft blur."
+    )
+    r.plot(
+        "share of inputs whose gradient reaches the pixel (central row)",
+        range(H),
+        reached.tolist(),
+        xlabel="input column",
+        ylabel="share of 8 inputs",
+    )
     r.value = h
     return r

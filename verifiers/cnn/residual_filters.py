@@ -56,7 +56,11 @@ def verify() -> Result:
     identity = torch.zeros(C, C, K, K)
     identity[range(C), range(C), K // 2, K // 2] = 1.0  # the delta kernel: conv with it is x itself
     with torch.no_grad():
-        r.claim("the delta kernel is the identity map", torch.allclose(F.conv2d(x, identity, padding=1), x), "conv(x, δ) == x")
+        r.claim(
+            "the delta kernel is the identity map",
+            torch.allclose(F.conv2d(x, identity, padding=1), x),
+            "conv(x, δ) == x",
+        )
 
     torch.manual_seed(1)
     plain = Plain()
@@ -81,18 +85,50 @@ def verify() -> Result:
         x_test = torch.randn(8, C, 12, 12)
         d_function = (plain(x_test) - res(x_test)).abs().max().item()
 
-    r.claim("both layers fit the mapping", lp[-1] < 1e-6 and lr_[-1] < 1e-6, f"final MSE plain {lp[-1]:.1e}, residual {lr_[-1]:.1e}")
-    r.claim("both compute the same function on new inputs", d_function < 1e-2, f"max |plain(x) - residual(x)| = {d_function:.1e}")
+    r.claim(
+        "both layers fit the mapping",
+        lp[-1] < 1e-6 and lr_[-1] < 1e-6,
+        f"final MSE plain {lp[-1]:.1e}, residual {lr_[-1]:.1e}",
+    )
+    r.claim(
+        "both compute the same function on new inputs",
+        d_function < 1e-2,
+        f"max |plain(x) - residual(x)| = {d_function:.1e}",
+    )
     r.claim("plain filter ≈ target kernel", d_plain_target < 1e-2, f"||θ_plain − W|| = {d_plain_target:.1e}")
-    r.claim("residual filter ≈ target − identity (it learns the residual)", d_res_residual < 1e-2, f"||θ_res − (W − δ)|| = {d_res_residual:.1e}")
-    r.claim("residual filter is far from the target kernel: the filters differ by the identity", abs(d_between - norm(identity)) < 1e-2 and d_res_target > 100 * d_res_residual, f"||θ_res − θ_plain|| = {d_between:.3f} vs ||δ|| = √{C} = {norm(identity):.3f}")
+    r.claim(
+        "residual filter ≈ target − identity (it learns the residual)",
+        d_res_residual < 1e-2,
+        f"||θ_res − (W − δ)|| = {d_res_residual:.1e}",
+    )
+    r.claim(
+        "residual filter is far from the target kernel: the filters differ by the identity",
+        abs(d_between - norm(identity)) < 1e-2 and d_res_target > 100 * d_res_residual,
+        f"||θ_res − θ_plain|| = {d_between:.3f} vs ||δ|| = √{C} = {norm(identity):.3f}",
+    )
     centre = (slice(None), slice(None), K // 2, K // 2)
     diag_p = wp[centre].diagonal()
     diag_r = wr[centre].diagonal()
-    r.claim("only the centre taps of the diagonal (in=out channel) filters differ, each by 1", torch.allclose(diag_p - diag_r, torch.ones(C), atol=1e-2), "centre-tap diagonal: plain " + ", ".join(f"{v:.3f}" for v in diag_p.tolist()) + " | residual " + ", ".join(f"{v:.3f}" for v in diag_r.tolist()))
+    r.claim(
+        "only the centre taps of the diagonal (in=out channel) filters differ, each by 1",
+        torch.allclose(diag_p - diag_r, torch.ones(C), atol=1e-2),
+        "centre-tap diagonal: plain "
+        + ", ".join(f"{v:.3f}" for v in diag_p.tolist())
+        + " | residual "
+        + ", ".join(f"{v:.3f}" for v in diag_r.tolist()),
+    )
 
-    r.note(f"Same data, same target conv W, same initial filters, {len(lp)} Adam steps; final MSE: plain {lp[-1]:.1e}, residual {lr_[-1]:.1e}; the two trained layers agree on new inputs to {d_function:.1e}.")
-    r.note("Centre tap of the in=out filters — plain: " + ", ".join(f"{v:+.3f}" for v in diag_p.tolist()) + "; residual: " + ", ".join(f"{v:+.3f}" for v in diag_r.tolist()) + " (1 lower: the skip connection already supplies x).")
+    r.note(
+        f"Same data, same target conv W, same initial filters, {len(lp)} Adam steps; final MSE: plain {lp[-1]:.1e}, "
+        f"residual {lr_[-1]:.1e}; the two trained layers agree on new inputs to {d_function:.1e}."
+    )
+    r.note(
+        "Centre tap of the in=out filters — plain: "
+        + ", ".join(f"{v:+.3f}" for v in diag_p.tolist())
+        + "; residual: "
+        + ", ".join(f"{v:+.3f}" for v in diag_r.tolist())
+        + " (1 lower: the skip connection already supplies x)."
+    )
     # The typical deep-network situation: the wanted mapping is close to the identity. The plain
     # filter must then contain the whole identity; the residual filter only the small correction.
     torch.manual_seed(2)
@@ -107,11 +143,20 @@ def verify() -> Result:
     train(plain2, x, y_near)
     train(res2, x, y_near)
     n_plain, n_res = norm(plain2.f.weight.detach()), norm(res2.f.weight.detach())
-    r.claim("for a near-identity target the residual filter is much smaller than the plain one", n_res < 0.5 * n_plain, f"||θ_res|| = {n_res:.3f} vs ||θ_plain|| = {n_plain:.3f}")
-    r.note(f"Near-identity target (W = δ + small): plain filter norm {n_plain:.3f} (it must rebuild the identity), residual filter norm {n_res:.3f} (just the correction W − δ).")
-    r.note(f"Figure: during training, the plain filter's distance to W goes to 0; the residual filter's distance to W "
-           f"levels off at ‖δ‖ = {norm(identity):.0f} while its distance to W − δ goes to 0. Same start, same data, "
-           "same function learned.")
+    r.claim(
+        "for a near-identity target the residual filter is much smaller than the plain one",
+        n_res < 0.5 * n_plain,
+        f"||θ_res|| = {n_res:.3f} vs ||θ_plain|| = {n_plain:.3f}",
+    )
+    r.note(
+        f"Near-identity target (W = δ + small): plain filter norm {n_plain:.3f} (it must rebuild the identity), "
+        f"residual filter norm {n_res:.3f} (just the correction W − δ)."
+    )
+    r.note(
+        f"Figure: during training, the plain filter's distance to W goes to 0; the residual filter's distance to W "
+        f"levels off at ‖δ‖ = {norm(identity):.0f} while its distance to W − δ goes to 0. Same start, same data, "
+        "same function learned."
+    )
     curves = {"plain: ‖θ − W‖": plain_to_w, "residual: ‖θ − W‖": res_to_w, "residual: ‖θ − (W − δ)‖": res_to_residual}
     for name, curve in curves.items():
         r.plot(name, range(len(curve)), curve, xlabel="Adam step", ylabel="filter distance")

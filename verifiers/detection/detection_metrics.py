@@ -91,7 +91,9 @@ def average_precision(tps: list[bool], n_gt: int) -> float:
     tp = torch.tensor(tps, dtype=torch.float64).cumsum(0)
     fp = torch.tensor([not t for t in tps], dtype=torch.float64).cumsum(0)
     recall = torch.cat([torch.tensor([0.0], dtype=torch.float64), tp / n_gt, torch.tensor([1.0], dtype=torch.float64)])
-    precision = torch.cat([torch.tensor([1.0], dtype=torch.float64), tp / (tp + fp), torch.tensor([0.0], dtype=torch.float64)])
+    precision = torch.cat(
+        [torch.tensor([1.0], dtype=torch.float64), tp / (tp + fp), torch.tensor([0.0], dtype=torch.float64)]
+    )
     for i in range(len(precision) - 2, -1, -1):  # precision envelope (monotone non-increasing)
         precision[i] = max(precision[i], precision[i + 1])
     steps = torch.nonzero(recall[1:] != recall[:-1]).flatten()
@@ -99,5 +101,8 @@ def average_precision(tps: list[bool], n_gt: int) -> float:
 
 
 def mean_average_precision(dets, gts, classes, iou_thr: float) -> tuple[float, dict[int, float]]:
-    aps = {c: average_precision(match_detections(dets, gts, c, iou_thr)[0], match_detections(dets, gts, c, iou_thr)[2]) for c in classes}
+    aps = {
+        c: average_precision(match_detections(dets, gts, c, iou_thr)[0], match_detections(dets, gts, c, iou_thr)[2])
+        for c in classes
+    }
     return sum(aps.values()) / len(aps), aps

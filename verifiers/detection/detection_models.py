@@ -67,7 +67,7 @@ def nms(boxes: torch.Tensor, scores: torch.Tensor, thr: float) -> list[int]:
         lt, rb = torch.maximum(a[:2], b[:, :2]), torch.minimum(a[2:], b[:, 2:])
         inter = (rb - lt).clamp(min=0).prod(-1)
         iou = inter / ((a[2:] - a[:2]).prod() + (b[:, 2:] - b[:, :2]).prod(-1) - inter)
-        order = [j for j, o in zip(order, iou.tolist()) if o <= thr]
+        order = [j for j, o in zip(order, iou.tolist(), strict=True) if o <= thr]
     return keep
 
 

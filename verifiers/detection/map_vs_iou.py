@@ -30,7 +30,14 @@ def toy_set():
             dets.append((img, cls, score, box))
         for _ in range(2):  # false positives
             x, y = (torch.rand(2, generator=g) * 150).tolist()
-            dets.append((img, int(torch.randint(0, 2, (1,), generator=g)), 0.7 * float(torch.rand(1, generator=g)), [x, y, x + 40, y + 40]))
+            dets.append(
+                (
+                    img,
+                    int(torch.randint(0, 2, (1,), generator=g)),
+                    0.7 * float(torch.rand(1, generator=g)),
+                    [x, y, x + 40, y + 40],
+                )
+            )
     return gts, dets
 
 
@@ -82,7 +89,11 @@ def verify() -> Result:
         all(abs(aps50[c] - brute[c]) < 1e-12 for c in CLASSES),
         ", ".join(f"class {c}: {aps50[c]:.4f} vs {brute[c]:.4f}" for c in CLASSES),
     )
-    r.claim("AP depends on the IoU threshold used to match (IoU is an ingredient of mAP)", m75 < m50, f"mAP@0.5 {m50:.4f}, mAP@0.75 {m75:.4f}")
+    r.claim(
+        "AP depends on the IoU threshold used to match (IoU is an ingredient of mAP)",
+        m75 < m50,
+        f"mAP@0.5 {m50:.4f}, mAP@0.75 {m75:.4f}",
+    )
 
     ious = [iou for c in CLASSES for iou in match_detections(dets, gts, c, 0.5)[3]]
     mean_iou = sum(ious) / len(ious)
@@ -118,8 +129,21 @@ def verify() -> Result:
         f"mAP {m50:.4f} → {m_drop:.4f}; mean IoU {mean_iou:.4f} → {iou_drop:.4f}",
     )
     n_tp = len(ious)
-    r.note(f"Toy set: {len(gts)} ground-truth boxes in 4 images, 2 classes, {len(dets)} scored detections ({n_tp} true positives at IoU ≥ 0.5).")
-    r.note("AP per class at IoU 0.5: " + ", ".join(f"class {c} {aps50[c]:.3f}" for c in CLASSES) + f" → mAP@0.5 = {m50:.3f}; at IoU 0.75: mAP = {m75:.3f}.")
-    r.note(f"Mean IoU of the matched boxes {mean_iou:.3f} — a localisation score per prediction, blind to false positives and misses.")
-    r.note(f"+1 confident false positive: mAP {m_high:.3f}; +1 false positive with the lowest score: mAP {m_low:.3f}; one true positive removed: mAP {m_drop:.3f}.")
+    r.note(
+        f"Toy set: {len(gts)} ground-truth boxes in 4 images, 2 classes, {len(dets)} scored detections ({n_tp} true "
+        "positives at IoU ≥ 0.5)."
+    )
+    r.note(
+        "AP per class at IoU 0.5: "
+        + ", ".join(f"class {c} {aps50[c]:.3f}" for c in CLASSES)
+        + f" → mAP@0.5 = {m50:.3f}; at IoU 0.75: mAP = {m75:.3f}."
+    )
+    r.note(
+        f"Mean IoU of the matched boxes {mean_iou:.3f} — a localisation score per prediction, blind to false positives "
+        "and misses."
+    )
+    r.note(
+        f"+1 confident false positive: mAP {m_high:.3f}; +1 false positive with the lowest score: mAP {m_low:.3f}; one "
+        f"true positive removed: mAP {m_drop:.3f}."
+    )
     return r

@@ -27,7 +27,9 @@ def one_stage() -> Result:
         for name, (model, image) in models.items():
             stages[name] = count_stages(model, image)
     singles = [name for name, (n, _) in stages.items() if n == 1]
-    r.claim("exactly one of the two models is single-stage", len(singles) == 1, str({k: v[0] for k, v in stages.items()}))
+    r.claim(
+        "exactly one of the two models is single-stage", len(singles) == 1, str({k: v[0] for k, v in stages.items()})
+    )
     r.value = singles[0] if len(singles) == 1 else None
     r.claim(
         "Mask R-CNN's class scores depend on its RPN's box predictions (proposals → RoIAlign)",
@@ -35,7 +37,9 @@ def one_stage() -> Result:
         f"upstream box predictors: {stages['Mask R-CNN'][1]}",
     )
     for name, (n, upstream) in stages.items():
-        r.note(f"{name}: {n} stage(s); box predictors whose output changes the final class scores: {upstream or 'none'}.")
+        r.note(
+            f"{name}: {n} stage(s); box predictors whose output changes the final class scores: {upstream or 'none'}."
+        )
     r.note(
         "Test: add a constant to each box-regression output in turn (forward hook) and see whether the final class "
         "scores move. In Mask R-CNN shifting the RPN's deltas moves the proposals, hence the RoIAlign crops, hence "
@@ -52,7 +56,11 @@ def rpn_deltas_shape() -> Result:
         with torch.no_grad():
             objectness, deltas = head(torch.randn(RPN_N, RPN_C, RPN_H, RPN_W))
     r.value = tuple(deltas.shape)
-    r.claim("4 numbers (dx, dy, dw, dh) per anchor per location", deltas.shape[1] == 4 * RPN_K, f"{deltas.shape[1]} channels for k = {RPN_K}")
+    r.claim(
+        "4 numbers (dx, dy, dw, dh) per anchor per location",
+        deltas.shape[1] == 4 * RPN_K,
+        f"{deltas.shape[1]} channels for k = {RPN_K}",
+    )
     # The channels really are per-anchor deltas: regrouped as (N, k, 4, H, W) → one (dx, dy, dw, dh) per anchor,
     # zero deltas decode to the anchors themselves and dx = 0.5 moves each box by half its width.
     anchors = make_anchors(RPN_H, RPN_W, 16)
@@ -61,14 +69,21 @@ def rpn_deltas_shape() -> Result:
     shift[:, 0] = 0.5
     moved = decode(shift, anchors)
     r.claim(
-        "regrouped per anchor they decode onto the H·W·k anchors: zero deltas give the anchors, dx = 0.5 shifts by half a width",
+        "regrouped per anchor they decode onto the H·W·k anchors: zero deltas give the anchors, dx = 0.5 shifts by "
+        "half a width",
         per_anchor.shape[1] == anchors.shape[0]
         and torch.allclose(decode(torch.zeros_like(per_anchor[0]), anchors), anchors, atol=1e-4)
         and torch.allclose(moved[:, 0] - anchors[:, 0], 0.5 * (anchors[:, 2] - anchors[:, 0]), atol=1e-4),
         f"{per_anchor.shape[1]} (dx, dy, dw, dh) rows per image for {anchors.shape[0]} anchors",
     )
-    r.note(f"RPN head on a ({RPN_N}, {RPN_C}, {RPN_H}, {RPN_W}) feature map, k = {RPN_K} anchors: objectness {tuple(objectness.shape)}, box deltas {tuple(deltas.shape)}.")
-    r.note(f"That is {RPN_H}·{RPN_W}·{RPN_K} = {RPN_H * RPN_W * RPN_K} anchors per image, each with one objectness logit and 4 regression targets.")
+    r.note(
+        f"RPN head on a ({RPN_N}, {RPN_C}, {RPN_H}, {RPN_W}) feature map, k = {RPN_K} anchors: objectness "
+        f"{tuple(objectness.shape)}, box deltas {tuple(deltas.shape)}."
+    )
+    r.note(
+        f"That is {RPN_H}·{RPN_W}·{RPN_K} = {RPN_H * RPN_W * RPN_K} anchors per image, each with one objectness logit "
+        "and 4 regression targets."
+    )
     return r
 
 
@@ -80,9 +95,17 @@ def yolo_shape() -> Result:
         with torch.no_grad():
             out = model(torch.rand(YOLO_N, 3, YOLO_IN, YOLO_IN))["grid"]
     r.value = tuple(out.shape)
-    r.claim("per cell: B·5 + C numbers", out.shape[-1] == YOLO_B * 5 + YOLO_C, f"{out.shape[-1]} = {YOLO_B}·5 + {YOLO_C}")
-    r.note(f"YOLO v1-style network on {YOLO_N} images {YOLO_IN}×{YOLO_IN}: output {tuple(out.shape)} ({out[0].numel()} numbers per image, from one fully connected layer).")
-    r.note(f"Per cell: {YOLO_B} boxes × (x, y, w, h, confidence) + {YOLO_C} class probabilities shared by the cell's boxes.")
+    r.claim(
+        "per cell: B·5 + C numbers", out.shape[-1] == YOLO_B * 5 + YOLO_C, f"{out.shape[-1]} = {YOLO_B}·5 + {YOLO_C}"
+    )
+    r.note(
+        f"YOLO v1-style network on {YOLO_N} images {YOLO_IN}×{YOLO_IN}: output {tuple(out.shape)} ({out[0].numel()} "
+        "numbers per image, from one fully connected layer)."
+    )
+    r.note(
+        f"Per cell: {YOLO_B} boxes × (x, y, w, h, confidence) + {YOLO_C} class probabilities shared by the cell's "
+        "boxes."
+    )
     return r
 
 
@@ -117,18 +140,46 @@ def outputs() -> Result:
         shapes[(38, 50)] == ((1, 9, 38, 50), (1, 36, 38, 50), (1, 18, 38, 50)),
         str(shapes[(38, 50)]),
     )
-    r.claim("the RPN is fully convolutional: its output grid follows the feature-map size", shapes[(25, 34)][1] == (1, 36, 25, 34), str(shapes[(25, 34)]))
-    r.claim("one anchor per (location, size, ratio): H·W·k boxes to score and refine", anchors.shape == (38 * 50 * 9, 4), f"{tuple(anchors.shape)}")
+    r.claim(
+        "the RPN is fully convolutional: its output grid follows the feature-map size",
+        shapes[(25, 34)][1] == (1, 36, 25, 34),
+        str(shapes[(25, 34)]),
+    )
+    r.claim(
+        "one anchor per (location, size, ratio): H·W·k boxes to score and refine",
+        anchors.shape == (38 * 50 * 9, 4),
+        f"{tuple(anchors.shape)}",
+    )
     R = o["proposals"].shape[0]
     r.claim(
         "Mask R-CNN's second stage outputs per RoI: C+1 scores, 4(C+1) class-specific deltas, C masks",
-        tuple(o["scores"].shape) == (R, 4) and tuple(o["boxes"].shape) == (R, 16) and tuple(o["masks"].shape) == (R, 3, 28, 28),
-        f"R = {R} proposals, C = 3: scores {tuple(o['scores'].shape)}, boxes {tuple(o['boxes'].shape)}, masks {tuple(o['masks'].shape)}",
+        tuple(o["scores"].shape) == (R, 4)
+        and tuple(o["boxes"].shape) == (R, 16)
+        and tuple(o["masks"].shape) == (R, 3, 28, 28),
+        f"R = {R} proposals, C = 3: scores {tuple(o['scores'].shape)}, boxes {tuple(o['boxes'].shape)}, masks "
+        f"{tuple(o['masks'].shape)}",
     )
-    r.claim("YOLO v1: one fixed S×S×(B·5+C) tensor, 7×7×30 for S=7, B=2, C=20", tuple(yo.shape) == (1, 7, 7, 30), str(tuple(yo.shape)))
-    r.claim("YOLO v1's fully connected head fixes the input size", other_size == "fails", f"a 384×384 input {other_size}")
-    r.note(f"RPN on a 38×50 map, k=9: objectness {shapes[(38, 50)][0]} (or {shapes[(38, 50)][2]} as 2-way logits), deltas {shapes[(38, 50)][1]}; on 25×34: {shapes[(25, 34)][1]}.")
-    r.note(f"{anchors.shape[0]} anchors → decode deltas → top-k by objectness → NMS → {R} proposals (R, 4) for RoIAlign.")
-    r.note(f"Mask R-CNN heads per proposal: scores {tuple(o['scores'].shape)}, box deltas {tuple(o['boxes'].shape)}, masks {tuple(o['masks'].shape)}.")
-    r.note(f"YOLO v1: {tuple(yo.shape)} — 7·7·2 = 98 candidate boxes; confidence × class probability gives the class-specific score, then NMS.")
+    r.claim(
+        "YOLO v1: one fixed S×S×(B·5+C) tensor, 7×7×30 for S=7, B=2, C=20",
+        tuple(yo.shape) == (1, 7, 7, 30),
+        str(tuple(yo.shape)),
+    )
+    r.claim(
+        "YOLO v1's fully connected head fixes the input size", other_size == "fails", f"a 384×384 input {other_size}"
+    )
+    r.note(
+        f"RPN on a 38×50 map, k=9: objectness {shapes[(38, 50)][0]} (or {shapes[(38, 50)][2]} as 2-way logits), deltas "
+        f"{shapes[(38, 50)][1]}; on 25×34: {shapes[(25, 34)][1]}."
+    )
+    r.note(
+        f"{anchors.shape[0]} anchors → decode deltas → top-k by objectness → NMS → {R} proposals (R, 4) for RoIAlign."
+    )
+    r.note(
+        f"Mask R-CNN heads per proposal: scores {tuple(o['scores'].shape)}, box deltas {tuple(o['boxes'].shape)}, "
+        f"masks {tuple(o['masks'].shape)}."
+    )
+    r.note(
+        f"YOLO v1: {tuple(yo.shape)} — 7·7·2 = 98 candidate boxes; confidence × class probability gives the "
+        "class-specific score, then NMS."
+    )
     return r

@@ -32,7 +32,7 @@ def verify() -> Result:
         gap_z = ((mean_u - xt).abs() / se_s).min().item()
         min_gap_z = min(min_gap_z, gap_z)
         ok_unscaled &= gap_z > 20  # without scaling the mean is visibly off
-        factor = (xt / mean_u)  # the factor needed to restore the mean
+        factor = xt / mean_u  # the factor needed to restore the mean
         worst_factor = max(worst_factor, (factor * (1 - p) - 1).abs().max().item())
         ok_factor &= worst_factor < 0.02
         var = out.var(1)
@@ -51,23 +51,49 @@ def verify() -> Result:
     r.plot("E[dropout(x)]/x, with the 1/(1−p) factor", PS, ratio_scaled, xlabel="drop probability p", ylabel="ratio")
     r.plot("E[mask·x]/x, without it", PS, ratio_unscaled, xlabel="drop probability p", ylabel="ratio")
     r.plot("factor needed, x / E[mask·x]", PS, needed, xlabel="drop probability p", ylabel="ratio")
-    r.claim("with the 1/(1-p) scaling, E[dropout(x)] = x for every p and x", ok_scaled, f"worst deviation {worst_z:.1f} standard errors ({N:,} samples per value)")
-    r.claim("without the scaling, E[mask·x] = (1-p)·x ≠ x", ok_unscaled, f"closest unscaled mean is {min_gap_z:.0f} standard errors from x")
-    r.claim("the factor that restores the mean is 1/(1-p), measured as x / E[mask·x]", ok_factor, f"worst relative error {worst_factor:.2%}")
-    r.claim("the scaling keeps the mean, not the variance: Var = x²·p/(1-p)", ok_var, f"worst relative error {worst_var:.2%}")
+    r.claim(
+        "with the 1/(1-p) scaling, E[dropout(x)] = x for every p and x",
+        ok_scaled,
+        f"worst deviation {worst_z:.1f} standard errors ({N:,} samples per value)",
+    )
+    r.claim(
+        "without the scaling, E[mask·x] = (1-p)·x ≠ x",
+        ok_unscaled,
+        f"closest unscaled mean is {min_gap_z:.0f} standard errors from x",
+    )
+    r.claim(
+        "the factor that restores the mean is 1/(1-p), measured as x / E[mask·x]",
+        ok_factor,
+        f"worst relative error {worst_factor:.2%}",
+    )
+    r.claim(
+        "the scaling keeps the mean, not the variance: Var = x²·p/(1-p)",
+        ok_var,
+        f"worst relative error {worst_var:.2%}",
+    )
 
     # At test time dropout is the identity: nothing is dropped and nothing is rescaled.
     drop = nn.Dropout(0.5).eval()
     with torch.no_grad():
         same = drop(x).equal(x)
     r.claim("in eval mode nn.Dropout returns its input unchanged", same, f"eval(x) == x: {same}")
-    r.note("Eval mode: nn.Dropout(0.5).eval()(x) == x exactly, so the test-time activation is x — which is why the training-time expectation must equal x.")
+    r.note(
+        "Eval mode: nn.Dropout(0.5).eval()(x) == x exactly, so the test-time activation is x — which is why the "
+        "training-time expectation must equal x."
+    )
 
     # The expectation is kept for the unit itself; a nonlinearity after it does not preserve it.
     drop = nn.Dropout(0.5).train()
     with torch.no_grad():
         e_tanh = torch.tanh(drop(x)).view(len(XS), N).mean(1)
     gap = (e_tanh - torch.tanh(torch.tensor(XS))).abs().max().item()
-    r.claim("a nonlinearity after dropout is not preserved in expectation", gap > 0.1, f"max |E[tanh(dropout(x))] − tanh(x)| = {gap:.3f} at p=0.5")
-    r.note(f"Caveat: only the activation's own mean is preserved. E[tanh(dropout(x))] differs from tanh(x) by up to {gap:.3f} (p=0.5).")
+    r.claim(
+        "a nonlinearity after dropout is not preserved in expectation",
+        gap > 0.1,
+        f"max |E[tanh(dropout(x))] − tanh(x)| = {gap:.3f} at p=0.5",
+    )
+    r.note(
+        "Caveat: only the activation's own mean is preserved. E[tanh(dropout(x))] differs from tanh(x) by up to "
+        f"{gap:.3f} (p=0.5)."
+    )
     return r

@@ -44,9 +44,17 @@ def verify() -> Result:
         rows.append((p1, p2, n, q, lo, hi))
     r.value = samples(points, tolerance=TOLERANCE)
 
-    r.claim("every measurement uses at least 10^6 activations", all(n >= 1_000_000 for _, _, n, *_ in rows), f"min {min(n for _, _, n, *_ in rows):,}")
+    r.claim(
+        "every measurement uses at least 10^6 activations",
+        all(n >= 1_000_000 for _, _, n, *_ in rows),
+        f"min {min(n for _, _, n, *_ in rows):,}",
+    )
     se = max((q * (1 - q) / n) ** 0.5 for _, _, n, q, *_ in rows)
-    r.claim("the tolerance is at least 5 standard errors of the measurement", TOLERANCE >= 5 * se, f"tolerance {TOLERANCE} vs SE {se:.1e}")
+    r.claim(
+        "the tolerance is at least 5 standard errors of the measurement",
+        5 * se <= TOLERANCE,
+        f"tolerance {TOLERANCE} vs SE {se:.1e}",
+    )
     # Survivors are all rescaled by the same factor; its reciprocal is the measured keep rate.
     r.note(
         f"Measured on ≈{rows[0][2] / 1e6:.2f}M active units at each (p1, p2): drop rates "
@@ -68,8 +76,16 @@ def verify() -> Result:
     # Alternatives a learner might propose, against the measurement at (0.1, 0.2).
     p1, p2, _, q, lo, _ = rows[0]
     alternatives = {"p1 + p2": p1 + p2, "p1 * p2": p1 * p2, "max(p1, p2)": max(p1, p2)}
-    r.claim("the tolerance separates the plausible wrong formulas", all(abs(v - q) > 3 * TOLERANCE for v in alternatives.values()), ", ".join(f"{k} = {v:.3f}" for k, v in alternatives.items()) + f" vs measured {q:.4f}")
-    r.note(f"At (0.1, 0.2): measured {q:.4f}; " + ", ".join(f"{k} would give {v:.3f}" for k, v in alternatives.items()) + ".")
+    r.claim(
+        "the tolerance separates the plausible wrong formulas",
+        all(abs(v - q) > 3 * TOLERANCE for v in alternatives.values()),
+        ", ".join(f"{k} = {v:.3f}" for k, v in alternatives.items()) + f" vs measured {q:.4f}",
+    )
+    r.note(
+        f"At (0.1, 0.2): measured {q:.4f}; "
+        + ", ".join(f"{k} would give {v:.3f}" for k, v in alternatives.items())
+        + "."
+    )
 
     # A single nn.Dropout with the measured rate behaves the same: same drop rate, same scale.
     single = nn.Dropout(p=q).train()
@@ -81,6 +97,13 @@ def verify() -> Result:
     q1 = (out1[alive] == 0).float().mean().item()
     kept = alive & (out1 != 0)
     scale1 = (out1[kept] / h[kept]).mean().item()
-    r.claim("a single Dropout(p=measured q) drops the same fraction and applies the same scale (keep rates 1/scale agree)", abs(q1 - q) < TOLERANCE and abs(1 / scale1 - 1 / lo) < TOLERANCE, f"drop {q1:.4f} vs {q:.4f}, scale {scale1:.4f} vs {lo:.4f}")
-    r.note(f"One nn.Dropout(p={q:.4f}): drops {q1:.4f}, scales survivors by ×{scale1:.4f} — the same distribution as the stacked pair.")
+    r.claim(
+        "a single Dropout(p=measured q) drops the same fraction and applies the same scale (keep rates 1/scale agree)",
+        abs(q1 - q) < TOLERANCE and abs(1 / scale1 - 1 / lo) < TOLERANCE,
+        f"drop {q1:.4f} vs {q:.4f}, scale {scale1:.4f} vs {lo:.4f}",
+    )
+    r.note(
+        f"One nn.Dropout(p={q:.4f}): drops {q1:.4f}, scales survivors by ×{scale1:.4f} — the same distribution as the "
+        "stacked pair."
+    )
     return r

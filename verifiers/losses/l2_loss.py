@@ -77,25 +77,36 @@ def recommended() -> Result:
         for name, loss in LOSSES.items():
             _, grad = logit_grads(loss, wrong_z, wrong_y)
             smallest[name] = grad.abs().min().item()
-            r.note(f"{name}: |dL/dz| on confidently wrong logits {wrong_z} = "
-                   + ", ".join(fmt(g) for g in grad.abs().tolist()))
+            r.note(
+                f"{name}: |dL/dz| on confidently wrong logits {wrong_z} = "
+                + ", ".join(fmt(g) for g in grad.abs().tolist())
+            )
         # The recommended loss is the one that still pushes hardest on its worst mistakes.
         r.value = max(smallest, key=smallest.get)
         ratio = smallest[BCE] / smallest[L2]
-        r.claim("the two losses' smallest confidently-wrong gradients differ by orders of magnitude",
-                ratio > 100 or ratio < 0.01, f"BCE {fmt(smallest[BCE])} vs L2 {fmt(smallest[L2])} (×{fmt(ratio)})")
+        r.claim(
+            "the two losses' smallest confidently-wrong gradients differ by orders of magnitude",
+            ratio > 100 or ratio < 0.01,
+            f"BCE {fmt(smallest[BCE])} vs L2 {fmt(smallest[L2])} (×{fmt(ratio)})",
+        )
 
         trained = {name: train_from_confidently_wrong(loss) for name, loss in LOSSES.items()}
         best = max(trained, key=lambda name: trained[name][1])
-        r.claim("training from a confidently wrong start agrees: the chosen loss reaches the higher accuracy",
-                best == r.value and trained[best][1] - min(t[1] for t in trained.values()) > 0.5,
-                ", ".join(f"{name}: {fmt(t[0])} -> {fmt(t[1])}" for name, t in trained.items()))
+        r.claim(
+            "training from a confidently wrong start agrees: the chosen loss reaches the higher accuracy",
+            best == r.value and trained[best][1] - min(t[1] for t in trained.values()) > 0.5,
+            ", ".join(f"{name}: {fmt(t[0])} -> {fmt(t[1])}" for name, t in trained.items()),
+        )
         for name, (acc0, acc1, g0, curve) in trained.items():
-            r.note(f"{name}: logistic dog/hotdog classifier started confidently wrong (accuracy {acc0:.0%}); "
-                   f"first-step |grad w| = {fmt(g0)}; after 200 SGD steps (lr 0.5) accuracy {acc1:.0%}.")
+            r.note(
+                f"{name}: logistic dog/hotdog classifier started confidently wrong (accuracy {acc0:.0%}); "
+                f"first-step |grad w| = {fmt(g0)}; after 200 SGD steps (lr 0.5) accuracy {acc1:.0%}."
+            )
             r.plot(f"accuracy, {name.split(' (')[0]}", range(len(curve)), curve, xlabel="SGD step", ylabel="accuracy")
-        r.note("L2 barely moves a classifier that is confidently wrong: its gradient carries a factor "
-               "p(1-p) that vanishes exactly where the mistakes are worst. Cross-entropy's gradient is p - y.")
+        r.note(
+            "L2 barely moves a classifier that is confidently wrong: its gradient carries a factor "
+            "p(1-p) that vanishes exactly where the mistakes are worst. Cross-entropy's gradient is p - y."
+        )
     return r
 
 
@@ -109,24 +120,39 @@ def numerical_example() -> Result:
     z = torch.tensor(zs, dtype=torch.float64)
     p = torch.sigmoid(z)
 
-    r.claim("autograd dL2/dz equals 2(p-y)p(1-p)", torch.allclose(g2, 2 * (p - 1) * p * (1 - p)),
-            f"max diff {fmt((g2 - 2 * (p - 1) * p * (1 - p)).abs().max().item())}")
-    r.claim("autograd dBCE/dz equals p - y", torch.allclose(gce, p - 1),
-            f"max diff {fmt((gce - (p - 1)).abs().max().item())}")
+    r.claim(
+        "autograd dL2/dz equals 2(p-y)p(1-p)",
+        torch.allclose(g2, 2 * (p - 1) * p * (1 - p)),
+        f"max diff {fmt((g2 - 2 * (p - 1) * p * (1 - p)).abs().max().item())}",
+    )
+    r.claim(
+        "autograd dBCE/dz equals p - y",
+        torch.allclose(gce, p - 1),
+        f"max diff {fmt((gce - (p - 1)).abs().max().item())}",
+    )
 
     i = zs.index(-10.0)
-    r.claim("at z=-10 (p=4.5e-5, label hotdog) the L2 loss is ~1 and its gradient ~ -9.1e-5",
-            abs(l2[i].item() - 1) < 1e-3 and abs(g2[i].item() + 9.08e-5) < 1e-6,
-            f"p={fmt(p[i].item())}, L2={l2[i].item():.5f}, dL2/dz={fmt(g2[i].item())}")
-    r.claim("at z=-10 the BCE loss is ~10 and its gradient ~ -1",
-            abs(ce[i].item() - 10) < 1e-3 and abs(gce[i].item() + 1) < 1e-3,
-            f"BCE={ce[i].item():.5f}, dBCE/dz={gce[i].item():.5f}")
+    r.claim(
+        "at z=-10 (p=4.5e-5, label hotdog) the L2 loss is ~1 and its gradient ~ -9.1e-5",
+        abs(l2[i].item() - 1) < 1e-3 and abs(g2[i].item() + 9.08e-5) < 1e-6,
+        f"p={fmt(p[i].item())}, L2={l2[i].item():.5f}, dL2/dz={fmt(g2[i].item())}",
+    )
+    r.claim(
+        "at z=-10 the BCE loss is ~10 and its gradient ~ -1",
+        abs(ce[i].item() - 10) < 1e-3 and abs(gce[i].item() + 1) < 1e-3,
+        f"BCE={ce[i].item():.5f}, dBCE/dz={gce[i].item():.5f}",
+    )
     j = zs.index(-2.0)
-    r.claim("L2 pushes a confidently wrong example (z=-10) LESS than a mildly wrong one (z=-2)",
-            abs(g2[i].item()) < abs(g2[j].item()) / 1000, f"|{fmt(g2[i].item())}| vs |{fmt(g2[j].item())}|")
-    r.claim("L2 caps the cost of any mistake at 1, BCE grows ~ linearly in the logit",
-            l2.max().item() < 1 and ce[i].item() / ce[zs.index(-5.0)].item() > 1.9,
-            f"L2 max {l2.max().item():.5f}; BCE(-10)/BCE(-5) = {ce[i].item() / ce[zs.index(-5.0)].item():.3f}")
+    r.claim(
+        "L2 pushes a confidently wrong example (z=-10) LESS than a mildly wrong one (z=-2)",
+        abs(g2[i].item()) < abs(g2[j].item()) / 1000,
+        f"|{fmt(g2[i].item())}| vs |{fmt(g2[j].item())}|",
+    )
+    r.claim(
+        "L2 caps the cost of any mistake at 1, BCE grows ~ linearly in the logit",
+        l2.max().item() < 1 and ce[i].item() / ce[zs.index(-5.0)].item() > 1.9,
+        f"L2 max {l2.max().item():.5f}; BCE(-10)/BCE(-5) = {ce[i].item() / ce[zs.index(-5.0)].item():.3f}",
+    )
 
     zz = torch.tensor(-3.0, dtype=torch.float64, requires_grad=True)
     (g,) = torch.autograd.grad(l2_loss(zz, torch.tensor(1.0, dtype=torch.float64)), zz, create_graph=True)
@@ -134,29 +160,43 @@ def numerical_example() -> Result:
     zb = torch.tensor(-3.0, dtype=torch.float64, requires_grad=True)
     (gb,) = torch.autograd.grad(bce_loss(zb, torch.tensor(1.0, dtype=torch.float64)), zb, create_graph=True)
     (curv_b,) = torch.autograd.grad(gb, zb)
-    r.claim("L2∘sigmoid is non-convex in the logit (negative curvature at z=-3); BCE is convex there",
-            curv.item() < 0 < curv_b.item(), f"d²L2/dz² = {fmt(curv.item())}, d²BCE/dz² = {fmt(curv_b.item())}")
+    r.claim(
+        "L2∘sigmoid is non-convex in the logit (negative curvature at z=-3); BCE is convex there",
+        curv.item() < 0 < curv_b.item(),
+        f"d²L2/dz² = {fmt(curv.item())}, d²BCE/dz² = {fmt(curv_b.item())}",
+    )
 
-    two_class = F.cross_entropy(torch.stack([torch.zeros_like(z), z], 1), torch.ones(len(zs), dtype=torch.long),
-                                reduction="none")
-    r.claim("softmax cross-entropy on logits [0, z] is the same loss as BCE on z",
-            torch.allclose(two_class, ce), f"max diff {fmt((two_class - ce).abs().max().item())}")
+    two_class = F.cross_entropy(
+        torch.stack([torch.zeros_like(z), z], 1), torch.ones(len(zs), dtype=torch.long), reduction="none"
+    )
+    r.claim(
+        "softmax cross-entropy on logits [0, z] is the same loss as BCE on z",
+        torch.allclose(two_class, ce),
+        f"max diff {fmt((two_class - ce).abs().max().item())}",
+    )
 
     raw = torch.tensor([3.0], requires_grad=True)  # L2 on a raw (no sigmoid) output, label 1
     loss_raw = (raw - 1) ** 2
     (g_raw,) = torch.autograd.grad(loss_raw.sum(), raw)
-    r.claim("L2 on a raw score punishes a correct, confident output (3 for a hotdog) and pushes it back",
-            loss_raw.item() > 1 and g_raw.item() > 0, f"loss {loss_raw.item():g}, gradient {g_raw.item():+g}")
+    r.claim(
+        "L2 on a raw score punishes a correct, confident output (3 for a hotdog) and pushes it back",
+        loss_raw.item() > 1 and g_raw.item() > 0,
+        f"loss {loss_raw.item():g}, gradient {g_raw.item():+g}",
+    )
 
     grid = [i / 4 for i in range(-40, 21)]  # z from -10 (confidently wrong) to +5 (confidently right)
     _, g2_grid = logit_grads(l2_loss, grid, [1.0] * len(grid))
     _, gce_grid = logit_grads(bce_loss, grid, [1.0] * len(grid))
     peak = grid[int(g2_grid.abs().argmax())]
-    r.note(f"A confidently wrong hotdog (z = −10, p = {p[i].item():.1e}) gets an L2 gradient of {g2[i].item():.2e}, "
-           f"{abs(gce[i].item() / g2[i].item()):,.0f}× smaller than cross-entropy's {gce[i].item():.4f}.")
-    r.note(f"Figure: |∂L/∂z| for a hotdog (y = 1) from z = −10 (confidently wrong) to z = +5. Cross-entropy's "
-           f"stays ≈ 1 as long as the model is wrong; L2's is largest at z = {peak:g} and fades towards 0 for the "
-           "worst mistakes.")
+    r.note(
+        f"A confidently wrong hotdog (z = −10, p = {p[i].item():.1e}) gets an L2 gradient of {g2[i].item():.2e}, "
+        f"{abs(gce[i].item() / g2[i].item()):,.0f}× smaller than cross-entropy's {gce[i].item():.4f}."
+    )
+    r.note(
+        f"Figure: |∂L/∂z| for a hotdog (y = 1) from z = −10 (confidently wrong) to z = +5. Cross-entropy's "
+        f"stays ≈ 1 as long as the model is wrong; L2's is largest at z = {peak:g} and fades towards 0 for the "
+        "worst mistakes."
+    )
     r.plot("|dL/dz|, L2 on sigmoid (label 1)", grid, g2_grid.abs().tolist(), xlabel="logit z", ylabel="|dL/dz|")
     r.plot("|dL/dz|, BCE (label 1)", grid, gce_grid.abs().tolist(), xlabel="logit z", ylabel="|dL/dz|")
     return r

@@ -22,8 +22,10 @@ def build_mlpirate(Act: type[nn.Module] = nn.Sigmoid) -> nn.Sequential:
         nn.Linear(in_features=N, out_features=H),
         Act(),
         *[
-            nn.Linear(in_features=H, out_features=H), Act(),
-        ]*24,
+            nn.Linear(in_features=H, out_features=H),
+            Act(),
+        ]
+        * 24,
         nn.Linear(in_features=H, out_features=1),
     )
     return mlpirate

@@ -42,19 +42,27 @@ def no_vanishing() -> Result:
                 (g,) = torch.autograd.grad(module(zz).sum(), zz)
                 slopes |= set(g.unique().tolist())
             h = module(h).detach()
-        r.claim("ReLU's own slope is only ever 0 or 1 (it never scales a gradient down like σ' ≤ 1/4)",
-                slopes <= {0.0, 1.0}, f"distinct ReLU' values seen: {sorted(slopes)}")
+        r.claim(
+            "ReLU's own slope is only ever 0 or 1 (it never scales a gradient down like σ' ≤ 1/4)",
+            slopes <= {0.0, 1.0},
+            f"distinct ReLU' values seen: {sorted(slopes)}",
+        )
 
         # Counterexample 1: a deep ReLU-only net at PyTorch's default init.
         counterexamples = {"25 ReLU layers, default init": ratio}
-        r.claim("25 ReLU layers at default init: the first layer's gradient vanishes",
-                ratio < 1e-3, f"||dL/dz_1|| = {fmt(prof['z_grad'][0])} vs ||dL/dz_25|| = {fmt(prof['z_grad'][-2])}, "
-                              f"ratio {fmt(ratio)}")
+        r.claim(
+            "25 ReLU layers at default init: the first layer's gradient vanishes",
+            ratio < 1e-3,
+            f"||dL/dz_1|| = {fmt(prof['z_grad'][0])} vs ||dL/dz_25|| = {fmt(prof['z_grad'][-2])}, ratio {fmt(ratio)}",
+        )
         torch.manual_seed(0)
         stuck = build_mlpirate(nn.ReLU)
         curve = train(stuck, Xt, yt, torch.optim.Adam(stuck.parameters(), lr=1e-3), 100)
-        r.claim("and it does not train: even Adam stays at the predict-the-mean loss",
-                curve[-1] > 0.95 * baseline, f"{curve[-1]:.4f} vs {baseline:.4f} after 100 Adam steps")
+        r.claim(
+            "and it does not train: even Adam stays at the predict-the-mean loss",
+            curve[-1] > 0.95 * baseline,
+            f"{curve[-1]:.4f} vs {baseline:.4f} after 100 Adam steps",
+        )
 
         # Counterexample 2: a layer whose units are all dead passes back exactly zero.
         torch.manual_seed(0)
@@ -63,8 +71,11 @@ def no_vanishing() -> Result:
             dead[0].bias.fill_(-100.0)
         dead_prof = backward_profile(dead, Xt, yt)
         counterexamples["first layer's units dead (bias −100)"] = dead_prof["z_grad"][0] / dead_prof["z_grad"][-1]
-        r.claim("if a layer's ReLUs are all inactive, the gradient below it is exactly zero",
-                dead_prof["w_first"] == 0.0, f"||dL/dW_1|| = {dead_prof['w_first']:g}")
+        r.claim(
+            "if a layer's ReLUs are all inactive, the gradient below it is exactly zero",
+            dead_prof["w_first"] == 0.0,
+            f"||dL/dW_1|| = {dead_prof['w_first']:g}",
+        )
 
         # Contrast: the same architecture with He (Kaiming) init keeps the gradient alive.
         torch.manual_seed(0)
@@ -74,24 +85,38 @@ def no_vanishing() -> Result:
             nn.init.zeros_(module.bias)
         he_prof = backward_profile(he, Xt, yt)
         he_ratio = he_prof["z_grad"][0] / he_prof["z_grad"][-2]
-        r.claim("contrast: with He init (variance 2/fan_in) the same ReLU net keeps its gradient",
-                0.1 < he_ratio < 10, f"ratio {fmt(he_ratio)}")
+        r.claim(
+            "contrast: with He init (variance 2/fan_in) the same ReLU net keeps its gradient",
+            0.1 < he_ratio < 10,
+            f"ratio {fmt(he_ratio)}",
+        )
 
         found = {k: v for k, v in counterexamples.items() if v < 1e-3}
         r.value = not found  # the statement claims no ReLU-only model can have vanishing gradients
 
         r.note("Model: the question-2 mlpirate with nn.ReLU in place of every nn.Sigmoid.")
-        r.note(f"Default init draws W ~ U(±1/√fan_in): Var(W)·fan_in = 1/3, and ReLU zeroes half the units, so "
-               f"each layer scales the gradient by ≈ √(1/6) ≈ 0.41; 24 layers give {fmt(ratio)}.")
+        r.note(
+            f"Default init draws W ~ U(±1/√fan_in): Var(W)·fan_in = 1/3, and ReLU zeroes half the units, so "
+            f"each layer scales the gradient by ≈ √(1/6) ≈ 0.41; 24 layers give {fmt(ratio)}."
+        )
         r.note(f"After 100 Adam steps the loss is {curve[-1]:.4f} (predicting the mean: {baseline:.4f}).")
         r.note(f"Dead first layer (bias −100): gradient to its weights is exactly {dead_prof['w_first']:g}.")
-        r.note(f"He init (Var(W) = 2/fan_in compensates ReLU's halving): first/last ratio {fmt(he_ratio)}. "
-               "ReLU removes the activation's contribution to vanishing, not the weights' or dead units'.")
-        r.note("Figure: log10 ‖∂L/∂z_l‖ per Linear layer for the two ReLU nets. Default init: a steady slope down to "
-               f"{fmt(prof['z_grad'][0])} at layer 1 (vanishing). He init: nearly flat.")
+        r.note(
+            f"He init (Var(W) = 2/fan_in compensates ReLU's halving): first/last ratio {fmt(he_ratio)}. "
+            "ReLU removes the activation's contribution to vanishing, not the weights' or dead units'."
+        )
+        r.note(
+            "Figure: log10 ‖∂L/∂z_l‖ per Linear layer for the two ReLU nets. Default init: a steady slope down to "
+            f"{fmt(prof['z_grad'][0])} at layer 1 (vanishing). He init: nearly flat."
+        )
         for name, p in (("default init", prof), ("He init", he_prof)):
-            r.plot(f"log10 ‖∂L/∂z_l‖, ReLU {name}", range(1, 27), log10(p["z_grad"]),
-                   xlabel="Linear layer", ylabel="log10 gradient norm")
+            r.plot(
+                f"log10 ‖∂L/∂z_l‖, ReLU {name}",
+                range(1, 27),
+                log10(p["z_grad"]),
+                xlabel="Linear layer",
+                ylabel="log10 gradient norm",
+            )
     return r
 
 
@@ -113,27 +138,40 @@ def gradient_linear() -> Result:
     residual = (A @ torch.tensor([a, b], dtype=torch.float64) - g).abs().max().item()
     a, b = (v if abs(v) > 1e-12 else 0.0 for v in (a, b))  # show 0, not -0 or 1e-17
     r.value = abs(a) > 1e-9 and residual < 1e-9  # linear in x means a non-zero slope that fits exactly
-    r.claim("autograd: ReLU'(x) is the same constant at every positive x", (g == g[0]).all().item(),
-            ", ".join(f"ReLU'({v:g})={d:g}" for v, d in zip(xs, g.tolist(), strict=True)))
-    r.claim("doubling x does not double the gradient (it would, if the gradient were linear in x)",
-            not torch.allclose(g[xs.index(2.0)], 2 * g[xs.index(1.0)]),
-            f"ReLU'(2) = {g[xs.index(2.0)].item():g}, 2·ReLU'(1) = {2 * g[xs.index(1.0)].item():g}")
-    r.claim("what IS linear for x > 0 is ReLU itself: ReLU(2x) = 2·ReLU(x) and ReLU(x) = x",
-            torch.allclose(torch.relu(2 * xd), 2 * torch.relu(xd)) and torch.equal(y.detach(), xd),
-            f"ReLU({xs}) = {y.detach().tolist()}")
+    r.claim(
+        "autograd: ReLU'(x) is the same constant at every positive x",
+        (g == g[0]).all().item(),
+        ", ".join(f"ReLU'({v:g})={d:g}" for v, d in zip(xs, g.tolist(), strict=True)),
+    )
+    r.claim(
+        "doubling x does not double the gradient (it would, if the gradient were linear in x)",
+        not torch.allclose(g[xs.index(2.0)], 2 * g[xs.index(1.0)]),
+        f"ReLU'(2) = {g[xs.index(2.0)].item():g}, 2·ReLU'(1) = {2 * g[xs.index(1.0)].item():g}",
+    )
+    r.claim(
+        "what IS linear for x > 0 is ReLU itself: ReLU(2x) = 2·ReLU(x) and ReLU(x) = x",
+        torch.allclose(torch.relu(2 * xd), 2 * torch.relu(xd)) and torch.equal(y.detach(), xd),
+        f"ReLU({xs}) = {y.detach().tolist()}",
+    )
     v = torch.tensor([0.3, -1.7, 2.0], dtype=torch.float64)
     xx = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64, requires_grad=True)
     (back1,) = torch.autograd.grad(torch.relu(xx), xx, grad_outputs=v)
     (back2,) = torch.autograd.grad(torch.relu(xx), xx, grad_outputs=3 * v)
-    r.claim("other reading: the backward map (upstream gradient v ↦ v·1[x>0]) is linear in v, not in x",
-            torch.allclose(back2, 3 * back1) and torch.allclose(back1, v), f"{back1.tolist()} for v={v.tolist()}")
-    r.note(f"Fit ReLU'(x) = a·x + b over x ∈ {xs}: a = {a:g}, b = {b:g}. Slope zero: the gradient is the "
-           "constant 1, not a linear function of x.")
+    r.claim(
+        "other reading: the backward map (upstream gradient v ↦ v·1[x>0]) is linear in v, not in x",
+        torch.allclose(back2, 3 * back1) and torch.allclose(back1, v),
+        f"{back1.tolist()} for v={v.tolist()}",
+    )
+    r.note(
+        f"Fit ReLU'(x) = a·x + b over x ∈ {xs}: a = {a:g}, b = {b:g}. Slope zero: the gradient is the "
+        "constant 1, not a linear function of x."
+    )
     r.note("ReLU(x) = x for x > 0 is linear; its derivative is therefore constant (1), and 0 for x < 0.")
     grid = torch.linspace(-2.0, 4.0, 61, dtype=torch.float64, requires_grad=True)
     (slope,) = torch.autograd.grad(torch.relu(grid).sum(), grid)
-    r.note("Figure: ReLU(x) rises linearly for x > 0; its autograd derivative is flat: 0 for x < 0, then the "
-           "constant 1.")
+    r.note(
+        "Figure: ReLU(x) rises linearly for x > 0; its autograd derivative is flat: 0 for x < 0, then the constant 1."
+    )
     r.plot("ReLU(x)", grid.tolist(), torch.relu(grid).tolist(), xlabel="x", ylabel="value")
     r.plot("ReLU'(x), autograd", grid.tolist(), slope.tolist(), xlabel="x", ylabel="value")
     return r
@@ -195,34 +233,53 @@ def dead_neurons() -> Result:
         leaky, _, zero_grad_leaky, _, losses_leaky = _hidden_unit_training(nn.LeakyReLU(0.01), X, y, steps, lr)
 
         r.value = n_stay > 0  # ReLU killed units during training, and they stayed at exactly zero
-        r.claim("training kills units: some units active at initialization end up outputting exactly 0 on every "
-                "example", n_killed > 0,
-                f"{n_killed} of the {int(active0.sum())} units active at init are dead after {steps} SGD steps")
-        r.claim("a dead unit stays dead: from the step it died, its gradient is exactly 0 and its weights never "
-                "change again", n_stay == n_killed,
-                f"{n_stay} of {n_killed} killed units frozen bit-for-bit from their death to the end")
-        r.claim("the network around them still learns (this is not divergence)",
-                losses[-1] < 0.2 * losses[0] and all(v == v for v in losses),
-                f"loss {losses[0]:.3f} → {losses[-1]:.3f}")
+        r.claim(
+            "training kills units: some units active at initialization end up outputting exactly 0 on every example",
+            n_killed > 0,
+            f"{n_killed} of the {int(active0.sum())} units active at init are dead after {steps} SGD steps",
+        )
+        r.claim(
+            "a dead unit stays dead: from the step it died, its gradient is exactly 0 and its weights never "
+            "change again",
+            n_stay == n_killed,
+            f"{n_stay} of {n_killed} killed units frozen bit-for-bit from their death to the end",
+        )
+        r.claim(
+            "the network around them still learns (this is not divergence)",
+            losses[-1] < 0.2 * losses[0] and all(v == v for v in losses),
+            f"loss {losses[0]:.3f} → {losses[-1]:.3f}",
+        )
         n_zero_leaky = int(zero_grad_leaky.any(0).sum())
-        r.claim("control: with LeakyReLU (slope 0.01 for z < 0) no unit ever gets an exactly-zero gradient",
-                n_zero_leaky == 0, f"units with a zero gradient at some step: {n_zero_leaky} of {hidden}; "
-                                   f"loss {losses_leaky[0]:.3f} → {losses_leaky[-1]:.3f}")
+        r.claim(
+            "control: with LeakyReLU (slope 0.01 for z < 0) no unit ever gets an exactly-zero gradient",
+            n_zero_leaky == 0,
+            f"units with a zero gradient at some step: {n_zero_leaky} of {hidden}; "
+            f"loss {losses_leaky[0]:.3f} → {losses_leaky[-1]:.3f}",
+        )
 
         counts, counts_leaky = zero_grad.sum(1).tolist(), zero_grad_leaky.sum(1).tolist()
         first_deaths = sorted(died_at[killed].tolist())
-        r.note(f"Figure: units with an exactly-zero gradient (dead) at each step, out of {hidden}. ReLU: "
-               f"{counts[0]} at step 0, {counts[-1]} at step {steps - 1}; "
-               + (f"half of the new deaths happen by step {first_deaths[len(first_deaths) // 2]}. " if first_deaths
-                  else "no unit dies during training. ")
-               + f"LeakyReLU: at most {max(counts_leaky)} at any step.")
-        r.note(f"Why: early SGD steps are large (lr {lr}, large initial error) and pushed these units' pre-activations "
-               "below 0 on every example, which is easy when the inputs are all ≥ 0 and not centred (lowering the "
-               "weights lowers every pre-activation at once). Then ReLU'(z) = 0 on all the data, the gradient is "
-               "exactly 0, and nothing moves the unit back: it is dead for good.")
-        r.note(f"{hidden - int(active0.sum())} units were already dead at initialization, for the same reason "
-               "(non-negative inputs). Standardizing the inputs, a smaller learning rate, or Leaky ReLU/ELU/GELU "
-               "avoid this.")
+        r.note(
+            f"Figure: units with an exactly-zero gradient (dead) at each step, out of {hidden}. ReLU: "
+            f"{counts[0]} at step 0, {counts[-1]} at step {steps - 1}; "
+            + (
+                f"half of the new deaths happen by step {first_deaths[len(first_deaths) // 2]}. "
+                if first_deaths
+                else "no unit dies during training. "
+            )
+            + f"LeakyReLU: at most {max(counts_leaky)} at any step."
+        )
+        r.note(
+            f"Why: early SGD steps are large (lr {lr}, large initial error) and pushed these units' pre-activations "
+            "below 0 on every example, which is easy when the inputs are all ≥ 0 and not centred (lowering the "
+            "weights lowers every pre-activation at once). Then ReLU'(z) = 0 on all the data, the gradient is "
+            "exactly 0, and nothing moves the unit back: it is dead for good."
+        )
+        r.note(
+            f"{hidden - int(active0.sum())} units were already dead at initialization, for the same reason "
+            "(non-negative inputs). Standardizing the inputs, a smaller learning rate, or Leaky ReLU/ELU/GELU "
+            "avoid this."
+        )
         r.plot("dead units (exactly-zero gradient), ReLU", range(steps), counts, xlabel="SGD step", ylabel="units")
         r.plot("dead units, LeakyReLU(0.01)", range(steps), counts_leaky, xlabel="SGD step", ylabel="units")
     return r

@@ -21,9 +21,11 @@ def verify(ctx: Context) -> Result:
     ref = nn.Embedding(num_embeddings=42, embedding_dim=10)
     mine = MyEmbedding(42, 10)
     r.claim(
-        "MyEmbedding holds a (num_embeddings, embedding_dim) weight tensor that requires grad, N(0,1) init like nn.Embedding",
+        "MyEmbedding holds a (num_embeddings, embedding_dim) weight tensor that requires grad, N(0,1) init like "
+        "nn.Embedding",
         tuple(mine.weight.shape) == (42, 10) and mine.weight.requires_grad,
-        f"weight {tuple(mine.weight.shape)}, requires_grad={mine.weight.requires_grad}, std {mine.weight.std().item():.2f}",
+        f"weight {tuple(mine.weight.shape)}, requires_grad={mine.weight.requires_grad}, std "
+        f"{mine.weight.std().item():.2f}",
     )
     with torch.no_grad():
         mine.weight.copy_(ref.weight)
@@ -37,13 +39,15 @@ def verify(ctx: Context) -> Result:
         gb = torch.autograd.grad(b, mine.weight, G)[0]
         c = embedding_one_hot(X, mine.weight)
         gc_ = torch.autograd.grad(c, mine.weight, G)[0]
-        results.append({
-            "shape": shape,
-            "forward": a.shape == b.shape and torch.equal(a, b),
-            "backward": torch.equal(ga, gb),
-            "one_hot_forward": torch.equal(a, c),
-            "one_hot_grad_err": (ga - gc_).abs().max().item(),
-        })
+        results.append(
+            {
+                "shape": shape,
+                "forward": a.shape == b.shape and torch.equal(a, b),
+                "backward": torch.equal(ga, gb),
+                "one_hot_forward": torch.equal(a, c),
+                "one_hot_grad_err": (ga - gc_).abs().max().item(),
+            }
+        )
     r.claim(
         "forward: MyEmbedding(X) is bit-identical to nn.Embedding(X), same shape, for every index shape",
         all(x["forward"] for x in results),
@@ -61,6 +65,12 @@ def verify(ctx: Context) -> Result:
         f"forward equal for all shapes; max gradient difference {worst:.1e}",
     )
     r.note("Snippet output: " + " | ".join(printed.strip().splitlines()))
-    r.note("An embedding is W[X]: advanced indexing returns X.shape + (embedding_dim,), and its backward scatters-adds G into W's rows.")
-    r.note(f"one_hot @ W matches exactly in forward; its gradient one_hotᵀ G adds the same terms (possibly in another order): max difference {worst:.1e}.")
+    r.note(
+        "An embedding is W[X]: advanced indexing returns X.shape + (embedding_dim,), and its backward scatters-adds G "
+        "into W's rows."
+    )
+    r.note(
+        "one_hot @ W matches exactly in forward; its gradient one_hotᵀ G adds the same terms (possibly in another "
+        f"order): max difference {worst:.1e}."
+    )
     return r

@@ -70,13 +70,18 @@ def content() -> Result:
         f"Y.grad_fn = {type(Y.grad_fn).__name__}",
     )
     mb_y, mb_w = Y.numel() * Y.element_size() / 1e6, W.numel() * W.element_size() / 1e6
-    r.claim("the lookup output is far larger than the table", mb_y > 10 * mb_w, f"Y {mb_y:.0f} MB vs table {mb_w:.1f} MB")
+    r.claim(
+        "the lookup output is far larger than the table", mb_y > 10 * mb_w, f"Y {mb_y:.0f} MB vs table {mb_w:.1f} MB"
+    )
     r.note(f"X: {tuple(X.shape)} integer ids in [0, 42); weight: {tuple(W.shape)}.")
     r.note(
         f"Each of the {X.numel()} ids is replaced by its 42000-long row: Y.shape = {tuple(X.shape)} + (42000,) "
         f"= {tuple(Y.shape)}."
     )
-    r.note(f"Memory: Y is {mb_y:.0f} MB although the table is {mb_w:.1f} MB: an embedding dim of 42000 for 42 tokens is wasteful (a one-hot code would need 42).")
+    r.note(
+        f"Memory: Y is {mb_y:.0f} MB although the table is {mb_w:.1f} MB: an embedding dim of 42000 for 42 tokens is "
+        "wasteful (a one-hot code would need 42)."
+    )
     del X, embedding, Y, W, rows
     gc.collect()
     return r

@@ -6,11 +6,11 @@ token's id carries no meaning) with the same bag-of-words classifier; only the i
 
 from __future__ import annotations
 
+import seq_common as sc
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-import seq_common as sc
 from quizzer.verifier import Result
 
 
@@ -39,7 +39,8 @@ def what_why() -> Result:
     r.claim(
         "embedding(ids) is row lookup in a V×d table: identical to one_hot(ids) @ W",
         torch.equal(looked_up, via_one_hot),
-        f"V = {sc.V}, d = {sc.DIM}, {ids.numel()} tokens, max difference {(looked_up - via_one_hot).abs().max().item()}",
+        f"V = {sc.V}, d = {sc.DIM}, {ids.numel()} tokens, max difference "
+        f"{(looked_up - via_one_hot).abs().max().item()}",
     )
     # 2. one-hot vectors carry no notion of similarity
     oh = F.one_hot(torch.arange(sc.V), sc.V).float()
@@ -49,7 +50,8 @@ def what_why() -> Result:
     r.claim(
         "one-hot vectors: every pair of distinct words is orthogonal and equally far apart",
         cos[off].abs().max().item() == 0 and torch.allclose(dist[off], torch.full_like(dist[off], 2**0.5)),
-        f"cosine {cos[off].max().item():.0f}, distance √2 = {dist[off].mean().item():.4f} for all {int(off.sum())} pairs",
+        f"cosine {cos[off].max().item():.0f}, distance √2 = {dist[off].mean().item():.4f} for all {int(off.sum())} "
+        "pairs",
     )
     # 3. trained embeddings place words of similar meaning close together
     model, polarity, train, test, losses = _trained("embedding")
@@ -136,11 +138,16 @@ def consequence() -> Result:
     flips = lambda s: int(((s[1:] > 0) != (s[:-1] > 0)).sum())  # noqa: E731
     n_raw, n_emb, n_true = flips(s_raw), flips(s_emb), flips(polarity)
     r.claim(
-        "neighbouring ids get near-identical meanings: the raw-id model's per-word score is a smooth function of the id",
+        "neighbouring ids get near-identical meanings: the raw-id model's per-word score is a smooth function of the "
+        "id",
         n_raw < n_true / 2 and n_emb == n_true,
         f"sign changes along ids 0…{sc.V - 1}: true polarity {n_true}, embedding model {n_emb}, raw-id model {n_raw}",
     )
-    r.claim("so it cannot fit arbitrary word meanings", a_emb - a_raw > 0.2, f"held-out accuracy raw ids {a_raw:.3f} vs embedding {a_emb:.3f}")
+    r.claim(
+        "so it cannot fit arbitrary word meanings",
+        a_emb - a_raw > 0.2,
+        f"held-out accuracy raw ids {a_raw:.3f} vs embedding {a_emb:.3f}",
+    )
     r.plot("per-word score, raw-id model", range(sc.V), s_raw.tolist(), xlabel="token id", ylabel="push on logit")
     r.plot("per-word score, embedding model", range(sc.V), s_emb.tolist(), xlabel="token id", ylabel="push on logit")
 
@@ -154,7 +161,9 @@ def consequence() -> Result:
         f"forward identical: {same}; held-out accuracy {a_oh:.3f}",
     )
     ratio = F.one_hot(X, sc.V).float().numel() / X.numel()
-    r.claim("…at V times the input size", ratio == sc.V, f"one-hot input has {ratio:.0f}× the elements of the id tensor")
+    r.claim(
+        "…at V times the input size", ratio == sc.V, f"one-hot input has {ratio:.0f}× the elements of the id tensor"
+    )
     r.note(f"Held-out accuracy: embedding {a_emb:.3f}, one-hot + linear {a_oh:.3f}, raw id as a number {a_raw:.3f}.")
     r.note(
         f"Walking through ids 0…{sc.V - 1} the true polarity flips sign {n_true} times; the raw-id model's score only "

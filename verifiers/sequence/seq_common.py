@@ -66,7 +66,7 @@ class Adam:
     @torch.no_grad()
     def step(self) -> None:
         self.t += 1
-        for p, m, v in zip(self.params, self.m, self.v):
+        for p, m, v in zip(self.params, self.m, self.v, strict=True):
             if p.grad is None:
                 continue
             m.mul_(self.b1).add_(p.grad, alpha=1 - self.b1)

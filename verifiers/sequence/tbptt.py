@@ -5,9 +5,9 @@ Each is decided by measurement on a small tanh RNN (tbptt_common.LagRNN).
 
 from __future__ import annotations
 
+import tbptt_common as tc
 import torch
 
-import tbptt_common as tc
 from quizzer.verifier import Result
 
 F64 = torch.float64
@@ -33,7 +33,7 @@ def modified_backprop() -> Result:
 
     # TBPTT: carry the hidden state, detach it at every chunk boundary, ordinary autograd per chunk
     tbptt = []
-    for sl, pred in zip(parts, tc.run_chunked(model, x, S, "tbptt")):
+    for sl, pred in zip(parts, tc.run_chunked(model, x, S, "tbptt"), strict=True):
         tbptt.append(torch.autograd.grad(_mse(pred, y[:, sl]), params))
 
     # Plain backprop on a standalone short sequence: the chunk alone, started from the hidden
@@ -53,12 +53,17 @@ def modified_backprop() -> Result:
     for sl in parts:
         full.append(torch.autograd.grad(_mse(out[:, sl], y[:, sl]), params, retain_graph=True))
 
-    diff_plain = max((a - b).abs().max().item() for ga, gb in zip(tbptt, plain) for a, b in zip(ga, gb))
-    diff_full = [max((a - b).abs().max().item() for a, b in zip(ga, gb)) for ga, gb in zip(tbptt, full)]
-    identical = all(torch.equal(a, b) for ga, gb in zip(tbptt, plain) for a, b in zip(ga, gb))
+    diff_plain = max(
+        (a - b).abs().max().item() for ga, gb in zip(tbptt, plain, strict=True) for a, b in zip(ga, gb, strict=True)
+    )
+    diff_full = [
+        max((a - b).abs().max().item() for a, b in zip(ga, gb, strict=True)) for ga, gb in zip(tbptt, full, strict=True)
+    ]
+    identical = all(torch.equal(a, b) for ga, gb in zip(tbptt, plain, strict=True) for a, b in zip(ga, gb, strict=True))
     r.value = not identical  # 'modified' would mean TBPTT's gradients differ from plain backprop on the same graph
     r.claim(
-        "TBPTT's gradients are exactly those of ordinary backprop on the truncated graph (every chunk, every parameter)",
+        "TBPTT's gradients are exactly those of ordinary backprop on the truncated graph (every chunk, every "
+        "parameter)",
         identical,
         f"{len(parts)} chunks × {len(params)} parameter tensors, max difference {diff_plain:.1e}",
     )
@@ -72,7 +77,10 @@ def modified_backprop() -> Result:
         "TBPTT = forward chunk by chunk with h = h.detach() between chunks, then loss.backward(): the same chain rule "
         "autograd always runs; detach() just makes the incoming hidden state a constant."
     )
-    r.note(f"Rebuilding each chunk as a standalone sequence from that constant state gives bit-identical gradients (max difference {diff_plain:.0e}).")
+    r.note(
+        "Rebuilding each chunk as a standalone sequence from that constant state gives bit-identical gradients (max "
+        f"difference {diff_plain:.0e})."
+    )
     r.note(
         "Against untruncated BPTT the first chunk agrees exactly (it has no history); later chunks differ by "
         + ", ".join(f"{d:.1e}" for d in diff_full[1:])
@@ -143,13 +151,19 @@ def only_limit_length() -> Result:
     )
     same = torch.allclose(cut, tb) and mse_cut <= 1.1 * mse_tb
     r.value = same  # the statement holds only if cutting the sequence behaved like TBPTT
-    r.note(f"Forward over T={T} with S={S}: TBPTT matches the full sequence to {tb_err:.0e}; independent pieces are off by up to {cut_err:.2f}.")
+    r.note(
+        f"Forward over T={T} with S={S}: TBPTT matches the full sequence to {tb_err:.0e}; independent pieces are off "
+        f"by up to {cut_err:.2f}."
+    )
     r.note(f"No detach(): second chunk's backward → RuntimeError '{error[:70]}…'.")
     r.note(
         f"Back-propagated through the un-detached graph, the last chunk's loss reaches the first chunk's inputs "
         f"({reach_carry:.1e}; with detach: 0): that is full BPTT, its cost growing with the whole history."
     )
-    r.note(f"Recall task (target = input {L} steps earlier, S = {S2}): TBPTT test MSE {mse_tb:.3f}; cut pieces {mse_cut:.3f} ≈ predicting 0.")
+    r.note(
+        f"Recall task (target = input {L} steps earlier, S = {S2}): TBPTT test MSE {mse_tb:.3f}; cut pieces "
+        f"{mse_cut:.3f} ≈ predicting 0."
+    )
     return r
 
 
@@ -202,7 +216,11 @@ def at_most_s_apart() -> Result:
     lags = list(range(11))
     dep = [jac[30 - k].item() for k in lags]
     peak = max(lags, key=lambda k: abs(dep[k]))
-    r.claim("the trained output responds most to the input exactly L steps back", peak == L, f"mean ∂ŷ_30/∂x_(30−k) peaks at k = {peak}: {dep[peak]:.2f}")
+    r.claim(
+        "the trained output responds most to the input exactly L steps back",
+        peak == L,
+        f"mean ∂ŷ_30/∂x_(30−k) peaks at k = {peak}: {dep[peak]:.2f}",
+    )
     r.plot("trained model: mean ∂ŷ_t/∂x_(t−k)", lags, dep, xlabel="k (steps back)", ylabel="sensitivity")
 
     # (d) not guaranteed: with a default init the state does not keep x(t−6), and TBPTT cannot teach it to
@@ -218,12 +236,16 @@ def at_most_s_apart() -> Result:
         f"within each chunk and restarts at 0 at every chunk boundary: never more than S−1 = {S - 1}."
     )
     r.note(
-        f"Yet the forward pass is never cut: ŷ_{t} depends on x_{t - S}, x_{t - 2 * S}, x_{t - 3 * S} with sensitivities "
-        + ", ".join(f"{v:.1e}" for v in far) + "."
+        f"Yet the forward pass is never cut: ŷ_{t} depends on x_{t - S}, x_{t - 2 * S}, x_{t - 3 * S} with "
+        "sensitivities " + ", ".join(f"{v:.1e}" for v in far) + "."
     )
     r.note(
         f"Recall x(t−{L}) trained with S = {S2} (orthogonal recurrent init): test MSE {mse:.3f}; "
-        f"sensitivity peaks at k = {peak} ({dep[peak]:.2f}), although with S = {S2} no gradient spans more than S−1 = {S2 - 1} step."
+        f"sensitivity peaks at k = {peak} ({dep[peak]:.2f}), although with S = {S2} no gradient spans more than S−1 = "
+        f"{S2 - 1} step."
     )
-    r.note(f"Same training from PyTorch's default init: MSE {mse_default:.3f}. Longer relations *can* be learned, not reliably.")
+    r.note(
+        f"Same training from PyTorch's default init: MSE {mse_default:.3f}. Longer relations *can* be learned, not "
+        "reliably."
+    )
     return r

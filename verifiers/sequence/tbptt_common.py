@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import torch
 import torch.nn as nn
-
 from seq_common import Adam
 
 HIDDEN = 24
@@ -62,7 +61,9 @@ def lag_batch(generator: torch.Generator, batch: int, T: int, lag: int):
     return x, y
 
 
-def train_lag(model: LagRNN, S: int, lag: int, mode: str, steps: int = 100, T: int = 40, batch: int = 32, lr: float = 1e-2):
+def train_lag(
+    model: LagRNN, S: int, lag: int, mode: str, steps: int = 100, T: int = 40, batch: int = 32, lr: float = 1e-2
+):
     """Train on the recall task with chunks of S steps; the gradients of all chunks of a batch are
     accumulated and applied once per batch. Loss only where a target exists (t ≥ lag)."""
     g = torch.Generator().manual_seed(1)

@@ -67,7 +67,8 @@ def ideal_losses() -> Result:
     fooled = d_fake.mean().item() > 0.6
     r.value = bool(fooled and LG < 0.5 * LOG2)  # the statement: at the ideal, D is fooled and G's loss is low
     r.claim(
-        "at the ideal (p_g = p_data, D trained to optimum) D outputs ≈ 1/2 everywhere: it is not fooled, just unable to tell",
+        "at the ideal (p_g = p_data, D trained to optimum) D outputs ≈ 1/2 everywhere: it is not fooled, just unable "
+        "to tell",
         abs(d_real.mean() - 0.5) < 0.02 and abs(d_fake.mean() - 0.5) < 0.02 and abs(acc - 0.5) < 0.05,
         f"mean D(x) {d_real.mean():.3f}, mean D(G(z)) {d_fake.mean():.3f}, accuracy {acc:.3f}",
     )
@@ -86,9 +87,12 @@ def ideal_losses() -> Result:
         f"Generator with p_g = p_data exactly (G(z) = {MU} + {SD}z), D trained 300 steps against it: D(x) ≈ "
         f"{d_real.mean():.3f}, D(G(z)) ≈ {d_fake.mean():.3f}, accuracy {acc:.1%}."
     )
-    r.note(f"Losses there: L_D = {LD:.4f} ≈ log 4, L_G = {LG:.4f} ≈ log 2 — the value of the minimax game at its optimum.")
     r.note(
-        f"'G loss low, D loss high' is reached by collapsing G onto a point D rates as real: L_G {LG_c:.3f}, L_D {LD_c:.2f}, "
+        f"Losses there: L_D = {LD:.4f} ≈ log 4, L_G = {LG:.4f} ≈ log 2 — the value of the minimax game at its optimum."
+    )
+    r.note(
+        f"'G loss low, D loss high' is reached by collapsing G onto a point D rates as real: L_G {LG_c:.3f}, L_D "
+        f"{LD_c:.2f}, "
         f"but W1 to the data is {w_c:.2f} and D recovers within 50 steps (L_D {LD_c_after:.3f})."
     )
     return r
@@ -108,21 +112,28 @@ def backprop_into_generator() -> Result:
             G.zero_grad()
             fake = G(z)
             d_loss(D, x, fake.detach() if detach else fake).backward()
-            grads[detach] = ([p.grad.clone() for p in D.parameters()], [None if p.grad is None else p.grad.clone() for p in G.parameters()])
-        d_diff = max((a - b).abs().max().item() for a, b in zip(grads[True][0], grads[False][0]))
+            grads[detach] = (
+                [p.grad.clone() for p in D.parameters()],
+                [None if p.grad is None else p.grad.clone() for p in G.parameters()],
+            )
+        d_diff = max((a - b).abs().max().item() for a, b in zip(grads[True][0], grads[False][0], strict=True))
         g_none_when_detached = all(g is None for g in grads[True][1])
         g_from_dloss = torch.cat([g.flatten() for g in grads[False][1]])
         # A D step with its own optimizer never touches G's parameters.
         opt_D = adam(D.parameters())
         opt_D.step()
-        g_unchanged = all(torch.equal(a, b) for a, b in zip(G_before, G.parameters()))
+        g_unchanged = all(torch.equal(a, b) for a, b in zip(G_before, G.parameters(), strict=True))
         # If those gradients were applied to G (descending D's loss), G would help D.
         G.zero_grad()
         g_loss_nonsaturating(D, G(z)).backward()
         g_own = torch.cat([p.grad.flatten() for p in G.parameters()])
         cos = torch.nn.functional.cosine_similarity(g_from_dloss, g_own, dim=0).item()
     r.value = bool(d_diff > 0)  # "crucial" only if D's update depends on it
-    r.claim("D's gradients are identical with and without backprop into G", d_diff == 0.0, f"max |Δ∂L_D/∂θ_D| = {d_diff:.2g}")
+    r.claim(
+        "D's gradients are identical with and without backprop into G",
+        d_diff == 0.0,
+        f"max |Δ∂L_D/∂θ_D| = {d_diff:.2g}",
+    )
     r.claim("with .detach() no gradient reaches G at all", g_none_when_detached, "G's .grad is None after backward")
     r.claim("a D optimizer step leaves G unchanged anyway", g_unchanged, "all G parameters bit-identical")
     r.claim(
@@ -130,8 +141,14 @@ def backprop_into_generator() -> Result:
         cos < 0,
         f"cosine(∂L_D/∂θ_G, ∂L_G/∂θ_G) = {cos:.3f}",
     )
-    r.note(f"Without detach the D-step backward also fills G's gradients (‖∂L_D/∂θ_G‖ = {g_from_dloss.norm():.3f}), at the cost of a pass through G — and D's gradient is bit-identical ({d_diff:.1g} difference).")
-    r.note(f"Those G-gradients would move G to make D's job easier (cosine {cos:.2f} with G's own gradient): they must not be applied, so one detaches the fake batch.")
+    r.note(
+        f"Without detach the D-step backward also fills G's gradients (‖∂L_D/∂θ_G‖ = {g_from_dloss.norm():.3f}), at "
+        f"the cost of a pass through G — and D's gradient is bit-identical ({d_diff:.1g} difference)."
+    )
+    r.note(
+        f"Those G-gradients would move G to make D's job easier (cosine {cos:.2f} with G's own gradient): they must "
+        "not be applied, so one detaches the fake batch."
+    )
     return r
 
 
@@ -171,7 +188,10 @@ def latent_from_standard_normal() -> Result:
         "; ".join(f"{k}: mean {a:.2f}, std {b:.2f}, W1 {c:.2f}" for k, (a, b, c) in stats.items() if k != "N(0,1)"),
     )
     r.note(f"1-D GAN (tiny MLPs, 800 steps) on N({MU}, {SD}²), latent z ~ N(0,1) during training.")
-    r.note("Generating = drawing fresh z from the same prior and running G: " + "; ".join(f"{k} → mean {a:.2f}, std {b:.2f}, W1 {c:.2f}" for k, (a, b, c) in stats.items()))
+    r.note(
+        "Generating = drawing fresh z from the same prior and running G: "
+        + "; ".join(f"{k} → mean {a:.2f}, std {b:.2f}, W1 {c:.2f}" for k, (a, b, c) in stats.items())
+    )
     r.note("Only the prior used in training works: G maps that distribution, and no other, onto the data.")
     return r
 
@@ -190,7 +210,9 @@ def pretrain_discriminator() -> Result:
             if step % 10 == 0:
                 fake = G(z)
                 conf = torch.sigmoid(D(fake)).mean().item()
-                rows.append((step, conf, grad_norm(g_loss_minimax(D, fake), G), grad_norm(g_loss_nonsaturating(D, fake), G)))
+                rows.append(
+                    (step, conf, grad_norm(g_loss_minimax(D, fake), G), grad_norm(g_loss_nonsaturating(D, fake), G))
+                )
             d_step(D, opt_D, G, mu=mu, sd=sd)
     start, after = rows[0], rows[-1]
     r.value = bool(after[2] > start[2])  # beneficial only if G gets a larger learning signal after pre-training
@@ -207,8 +229,10 @@ def pretrain_discriminator() -> Result:
     peak = max(rows, key=lambda row: row[2])
     r.note(
         "Figure: log10 of G's gradient norm against the number of steps D was trained first. With the minimax loss "
-        f"log(1−D(G(z))) it rises briefly (peak at {peak[0]} D steps), then collapses {start[2] / after[2]:.0f}× as D becomes "
-        f"confident (D(G(z)) {start[1]:.2f} → {after[1]:.1e}). With the non-saturating loss −log D(G(z)) it keeps growing "
+        f"log(1−D(G(z))) it rises briefly (peak at {peak[0]} D steps), then collapses {start[2] / after[2]:.0f}× as D "
+        "becomes "
+        f"confident (D(G(z)) {start[1]:.2f} → {after[1]:.1e}). With the non-saturating loss −log D(G(z)) it keeps "
+        "growing "
         f"({rows[0][3]:.2f} → {after[3]:.2f})."
     )
     r.note(
@@ -217,15 +241,32 @@ def pretrain_discriminator() -> Result:
         "(unnecessary rather than fatal)."
     )
     xs = [row[0] for row in rows]
-    r.plot("minimax loss log(1−D(G(z)))", xs, [math.log10(row[2]) for row in rows], xlabel="D pre-training steps", ylabel="log10 ‖∇G‖")
-    r.plot("non-saturating loss −log D(G(z))", xs, [math.log10(row[3]) for row in rows], xlabel="D pre-training steps", ylabel="log10 ‖∇G‖")
+    r.plot(
+        "minimax loss log(1−D(G(z)))",
+        xs,
+        [math.log10(row[2]) for row in rows],
+        xlabel="D pre-training steps",
+        ylabel="log10 ‖∇G‖",
+    )
+    r.plot(
+        "non-saturating loss −log D(G(z))",
+        xs,
+        [math.log10(row[3]) for row in rows],
+        xlabel="D pre-training steps",
+        ylabel="log10 ‖∇G‖",
+    )
     return r
 
 
 def _accuracy(D, G) -> float:
     with torch.no_grad():
         fake = G(torch.randn(20000, 1))
-        return 0.5 * ((torch.sigmoid(D(real(20000))) > 0.5).double().mean() + (torch.sigmoid(D(fake)) < 0.5).double().mean()).item()
+        return (
+            0.5
+            * (
+                (torch.sigmoid(D(real(20000))) > 0.5).double().mean() + (torch.sigmoid(D(fake)) < 0.5).double().mean()
+            ).item()
+        )
 
 
 def _w1(G) -> float:
@@ -316,16 +357,27 @@ def train_past_equilibrium() -> Result:
         f"MLP D accuracy {acc_c:.3f}; W1: {trace_c[0][1]:.3f} → {trace_c[-1][1]:.3f}",
     )
     lo, hi = min(w for _, w in trace), max(w for _, w in trace)
-    r.note(f"(a) G with p_g = p_data, D trained to the stable state: accuracy {acc:.1%}, ‖∇G‖ = {g_eq:.4f} (vs {g_off:.3f} when G is off target).")
     r.note(
-        f"Figure: W1 to the data while training continues. (a) Equilibrium: W1 only fluctuates ({lo:.3f}–{hi:.3f}, start "
-        f"{trace[0][1]:.3f}). (b) Imperfect G, 50% linear D: {trace_b[0][1]:.2f} → {trace_b[-1][1]:.2f}, no better (it drifts, chasing noise). "
+        f"(a) G with p_g = p_data, D trained to the stable state: accuracy {acc:.1%}, ‖∇G‖ = {g_eq:.4f} (vs "
+        f"{g_off:.3f} when G is off target)."
+    )
+    r.note(
+        f"Figure: W1 to the data while training continues. (a) Equilibrium: W1 only fluctuates ({lo:.3f}–{hi:.3f}, "
+        "start "
+        f"{trace[0][1]:.3f}). (b) Imperfect G, 50% linear D: {trace_b[0][1]:.2f} → {trace_b[-1][1]:.2f}, no better (it "
+        "drifts, chasing noise). "
         f"Control, capable D ({acc_c:.0%} accuracy): {trace_c[0][1]:.2f} → {trace_c[-1][1]:.2f}."
     )
     r.note(
-        "At a stable 50% the gradient D hands to G carries no information about the remaining flaws: there is nothing left "
-        "to learn, only noise to chase. Improvement needs a change of setup (here a stronger D), not more of the same training."
+        "At a stable 50% the gradient D hands to G carries no information about the remaining flaws: there is nothing "
+        "left "
+        "to learn, only noise to chase. Improvement needs a change of setup (here a stronger D), not more of the same "
+        "training."
     )
-    for name, tr in (("(a) equilibrium", trace), ("(b) imperfect G, 50% linear D", trace_b), ("control: imperfect G, capable D", trace_c)):
+    for name, tr in (
+        ("(a) equilibrium", trace),
+        ("(b) imperfect G, 50% linear D", trace_b),
+        ("control: imperfect G, capable D", trace_c),
+    ):
         r.plot(name, [s for s, _ in tr], [w for _, w in tr], xlabel="extra training steps", ylabel="W1 to data")
     return r

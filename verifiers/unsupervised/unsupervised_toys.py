@@ -67,8 +67,8 @@ class _Stacked(nn.Module):
 
     def __init__(self, layers: list[nn.Linear]):
         super().__init__()
-        self.w = nn.Parameter(torch.stack([l.weight.detach().T for l in layers]).clone())
-        self.b = nn.Parameter(torch.stack([l.bias.detach()[None] for l in layers]).clone())
+        self.w = nn.Parameter(torch.stack([lin.weight.detach().T for lin in layers]).clone())
+        self.b = nn.Parameter(torch.stack([lin.bias.detach()[None] for lin in layers]).clone())
 
     def forward(self, x):
         return torch.baddbmm(self.b, x, self.w)
@@ -85,13 +85,13 @@ def _stack(models: list[nn.Sequential]) -> nn.Sequential:
 
 def _unstack(stacked: nn.Sequential, target: nn.Sequential, index: int) -> None:
     with torch.no_grad():
-        for layer, out in zip(stacked, target):
+        for layer, out in zip(stacked, target, strict=True):
             if isinstance(out, nn.Linear):
                 out.weight.copy_(layer.w[index].T)
                 out.bias.copy_(layer.b[index, 0])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _train_pair(steps: int, seed: int):
     """Train two identically initialised toy VAEs on the same data: [with KL, KL forgotten].
     History per step: (reconstruction term, KL term, mean posterior σ), each averaged over the data.

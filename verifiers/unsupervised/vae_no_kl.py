@@ -47,7 +47,8 @@ def reconstructions() -> Result:
         with torch.no_grad():
             mse = {name: ((m(X)[0] - X) ** 2).sum(-1).mean().item() for name, m in (("full", full), ("nokl", nokl))}
             mse_mu = {
-                name: ((m.dec(m.posterior(X)[0]) - X) ** 2).sum(-1).mean().item() for name, m in (("full", full), ("nokl", nokl))
+                name: ((m.dec(m.posterior(X)[0]) - X) ** 2).sum(-1).mean().item()
+                for name, m in (("full", full), ("nokl", nokl))
             }
         s_full, s_nokl = _posterior_stats(full, X), _posterior_stats(nokl, X)
     r.claim(
@@ -71,14 +72,18 @@ def reconstructions() -> Result:
     r.claim(
         "… and keeps shrinking without KL, while with KL it is pulled back up towards the prior's σ = 1",
         sig_end < 0.8 * sig_mid and full_end > full_mid,
-        f"mean σ from step {half} to {len(nokl_hist)}: no KL {sig_mid:.3f} → {sig_end:.3f}; with KL {full_mid:.3f} → {full_end:.3f}",
+        f"mean σ from step {half} to {len(nokl_hist)}: no KL {sig_mid:.3f} → {sig_end:.3f}; with KL {full_mid:.3f} → "
+        f"{full_end:.3f}",
     )
     r.claim(
         "without KL the (unpenalised) KL divergence of q(z|x) from N(0,I) is larger",
         s_nokl["kl"] > 1.5 * s_full["kl"],
         f"mean KL(q(z|x)‖N(0,I)): no KL {s_nokl['kl']:.1f} vs with KL {s_full['kl']:.1f} nats",
     )
-    r.note(f"Toy data: 2-D points on {K} tight clusters on a circle; 2-D latent; 400 Adam steps for each loss, same initialisation.")
+    r.note(
+        f"Toy data: 2-D points on {K} tight clusters on a circle; 2-D latent; 400 Adam steps for each loss, same "
+        "initialisation."
+    )
     r.note(
         f"Reconstruction error ‖x−x'‖²: with KL {mse['full']:.4f}, without {mse['nokl']:.4f} "
         f"(cluster noise variance 2·{CLUSTER_SD}² = {2 * CLUSTER_SD**2:.3f})."
@@ -88,11 +93,20 @@ def reconstructions() -> Result:
         "towards a plain (deterministic) autoencoder: sharper reconstructions, codes as isolated points."
     )
     r.note(
-        f"Figure: mean posterior σ(x) during training. Without KL it falls all the way ({nokl_hist[0][2]:.2f} → {sig_end:.3f}, "
+        f"Figure: mean posterior σ(x) during training. Without KL it falls all the way ({nokl_hist[0][2]:.2f} → "
+        f"{sig_end:.3f}, "
         f"still falling); with KL it dips while the codes organise, then the KL term pulls it back up ({full_end:.2f})."
     )
-    r.plot("σ(x), with KL", range(len(full_hist)), [h[2] for h in full_hist], xlabel="training step", ylabel="mean σ(x)")
-    r.plot("σ(x), KL forgotten", range(len(nokl_hist)), [h[2] for h in nokl_hist], xlabel="training step", ylabel="mean σ(x)")
+    r.plot(
+        "σ(x), with KL", range(len(full_hist)), [h[2] for h in full_hist], xlabel="training step", ylabel="mean σ(x)"
+    )
+    r.plot(
+        "σ(x), KL forgotten",
+        range(len(nokl_hist)),
+        [h[2] for h in nokl_hist],
+        xlabel="training step",
+        ylabel="mean σ(x)",
+    )
     return r
 
 
@@ -117,7 +131,8 @@ def samples() -> Result:
     r.claim(
         "without KL the aggregate posterior drifts away from N(0,I)",
         s_nokl["kl_aggregate"] > 2 * s_full["kl_aggregate"],
-        f"KL(moment-matched q(z) ‖ N(0,I)): no KL {s_nokl['kl_aggregate']:.2f} vs with KL {s_full['kl_aggregate']:.2f}; "
+        f"KL(moment-matched q(z) ‖ N(0,I)): no KL {s_nokl['kl_aggregate']:.2f} vs with KL "
+        f"{s_full['kl_aggregate']:.2f}; "
         f"no-KL μ mean {_vec(s_nokl['mu_mean'])}, std {_vec(s_nokl['mu_std'])}, σ {s_nokl['sigma']:.3f}",
     )
     r.claim(
@@ -129,7 +144,8 @@ def samples() -> Result:
     r.claim(
         "far fewer prior samples decode to plausible points without KL",
         near(d_nokl) < 0.5 * near(d_full),
-        f"share within 3σ of a cluster: no KL {near(d_nokl):.0%} vs with KL {near(d_full):.0%} (real data {near(d_data):.0%})",
+        f"share within 3σ of a cluster: no KL {near(d_nokl):.0%} vs with KL {near(d_full):.0%} (real data "
+        f"{near(d_data):.0%})",
     )
     r.note(
         f"Encoded μ(x) over the data: with KL mean {_vec(s_full['mu_mean'])}, std {_vec(s_full['mu_std'])}; "
@@ -145,6 +161,18 @@ def samples() -> Result:
         "regions it never saw: the outputs are off-distribution (between or away from the clusters)."
     )
     qs = torch.linspace(0, 1, 21)
-    r.plot("quantiles of distance to data, with KL", qs.tolist(), torch.quantile(d_full, qs).tolist(), xlabel="quantile", ylabel="distance")
-    r.plot("quantiles of distance to data, no KL", qs.tolist(), torch.quantile(d_nokl, qs).tolist(), xlabel="quantile", ylabel="distance")
+    r.plot(
+        "quantiles of distance to data, with KL",
+        qs.tolist(),
+        torch.quantile(d_full, qs).tolist(),
+        xlabel="quantile",
+        ylabel="distance",
+    )
+    r.plot(
+        "quantiles of distance to data, no KL",
+        qs.tolist(),
+        torch.quantile(d_nokl, qs).tolist(),
+        xlabel="quantile",
+        ylabel="distance",
+    )
     return r

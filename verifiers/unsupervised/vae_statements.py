@@ -31,7 +31,8 @@ def posterior_is_standard_normal() -> Result:
     r.claim(
         "for one input, q(z|x) is far from N(0,I)",
         kl0 > 0.5,
-        f"μ(x) = ({mu0[0, 0]:.2f}, {mu0[0, 1]:.2f}), σ(x) = ({sigma0[0, 0]:.3f}, {sigma0[0, 1]:.3f}), KL = {kl0:.2f} nats",
+        f"μ(x) = ({mu0[0, 0]:.2f}, {mu0[0, 1]:.2f}), σ(x) = ({sigma0[0, 0]:.3f}, {sigma0[0, 1]:.3f}), KL = {kl0:.2f} "
+        "nats",
     )
     r.claim(
         "different inputs get different posteriors (the encoder's output depends on x)",
@@ -50,7 +51,8 @@ def posterior_is_standard_normal() -> Result:
     )
     r.note(
         f"Over 4000 inputs the *mixture* of posteriors has mean ({agg_mean[0]:.2f}, {agg_mean[1]:.2f}) and variance "
-        f"({agg_var[0]:.2f}, {agg_var[1]:.2f}): the KL term pushes the aggregate towards the prior, never one input's posterior."
+        f"({agg_var[0]:.2f}, {agg_var[1]:.2f}): the KL term pushes the aggregate towards the prior, never one input's "
+        "posterior."
     )
     return r
 
@@ -116,7 +118,10 @@ def upper_bound() -> Result:
 
     def kl_gauss(m1, S1, m0, S0):
         S0inv = torch.linalg.inv(S0)
-        return 0.5 * (torch.trace(S0inv @ S1) + (m0 - m1) @ S0inv @ (m0 - m1) - k + torch.logdet(S0) - torch.logdet(S1)).item()
+        return (
+            0.5
+            * (torch.trace(S0inv @ S1) + (m0 - m1) @ S0inv @ (m0 - m1) - k + torch.logdet(S0) - torch.logdet(S1)).item()
+        )
 
     gaps, kls = [], []
     L_post = torch.linalg.cholesky(post_S)
@@ -143,8 +148,8 @@ def upper_bound() -> Result:
     )
     r.claim(
         "the gap is exactly KL(q(z|x) ‖ p(z|x)) (independent computation)",
-        max(abs(g - kl) for g, kl in zip(gaps, kls)) < 1e-8,
-        f"max |gap − KL| = {max(abs(g - kl) for g, kl in zip(gaps, kls)):.2g}",
+        max(abs(g - kl) for g, kl in zip(gaps, kls, strict=True)) < 1e-8,
+        f"max |gap − KL| = {max(abs(g - kl) for g, kl in zip(gaps, kls, strict=True)):.2g}",
     )
     r.claim("the bound is tight at the true posterior", abs(gap_post) < 1e-9, f"gap at q = p(z|x): {gap_post:.2g}")
     r.claim(
@@ -160,5 +165,8 @@ def upper_bound() -> Result:
         f"Over 300 random q: −ELBO − (−log p(x)) ranges {min(gaps):.2g}…{max(gaps):.3g}, never negative, and equals "
         f"KL(q‖p(z|x)); at q = p(z|x) the gap is {gap_post:.1g}."
     )
-    r.note("So minimising −ELBO = reconstruction + KL(q‖prior) pushes down an upper bound on −log p(x), tight when q matches the true posterior.")
+    r.note(
+        "So minimising −ELBO = reconstruction + KL(q‖prior) pushes down an upper bound on −log p(x), tight when q "
+        "matches the true posterior."
+    )
     return r
