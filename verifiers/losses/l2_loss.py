@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from losses_common import fmt, single_thread
+from losses_common import fmt
+from torch_threads import one_thread
 
 from quizzer.verifier import Result
 
@@ -70,7 +71,7 @@ def train_from_confidently_wrong(loss, steps: int = 200, lr: float = 0.5):
 def recommended() -> Result:
     """Choice: which loss to train the classifier with, decided by the confidently-wrong gradient."""
     r = Result()
-    with single_thread():
+    with one_thread():
         wrong_z = [-10.0, -5.0, 10.0, 5.0]  # confidently wrong: hotdogs (y=1) with negative logits, dogs the reverse
         wrong_y = [1.0, 1.0, 0.0, 0.0]
         smallest = {}

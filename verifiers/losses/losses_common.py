@@ -32,17 +32,6 @@ def build_mlpirate(Act: type[nn.Module] = nn.Sigmoid) -> nn.Sequential:
 
 
 @contextlib.contextmanager
-def single_thread():
-    """Small matmuls run fastest on one thread (and the machine is shared); restore afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-@contextlib.contextmanager
 def flush_denormals():
     """Treat subnormal floats as 0 while training nets whose tiny gradients are subnormal (2× faster on x86).
 

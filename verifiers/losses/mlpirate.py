@@ -15,11 +15,11 @@ from losses_common import (
     log10,
     mse,
     per_layer_factor,
-    single_thread,
     standardized_pirates,
     train,
 )
 from torch import nn
+from torch_threads import one_thread
 
 from quizzer.verifier import Result
 
@@ -45,7 +45,7 @@ def _sharing(model: nn.Sequential) -> dict:
 def cause() -> Result:
     """Choice: the most likely cause of the plateau, diagnosed from measurements."""
     r = Result()
-    with single_thread():
+    with one_thread():
         Xt, yt, Xv, yv = standardized_pirates()
         torch.manual_seed(0)
         model = build_mlpirate()
@@ -107,7 +107,7 @@ def cause() -> Result:
 def explain() -> Result:
     """Text: vanishing gradients through 25 sigmoids; the facts the model answer rests on."""
     r = Result()
-    with single_thread():
+    with one_thread():
         Xt, yt, _, _ = standardized_pirates()
         baseline = mse(yt.mean().expand_as(yt), yt).item()
 

@@ -10,11 +10,11 @@ from losses_common import (
     log10,
     mse,
     pirate_data,
-    single_thread,
     standardized_pirates,
     train,
 )
 from torch import nn
+from torch_threads import one_thread
 
 from quizzer.verifier import Result
 
@@ -26,7 +26,7 @@ def no_vanishing() -> Result:
     `mlpirate` with every nn.Sigmoid replaced by nn.ReLU (ReLU-only), at PyTorch's default init.
     """
     r = Result()
-    with single_thread():
+    with one_thread():
         Xt, yt, _, _ = standardized_pirates()
         baseline = mse(yt.mean().expand_as(yt), yt).item()
 
@@ -212,7 +212,7 @@ def dead_neurons() -> Result:
     """
     r = Result()
     steps, lr = 200, 0.1
-    with single_thread():
+    with one_thread():
         X, y = pirate_data(128)
         X = X / X.mean()  # positive features of mean 1, not centred
         y = (y - y.mean()) / y.std()

@@ -17,11 +17,11 @@ from losses_common import (
     log10,
     mse,
     per_layer_factor,
-    single_thread,
     standardized_pirates,
     train,
 )
 from torch import nn
+from torch_threads import one_thread
 
 from quizzer.verifier import Result
 
@@ -34,7 +34,7 @@ OPTIMIZERS = {
 
 def verify() -> Result:
     r = Result()
-    with single_thread():
+    with one_thread():
         Xt, yt, _, _ = standardized_pirates()
         baseline = mse(yt.mean().expand_as(yt), yt).item()
 
