@@ -1,3 +1,4 @@
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -19,3 +20,13 @@ def deck_dir(tmp_path: Path):
 
     write.root = tmp_path
     return write
+
+
+@pytest.fixture
+def authoring_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of tests/fixtures/authoring (decks/ + verifiers/), made the current directory."""
+    fixture = Path(__file__).parent / "fixtures" / "authoring"
+    shutil.copytree(fixture / "decks", tmp_path / "decks")
+    shutil.copytree(fixture / "verifiers", tmp_path / "verifiers")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

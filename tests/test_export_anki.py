@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import warnings
 import zipfile
@@ -20,16 +19,6 @@ from quizzer.loader import deck_files, load_deck
 from quizzer.paths import bundled_decks
 from quizzer.runner import Job, cache_key, torch_version
 from quizzer.store import Store
-
-FIXTURE = Path(__file__).parent / "fixtures" / "authoring"
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(FIXTURE / "decks", tmp_path / "decks")
-    shutil.copytree(FIXTURE / "verifiers", tmp_path / "verifiers")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def record_all(db: Path, deck: Path) -> None:
@@ -74,9 +63,9 @@ def read_apkg(path: Path, tmp_path: Path) -> dict:
     return {"models": models, "decks": decks, "notes": notes, "cards": cards}
 
 
-def test_export_notes_guids_fields_and_tags(project: Path, tmp_path: Path):
-    db = project / "q.db"
-    record_all(db, project / "decks" / "demo.toml")
+def test_export_notes_guids_fields_and_tags(authoring_project: Path, tmp_path: Path):
+    db = authoring_project / "q.db"
+    record_all(db, authoring_project / "decks" / "demo.toml")
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # genanki warns about malformed HTML in fields
@@ -85,7 +74,7 @@ def test_export_notes_guids_fields_and_tags(project: Path, tmp_path: Path):
     assert result.exit_code == 0, result.output
     assert "wrote 4 note(s) from 1 deck(s)" in result.output
     assert "3 verified" in result.output and "1 not verified yet" in result.output
-    apkg = read_apkg(project / "out" / "demo.apkg", tmp_path)
+    apkg = read_apkg(authoring_project / "out" / "demo.apkg", tmp_path)
     notes = apkg["notes"]
     assert set(notes) == {"demo/sum-of-squares", "demo/unchecked", "demo/pick-largest", "demo/snippet"}
     assert len(apkg["cards"]) == 4
@@ -130,22 +119,22 @@ def test_export_notes_guids_fields_and_tags(project: Path, tmp_path: Path):
     assert notes["demo/unchecked"]["tags"] == ["arithmetic"]
 
 
-def test_reexport_keeps_guids_and_ids(project: Path, tmp_path: Path):
-    assert export("demo", "-o", "a.apkg", "--db", str(project / "q.db")).exit_code == 0
-    first = read_apkg(project / "a.apkg", tmp_path / "a")
-    deck = project / "decks" / "demo.toml"
+def test_reexport_keeps_guids_and_ids(authoring_project: Path, tmp_path: Path):
+    assert export("demo", "-o", "a.apkg", "--db", str(authoring_project / "q.db")).exit_code == 0
+    first = read_apkg(authoring_project / "a.apkg", tmp_path / "a")
+    deck = authoring_project / "decks" / "demo.toml"
     deck.write_text(deck.read_text().replace("Is 7 prime?", "Is 7 a prime number?"))
-    assert export("demo", "-o", "b.apkg", "--db", str(project / "q.db")).exit_code == 0
-    second = read_apkg(project / "b.apkg", tmp_path / "b")
+    assert export("demo", "-o", "b.apkg", "--db", str(authoring_project / "q.db")).exit_code == 0
+    second = read_apkg(authoring_project / "b.apkg", tmp_path / "b")
 
     assert {k: n["guid"] for k, n in first["notes"].items()} == {k: n["guid"] for k, n in second["notes"].items()}
     assert first["models"].keys() == second["models"].keys()
     assert "Is 7 a prime number?" in second["notes"]["demo/unchecked"]["fields"]["Prompt"]
 
 
-def test_unverified_stale_and_failed_cards_are_labelled(project: Path, tmp_path: Path):
-    db = project / "q.db"
-    deck = project / "decks" / "demo.toml"
+def test_unverified_stale_and_failed_cards_are_labelled(authoring_project: Path, tmp_path: Path):
+    db = authoring_project / "q.db"
+    deck = authoring_project / "decks" / "demo.toml"
     record_all(db, deck)
     deck.write_text(deck.read_text().replace("value = 14", "value = 15"))  # the cached pass is now stale
     result = export("demo", "-o", "s.apkg", "--db", str(db), "--strict")
@@ -153,23 +142,23 @@ def test_unverified_stale_and_failed_cards_are_labelled(project: Path, tmp_path:
     assert result.exit_code == 1
     assert "1 verified for an earlier version (stale)" in result.output
     assert "run `quizzer verify` first" in result.output
-    fields = read_apkg(project / "s.apkg", tmp_path)["notes"]["demo/sum-of-squares"]["fields"]
+    fields = read_apkg(authoring_project / "s.apkg", tmp_path)["notes"]["demo/sum-of-squares"]["fields"]
     assert "Verified for an earlier version: the card or its verifier changed since" in fields["Verification"]
 
     record_all(db, deck)  # now it fails: the card says 15
     export("demo", "-o", "f.apkg", "--db", str(db))
-    fields = read_apkg(project / "f.apkg", tmp_path / "f")["notes"]["demo/sum-of-squares"]["fields"]
+    fields = read_apkg(authoring_project / "f.apkg", tmp_path / "f")["notes"]["demo/sum-of-squares"]["fields"]
     assert "✗ Verification failed on 2026-03-01 09:30" in fields["Verification"]
     assert "the card says 15 but the verifier computed 14" in fields["Verification"]
 
-    no_db = export("demo", "-o", "n.apkg", "--db", str(project / "absent.db"))
+    no_db = export("demo", "-o", "n.apkg", "--db", str(authoring_project / "absent.db"))
     assert no_db.exit_code == 0
-    assert not (project / "absent.db").exists()
-    fields = read_apkg(project / "n.apkg", tmp_path / "n")["notes"]["demo/sum-of-squares"]["fields"]
+    assert not (authoring_project / "absent.db").exists()
+    fields = read_apkg(authoring_project / "n.apkg", tmp_path / "n")["notes"]["demo/sum-of-squares"]["fields"]
     assert "Not verified yet" in fields["Verification"]
 
 
-def test_output_must_be_apkg_and_targets_must_exist(project: Path):
+def test_output_must_be_apkg_and_targets_must_exist(authoring_project: Path):
     assert export("demo", "-o", "x.zip").exit_code == 2
     result = export("nope", "-o", "x.apkg")
     assert result.exit_code == 2 and "no deck 'nope'" in result.output
@@ -216,11 +205,11 @@ def test_anki_tags_have_no_spaces():
     assert anki_tag("tab\there") == "tab_here"
 
 
-def test_anki_itself_imports_the_package_and_reimport_updates(project: Path, tmp_path: Path):
+def test_anki_itself_imports_the_package_and_reimport_updates(authoring_project: Path, tmp_path: Path):
     """With Anki's own backend (`pip install anki`, optional): every note arrives; importing again adds none."""
     collection_module = pytest.importorskip("anki.collection")
-    db = project / "q.db"
-    record_all(db, project / "decks" / "demo.toml")
+    db = authoring_project / "q.db"
+    record_all(db, authoring_project / "decks" / "demo.toml")
     assert export("demo", "-o", "demo.apkg", "--db", str(db)).exit_code == 0
 
     col = collection_module.Collection(str(tmp_path / "collection.anki2"))
@@ -228,7 +217,7 @@ def test_anki_itself_imports_the_package_and_reimport_updates(project: Path, tmp
 
         def import_package() -> object:
             request = collection_module.ImportAnkiPackageRequest(
-                package_path=str(project / "demo.apkg"),
+                package_path=str(authoring_project / "demo.apkg"),
                 options=collection_module.ImportAnkiPackageOptions(with_scheduling=False),
             )
             return col.import_anki_package(request).log

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,17 +12,6 @@ from quizzer.execution import execute
 from quizzer.loader import load_deck
 from quizzer.runner import Job, cache_key, torch_version
 from quizzer.store import Store
-
-FIXTURE = Path(__file__).parent / "fixtures" / "authoring"
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the authoring fixture (decks/ + verifiers/), made the current directory."""
-    shutil.copytree(FIXTURE / "decks", tmp_path / "decks")
-    shutil.copytree(FIXTURE / "verifiers", tmp_path / "verifiers")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def record(db: Path, deck: Path, card_id: str, key: str | None = None, verified_at="2026-03-01T09:30:00+0000") -> None:
@@ -41,8 +29,8 @@ def show(*args: str):
     return CliRunner().invoke(main, ["show", *args], env={"COLUMNS": "100"})
 
 
-def test_unverified_card_says_how_to_verify_it(project: Path):
-    result = show("demo/sum-of-squares", "--db", str(project / "q.db"))
+def test_unverified_card_says_how_to_verify_it(authoring_project: Path):
+    result = show("demo/sum-of-squares", "--db", str(authoring_project / "q.db"))
 
     assert result.exit_code == 0, result.output
     out = result.output
@@ -54,12 +42,12 @@ def test_unverified_card_says_how_to_verify_it(project: Path):
     assert "Answer (numeric)" in out and "14" in out
     assert "Add the squares" in out
     assert "not verified yet — run quizzer verify decks/demo.toml::sum-of-squares" in out
-    assert not (project / "q.db").exists(), "show only reads: it must not create a database"
+    assert not (authoring_project / "q.db").exists(), "show only reads: it must not create a database"
 
 
-def test_last_verification_with_status_date_torch_claims_and_notes(project: Path):
-    db = project / "q.db"
-    record(db, project / "decks" / "demo.toml", "sum-of-squares")
+def test_last_verification_with_status_date_torch_claims_and_notes(authoring_project: Path):
+    db = authoring_project / "q.db"
+    record(db, authoring_project / "decks" / "demo.toml", "sum-of-squares")
 
     out = show("demo/sum-of-squares", "--db", str(db)).output
 
@@ -69,10 +57,10 @@ def test_last_verification_with_status_date_torch_claims_and_notes(project: Path
     assert "stale" not in out
 
 
-def test_a_changed_card_makes_the_verification_stale(project: Path):
-    db = project / "q.db"
-    record(db, project / "decks" / "demo.toml", "sum-of-squares")
-    verifier = project / "verifiers" / "demo" / "sums.py"
+def test_a_changed_card_makes_the_verification_stale(authoring_project: Path):
+    db = authoring_project / "q.db"
+    record(db, authoring_project / "decks" / "demo.toml", "sum-of-squares")
+    verifier = authoring_project / "verifiers" / "demo" / "sums.py"
     verifier.write_text(verifier.read_text() + "\n# edited\n")
 
     out = show("demo/sum-of-squares", "--db", str(db)).output
@@ -81,9 +69,9 @@ def test_a_changed_card_makes_the_verification_stale(project: Path):
     assert "stale: the card or its verifier changed since; run quizzer verify decks/demo.toml::sum-of-squares" in out
 
 
-def test_a_torch_upgrade_is_named_as_the_reason(project: Path):
-    db = project / "q.db"
-    deck = project / "decks" / "demo.toml"
+def test_a_torch_upgrade_is_named_as_the_reason(authoring_project: Path):
+    db = authoring_project / "q.db"
+    deck = authoring_project / "decks" / "demo.toml"
     loaded = load_deck(deck)
     old = cache_key(Job(loaded, loaded.deck.card("sum-of-squares")), "1.0.0")
     record(db, deck, "sum-of-squares", key=old)
@@ -96,10 +84,10 @@ def test_a_torch_upgrade_is_named_as_the_reason(project: Path):
     assert f"stale: verified with torch 1.0.0, now {torch_version()}" in out
 
 
-def test_failed_verification_shows_the_message(project: Path):
-    deck = project / "decks" / "demo.toml"
+def test_failed_verification_shows_the_message(authoring_project: Path):
+    deck = authoring_project / "decks" / "demo.toml"
     deck.write_text(deck.read_text().replace("value = 14", "value = 15"))
-    db = project / "q.db"
+    db = authoring_project / "q.db"
     record(db, deck, "sum-of-squares")
 
     out = show("decks/demo.toml::sum-of-squares", "--db", str(db)).output
@@ -108,8 +96,8 @@ def test_failed_verification_shows_the_message(project: Path):
     assert "the card says 15 but the verifier computed 14" in out
 
 
-def test_choice_options_code_answers_and_cards_without_verifier(project: Path):
-    db = str(project / "q.db")
+def test_choice_options_code_answers_and_cards_without_verifier(authoring_project: Path):
+    db = str(authoring_project / "q.db")
     choice = show("demo/pick-largest", "--db", db).output
     assert "1 e³" in choice and "3 2³" in choice  # the options, numbered
 
@@ -129,8 +117,8 @@ def test_choice_options_code_answers_and_cards_without_verifier(project: Path):
         ("demo", "names 4 cards"),
     ],
 )
-def test_a_target_that_is_not_one_card_is_a_usage_error(project: Path, target: str, message: str):
-    result = show(target, "--db", str(project / "q.db"))
+def test_a_target_that_is_not_one_card_is_a_usage_error(authoring_project: Path, target: str, message: str):
+    result = show(target, "--db", str(authoring_project / "q.db"))
     assert result.exit_code == 2
     assert message in result.output
 
@@ -153,7 +141,7 @@ def test_bundled_card_is_shown_from_outside_a_deck_project(tmp_path: Path, monke
     assert f"run quizzer verify {loaded.deck.id}/{card.id}" in result.output
 
 
-def test_show_and_export_do_not_import_torch(project: Path):
+def test_show_and_export_do_not_import_torch(authoring_project: Path):
     import subprocess
     import sys
 
@@ -164,4 +152,4 @@ def test_show_and_export_do_not_import_torch(project: Path):
         "    assert r.exit_code == 0, r.output\n"
         "assert 'torch' not in sys.modules, 'torch imported'\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=project)
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=authoring_project)
