@@ -46,6 +46,18 @@ class Outcome:
     def ok(self) -> bool:
         return self.status == "passed"
 
+    def details(self) -> list[str]:
+        """Expected vs computed, each claim, the traceback and captured output: what a failure report shows."""
+        lines = [f"expected: {self.expected}", f"computed: {self.computed}"] if self.expected or self.computed else []
+        for claim in self.claims:
+            mark = "✓" if claim["holds"] else "✗"
+            lines.append(f"{mark} {claim['name']}" + (f": {claim['measured']}" if claim["measured"] else ""))
+        if self.traceback:
+            lines.append(self.traceback.rstrip())
+        if self.output:
+            lines.append("output:\n" + self.output.rstrip())
+        return lines
+
     def to_json(self) -> str:
         return json.dumps(asdict(self))
 

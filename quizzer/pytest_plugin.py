@@ -93,11 +93,7 @@ def _describe(loaded: LoadedDeck, card, outcome) -> str:
         f"{loaded.deck.id}/{card.id}: {outcome.status}: {outcome.message}",
         f"verifier: {card.verifier or '(none)'} (root {loaded.verifiers_root})",
     ]
-    if outcome.expected or outcome.computed:
-        lines += [f"expected: {outcome.expected}", f"computed: {outcome.computed}"]
-    lines += [f"{'✓' if c['holds'] else '✗'} {c['name']}: {c['measured']}" for c in outcome.claims]
-    if outcome.traceback:
-        lines.append(outcome.traceback.rstrip())
+    lines += outcome.details()
     return "\n".join(lines)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import textwrap
 from collections.abc import Iterator
 from dataclasses import asdict
 from typing import TextIO
@@ -101,17 +102,8 @@ class VerifyReport:
         self.console.rule(f"{job.key} — {outcome.status}", style="red")
         self.console.print(f"deck: {job.loaded.path}  verifier: {job.card.verifier or '(none)'}", markup=False)
         self.console.print(outcome.message, markup=False)
-        if outcome.expected or outcome.computed:
-            self.console.print(f"  expected: {outcome.expected}\n  computed: {outcome.computed}", markup=False)
-        for claim in outcome.claims:
-            mark = "✓" if claim["holds"] else "✗"
-            self.console.print(
-                f"  {mark} {claim['name']}" + (f": {claim['measured']}" if claim["measured"] else ""), markup=False
-            )
-        if outcome.traceback:
-            self.console.print(outcome.traceback.rstrip(), markup=False)
-        if outcome.output:
-            self.console.print("output:\n" + outcome.output.rstrip(), markup=False)
+        for line in outcome.details():
+            self.console.print(textwrap.indent(line, "  "), markup=False)
 
     def write_json(self, stream: TextIO, results: list[Verified]) -> None:
         json.dump(
