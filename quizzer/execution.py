@@ -24,6 +24,7 @@ from quizzer.verifier import Context, Result
 
 Status = Literal["passed", "failed", "error", "timeout", "crashed", "unverified"]
 SEED = 0
+NO_VERIFIER = "no verifier: this card's answer is not checked by code"
 
 
 @dataclass
@@ -99,7 +100,7 @@ def load_function(root: Path, card: Card):
 def execute(card: Card, root: Path) -> Outcome:
     """Run the card's verifier (seeded, output captured) and judge its result against the card."""
     if not card.verifier:
-        return Outcome("unverified", "no verifier: this card's answer is not checked by code")
+        return Outcome("unverified", NO_VERIFIER)
     started = time.perf_counter()
     printed = io.StringIO()
     try:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from quizzer.execution import NO_VERIFIER
 from quizzer.loader import DeckError, LoadedDeck, load_deck
 
 
@@ -73,7 +74,7 @@ class CardItem(pytest.Item):
         from quizzer.runner import Job
 
         if not self.card.verifier and not self.config.getoption("verify_strict"):
-            pytest.skip("no verifier: this card's answer is not checked by code")
+            pytest.skip(NO_VERIFIER)
         [(_, outcome)] = _pool(self.config).run([Job(self.loaded, self.card)])
         self.user_properties.append(("verification", outcome.to_json()))
         if not outcome.ok:

@@ -18,7 +18,7 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 from quizzer.deck import Card
-from quizzer.execution import Outcome
+from quizzer.execution import NO_VERIFIER, Outcome
 from quizzer.loader import LoadedDeck
 from quizzer.mathtext import render_math
 from quizzer.paths import bundled_decks
@@ -136,7 +136,7 @@ def answer_view(loaded: LoadedDeck, card: Card) -> RenderableType:
 def verification_view(loaded: LoadedDeck, card: Card, last: LastVerification | None, target: str) -> RenderableType:
     heading = Text("Verification", style="bold")
     if not card.verifier:
-        return Group(heading, Text("no verifier: this card's answer is not checked by code", style="yellow"))
+        return Group(heading, Text(NO_VERIFIER, style="yellow"))
     if last is None:
         return Group(
             heading,

@@ -33,7 +33,7 @@ def outcomes():
         ("no-value", "error", "the verifier returned no value for a numeric card"),
         ("failing-claim", "failed", "claim failed: measured spread is small (0.3 ≥ 0.1)"),
         ("uses-torch", "passed", ""),
-        ("no-verifier", "unverified", "no verifier: this answer is not checked by code"),
+        ("no-verifier", "unverified", "no verifier: this card's answer is not checked by code"),
     ],
 )
 def test_each_behaviour_has_its_own_status(outcomes, card, status, message):
