@@ -2,8 +2,14 @@
 
 Pure: no I/O, no clock, no randomness that is not passed in. The same functions judge a
 learner's typed answer and a verifier's computed value, so both are held to one standard.
-Expressions are parsed with an `ast` whitelist and evaluated by a tiny interpreter: user
-input is never handed to `eval`.
+
+Typed input is hostile, and a check runs on the UI thread, so every check is bounded by
+construction, before anything is computed: the input's length (`MAX_INPUT_CHARS`), a number's
+exponent and digits (`MAX_EXPONENT`, `MAX_DIGITS`), a formula's nesting and size
+(`MAX_FORMULA_DEPTH`, `MAX_FORMULA_NODES`). Formulas are read by a small tokenizer and an `ast`
+whitelist, never handed to `eval`, and evaluated in floats (each operation O(1), overflow is an
+error, not a million-digit integer) at a fixed number of sample points. Anything past a bound is
+refused as unparsable with a message saying what is too large.
 """
 
 from __future__ import annotations
@@ -12,12 +18,21 @@ import ast
 import math
 import random
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
 Status = Literal["correct", "incorrect", "unparsable", "self-graded"]
+
+MAX_INPUT_CHARS = 1000  # a typed answer or a deck's formula; far beyond any real answer
+MAX_DIGITS = 100  # significant digits of one number
+MAX_EXPONENT = 400  # |decimal exponent| of one number (floats end near 1e308 anyway)
+MAX_FORMULA_DEPTH = 100  # nesting of a formula's operations and parentheses
+MAX_FORMULA_NODES = 200  # numbers, names and operations in one formula
+MAX_SHAPE_DIMS = 32
+MAX_SAMPLES = 1000  # measurements a verifier may return for an expression card
+SAMPLE_POINTS = 24
 
 
 @dataclass(frozen=True)
@@ -35,14 +50,55 @@ class Unparsable(ValueError):
     """Input that cannot be read as the expected kind (distinct from a wrong answer)."""
 
 
+class TooLarge(Unparsable):
+    """Input past one of the size bounds: refused before it is computed."""
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    """Echo of hostile input, bounded: what a verdict shows of what was typed."""
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _bounded(text: str) -> str:
+    if len(text) > MAX_INPUT_CHARS:
+        raise TooLarge(f"input too large: {len(text)} characters (at most {MAX_INPUT_CHARS})")
+    return text.strip()
+
+
+def _unparsable(error: Unparsable, typed: str) -> Verdict:
+    return Verdict("unparsable", shorten(typed), str(error))
+
+
 # ---------------------------------------------------------------- numbers
 
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_NUMBER = re.compile(r"[+-]?(?P<mantissa>\d+(\.\d*)?|\.\d+)([eE](?P<exponent>[+-]?\d+))?")
+
+
+def _decimal(text: str) -> Fraction:
+    """One decimal literal, exactly, after its digits and exponent were bounded."""
+    match = _NUMBER.fullmatch(text)
+    if not match:
+        raise Unparsable(f"not a number: {text!r}")
+    digits = match["mantissa"].replace(".", "").lstrip("0")
+    if len(digits) > MAX_DIGITS:
+        raise TooLarge(f"number too large: {len(digits)} digits (at most {MAX_DIGITS})")
+    exponent = match["exponent"] or "0"
+    if len(exponent.lstrip("+-")) > 4 or abs(int(exponent)) > MAX_EXPONENT:
+        raise TooLarge(f"number too large: exponent {shorten(exponent, 12)} (at most ±{MAX_EXPONENT})")
+    return Fraction(text)
+
+
+def _to_float(value: Fraction, shown: str) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        raise TooLarge(f"number too large: {shorten(shown, 40)} (at most about 1.8e308)") from None
 
 
 def parse_number(text: str) -> float:
     """`42`, `4.2e1`, `3/4`, `75%`, `1_000`, `-3.5` → float."""
-    s = text.strip().replace("_", "").replace(" ", "")
+    s = _bounded(text).replace("_", "").replace(" ", "")
     if not s:
         raise Unparsable("empty answer")
     percent = s.endswith("%")
@@ -51,19 +107,23 @@ def parse_number(text: str) -> float:
     if "/" in s:
         num, _, den = s.partition("/")
         if not (_NUMBER.fullmatch(num) and _NUMBER.fullmatch(den)):
-            raise Unparsable(f"not a number or fraction: {text.strip()!r}")
-        if float(den) == 0:
+            raise Unparsable(f"not a number or fraction: {shorten(text)!r}")
+        numerator, denominator = _decimal(num), _decimal(den)
+        if denominator == 0:
             raise Unparsable("division by zero")
-        value = float(Fraction(num) / Fraction(den))
+        value = _to_float(numerator / denominator, s)
     elif _NUMBER.fullmatch(s):
-        value = float(s)
+        value = _to_float(_decimal(s), s)
     else:
-        raise Unparsable(f"not a number: {text.strip()!r} (try 42, 4.2e1, 3/4 or 75%)")
+        raise Unparsable(f"not a number: {shorten(text)!r} (try 42, 4.2e1, 3/4 or 75%)")
     return value / 100 if percent else value
 
 
 def format_number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.6g}"
+    """Integers as integers (112), everything else to 6 significant digits (0.28, 1e+20, nan)."""
+    if math.isfinite(value) and float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.6g}"
 
 
 def numbers_match(expected: float, actual: float, tolerance: float) -> bool:
@@ -75,7 +135,7 @@ def check_numeric(expected: float, tolerance: float, typed: str) -> Verdict:
     try:
         value = parse_number(typed)
     except Unparsable as e:
-        return Verdict("unparsable", typed.strip(), str(e))
+        return _unparsable(e, typed)
     return judge_number(expected, tolerance, value)
 
 
@@ -96,19 +156,19 @@ _FALSE = {"false", "f", "no", "n", "0"}
 
 
 def parse_boolean(text: str) -> bool:
-    s = text.strip().lower().rstrip(".!")
+    s = _bounded(text).lower().rstrip(".!")
     if s in _TRUE:
         return True
     if s in _FALSE:
         return False
-    raise Unparsable(f"not true/false: {text.strip()!r} (try true, false, t, f, yes, no)")
+    raise Unparsable(f"not true/false: {shorten(text)!r} (try true, false, t, f, yes, no)")
 
 
 def check_boolean(expected: bool, typed: str) -> Verdict:
     try:
         value = parse_boolean(typed)
     except Unparsable as e:
-        return Verdict("unparsable", typed.strip(), str(e))
+        return _unparsable(e, typed)
     return judge_boolean(expected, value)
 
 
@@ -124,27 +184,27 @@ def judge_boolean(expected: bool, value: bool) -> Verdict:
 
 def parse_choice(options: Sequence[str], text: str) -> str:
     """Case-insensitive; an exact option, its 1-based number, or a unique prefix."""
-    s = text.strip().lower()
+    s = _bounded(text).lower()
     if not s:
         raise Unparsable("empty answer")
     for option in options:
         if option.lower() == s:
             return option
-    if s.isdigit() and 1 <= int(s) <= len(options):
+    if s.isdigit() and len(s) <= 4 and 1 <= int(s) <= len(options):
         return options[int(s) - 1]
     matches = [o for o in options if o.lower().startswith(s)]
     if len(matches) == 1:
         return matches[0]
     if matches:
-        raise Unparsable(f"{text.strip()!r} is ambiguous: " + ", ".join(matches))
-    raise Unparsable(f"{text.strip()!r} is not an option: " + ", ".join(options))
+        raise Unparsable(f"{shorten(text)!r} is ambiguous: " + ", ".join(matches))
+    raise Unparsable(f"{shorten(text)!r} is not an option: " + ", ".join(options))
 
 
 def check_choice(options: Sequence[str], expected: str, typed: str) -> Verdict:
     try:
         value = parse_choice(options, typed)
     except Unparsable as e:
-        return Verdict("unparsable", typed.strip(), str(e))
+        return _unparsable(e, typed)
     return judge_choice(expected, value)
 
 
@@ -159,17 +219,21 @@ def judge_choice(expected: str, value: str) -> Verdict:
 
 def parse_shape(text: str) -> tuple[int, ...]:
     """`(5, 6, 7)`, `[5,6,7]`, `5 6 7`, `5x6x7`, `torch.Size([5, 6, 7])` → (5, 6, 7)."""
-    s = text.strip()
+    s = _bounded(text)
     if s.startswith("torch.Size"):
         inner = s[len("torch.Size") :].strip()
         if not (inner.startswith("(") and inner.endswith(")")):
-            raise Unparsable(f"not a shape: {s!r}")
+            raise Unparsable(f"not a shape: {shorten(s)!r}")
         s = inner[1:-1].strip()
     if s[:1] in "([" and s[-1:] in ")]":
         s = s[1:-1]
     parts = [p for p in re.split(r"[\s,x×]+", s.strip()) if p]
     if not parts or not all(p.isdigit() for p in parts):
-        raise Unparsable(f"not a shape: {text.strip()!r} (try (2, 3, 4) or torch.Size([2, 3, 4]))")
+        raise Unparsable(f"not a shape: {shorten(text)!r} (try (2, 3, 4) or torch.Size([2, 3, 4]))")
+    if len(parts) > MAX_SHAPE_DIMS:
+        raise TooLarge(f"shape too large: {len(parts)} dimensions (at most {MAX_SHAPE_DIMS})")
+    if any(len(p.lstrip("0")) > 18 for p in parts):
+        raise TooLarge("shape too large: a dimension has more than 18 digits")
     return tuple(int(p) for p in parts)
 
 
@@ -181,7 +245,7 @@ def check_shape(expected: Sequence[int], typed: str) -> Verdict:
     try:
         value = parse_shape(typed)
     except Unparsable as e:
-        return Verdict("unparsable", typed.strip(), str(e))
+        return _unparsable(e, typed)
     return judge_shape(expected, value)
 
 
@@ -193,7 +257,12 @@ def judge_shape(expected: Sequence[int], value: Sequence[int]) -> Verdict:
 
 # ---------------------------------------------------------------- expressions
 
-_FUNCTIONS = {
+
+def _power(base: float, exponent: float) -> float:
+    return math.pow(base, exponent)  # floats: O(1), OverflowError instead of a huge integer
+
+
+FUNCTIONS: dict[str, Callable[..., float]] = {
     "sqrt": math.sqrt,
     "exp": math.exp,
     "log": math.log,
@@ -206,99 +275,180 @@ _FUNCTIONS = {
     "min": min,
     "max": max,
 }
-_CONSTANTS = {"pi": math.pi, "e": math.e}
-_BINARY = {
+CONSTANTS = {"pi": math.pi, "e": math.e}
+_BINARY: dict[type, Callable[[float, float], float]] = {
     ast.Add: lambda a, b: a + b,
     ast.Sub: lambda a, b: a - b,
     ast.Mult: lambda a, b: a * b,
     ast.Div: lambda a, b: a / b,
-    ast.Pow: lambda a, b: _power(a, b),
+    ast.Pow: _power,
 }
+_UNARY: dict[type, Callable[[float], float]] = {ast.USub: lambda a: -a, ast.UAdd: lambda a: a}
+_SYMBOLS = {"^": "**", "·": "*", "×": "*", "⋅": "*", "−": "-"}
+_TOKEN = re.compile(
+    r"\s+|(?P<number>(\d[\d_]*(\.[\d_]*)?|\.\d[\d_]*)([eE][+-]?\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<op>\*\*|[-+*/(),^·×⋅−])"
+)
 
-
-def _power(base: float, exponent: float) -> float:
-    if abs(exponent) > 1000:  # typed input must not be able to stall the checker (2**10**10)
-        raise OverflowError("exponent too large")
-    return base**exponent
-
-
-_UNARY = {ast.USub: lambda a: -a, ast.UAdd: lambda a: a}
+Evaluator = Callable[[Mapping[str, float]], float]
 
 
 @dataclass(frozen=True)
 class Formula:
-    """A parsed, whitelisted arithmetic expression in named variables."""
+    """A parsed, whitelisted, size-bounded arithmetic expression in named variables."""
 
     source: str
-    tree: ast.expr
+    evaluate: Evaluator
 
     def __call__(self, env: Mapping[str, float]) -> float:
-        return _evaluate(self.tree, env)
+        return self.evaluate(env)
+
+
+def _tokens(text: str, variables: Sequence[str]) -> list[str]:
+    """Split a formula, bounding its numbers and nesting and naming what is wrong with it."""
+    known = set(variables) | set(CONSTANTS) | set(FUNCTIONS)
+    tokens: list[str] = []
+    depth = 0
+    position = 0
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if not match:
+            raise Unparsable(f"unexpected {text[position]!r} at position {position + 1} in a formula")
+        position = match.end()
+        token = match.group()
+        if match["number"]:
+            _decimal(token.replace("_", ""))  # bounds its digits and exponent
+        elif match["name"] and token not in known:
+            raise Unparsable(f"unknown name {token!r}; the formula's variables are " + ", ".join(variables))
+        elif token == "(":
+            depth += 1
+            if depth > MAX_FORMULA_DEPTH:
+                raise TooLarge(f"formula too large: more than {MAX_FORMULA_DEPTH} nested parentheses")
+        elif token == ")":
+            depth -= 1
+            if depth < 0:
+                raise Unparsable(f"a ')' at position {position} closes nothing")
+        if token.strip():
+            tokens.append(_SYMBOLS.get(token, token))
+    if depth:
+        raise Unparsable(f"{depth} unclosed '(' in the formula")
+    return tokens
 
 
 def parse_expression(text: str, variables: Sequence[str]) -> Formula:
-    source = text.strip().replace("^", "**").replace("·", "*").replace("×", "*")
+    """Parse a typed or a deck's formula; bounded, so also the loader's parse for deck formulas."""
+    source = _bounded(text)
     if not source:
         raise Unparsable("empty answer")
+    tokens = _tokens(source, variables)
     try:
-        tree = ast.parse(source, mode="eval").body
-    except SyntaxError:
-        raise Unparsable(f"not a formula: {text.strip()!r}") from None
-    allowed = set(variables)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            if node.id not in allowed and node.id not in _CONSTANTS and node.id not in _FUNCTIONS:
-                raise Unparsable(f"unknown name {node.id!r}; use " + ", ".join(variables))
-        elif isinstance(node, ast.Call):
-            if not (isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS) or node.keywords:
-                raise Unparsable("only " + ", ".join(sorted(_FUNCTIONS)) + " may be called")
-            name, count = node.func.id, len(node.args)
-            if name in ("min", "max") and count < 2:
-                raise Unparsable(f"{name} takes two or more arguments")
-            if name not in ("min", "max") and count != 1:
-                raise Unparsable(f"{name} takes one argument")
-        elif isinstance(node, ast.Constant):
-            if isinstance(node.value, bool) or not isinstance(node.value, int | float):
-                raise Unparsable(f"unexpected literal {node.value!r}")
-        elif not isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Load, *_BINARY, *_UNARY)):
-            raise Unparsable(f"{type(node).__name__} is not allowed in a formula")
-    return Formula(source, tree)
+        tree = ast.parse(" ".join(tokens), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise Unparsable(f"not a formula: {shorten(source)!r}") from None
+    _check_size(tree)
+    evaluate, _ = _compile(tree, set(variables))
+    return Formula(_shown(tree), evaluate)
 
 
-def _evaluate(node: ast.expr, env: Mapping[str, float]) -> float:
+def _check_size(tree: ast.expr) -> None:
+    """Nodes and depth, counted without recursion (the tree may be deep: `-----x`)."""
+    nodes, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (ast.Load, *_BINARY, *_UNARY)):
+            continue
+        nodes += 1
+        if nodes > MAX_FORMULA_NODES:
+            raise TooLarge(f"formula too large: more than {MAX_FORMULA_NODES} numbers, names and operations")
+        if depth > MAX_FORMULA_DEPTH:
+            raise TooLarge(f"formula too large: nested more than {MAX_FORMULA_DEPTH} operations deep")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+
+def _compile(node: ast.expr, variables: set[str]) -> tuple[Evaluator, bool]:
+    """The whitelist: each allowed node becomes a closure (and whether it reads a variable).
+
+    A variable-free part is computed once, here, so a constant that is too large or undefined
+    (`10**999`, `log(0)`) is refused at parse time instead of making every sample point undefined.
+    """
     match node:
+        case ast.Constant(value=value) if isinstance(value, int | float) and not isinstance(value, bool):
+            return _constant(lambda: float(value), node), False
+        case ast.Name(id=name) if name in variables:
+            return (lambda env: env[name]), True
+        case ast.Name(id=name) if name in CONSTANTS:
+            return _constant(lambda: CONSTANTS[name], node), False
+        case ast.BinOp(left=left, op=op, right=right) if type(op) in _BINARY:
+            function = _BINARY[type(op)]
+            (a, a_varies), (b, b_varies) = _compile(left, variables), _compile(right, variables)
+            evaluate: Evaluator = lambda env: function(a(env), b(env))  # noqa: E731
+            varies = a_varies or b_varies
+        case ast.UnaryOp(op=op, operand=operand) if type(op) in _UNARY:
+            function, (a, varies) = _UNARY[type(op)], _compile(operand, variables)
+            evaluate = lambda env: function(a(env))  # noqa: E731
+        case ast.Call(func=ast.Name(id=name), args=args, keywords=[]) if name in FUNCTIONS:
+            _check_arity(name, args)
+            function, compiled = FUNCTIONS[name], [_compile(a, variables) for a in args]
+            evaluators = [a for a, _ in compiled]
+            evaluate = lambda env: function(*(a(env) for a in evaluators))  # noqa: E731
+            varies = any(v for _, v in compiled)
+        case ast.Call():
+            raise Unparsable("only " + ", ".join(sorted(FUNCTIONS)) + " may be called")
         case ast.Constant(value=value):
-            return value
-        case ast.Name(id=name):
-            return env[name] if name in env else _CONSTANTS[name]
-        case ast.BinOp(left=left, op=op, right=right):
-            return _BINARY[type(op)](_evaluate(left, env), _evaluate(right, env))
-        case ast.UnaryOp(op=op, operand=operand):
-            return _UNARY[type(op)](_evaluate(operand, env))
-        case ast.Call(func=ast.Name(id=name), args=args):
-            return _FUNCTIONS[name](*(_evaluate(a, env) for a in args))
-    raise Unparsable(f"cannot evaluate {ast.dump(node)}")  # unreachable after parse_expression
+            raise Unparsable(f"unexpected literal {value!r}")
+        case _:
+            raise Unparsable(f"{type(node).__name__} is not allowed in a formula")
+    return (evaluate, True) if varies else (_constant(lambda: evaluate({}), node), False)
+
+
+def _constant(compute: Callable[[], float], node: ast.expr) -> Evaluator:
+    """A constant part of a formula, computed at parse time: too large or undefined is refused there."""
+    try:
+        value = compute()
+    except OverflowError:
+        value = math.inf
+    except (ArithmeticError, ValueError):
+        raise Unparsable(f"{_shown(node, 40)} is undefined") from None
+    if not math.isfinite(value):
+        raise TooLarge(f"number too large: {_shown(node, 40)} (at most about 1.8e308)")
+    return lambda env: value
+
+
+def _shown(tree: ast.expr, limit: int = MAX_INPUT_CHARS) -> str:
+    """A formula as the learner is shown it: canonical spacing and parentheses, `^` for powers."""
+    return shorten(ast.unparse(tree).replace(" ** ", "^"), limit)
+
+
+def _check_arity(name: str, args: list[ast.expr]) -> None:
+    if name in ("min", "max") and len(args) < 2:
+        raise Unparsable(f"{name} takes two or more arguments")
+    if name not in ("min", "max") and len(args) != 1:
+        raise Unparsable(f"{name} takes one argument")
 
 
 def sample_points(
-    variables: Sequence[str], domain: Mapping[str, tuple[float, float]], rng: random.Random, count: int = 24
+    variables: Sequence[str],
+    domain: Mapping[str, tuple[float, float]],
+    rng: random.Random,
+    count: int = SAMPLE_POINTS,
 ) -> list[dict[str, float]]:
     return [{v: rng.uniform(*domain.get(v, (0.0, 1.0))) for v in variables} for _ in range(count)]
 
 
-def _value_at(formula: Formula, point: Mapping[str, float]) -> float | None:
+def value_at(formula: Formula, point: Mapping[str, float]) -> float | None:
+    """The formula's value, or None where it is undefined (a domain error, an overflow, not finite)."""
     try:
         value = formula(point)
     except (ArithmeticError, ValueError):
         return None
-    return None if isinstance(value, complex) else float(value)
+    return value if math.isfinite(value) else None
 
 
 def formulas_agree(a: Formula, b: Formula, points: Sequence[Mapping[str, float]]) -> bool:
     """Equivalent when they agree (relative 1e-9) at every sample point where both are defined."""
     compared = 0
     for point in points:
-        va, vb = _value_at(a, point), _value_at(b, point)
+        va, vb = value_at(a, point), value_at(b, point)
         if va is None and vb is None:
             continue
         if va is None or vb is None or not math.isclose(va, vb, rel_tol=1e-9, abs_tol=1e-12):
@@ -317,7 +467,7 @@ def check_expression(
     try:
         formula = parse_expression(typed, variables)
     except Unparsable as e:
-        return Verdict("unparsable", typed.strip(), str(e))
+        return _unparsable(e, typed)
     reference = parse_expression(expected, variables)
     points = sample_points(variables, domain, random.Random(seed))
     if formulas_agree(reference, formula, points):
@@ -336,7 +486,7 @@ def judge_expression_samples(
         missing = [v for v in variables if v not in at]
         if missing:
             return Verdict("unparsable", str(dict(at)), "a measurement lacks the variable(s) " + ", ".join(missing))
-        predicted = _value_at(formula, at)
+        predicted = value_at(formula, at)
         if predicted is None:
             return Verdict("incorrect", expected, f"formula undefined at {dict(at)}")
         error = abs(predicted - sample["value"])

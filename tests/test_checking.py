@@ -133,7 +133,8 @@ def test_expression_junk_is_unparsable_and_never_evaluated(junk):
 
 def test_expression_power_and_caret():
     assert checking.check_expression("x**2", ["x"], {}, "x^2").correct
-    assert checking.check_expression("x**2", ["x"], {}, "2**10**10").status == "incorrect"
+    too_large = checking.check_expression("x**2", ["x"], {}, "2**10**10")
+    assert too_large.status == "unparsable" and too_large.message.startswith("number too large: 2^10^10")
 
 
 @given(st.floats(min_value=-3, max_value=3), st.floats(min_value=-3, max_value=3))
@@ -153,3 +154,114 @@ def test_expression_samples_judge_measurements():
 def test_samples_missing_a_variable_are_unparsable():
     verdict = checking.judge_expression_samples(Q, ["p1", "p2"], [{"at": {"p1": 0.1}, "value": 0.1}], 0.01)
     assert verdict.status == "unparsable" and "p2" in verdict.message
+
+
+# ---------------------------------------------------------------- bounds (issue 11: a typed answer froze the review)
+
+
+def too_large(verdict, what: str) -> bool:
+    return verdict.status == "unparsable" and verdict.message.startswith(what)
+
+
+def test_the_answers_that_froze_the_review_are_refused_as_too_large():
+    numeric = checking.check_numeric(1, 0, "1e99999999/1")
+    assert numeric == checking.Verdict(
+        "unparsable", "1e99999999/1", "number too large: exponent 99999999 (at most ±400)"
+    )
+    formula = checking.check_expression("x", ["x"], {}, "((10**999)**999)**99")
+    assert formula == checking.Verdict(
+        "unparsable", "((10**999)**999)**99", "number too large: 10^999 (at most about 1.8e308)"
+    )
+
+
+@pytest.mark.parametrize(
+    "typed,message",
+    [
+        ("1e400", "number too large: 1e400 (at most about 1.8e308)"),  # within the exponent bound, not a float
+        ("1e401", "number too large: exponent 401 (at most ±400)"),
+        ("1e-401", "number too large: exponent -401 (at most ±400)"),
+        ("1e" + "9" * 50, "number too large: exponent 99999999999…"),
+        ("9" * 101, "number too large: 101 digits (at most 100)"),
+        ("1/" + "1" * 101, "number too large: 101 digits (at most 100)"),
+        ("2" * 1001, "input too large: 1001 characters (at most 1000)"),
+    ],
+)
+def test_numbers_past_a_bound_are_too_large(typed, message):
+    verdict = checking.check_numeric(1, 0, typed)
+    assert too_large(verdict, message), verdict
+    assert len(verdict.normalized) <= 80
+
+
+def test_numbers_at_the_bounds_are_read():
+    assert checking.parse_number("1e308") == 1e308
+    assert checking.parse_number("1e-400") == 0.0
+    assert checking.parse_number("0." + "0" * 150 + "1") == pytest.approx(1e-151)  # leading zeros are not digits
+    assert checking.parse_number("9" * 100) == float("9" * 100)
+    assert checking.parse_number(" " * 990 + "12") == 12  # the bound is on the input, spaces included
+    assert too_large(checking.check_numeric(1, 0, "1e309"), "number too large: 1e309 (at most about 1.8e308)")
+
+
+@pytest.mark.parametrize(
+    "typed,message",
+    [
+        ("x*1e309", "number too large: 1e309 (at most about 1.8e308)"),
+        ("x + " + "9" * 101, "number too large: 101 digits (at most 100)"),
+        ("x * 10**309", "number too large: 10^309 (at most about 1.8e308)"),
+        ("exp(1000) * x", "number too large: exp(1000)"),
+        ("x * 2**10**10", "number too large: 2^10^10"),
+        ("x + 1e200 * 1e200", "number too large: 1e+200 * 1e+200"),
+        ("(" * 101 + "x" + ")" * 101, "formula too large: more than 100 nested parentheses"),
+        ("-" * 100 + "x", "formula too large: nested more than 100 operations deep"),
+        ("+".join(["x"] * 101), "formula too large: nested more than 100 operations deep"),  # left-nested
+        ("max(" + ",".join(["x"] * 199) + ")", "formula too large: more than 200 numbers, names and operations"),
+        ("x" + " " * 1000, "input too large: 1001 characters (at most 1000)"),
+    ],
+)
+def test_formulas_past_a_bound_are_too_large(typed, message):
+    verdict = checking.check_expression("x", ["x"], {}, typed)
+    assert too_large(verdict, message), verdict
+    assert len(verdict.normalized) <= 80
+
+
+def test_formulas_at_the_bounds_are_checked():
+    assert checking.check_expression("x", ["x"], {}, "(" * 100 + "x" + ")" * 100).correct
+    assert checking.check_expression("100*x", ["x"], {}, "+".join(["x"] * 100)).correct  # 199 nodes
+    assert checking.check_expression("x", ["x"], {}, "-" * 98 + "x").correct  # 99 deep
+    assert checking.check_expression("x", ["x"], {}, "x*10**308/10**308").correct
+    assert checking.check_expression("x", ["x"], {}, "max(" + ",".join(["x"] * 198) + ")").correct  # 200 nodes
+
+
+def test_undefined_constant_parts_are_named():
+    assert checking.check_expression("x", ["x"], {}, "x + log(0)").message == "log(0) is undefined"
+    assert checking.check_expression("x", ["x"], {}, "x + 1/(1-1)").message == "1 / (1 - 1) is undefined"
+
+
+def test_shapes_past_a_bound_are_too_large():
+    assert too_large(checking.check_shape([1], "(" + "9" * 5000 + ")"), "input too large: 5002 characters")
+    assert too_large(checking.check_shape([1], "(" + "9" * 19 + ")"), "shape too large: a dimension has more than 18")
+    assert checking.check_shape([10**18 - 1], "(" + "9" * 18 + ")").correct
+    assert too_large(checking.check_shape([1] * 33, ", ".join(["1"] * 33)), "shape too large: 33 dimensions")
+    assert checking.check_shape([1] * 32, ", ".join(["1"] * 32)).correct
+
+
+def test_every_kind_bounds_its_input_length():
+    long = "1" * 1001
+    for verdict in (
+        checking.check_boolean(True, long),
+        checking.check_choice(["a", "b"], "a", long),
+        checking.check_shape([1], long),
+    ):
+        assert verdict == checking.Verdict(
+            "unparsable", "1" * 79 + "…", "input too large: 1001 characters (at most 1000)"
+        )
+
+
+def test_a_decks_formula_past_a_bound_is_refused_by_the_model():
+    from pydantic import ValidationError
+
+    from quizzer.deck import ExpressionAnswer
+
+    with pytest.raises(ValidationError, match="value does not parse as a formula: formula too large"):
+        ExpressionAnswer(kind="expression", value="+".join(["x"] * 5000)[:999], variables=["x"])
+    with pytest.raises(ValidationError, match="number too large: 10"):
+        ExpressionAnswer(kind="expression", value="((10**999)**999)**99 * x", variables=["x"])
