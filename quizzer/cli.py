@@ -11,19 +11,31 @@ import click
 from quizzer.paths import bundled_decks, default_decks
 
 if TYPE_CHECKING:
-    from quizzer.loader import LoadedDeck
+    from collections.abc import Callable
 
+    from quizzer.deck import Card
+    from quizzer.loader import DeckError, LoadedDeck
+
+    Selected = tuple[LoadedDeck, list[Card]]
+
+
+def _db_or_the_groups(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """`quizzer due --db F` and `quizzer --db F due` mean the same: a command's own --db, else the group's."""
+    if value is not None:
+        return value
+    parent = ctx.find_root()
+    return parent.params.get("db") if parent is not ctx else None
+
+
+DB_HELP = "State database (default: $QUIZZER_DB, else $QUIZZER_HOME/quizzer.db, else the user data directory)."
 DB_OPTION = click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="QUIZZER_DB",
-    help="State database (default: $QUIZZER_HOME/quizzer.db or the user data directory).",
+    "--db", type=click.Path(dir_okay=False, path_type=Path), callback=_db_or_the_groups, help=DB_HELP
 )
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="quizzer")
-@DB_OPTION
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar="QUIZZER_DB", help=DB_HELP)
 @click.pass_context
 def main(ctx: click.Context, db: Path | None) -> None:
     """Spaced-repetition quizzes whose answers are verified by code.
@@ -67,7 +79,7 @@ def lint(paths: tuple[Path, ...]) -> None:
 
 # ---------------------------------------------------------------------- review, due, stats
 
-DECKS_ARGUMENT = click.argument("decks", nargs=-1, type=click.Path(path_type=Path))
+DECKS_ARGUMENT = click.argument("decks", nargs=-1, metavar="[DECK]...")
 TODAY_OPTION = click.option(
     "--today", metavar="YYYY-MM-DD", hidden=True, help="Act as if today were this date (for tests and demos)."
 )
@@ -99,19 +111,48 @@ def _today(value: str | None):
         raise click.BadParameter(f"{value!r} is not a date like 2024-03-01", param_hint="--today") from None
 
 
-def _load_decks(paths: tuple[Path, ...]) -> list[LoadedDeck]:
-    """The decks that load; a broken one is reported on stderr and skipped, so the others stay usable."""
-    from quizzer.loader import DeckError, deck_files, load_deck
+def _select(
+    targets: tuple[str, ...], *, cards: bool = True, on_broken: Callable[[Path, DeckError], None] | None = None
+) -> list[Selected]:
+    """The decks (and cards) named on the command line, resolved the same way for every command.
 
-    decks = []
-    for path in deck_files(paths or [default_decks()]):
-        try:
-            decks.append(load_deck(path))
-        except DeckError as error:
-            click.echo(f"{error}\nskipping {path}", err=True)
+    `cnn`, `cnn/receptive-field-size`, `decks/cnn.toml`, `decks/cnn.toml::card` and folders
+    (default: ./decks in a deck project, else the bundled decks), by `quizzer.loader.select`. A deck
+    that does not load stops the command, unless `on_broken` takes it (the other decks stay usable);
+    `cards=False` refuses single cards (for commands that work on whole decks).
+    """
+    from quizzer.loader import DeckError, SelectionError, select
+
+    try:
+        selection = select(targets, default_decks(), on_broken=on_broken)
+    except (DeckError, SelectionError) as error:
+        raise click.UsageError(str(error)) from None
+    if not cards:
+        partial = [loaded.deck.id for loaded, chosen in selection if len(chosen) < len(loaded.deck.cards)]
+        if partial:
+            raise click.UsageError(
+                f"this command works on whole decks; name the deck ({', '.join(partial)}) instead of single cards"
+            )
+    return selection
+
+
+def _load_decks(targets: tuple[str, ...]) -> list[LoadedDeck]:
+    """Whole decks for review, due and stats (broken ones reported on stderr and skipped)."""
+
+    def report(path: Path, error: DeckError) -> None:
+        click.echo(f"{error}\nskipping {path}", err=True)
+
+    decks = [loaded for loaded, _ in _select(targets, cards=False, on_broken=report)]
     if not decks:
         raise click.ClickException("no usable deck files (*.toml) found")
     return decks
+
+
+def _app_deck_files(targets: tuple[str, ...]) -> tuple[Path, ...]:
+    """The deck files the app opens for these targets: broken ones too, the app lists their problems."""
+    broken: list[Path] = []
+    selection = _select(targets, cards=False, on_broken=lambda path, _: broken.append(path)) if targets else []
+    return (*(loaded.path for loaded, _ in selection), *broken)
 
 
 def _open_store(db: Path | None):
@@ -145,7 +186,7 @@ def review(decks, plain, new_per_day, reviews_per_day, db, today) -> None:
     from quizzer.session import DuplicateDeckId, Limits, Session
 
     if not plain:
-        _open_app(db, decks, today=_today(today), limits=Limits(new_per_day, reviews_per_day))
+        _open_app(db, _app_deck_files(decks), today=_today(today), limits=Limits(new_per_day, reviews_per_day))
         return
     loaded = _load_decks(decks)
     with _open_store(db) as store:
@@ -252,16 +293,12 @@ def schema() -> None:
 @DB_OPTION
 def verify(targets, jobs, timeout, no_cache, strict, json_file, db) -> None:
     """Run the verifiers of DECK files, deck ids or DECK/CARD ids; exit 0 only if every card passed."""
-    from quizzer.loader import DeckError, SelectionError, select
     from quizzer.reporting import VerifyReport
     from quizzer.runner import Job
     from quizzer.runner import verify as run_verifiers
     from quizzer.store import Store
 
-    try:
-        selection = select(targets, default_decks())
-    except (DeckError, SelectionError) as e:
-        raise click.UsageError(str(e)) from None
+    selection = _select(targets)
     jobs_list = [Job(loaded, card) for loaded, cards in selection for card in cards]
     report = VerifyReport(jobs_list, strict=strict)
     store = Store.open(db)
@@ -368,12 +405,8 @@ def show(target, db) -> None:
     from rich.console import Console
 
     from quizzer import show as showing
-    from quizzer.loader import DeckError, SelectionError, select
 
-    try:
-        selection = select([target], default_decks())
-    except (DeckError, SelectionError) as error:
-        raise click.UsageError(str(error)) from None
+    selection = _select((target,))
     cards = [(loaded, card) for loaded, chosen in selection for card in chosen]
     if len(cards) != 1:
         raise click.UsageError(f"{target!r} names {len(cards)} cards; name one as DECK/CARD or deck.toml::card")
@@ -410,15 +443,11 @@ def export_anki_command(decks, output, strict, db) -> None:
     The back shows the answer, the explanation and the last verification from the state database.
     """
     from quizzer.anki import export_anki
-    from quizzer.loader import DeckError, SelectionError, select
     from quizzer.show import open_store_if_exists
 
     if output.suffix != ".apkg":
         raise click.BadParameter("the output file must end in .apkg", param_hint="-o")
-    try:
-        selection = select(decks, default_decks())
-    except (DeckError, SelectionError) as error:
-        raise click.UsageError(str(error)) from None
+    selection = _select(decks)
     store = open_store_if_exists(db)
     try:
         summary = export_anki(selection, output, store)

@@ -11,7 +11,7 @@ import difflib
 import functools
 import re
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -296,15 +296,34 @@ class SelectionError(ValueError):
     """A command-line target that names no deck or card."""
 
 
-def select(targets: Iterable[str], default_folder: Path) -> list[tuple[LoadedDeck, list[Card]]]:
-    """Resolve `decks/cnn.toml`, `cnn`, `cnn/receptive-field` or `decks/cnn.toml::receptive-field`.
+def select(
+    targets: Iterable[str],
+    default_folder: Path,
+    *,
+    on_broken: Callable[[Path, DeckError], None] | None = None,
+    check_verifiers: bool = True,
+) -> list[tuple[LoadedDeck, list[Card]]]:
+    """Resolve `decks/cnn.toml`, `cnn`, `cnn/receptive-field`, `decks/cnn.toml::receptive-field` or a folder.
 
-    Deck ids are looked up in `default_folder`; no targets means every deck there. Raises
-    `DeckError` for a broken deck and `SelectionError` for a target that matches nothing.
+    The one resolver of deck and card names: every command goes through it. Deck ids are looked up
+    in `default_folder` (and among deck files named on the same command line); no targets means every
+    deck there. A broken deck raises `DeckError`, unless `on_broken` is given: then it is reported to
+    it and skipped, so the other decks stay usable. A target that matches nothing raises
+    `SelectionError`. A deck file elsewhere that fails to load never stops an id from resolving.
     """
     targets = list(targets)
     by_id: dict[str, LoadedDeck] | None = None
+    unreadable: list[Path] = []
     named_paths = [Path(t.split("::")[0]) for t in targets if t.split("::")[0].endswith(".toml")]
+
+    def load(path: Path) -> LoadedDeck | None:
+        try:
+            return load_deck(path, check_verifiers=check_verifiers)
+        except DeckError as error:
+            if on_broken is None:
+                raise
+            on_broken(path, error)
+            return None
 
     def deck_by_id(deck_id: str) -> LoadedDeck:
         """Decks named on the same command line first, then those in `default_folder`."""
@@ -312,13 +331,21 @@ def select(targets: Iterable[str], default_folder: Path) -> list[tuple[LoadedDec
         if by_id is None:
             by_id = {}
             for path in [*deck_files([default_folder]), *named_paths]:
-                if path.exists():
-                    loaded = load_deck(path)
-                    by_id[loaded.deck.id] = loaded
+                if not path.exists():
+                    continue
+                try:
+                    loaded = load_deck(path, check_verifiers=check_verifiers)
+                except DeckError:
+                    unreadable.append(path)  # reported if it is the deck asked for, see below
+                    continue
+                by_id[loaded.deck.id] = loaded
         if deck_id not in by_id:
             hint = difflib.get_close_matches(deck_id, list(by_id), n=1)
+            broken = f"; {len(unreadable)} deck file(s) there do not load (`quizzer lint` says why)"
             raise SelectionError(
-                f"no deck {deck_id!r} in {default_folder}" + (f"; did you mean {hint[0]!r}?" if hint else "")
+                f"no deck {deck_id!r} in {default_folder}"
+                + (f"; did you mean {hint[0]!r}?" if hint else "")
+                + (broken if unreadable else "")
             )
         return by_id[deck_id]
 
@@ -329,13 +356,13 @@ def select(targets: Iterable[str], default_folder: Path) -> list[tuple[LoadedDec
             target, card_id = target.split("::", 1)
         path = Path(target)
         if path.is_dir():
-            decks = [load_deck(p) for p in deck_files([path])]
+            decks = [load(p) for p in deck_files([path])]
         elif path.suffix == ".toml" or path.exists():
-            decks = [load_deck(path)]
+            decks = [load(path)]
         else:
             deck_id, _, card_id = target.partition("/")
             decks = [deck_by_id(deck_id)]
-        for loaded in decks:
+        for loaded in filter(None, decks):
             entry = chosen.setdefault(loaded.path.resolve(), (loaded, []))
             if card_id:
                 try:
