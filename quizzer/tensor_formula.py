@@ -23,7 +23,7 @@ MAX_FORMULA_CHARS = 500
 MAX_NODES = 200
 MAX_DEPTH = 64
 MAX_ELEMENTS = 1_000_000  # of any input or intermediate tensor
-MAX_WORK = 20_000_000  # elements produced (matmul: multiply-adds) by one evaluation, all steps together
+MAX_WORK = 5_000_000  # elements produced (matmul: multiply-adds) by one check, all steps and samples together
 MAX_EXPONENT = 100
 MAX_NDIM = 8
 MAX_SAMPLES = 64
@@ -98,9 +98,17 @@ class TensorFormula:
     tree: ast.expr
     names: tuple[str, ...]
 
-    def __call__(self, variables: Mapping[str, np.ndarray]) -> np.ndarray:
+    def __call__(self, variables: Mapping[str, np.ndarray], budget: WorkBudget | None = None) -> np.ndarray:
+        """Evaluate on named arrays, charging `budget` (shared across the samples of one check)."""
         with np.errstate(all="ignore"):
-            return np.asarray(_Evaluation(variables).run(self.tree), dtype=np.float64)
+            return np.asarray(_Evaluation(variables, budget or WorkBudget()).run(self.tree), dtype=np.float64)
+
+
+@dataclass
+class WorkBudget:
+    """How many elements (matmul: multiply-adds) may still be produced: bounds the time of one check."""
+
+    remaining: int = MAX_WORK
 
 
 def parse_formula(text: str, variables: Iterable[str]) -> TensorFormula:
@@ -340,6 +348,12 @@ def _operator(op: ast.AST) -> str:
         "IsNot": "is not",
         "In": "in",
         "NotIn": "not in",
+        "Lt": "<",
+        "LtE": "<=",
+        "Gt": ">",
+        "GtE": ">=",
+        "Eq": "==",
+        "NotEq": "!=",
     }.get(type(op).__name__, type(op).__name__)
 
 
@@ -349,15 +363,15 @@ def _operator(op: ast.AST) -> str:
 class _Evaluation:
     """One evaluation: every step's result shape and cost is checked before numpy computes it."""
 
-    def __init__(self, variables: Mapping[str, np.ndarray]) -> None:
+    def __init__(self, variables: Mapping[str, np.ndarray], budget: WorkBudget) -> None:
         self.variables = variables
-        self.work = 0
+        self.budget = budget
 
     def charge(self, elements: int, what: str) -> None:
         if elements > MAX_ELEMENTS:
             raise FormulaError(f"{what} would hold {elements:,} numbers; at most {MAX_ELEMENTS:,} are allowed")
-        self.work += max(elements, 1)
-        if self.work > MAX_WORK:
+        self.budget.remaining -= max(elements, 1)
+        if self.budget.remaining < 0:
             raise FormulaError("the formula needs too much computation on these tensors; write it more simply")
 
     def run(self, node: ast.expr) -> np.ndarray:
@@ -421,7 +435,7 @@ class _Evaluation:
         values = [self.run(left), *(self.run(c) for c in comparators)]
         result: np.ndarray = np.float64(1.0)
         for op, a, b in zip(ops, values, values[1:], strict=False):
-            holds = self.broadcast(_COMPARISONS[type(op)], _operator_symbol(op), a, b)
+            holds = self.broadcast(_COMPARISONS[type(op)], _operator(op), a, b)
             result = self.broadcast(np.multiply, "a chained comparison", result, holds.astype(np.float64))
         return result
 
@@ -467,10 +481,6 @@ class _Evaluation:
         return np.transpose(value, axes)
 
 
-def _operator_symbol(op: ast.cmpop) -> str:
-    return {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}[type(op)]
-
-
 def evaluate(formula: str, variables: Mapping[str, np.ndarray]) -> np.ndarray:
     """Evaluate `formula` on named arrays; raise FormulaError (a ShapeMismatch for misfits) if it cannot."""
     arrays = {name: as_tensor(value, name) for name, value in variables.items()}
@@ -507,7 +517,7 @@ def load_samples(samples: object, variable_names: Sequence[str]) -> list[Sample]
         raise SampleError("there are no sample tensors to check against")
     if len(samples) > MAX_SAMPLES:
         raise SampleError(f"there are {len(samples)} samples; at most {MAX_SAMPLES} are read")
-    loaded = []
+    loaded, elements = [], 0
     for number, sample in enumerate(samples, 1):
         if not isinstance(sample, Mapping) or not isinstance(sample.get("inputs"), Mapping) or "value" not in sample:
             raise SampleError(f"sample {number} lacks its inputs or its value")
@@ -516,6 +526,9 @@ def load_samples(samples: object, variable_names: Sequence[str]) -> list[Sample]
             raise SampleError(f"sample {number} lacks the variable(s) " + ", ".join(missing))
         inputs = {name: as_tensor(sample["inputs"][name], f"{name} in sample {number}") for name in variable_names}
         loaded.append(Sample(inputs, as_tensor(sample["value"], f"the value of sample {number}")))
+        elements += loaded[-1].value.size + sum(a.size for a in inputs.values())
+        if elements > MAX_ELEMENTS:
+            raise SampleError(f"the samples hold more than {MAX_ELEMENTS:,} numbers together")
     return loaded
 
 
@@ -531,10 +544,10 @@ def check_tensor(typed: str, variable_names: Sequence[str], samples: object, tol
         loaded = load_samples(samples, variable_names)
     except SampleError as e:
         return Verdict("unparsable", shown, f"this card cannot grade formulas yet: {e} (run quizzer verify)")
-    worst = 0.0
+    worst, budget = 0.0, WorkBudget()
     for number, sample in enumerate(loaded, 1):
         try:
-            got = formula(sample.inputs)
+            got = formula(sample.inputs, budget)
         except ShapeMismatch as e:
             return Verdict("incorrect", shown, f"{e} (with {_shapes(sample.inputs)})")
         except FormulaError as e:

@@ -341,6 +341,16 @@ def test_the_work_of_one_evaluation_is_bounded(monkeypatch):
     assert sum(computed) <= tf.MAX_WORK
 
 
+def test_the_work_budget_is_shared_by_all_samples_of_one_check():
+    rng = np.random.default_rng(1)
+    inputs = [rng.normal(size=60_000) for _ in range(8)]
+    data = [{"inputs": {"a": a.tolist()}, "value": (20 * a).tolist()} for a in inputs]
+    terms = " + ".join(["a"] * 20)  # 1.1e6 elements per sample: fine once, too much eight times over
+    assert tf.check_tensor(terms, ["a"], data[:1], 1e-9).correct
+    verdict = tf.check_tensor(terms, ["a"], data, 1e-9)
+    assert verdict.status == "unparsable" and "too much computation" in verdict.message
+
+
 @pytest.mark.parametrize("typed", ["x ** 101", "x ** -101", "2 ** 10 ** 10", "x ** (x * 1e6)", "s ** (1/0.001)"])
 def test_exponents_are_bounded(typed):
     verdict = tf.check_tensor(typed, NAMES, samples(lambda x, z, y, v, s: x), 0)
@@ -374,6 +384,7 @@ def test_evaluate_api_and_error_classes():
         [{"inputs": {"x": 1}, "value": [[[[[[[[[1]]]]]]]]]}],  # 9 axes
         [{"inputs": {"x": 1}, "value": 1}] * (tf.MAX_SAMPLES + 1),
         [{"inputs": {}, "value": 1}],  # lacks the card's variable
+        [{"inputs": {"x": [0.0] * 600_000}, "value": 1}] * 2,  # too many numbers together
         [17],
     ],
 )
