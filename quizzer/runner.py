@@ -1,7 +1,8 @@
 """Run verifiers in worker processes: isolated, time-limited, memory-capped, cached.
 
-Each worker imports torch once and then runs many cards. A verifier that hangs is killed at
-its timeout and its worker replaced; one that segfaults fails only its own card
+Every card runs in a fresh process forked from a warm parent that imported torch once
+(`quizzer.zygote`), so no card sees another card's globals. A verifier that hangs is killed at
+its timeout with everything it started; one that segfaults fails only its own card
 ("crashed: signal 11"); one that exhausts its memory cap is reported as such. Results are
 cached in the state database under a hash of the card, the verifier's source (and the local
 modules it imports) and the torch version, so a warm run imports no torch at all.
@@ -13,25 +14,26 @@ import contextlib
 import functools
 import hashlib
 import importlib.metadata
+import itertools
 import multiprocessing
 import os
 import re
-import resource
-import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
+from quizzer import zygote
 from quizzer.deck import Card
-from quizzer.execution import Outcome, execute
+from quizzer.execution import Outcome, decide, execute
 from quizzer.loader import LoadedDeck
 
 PROTOCOL = "1"  # bump when the way outcomes are judged changes, to invalidate every cache entry
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MEMORY_MB = 4096  # address space (RLIMIT_AS), not resident memory: torch maps ~0.7 GB at import
-STARTUP_ALLOWANCE = 60.0  # a new worker imports torch before its first job's clock starts
+STARTUP_ALLOWANCE = 60.0  # the zygote imports torch before the first card's clock starts
+STOP_ALLOWANCE = 30.0  # beyond a card's timeout, how long the zygote may take to kill it and report
 
 
 @dataclass(frozen=True)
@@ -105,92 +107,25 @@ def _local_imports(path: Path, root: Path, mtime_ns: int, size: int) -> tuple[Pa
     return tuple(found)
 
 
-# ------------------------------------------------------------------ workers
-
-
-def _worker_main(connection: Connection, memory_mb: int) -> None:
-    """Worker process: cap memory, import torch once, then run jobs until told to stop."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    if memory_mb:
-        limit = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    _silence_native_output()
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-        # The first optimizer step lazily imports torch._dynamo (~1.5 s): pay it here, not in a card's time.
-        torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1).step()
-    except ImportError:
-        pass
-
-    while True:
-        try:
-            message = connection.recv()
-        except EOFError:
-            return
-        if message is None:
-            return
-        card_json, root = message
-        connection.send(("started", None))
-        outcome = execute(Card.model_validate_json(card_json), Path(root))
-        if outcome.status == "error" and _out_of_memory(outcome.traceback):
-            outcome.status = "out-of-memory"
-            outcome.message = f"the verifier exceeded the memory cap of {memory_mb} MB"
-        connection.send(("done", outcome.to_json()))
-
-
-def _silence_native_output() -> None:
-    """Native libraries write to fds 1 and 2 directly; Python-level output is captured per card."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.dup2(devnull, 2)
-    os.close(devnull)
-
-
-def _out_of_memory(traceback_text: str) -> bool:
-    return "MemoryError" in traceback_text or "can't allocate memory" in traceback_text
-
-
-class _Worker:
-    def __init__(self, context: multiprocessing.context.BaseContext, memory_mb: int):
-        self.connection, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(child, memory_mb), daemon=True)
-        self.process.start()
-        child.close()
-        self.job: Job | None = None
-        self.deadline = 0.0
-        self.started = 0.0
-
-    def submit(self, job: Job, timeout: float) -> None:
-        """Send a job; its clock restarts when the worker reports it started (after any torch import)."""
-        self.job, self.started = job, time.monotonic()
-        self.deadline = self.started + STARTUP_ALLOWANCE + timeout
-        self.connection.send((job.card.model_dump_json(), str(job.loaded.verifiers_root)))
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.join()
-        self.connection.close()
-
-    def stop(self) -> None:
-        with contextlib.suppress(BrokenPipeError, OSError):
-            self.connection.send(None)
-        self.process.join(timeout=5)
-        if self.process.is_alive():
-            self.kill()
+# ------------------------------------------------------------------ the pool
 
 
 class WorkerPool:
-    """A fixed number of long-lived verifier processes; a dead or hung one is replaced."""
+    """Runs jobs, each in a fresh process forked from one warm zygote (`quizzer.zygote`).
+
+    `size` cards run at once. The zygote is started on first use (it imports torch) and kept for
+    later `run` calls; if it dies, the cards it was running are reported as crashed and the next
+    job starts a new one.
+    """
 
     def __init__(self, jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT, memory_mb: int = DEFAULT_MEMORY_MB):
         self.size = max(1, jobs or os.cpu_count() or 1)
         self.timeout = timeout
         self.memory_mb = memory_mb
         self._context = multiprocessing.get_context("spawn")
-        self._workers: list[_Worker] = []
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._connection: Connection | None = None
+        self._job_ids = itertools.count()
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -199,69 +134,90 @@ class WorkerPool:
         self.close()
 
     def close(self) -> None:
-        for worker in self._workers:
-            worker.stop()
-        self._workers.clear()
+        """Ask the zygote to kill every card still running and exit; kill it if it does not."""
+        if self._process is None:
+            return
+        with contextlib.suppress(BrokenPipeError, OSError):
+            self._connection.send(None)
+        self._process.join(timeout=STOP_ALLOWANCE)
+        self._discard()
 
     def run(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Outcome]]:
         """Yield (job, outcome) as each finishes; every job yields exactly once."""
         pending = list(jobs)
         pending.reverse()
-        busy: list[_Worker] = []
-        while pending or busy:
-            while pending and len(busy) < self.size:
-                worker = self._idle_worker(busy)
-                worker.submit(pending.pop(), self.timeout)
-                busy.append(worker)
-            ready = wait(
-                [w.connection for w in busy] + [w.process.sentinel for w in busy],
-                timeout=max(0.0, min(w.deadline for w in busy) - time.monotonic()),
-            )
-            for worker in list(busy):
-                outcome = self._collect(worker, ready)
-                if outcome is not None:
-                    busy.remove(worker)
-                    job, worker.job = worker.job, None
-                    yield job, outcome
+        running: dict[int, tuple[Job, float]] = {}  # job id → (job, when the pool gives up on the zygote)
+        while pending or running:
+            if self._process is None:
+                failure = self._start()
+                if failure is not None:
+                    while pending:
+                        yield pending.pop(), failure
+                    return
+            while pending and len(running) < self.size:
+                job, job_id = pending.pop(), next(self._job_ids)
+                message = ("run", job_id, job.card.model_dump_json(), str(job.loaded.verifiers_root))
+                self._connection.send((*message, self.timeout, self.memory_mb))
+                running[job_id] = (job, time.monotonic() + self.timeout + STOP_ALLOWANCE)
+            give_up = min(limit for _, limit in running.values())
+            ready = wait([self._connection, self._process.sentinel], timeout=max(0.0, give_up - time.monotonic()))
+            if self._connection in ready:
+                with contextlib.suppress(EOFError, OSError):
+                    _, job_id, outcome_json = self._connection.recv()
+                    if job_id in running:
+                        job, _ = running.pop(job_id)
+                        yield job, _judged(job, outcome_json)
+                    continue
+            if ready or time.monotonic() >= give_up:  # the zygote died or stopped answering
+                self._process.join(timeout=1)
+                code = self._process.exitcode
+                self._process.kill()
+                self._discard()
+                what = f"died (exit code {code})" if code is not None else "stopped answering"
+                reason = f"the verifier processes' parent {what}"
+                for job, _ in running.values():
+                    yield job, Outcome("crashed", reason)
+                running.clear()
 
-    def _idle_worker(self, busy: list[_Worker]) -> _Worker:
-        for worker in self._workers:
-            if worker not in busy:
-                return worker
-        worker = _Worker(self._context, self.memory_mb)
-        self._workers.append(worker)
-        return worker
+    def _start(self) -> Outcome | None:
+        """Start the zygote and wait until torch is imported; an outcome for every job if it never gets there."""
+        self._connection, child = self._context.Pipe()
+        self._process = self._context.Process(target=zygote.serve, args=(child,), daemon=True)
+        self._process.start()
+        child.close()
+        ready = wait([self._connection, self._process.sentinel], timeout=STARTUP_ALLOWANCE)
+        if self._connection in ready:
+            with contextlib.suppress(EOFError, OSError):
+                if self._connection.recv() == ("ready",):
+                    return None
+        code = self._process.exitcode
+        self._process.kill()
+        self._discard()
+        if code is None:
+            return Outcome("timeout", f"the verifier processes' parent did not start within {STARTUP_ALLOWANCE:g} s")
+        return Outcome("crashed", f"the verifier processes' parent failed to start (exit code {code})")
 
-    def _collect(self, worker: _Worker, ready: list) -> Outcome | None:
-        died = worker.process.sentinel in ready
-        if worker.connection in ready:
-            try:
-                kind, payload = worker.connection.recv()
-            except (EOFError, OSError):
-                kind, payload, died = "died", None, True
-            if kind == "started":
-                worker.started = time.monotonic()
-                worker.deadline = worker.started + self.timeout
-                return None
-            if kind == "done":
-                return Outcome.from_json(payload)
-        elapsed = time.monotonic() - worker.started
-        if died:
-            worker.process.join(timeout=1)
-            code = worker.process.exitcode
-            self._replace(worker)
-            reason = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-            if code == -signal.SIGKILL:
-                reason += " (killed: out of memory?)"
-            return Outcome("crashed", reason, duration=elapsed)
-        if time.monotonic() >= worker.deadline:
-            self._replace(worker)
-            return Outcome("timeout", f"timed out after {self.timeout:g} s and was stopped", duration=elapsed)
-        return None
+    def _discard(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._connection.close()
+        self._process = self._connection = None
 
-    def _replace(self, worker: _Worker) -> None:
-        worker.kill()
-        self._workers.remove(worker)
+
+def _judged(job: Job, outcome_json: str) -> Outcome:
+    """The card process's report, judged again here: a verifier cannot forge a pass for its card.
+
+    Only what a verifier may legitimately produce is taken from its process (value, claims, notes,
+    output, or the exception it raised); the verdict on the value and claims is decided again.
+    """
+    try:
+        outcome = Outcome.from_json(outcome_json)
+    except (TypeError, ValueError):
+        return Outcome("crashed", "the verifier process sent back an unreadable result")
+    if outcome.status in ("error", "out-of-memory", "timeout", "crashed"):
+        return outcome
+    return decide(job.card, outcome)
 
 
 # ------------------------------------------------------------------ a verification run
