@@ -2,6 +2,11 @@
 
 `tomllib` gives no positions for values, so `_KeyLocator` scans the text once for table headers
 and `key =` lines and maps pydantic's error locations (`cards.3.answer.value`) back to lines.
+
+A deck file is hostile input: sizes are bounded before anything is parsed (`MAX_DECK_BYTES`, then
+integer range, finite floats and `MAX_FORMULA_CHARS` on the parsed values before validation), only
+regular files are opened (a FIFO or a device never blocks the reader), and whatever still escapes
+the parser (RecursionError, MemoryError) becomes a problem of that file, never a traceback.
 """
 
 from __future__ import annotations
@@ -9,7 +14,10 @@ from __future__ import annotations
 import ast
 import difflib
 import functools
+import math
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -32,6 +40,14 @@ from quizzer.deck import (
 
 SCHEMA_DIRECTIVE = "#:schema"
 
+MAX_DECK_BYTES = 1 << 20
+"""A deck file may hold at most 1 MiB (the largest bundled deck is 28 KB)."""
+MAX_FORMULA_CHARS = 500
+"""A deck's formula (an expression answer's value) may be at most this long (bundled ones: under 20)."""
+INTEGER_RANGE = (-(2**63), 2**63 - 1)
+"""Integers a deck may hold: what SQLite stores (daily limits end up in queries)."""
+_SHOWN_INPUT_CHARS = 60
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -50,6 +66,12 @@ class DeckError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("\n".join(map(str, problems)))
+
+    def one_line(self) -> str:
+        """The first problem, and how to see the rest: the warning of a command that skips this deck."""
+        first = str(self.problems[0]) if self.problems else "unusable deck"
+        more = len(self.problems) - 1
+        return first + (f" (and {more} more; `quizzer lint {self.problems[0].path}` lists them)" if more > 0 else "")
 
 
 @dataclass(frozen=True)
@@ -99,17 +121,68 @@ def deck_files(paths: Iterable[Path | str]) -> Iterator[Path]:
 
 def _load(path: Path, check_verifiers: bool = True) -> tuple[Deck | None, list[Problem]]:
     shown = str(path)
+    text, problem = _read_deck_text(path, shown)
+    if problem is not None:
+        return None, [problem]
     try:
-        text = path.read_text(encoding="utf-8")
+        return _parse_and_validate(shown, text, path, check_verifiers)
+    except (RecursionError, MemoryError):  # the bounds below keep these out; if one still escapes, it is this file's
+        line, col = _deepest_point(text)
+        return None, [
+            Problem(shown, line, col, "too deeply nested or too large to check; flatten the values here or split the file")
+        ]
+
+
+def _read_deck_text(path: Path, shown: str) -> tuple[str, Problem | None]:
+    """The file's text, or the one problem that keeps it from being read.
+
+    Opened non-blocking and checked with fstat before reading, so a FIFO or a device named
+    `x.toml` is refused at once instead of hanging the reader, and never more than
+    `MAX_DECK_BYTES` + 1 bytes are read.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
-        return None, [Problem(shown, 1, 1, "no such file")]
-    except (OSError, UnicodeDecodeError) as e:
-        return None, [Problem(shown, 1, 1, f"cannot read: {e}")]
+        return "", Problem(shown, 1, 1, "no such file")
+    except OSError as e:
+        return "", Problem(shown, 1, 1, f"cannot read: {e.strerror or e}")
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            return "", Problem(shown, 1, 1, "is a folder, not a deck file; rename it or move it out of decks/")
+        if not stat.S_ISREG(mode):
+            return "", Problem(shown, 1, 1, "is not a regular file (a FIFO, socket or device); a deck is a .toml file")
+        data = os.read(fd, MAX_DECK_BYTES + 1)
+    except OSError as e:
+        return "", Problem(shown, 1, 1, f"cannot read: {e.strerror or e}")
+    finally:
+        os.close(fd)
+    if len(data) > MAX_DECK_BYTES:
+        return "", Problem(shown, 1, 1, f"larger than {MAX_DECK_BYTES // 1024} KiB; split it into several decks")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "", Problem(shown, 1, 1, "starts with a byte-order mark (BOM); save it as UTF-8 without BOM")
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        return "", Problem(shown, line, col, f"not UTF-8 text (byte 0x{data[e.start]:02x}); save it as UTF-8")
+
+
+def _parse_and_validate(
+    shown: str, text: str, path: Path, check_verifiers: bool
+) -> tuple[Deck | None, list[Problem]]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         return None, [_syntax_problem(shown, text, e)]
+    except ValueError:  # tomllib's int() of a literal past Python's digit limit
+        line, col = _long_number_point(text)
+        return None, [Problem(shown, line, col, "number too large; a deck's integers lie within ±2**63")]
     locator = _KeyLocator(text)
+    problems = _bound_problems(shown, locator, data)
+    if problems:
+        return None, problems
     try:
         deck = Deck.model_validate(data)
     except ValidationError as e:
@@ -117,6 +190,65 @@ def _load(path: Path, check_verifiers: bool = True) -> tuple[Deck | None, list[P
         return None, problems
     problems = _semantic_problems(shown, locator, deck, verifiers_root_for(path) if check_verifiers else None)
     return (None if problems else deck), problems
+
+
+def _bound_problems(shown: str, locator: _KeyLocator, data: dict) -> list[Problem]:
+    """Values too large to hand to validation: integers SQLite cannot hold, inf/nan, over-long formulas.
+
+    Walks the parsed document without recursion (its depth is whatever tomllib accepted).
+    """
+    problems = []
+    stack: list[tuple[tuple, object]] = [((), data)]
+    while stack:
+        loc, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(((*loc, key), item) for key, item in value.items())
+        elif isinstance(value, list):
+            stack.extend(((*loc, index), item) for index, item in enumerate(value))
+        elif isinstance(value, bool):
+            continue
+        elif isinstance(value, int) and not INTEGER_RANGE[0] <= value <= INTEGER_RANGE[1]:
+            message = f"{_describe(loc)}: number too large; a deck's integers lie within ±2**63"
+            problems.append(Problem(shown, *locator.find(loc), message))
+        elif isinstance(value, float) and not math.isfinite(value):
+            message = f"{_describe(loc)}: {value} is not allowed; write a finite number"
+            problems.append(Problem(shown, *locator.find(loc), message))
+    for index, card in enumerate(data.get("cards") or []):
+        answer = card.get("answer") if isinstance(card, dict) else None
+        if isinstance(answer, dict) and answer.get("kind") == "expression":
+            formula = answer.get("value")
+            if isinstance(formula, str) and len(formula) > MAX_FORMULA_CHARS:
+                loc = ("cards", index, "answer", "value")
+                message = (
+                    f"{_describe(loc)}: formula of {len(formula)} characters; "
+                    f"a deck's formula may have at most {MAX_FORMULA_CHARS}"
+                )
+                problems.append(Problem(shown, *locator.find(loc), message))
+    return sorted(problems)
+
+
+def _long_number_point(text: str) -> tuple[int, int]:
+    """Where the first run of digits longer than Python converts starts (tomllib says only ValueError)."""
+    match = re.search(r"[0-9_]{%d,}" % 4300, text)
+    return _line_col(text, match.start()) if match else (1, 1)
+
+
+def _deepest_point(text: str) -> tuple[int, int]:
+    """Roughly where brackets nest deepest (strings not skipped): the place to look after a RecursionError."""
+    depth = deepest = offset = 0
+    for index, char in enumerate(text):
+        if char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest, offset = depth, index
+        elif char in "]}":
+            depth -= 1
+    return _line_col(text, offset)
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 def _syntax_problem(shown: str, text: str, error: tomllib.TOMLDecodeError) -> Problem:
@@ -152,7 +284,7 @@ def _validation_problem(shown: str, locator: _KeyLocator, err: dict) -> Problem:
         return Problem(shown, line, col, f"{where}: missing 'kind'; use one of " + ", ".join(ANSWER_KINDS))
     message = err["msg"].removeprefix("Value error, ")
     got = err.get("input")
-    shown_input = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+    shown_input = "" if isinstance(got, dict | list) or got is None else f" (got {_clip(repr(got))})"
     return Problem(shown, line, col, f"{where}: {message}{shown_input}")
 
 
@@ -180,6 +312,11 @@ def _fields_at(loc: tuple, raw_loc: tuple) -> list[str]:
     return list(model.model_fields)
 
 
+def _clip(text: str) -> str:
+    """At most `_SHOWN_INPUT_CHARS` of a value echoed in a message (a deck's value may be 1 MiB long)."""
+    return text if len(text) <= _SHOWN_INPUT_CHARS else text[: _SHOWN_INPUT_CHARS - 1] + "…"
+
+
 def _describe(loc: tuple) -> str:
     return ".".join(str(p) for p in loc) or "deck"
 
@@ -199,7 +336,9 @@ class _KeyLocator:
     The scan runs on the first `find`: a clean deck never needs positions.
     """
 
-    _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]?\s*(#.*)?$")
+    # Linear: no two neighbouring quantifiers can share characters (the old lazy name class with spaces
+    # between two `\s*` backtracked cubically: a 5,000-character line took 37 s).
+    _HEADER = re.compile(r"\s*(\[\[?)([A-Za-z0-9_.\-\"' ]*)\]\]?[ \t]*(?:#.*)?")
     _KEY = re.compile(r"^(\s*)([A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')\s*=")
 
     def __init__(self, text: str):
@@ -217,8 +356,8 @@ class _KeyLocator:
                 if line.count(in_multiline) % 2 == 1:
                     in_multiline = None
                 continue
-            header = self._HEADER.match(line)
-            if header and not line.lstrip().startswith("#"):
+            header = self._HEADER.fullmatch(line)
+            if header and header[2].strip():
                 names = tuple(p.strip().strip("\"'") for p in header[2].split("."))
                 if header[1] == "[[":
                     index = counters.get(".".join(names), -1) + 1

@@ -1,0 +1,216 @@
+"""One bad deck file never breaks a command: `lint` says `path:line:col: message`, the others skip it.
+
+Each hostile file here gave a traceback (or hung) before the loader bounded its input: deep nesting
+(RecursionError in tomllib), integers past Python's digit limit (ValueError), 5000-term and
+100k-character formulas (RecursionError in ast), a FIFO or a device (a reader blocked forever).
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from quizzer.cli import main
+from quizzer.loader import MAX_DECK_BYTES, MAX_FORMULA_CHARS, DeckError, lint, load_deck, select
+from quizzer.store import Store
+from quizzer.tui.library import Library
+
+FIXTURES = Path(__file__).parent / "fixtures"
+GOOD = FIXTURES / "scheduling-decks" / "beta.toml"
+PROBLEM = re.compile(r"^(?P<path>.+):(?P<line>\d+):(?P<col>\d+): (?P<message>.+)$")
+
+
+def card_deck(answer: str, deck_id: str = "hostile") -> str:
+    return (
+        f'id = "{deck_id}"\ntitle = "Hostile"\n\n[[cards]]\nid = "a"\nprompt = "p"\nexplanation = "e"\n'
+        f"answer = {answer}\n"
+    )
+
+
+HOSTILE_TEXTS = {
+    "nested-arrays": ("x = " + "[" * 5000 + "]" * 5000 + "\n", "too deeply nested"),
+    "nested-tables": ("x = " + "{a=" * 3000 + "1" + "}" * 3000 + "\n", "too deeply nested"),
+    "digits-past-the-limit": (card_deck("{ kind = 'numeric', value = " + "9" * 5000 + " }"), "number too large"),
+    "int-past-sqlite": ('id = "h"\ntitle = "H"\nnew_per_day = ' + "9" * 30 + "\n", "number too large"),
+    "infinite-tolerance": (card_deck("{ kind = 'numeric', value = 1, tolerance = inf }"), "finite number"),
+    "nan-value": (card_deck("{ kind = 'numeric', value = nan }"), "finite number"),
+    "formula-5000-terms": (
+        card_deck("{ kind = 'expression', value = '" + "+".join(["p"] * 5000) + "', variables = ['p'] }"),
+        f"at most {MAX_FORMULA_CHARS}",
+    ),
+    "formula-100k-chars": (
+        card_deck("{ kind = 'expression', value = '" + "(" * 50_000 + "p" + ")" * 50_000 + "', variables = ['p'] }"),
+        f"at most {MAX_FORMULA_CHARS}",
+    ),
+}
+
+
+def only_problem(path: Path) -> re.Match:
+    problems = [str(p) for p in lint(path)]
+    assert len(problems) == 1, problems
+    match = PROBLEM.match(problems[0])
+    assert match and match["path"] == str(path), problems[0]
+    assert len(problems[0]) < 300, "a message never echoes a whole value"
+    return match
+
+
+@pytest.mark.parametrize("name", HOSTILE_TEXTS)
+def test_hostile_text_is_one_located_problem(tmp_path, name):
+    text, expected = HOSTILE_TEXTS[name]
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text)
+    match = only_problem(path)
+    assert expected in match["message"]
+
+
+def test_a_number_past_the_digit_limit_is_located_at_its_line(tmp_path):
+    path = tmp_path / "deck.toml"
+    path.write_text(card_deck("{ kind = 'numeric', value = " + "9" * 5000 + " }"))
+    match = only_problem(path)
+    assert (match["line"], match["col"]) == ("8", "38")
+
+
+def test_a_byte_order_mark_is_named(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD.read_bytes())
+    assert "byte-order mark" in only_problem(path)["message"]
+
+
+def test_text_that_is_not_utf8_is_located(tmp_path):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(b'id = "l"\ntitle = "caf\xe9"\n')
+    match = only_problem(path)
+    assert (match["line"], match["col"], "not UTF-8" in match["message"]) == ("2", "13", True)
+
+
+def test_a_file_over_the_size_bound_is_refused_before_parsing(tmp_path):
+    path = tmp_path / "huge.toml"
+    path.write_text("# " + "x" * MAX_DECK_BYTES + "\n")
+    assert "larger than" in only_problem(path)["message"]
+
+
+def test_a_folder_named_like_a_deck_is_a_problem(tmp_path):
+    (tmp_path / "folder.toml").mkdir()
+    assert "is a folder" in only_problem(tmp_path / "folder.toml")["message"]
+
+
+def lint_in_a_subprocess(*paths: Path) -> subprocess.CompletedProcess:
+    """For inputs that used to hang: the timeout is a hang guard hundreds of times the real cost, not a benchmark."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    command = [sys.executable, "-m", "quizzer", "lint", *map(str, paths)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_a_fifo_or_a_device_is_refused_without_blocking(tmp_path):
+    fifo, device = tmp_path / "fifo.toml", tmp_path / "device.toml"
+    os.mkfifo(fifo)
+    device.symlink_to("/dev/zero")
+    result = lint_in_a_subprocess(fifo, device)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines == [
+        f"{fifo}:1:1: is not a regular file (a FIFO, socket or device); a deck is a .toml file",
+        f"{device}:1:1: is not a regular file (a FIFO, socket or device); a deck is a .toml file",
+    ]
+
+
+def test_the_key_locator_is_linear_in_the_line_length(tmp_path):
+    """A line starting with `[` and many spaces inside a multi-line array: the old header regex
+    backtracked cubically (3,000 spaces took 8 s of CPU; this line would take hours)."""
+    path = tmp_path / "deck.toml"
+    line = "[" + " " * 200_000 + "5],"
+    path.write_text(card_deck("{ kind = 'shape', value = [\n" + line + "\n] }"))
+    result = lint_in_a_subprocess(path)
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"{path}:8:1: cards.0.answer.value.0: Input should be a valid integer")
+
+
+def test_headers_with_spaces_and_comments_are_still_located(tmp_path):
+    path = tmp_path / "deck.toml"
+    path.write_text(
+        'id = "d"\ntitle = "D"\n\n[[ cards ]]  # first\nid = "a"\nprompt = "p"\nexplanation = "e"\n'
+        '[ cards.answer ]\nkind = "numeric"\nvalue = "x"\n'
+    )
+    assert [str(p).split(": ")[0] for p in lint(path)] == [f"{path}:10:1"]
+
+
+# ---------------------------------------------------------------------- the other commands skip a bad deck
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A deck project whose decks/ holds one good deck and one that used to crash every command."""
+    decks = tmp_path / "decks"
+    decks.mkdir()
+    (tmp_path / "verifiers").mkdir()
+    shutil.copy(GOOD, decks / "beta.toml")
+    (decks / "nested.toml").write_text(HOSTILE_TEXTS["nested-arrays"][0])
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def invoke(*args, input=""):
+    return CliRunner().invoke(main, list(args), input=input)
+
+
+def assert_one_warning(result, project: Path):
+    warnings = [line for line in result.stderr.splitlines() if "nested.toml" in line]
+    assert warnings == [
+        "warning: skipped a broken deck: decks/nested.toml:1:5004: too deeply nested or too large to check;"
+        " flatten the values here or split the file"
+    ]
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["due"],
+        ["stats", "decks"],
+        ["review", "--plain"],
+        ["show", "beta/one"],
+        ["export", "anki", "-o", "out.apkg"],
+    ],
+)
+def test_commands_skip_the_bad_deck_with_one_line_and_go_on(project, command, tmp_path):
+    result = invoke(*command[:1], "--db", str(tmp_path / "q.db"), *command[1:], input="q\n")
+    assert_one_warning(result, project)
+    assert result.exit_code == 0, result.output
+    assert isinstance(result.exception, SystemExit | None)
+
+
+def test_verify_skips_the_bad_deck_and_fails_because_of_it(project, tmp_path):
+    result = invoke("verify", "--db", str(tmp_path / "q.db"))
+    assert_one_warning(result, project)
+    assert result.exit_code == 1
+    assert "1 broken deck file(s) skipped" in result.stderr
+
+
+def test_select_raises_for_a_broken_deck_named_by_its_path(project):
+    with pytest.raises(DeckError):
+        select(["decks/nested.toml"], project / "decks", on_broken=lambda error: None)
+
+
+def test_the_app_library_lists_the_bad_deck_and_loads_the_others(project, tmp_path):
+    with Store.open(tmp_path / "q.db") as store:
+        library = Library.load(store, [project / "decks"])
+    assert [loaded.deck.id for loaded in library.decks] == ["beta"]
+    assert library.problems == [
+        f"{project / 'decks' / 'nested.toml'}:1:5004: too deeply nested or too large to check;"
+        " flatten the values here or split the file"
+    ]
+
+
+def test_a_deck_with_a_missing_verifier_is_still_reviewed(project, tmp_path):
+    """Review needs the cards, not the verifier files (the app already loads decks this way)."""
+    deck = project / "decks" / "beta.toml"
+    deck.write_text(deck.read_text().replace('id = "one"', 'id = "one"\nverifier = "missing.py"', 1))
+    assert lint(deck), "lint still reports the missing verifier"
+    result = invoke("due", "--db", str(tmp_path / "q.db"), str(deck))
+    assert result.exit_code == 0 and "beta" in result.stdout
+    assert load_deck(deck, check_verifiers=False).deck.id == "beta"
