@@ -139,13 +139,15 @@ def _select(
 def _load_decks(targets: tuple[str, ...]) -> list[LoadedDeck]:
     """Whole decks for review, due and stats (broken ones reported on stderr and skipped)."""
 
-    def report(path: Path, error: DeckError) -> None:
-        click.echo(f"{error}\nskipping {path}", err=True)
-
-    decks = [loaded for loaded, _ in _select(targets, cards=False, on_broken=report)]
+    decks = [loaded for loaded, _ in _select(targets, cards=False, on_broken=_warn_broken)]
     if not decks:
         raise click.ClickException("no usable deck files (*.toml) found")
     return decks
+
+
+def _warn_broken(path: Path, error: DeckError) -> None:
+    """One line on stderr for a deck file a command skips (`quizzer lint` lists all its problems)."""
+    click.echo(f"warning: skipped a broken deck: {error.one_line()}", err=True)
 
 
 def _app_deck_files(targets: tuple[str, ...]) -> tuple[Path, ...]:
@@ -298,7 +300,8 @@ def verify(targets, jobs, timeout, no_cache, strict, json_file, db) -> None:
     from quizzer.runner import verify as run_verifiers
     from quizzer.store import Store
 
-    selection = _select(targets)
+    broken: list[Path] = []
+    selection = _select(targets, on_broken=lambda path, error: (_warn_broken(path, error), broken.append(path)))
     jobs_list = [Job(loaded, card) for loaded, cards in selection for card in cards]
     report = VerifyReport(jobs_list, strict=strict)
     store = Store.open(db)
@@ -309,9 +312,11 @@ def verify(targets, jobs, timeout, no_cache, strict, json_file, db) -> None:
             jobs_list, store, workers=jobs, timeout=timeout, use_cache=not no_cache, on_result=report.add
         )
     report.print_summary()
+    if broken:
+        click.echo(f"{len(broken)} broken deck file(s) skipped; `quizzer lint` lists their problems", err=True)
     if json_file:
         report.write_json(json_file, results)
-    sys.exit(0 if report.all_passed else 1)
+    sys.exit(0 if report.all_passed and not broken else 1)
 
 
 @main.command()
@@ -447,7 +452,7 @@ def export_anki_command(decks, output, strict, db) -> None:
 
     if output.suffix != ".apkg":
         raise click.BadParameter("the output file must end in .apkg", param_hint="-o")
-    selection = _select(decks)
+    selection = _select(decks, on_broken=_warn_broken)
     store = open_store_if_exists(db)
     try:
         summary = export_anki(selection, output, store)

@@ -4,7 +4,8 @@
 and `key =` lines and maps pydantic's error locations (`cards.3.answer.value`) back to lines.
 
 A deck file is hostile input: sizes are bounded before anything is parsed (`MAX_DECK_BYTES`, then
-integer range, finite floats and `MAX_FORMULA_CHARS` on the parsed values before validation), only
+integer range and finite floats on the parsed values before validation; formulas by the checker's
+bounded parser), only
 regular files are opened (a FIFO or a device never blocks the reader), and whatever still escapes
 the parser (RecursionError, MemoryError) becomes a problem of that file, never a traceback.
 """
@@ -18,6 +19,7 @@ import math
 import os
 import re
 import stat
+import sys
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -42,8 +44,6 @@ SCHEMA_DIRECTIVE = "#:schema"
 
 MAX_DECK_BYTES = 1 << 20
 """A deck file may hold at most 1 MiB (the largest bundled deck is 28 KB)."""
-MAX_FORMULA_CHARS = 500
-"""A deck's formula (an expression answer's value) may be at most this long (bundled ones: under 20)."""
 INTEGER_RANGE = (-(2**63), 2**63 - 1)
 """Integers a deck may hold: what SQLite stores (daily limits end up in queries)."""
 _SHOWN_INPUT_CHARS = 60
@@ -127,10 +127,8 @@ def _load(path: Path, check_verifiers: bool = True) -> tuple[Deck | None, list[P
     try:
         return _parse_and_validate(shown, text, path, check_verifiers)
     except (RecursionError, MemoryError):  # the bounds below keep these out; if one still escapes, it is this file's
-        line, col = _deepest_point(text)
-        return None, [
-            Problem(shown, line, col, "too deeply nested or too large to check; flatten the values here or split the file")
-        ]
+        message = "too deeply nested or too large to check; flatten the values here or split the file"
+        return None, [Problem(shown, *_deepest_point(text), message)]
 
 
 def _read_deck_text(path: Path, shown: str) -> tuple[str, Problem | None]:
@@ -169,9 +167,7 @@ def _read_deck_text(path: Path, shown: str) -> tuple[str, Problem | None]:
         return "", Problem(shown, line, col, f"not UTF-8 text (byte 0x{data[e.start]:02x}); save it as UTF-8")
 
 
-def _parse_and_validate(
-    shown: str, text: str, path: Path, check_verifiers: bool
-) -> tuple[Deck | None, list[Problem]]:
+def _parse_and_validate(shown: str, text: str, path: Path, check_verifiers: bool) -> tuple[Deck | None, list[Problem]]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -193,9 +189,11 @@ def _parse_and_validate(
 
 
 def _bound_problems(shown: str, locator: _KeyLocator, data: dict) -> list[Problem]:
-    """Values too large to hand to validation: integers SQLite cannot hold, inf/nan, over-long formulas.
+    """Values too large to hand to validation: integers SQLite cannot hold, inf and nan.
 
-    Walks the parsed document without recursion (its depth is whatever tomllib accepted).
+    Walks the parsed document without recursion (its depth is whatever tomllib accepted). Formulas
+    are bounded where they are parsed, by `quizzer.checking` (length, depth, size), for typed
+    answers and deck values alike.
     """
     problems = []
     stack: list[tuple[tuple, object]] = [((), data)]
@@ -213,23 +211,12 @@ def _bound_problems(shown: str, locator: _KeyLocator, data: dict) -> list[Proble
         elif isinstance(value, float) and not math.isfinite(value):
             message = f"{_describe(loc)}: {value} is not allowed; write a finite number"
             problems.append(Problem(shown, *locator.find(loc), message))
-    for index, card in enumerate(data.get("cards") or []):
-        answer = card.get("answer") if isinstance(card, dict) else None
-        if isinstance(answer, dict) and answer.get("kind") == "expression":
-            formula = answer.get("value")
-            if isinstance(formula, str) and len(formula) > MAX_FORMULA_CHARS:
-                loc = ("cards", index, "answer", "value")
-                message = (
-                    f"{_describe(loc)}: formula of {len(formula)} characters; "
-                    f"a deck's formula may have at most {MAX_FORMULA_CHARS}"
-                )
-                problems.append(Problem(shown, *locator.find(loc), message))
     return sorted(problems)
 
 
 def _long_number_point(text: str) -> tuple[int, int]:
     """Where the first run of digits longer than Python converts starts (tomllib says only ValueError)."""
-    match = re.search(r"[0-9_]{%d,}" % 4300, text)
+    match = re.search(rf"[0-9_]{{{sys.get_int_max_str_digits()},}}", text)
     return _line_col(text, match.start()) if match else (1, 1)
 
 
