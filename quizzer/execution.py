@@ -22,7 +22,10 @@ from typing import Any, Literal
 from quizzer.deck import CHECKABLE_KINDS, Card
 from quizzer.verifier import Context, Result
 
-Status = Literal["passed", "failed", "error", "timeout", "crashed", "unverified"]
+Status = Literal["passed", "failed", "error", "timeout", "crashed", "out-of-memory", "unverified"]
+# The verifier was stopped before it could return anything: a verdict on the machine, not on the card,
+# so the runner never serves it from the cache nor lets it replace a cached result.
+INTERRUPTED = frozenset({"timeout", "crashed", "out-of-memory"})
 SEED = 0
 NO_VERIFIER = "no verifier: this card's answer is not checked by code"
 
@@ -46,6 +49,10 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.status == "passed"
+
+    @property
+    def interrupted(self) -> bool:
+        return self.status in INTERRUPTED
 
     def details(self) -> list[str]:
         """Expected vs computed, each claim, the traceback and captured output: what a failure report shows."""

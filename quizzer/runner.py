@@ -26,7 +26,7 @@ from pathlib import Path
 
 from quizzer import zygote
 from quizzer.deck import Card
-from quizzer.execution import Outcome, decide, execute
+from quizzer.execution import INTERRUPTED, Outcome, decide, execute
 from quizzer.loader import LoadedDeck
 
 PROTOCOL = "1"  # bump when the way outcomes are judged changes, to invalidate every cache entry
@@ -215,7 +215,7 @@ def _judged(job: Job, outcome_json: str) -> Outcome:
         outcome = Outcome.from_json(outcome_json)
     except (TypeError, ValueError):
         return Outcome("crashed", "the verifier process sent back an unreadable result")
-    if outcome.status in ("error", "out-of-memory", "timeout", "crashed"):
+    if outcome.status == "error" or outcome.interrupted:
         return outcome
     return decide(job.card, outcome)
 
@@ -240,7 +240,11 @@ def verify(
     use_cache: bool = True,
     on_result: Callable[[Verified], None] = lambda verified: None,
 ) -> list[Verified]:
-    """Verify every job, from the cache where the key still matches; results are saved to `store`."""
+    """Verify every job, from the cache where the key still matches; results are saved to `store`.
+
+    A timeout, crash or out-of-memory is never served from the cache (the next run tries again) and
+    never replaces a cached result of the same card version: it says nothing about the card.
+    """
     torch = torch_version()
     keys = {job.key: cache_key(job, torch) for job in jobs}
     results: dict[str, Verified] = {}
@@ -252,7 +256,7 @@ def verify(
             on_result(results[job.key])
             continue
         record = store.verification(job.key) if (store is not None and use_cache) else None
-        if record is not None and record.cache_key == keys[job.key]:
+        if record is not None and record.cache_key == keys[job.key] and record.status not in INTERRUPTED:
             results[job.key] = Verified(job, Outcome.from_json(record.outcome), True)
             on_result(results[job.key])
         else:
@@ -260,7 +264,7 @@ def verify(
     if to_run:
         with WorkerPool(min(workers or os.cpu_count() or 1, len(to_run)), timeout, memory_mb) as pool:
             for job, outcome in pool.run(to_run):
-                if store is not None:
+                if store is not None and not (outcome.interrupted and _holds_a_result(store, job.key, keys[job.key])):
                     store.save_verification(
                         job.key,
                         keys[job.key],
@@ -273,3 +277,9 @@ def verify(
                 results[job.key] = Verified(job, outcome, False)
                 on_result(results[job.key])
     return [results[job.key] for job in jobs]
+
+
+def _holds_a_result(store, key: str, cache_key: str) -> bool:
+    """Whether the store has a real result (not an interruption) for this version of the card."""
+    record = store.verification(key)
+    return record is not None and record.cache_key == cache_key and record.status not in INTERRUPTED

@@ -1,5 +1,8 @@
 """The verify runner: each way a verifier can behave gets its own clear status; the run finishes."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -8,14 +11,18 @@ from quizzer.deck import Card
 from quizzer.execution import execute
 from quizzer.loader import load_deck
 from quizzer.runner import Job, cache_key, verify
+from quizzer.store import Store
 
 FIXTURE = Path(__file__).parent / "fixtures" / "verify"
 
 
 @pytest.fixture(scope="module")
 def outcomes():
+    """Every fixture card's outcome; only the card that hangs gets a short timeout (a loaded machine is slow)."""
     loaded = load_deck(FIXTURE / "decks" / "fixture.toml")
-    results = verify([Job(loaded, card) for card in loaded.deck.cards], None, workers=2, timeout=3, memory_mb=1024)
+    jobs = [Job(loaded, card) for card in loaded.deck.cards if card.id != "hangs"]
+    results = verify(jobs, None, workers=2, timeout=600, memory_mb=1024)
+    results += verify([Job(loaded, loaded.deck.card("hangs"))], None, timeout=3)
     return {v.job.card.id: v.outcome for v in results}
 
 
@@ -96,3 +103,75 @@ def test_cache_key_follows_card_verifier_and_local_imports(tmp_path):
     assert second != first
     edited = Job(job.loaded, job.card.model_copy(update={"prompt": "edited?"}))
     assert cache_key(edited, "2.13.0") != second
+
+
+# ---------------------------------------------------------------------- what the cache keeps
+
+GATED = """
+import time
+from pathlib import Path
+
+from quizzer.verifier import Result
+
+
+def waits_for_the_gate():
+    while not Path({gate!r}).exists():  # hangs until the test opens the gate
+        time.sleep(0.01)
+    return Result(value=1)
+"""
+
+
+@pytest.fixture
+def gated(tmp_path):
+    """A deck whose one card hangs until `gate` exists, and a `quizzer verify` on it with its own database."""
+    gate = tmp_path / "gate"
+    (tmp_path / "verifiers").mkdir()
+    (tmp_path / "verifiers" / "v.py").write_text(GATED.format(gate=str(gate)))
+    (tmp_path / "decks").mkdir()
+    deck = tmp_path / "decks" / "gated.toml"
+    deck.write_text(
+        'id = "gated"\ntitle = "G"\n[[cards]]\nid = "card"\nprompt = "?"\nexplanation = "."\n'
+        'verifier = "v.py::waits_for_the_gate"\nanswer = { kind = "numeric", value = 1 }\n'
+    )
+    env = {**os.environ, "QUIZZER_DB": str(tmp_path / "state.db"), "COLUMNS": "200"}
+
+    def quizzer_verify(*options: str) -> str:
+        command = [sys.executable, "-m", "quizzer", "verify", *options, str(deck)]
+        return subprocess.run(command, capture_output=True, text=True, env=env).stdout
+
+    quizzer_verify.gate = gate
+    return quizzer_verify
+
+
+def test_a_timeout_is_not_served_from_the_cache(gated):
+    assert "TIMEOUT gated/card" in gated("--timeout", "1")
+    gated.gate.touch()
+    again = gated("--timeout", "60")
+    assert "PASS gated/card" in again and "(cached)" not in again
+
+
+def test_a_timeout_does_not_replace_a_cached_result(gated):
+    gated.gate.touch()
+    assert "PASS gated/card" in gated()
+    gated.gate.unlink()
+    assert "TIMEOUT gated/card" in gated("--no-cache", "--timeout", "1")
+    assert "PASS gated/card (cached)" in gated()
+
+
+def test_real_failures_are_cached_interruptions_are_not(tmp_path):
+    loaded = load_deck(FIXTURE / "decks" / "fixture.toml")
+    chosen = ["wrong-value", "raises", "failing-claim", "segfaults", "exhausts-memory"]
+    jobs = [Job(loaded, loaded.deck.card(card)) for card in chosen]
+    with Store.open(tmp_path / "state.db") as store:
+        first = verify(jobs, store, workers=2, memory_mb=1024)
+        second = verify(jobs, store, workers=2, memory_mb=1024)
+    statuses = [v.outcome.status for v in first]
+    assert statuses == ["failed", "error", "failed", "crashed", "out-of-memory"]
+    assert [v.outcome.status for v in second] == statuses
+    assert {v.job.card.id: v.cached for v in second} == {
+        "wrong-value": True,
+        "raises": True,
+        "failing-claim": True,
+        "segfaults": False,
+        "exhausts-memory": False,
+    }
