@@ -592,4 +592,4 @@ def variables_hint(names: Sequence[str], shapes: Mapping[str, Sequence[int]] | N
     it lists what may be used, never a formula, so it cannot give the answer away."""
     shapes = shapes or {}
     listed = ", ".join(f"{n} ({_shape_text(shapes[n])})" if n in shapes else n for n in names)
-    return f"formula in {listed} · with @ .T * + - / ** sum(…, axis=0) sigmoid where …"
+    return f"formula in {listed} · with @ .T * + - sum(…, axis=…) sigmoid where …"

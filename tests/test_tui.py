@@ -356,6 +356,47 @@ async def test_verification_panel_shows_badge_claims_notes_and_plot(tmp_path):
 
 
 @async_test
+async def test_a_disputed_answer_is_announced_before_answering_and_not_graded(tmp_path):
+    db = tmp_path / "q.db"
+    record_verifications(db)
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.start_review(["extra"])
+        await pilot.pause()
+        screen = app.screen
+        assert screen.item.key == "extra/double" and not screen.revealed
+        banner = str(screen.query_one("#caution").render())
+        assert "The stated answer failed verification: the verifier computed 41" in banner
+        await pilot.press(*"42", "enter")  # the card's own (disputed) answer: not marked right
+        assert screen.revealed and screen.verdict.status == "self-graded"
+        assert "disputed" in screen.query_one("#stated-answer").source
+        await pilot.press("enter")  # no suggested grade to accept
+        assert screen.item.key == "extra/double"
+        await pilot.press("4")
+        await pilot.pause()
+    assert rows(db, "SELECT key, typed, verdict FROM reviews") == [("extra/double", "42", "self-graded")]
+
+
+@async_test
+async def test_a_stale_card_says_so_and_is_still_graded(tmp_path):
+    db = tmp_path / "q.db"
+    record_verifications(db)
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.start_review(["basics"])
+        await pilot.pause()
+        screen = app.screen
+        assert screen.item.key == "basics/sum" and not screen.query_one("#caution").display
+        await pilot.press("ctrl+n")
+        assert screen.item.key == "basics/transpose-shape"
+        assert "changed since it was verified" in str(screen.query_one("#caution").render())
+        await pilot.press(*"(3, 2)", "enter")
+        assert screen.verdict.status == "correct"
+
+
+@async_test
 async def test_untrusted_decks_run_nothing(tmp_path, monkeypatch):
     db = tmp_path / "q.db"
     started = []

@@ -42,6 +42,34 @@ def test_badges_follow_the_cached_record_and_the_current_cache_key(tmp_path):
     assert lib.verification("basics/meaning").badge == "verifying"
 
 
+def test_caution_before_answering_a_failed_or_stale_card(tmp_path):
+    db = tmp_path / "q.db"
+    record_verifications(db)
+    lib = library(db)
+
+    def caution(key):
+        return lib.verification(key).caution(lib.loaded_for(key).deck.card(key.partition("/")[2]))
+
+    double = caution("extra/double")  # failed: the card says 42, the verifier computed 41
+    assert double.disputed and double.badge == "failed"
+    assert "The stated answer failed verification: the verifier computed 41" in double.text
+    stale = caution("basics/transpose-shape")  # a stale pass whose value still agrees with the card
+    assert not stale.disputed and stale.badge == "stale" and "changed since it was verified" in stale.text
+    assert caution("basics/sum") is None and caution("basics/meaning") is None and caution("basics/convex") is None
+
+    # Re-judged against the card as it is now: an edited answer the old run disagrees with is disputed ...
+    card = lib.deck("basics").deck.card("transpose-shape")
+    edited = card.model_copy(update={"answer": card.answer.model_copy(update={"value": [2, 3]})})
+    assert lib.verification("basics/transpose-shape").caution(edited).disputed
+    # ... and a failure the author has since fixed is not.
+    fixed = lib.deck("extra").deck.card("double")
+    fixed = fixed.model_copy(update={"answer": fixed.answer.model_copy(update={"value": 41})})
+    assert not lib.verification("extra/double").caution(fixed).disputed
+    # A failing record under a badge still being checked still warns.
+    lib.cache_keys = None
+    assert caution("extra/double").disputed
+
+
 def test_trust_covers_bundled_and_trusted_folders_and_their_subfolders(tmp_path):
     db = tmp_path / "q.db"
     untrusted = library(db, bundled=tmp_path / "elsewhere")

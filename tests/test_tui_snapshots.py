@@ -102,6 +102,12 @@ def test_review_revealed_narrow(snap_compare, tmp_path):
     assert snap_compare(make_app(db), terminal_size=NARROW, run_before=run(*keys))
 
 
+def test_review_disputed_card_before_answering(snap_compare, tmp_path):
+    db = tmp_path / "q.db"
+    record_verifications(db)  # extra/double: the card says 42, its verifier computed 41
+    assert snap_compare(make_app(db), terminal_size=NARROW, run_before=run("down", "enter"))
+
+
 def test_review_choice_card(snap_compare, tmp_path):
     db = tmp_path / "q.db"
     assert snap_compare(make_app(db), terminal_size=NARROW, run_before=run("enter", "ctrl+n", "ctrl+n"))

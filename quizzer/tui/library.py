@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from quizzer.deck import CHECKABLE_KINDS
 from quizzer.loader import DeckError, LoadedDeck, deck_files, load_deck
 from quizzer.store import Store, VerificationRecord
 
@@ -54,6 +55,19 @@ FAILED_STATUSES = frozenset({"failed", "error", "timeout", "crashed", "out-of-me
 
 
 @dataclass(frozen=True)
+class Caution:
+    """What the review says *before* the learner answers, about a card whose verification is not clean.
+
+    `disputed`: the latest computed value disagrees with the card's stated answer (as the card is now),
+    so the learner must not be graded against it.
+    """
+
+    badge: Badge
+    text: str
+    disputed: bool = False
+
+
+@dataclass(frozen=True)
 class CardVerification:
     """A card's badge and, when there is one, its cached verification record."""
 
@@ -71,6 +85,42 @@ class CardVerification:
             return Outcome.from_json(self.record.outcome)
         except (TypeError, ValueError, json.JSONDecodeError):
             return None
+
+    def caution(self, card) -> Caution | None:
+        """None for a clean (or never run) verification; else what to say before answering `card`.
+
+        The stated answer is re-judged against the latest computed value, so a stale failure that the
+        author has since fixed is no longer disputed, and a stale pass of an answer since edited is.
+        """
+        if self.record is None or self.badge in ("verified", "none"):
+            return None
+        outcome = self.outcome()
+        stale = " (in a run from before the card or its verifier last changed)" if self.badge == "stale" else ""
+        badge: Badge = "stale" if self.badge == "stale" else "failed"
+        if outcome is None:
+            return Caution(badge, "Its cached verification cannot be read; press ctrl+r to verify it again.")
+        if _disputes(card, outcome):
+            return Caution(
+                badge,
+                f"The stated answer failed verification: the verifier computed {outcome.computed}{stale}. "
+                "You grade yourself this time.",
+                disputed=True,
+            )
+        if self.record.status in FAILED_STATUSES:
+            return Caution(badge, f"This card failed verification{stale}: {outcome.message}")
+        if self.badge == "stale":
+            return Caution(badge, "The card or its verifier changed since it was verified; it is being re-checked.")
+        return None  # a passing record whose currency is still being checked, or is being re-run
+
+
+def _disputes(card, outcome) -> bool:
+    """Whether the computed value, judged by the card's own checker, disagrees with its stated answer."""
+    if card.answer.kind not in CHECKABLE_KINDS or outcome.value is None:
+        return False
+    try:
+        return not card.answer.check_value(outcome.value).correct
+    except Exception:  # a cached value the checker cannot even read: nothing to grade against either
+        return True
 
 
 @dataclass

@@ -14,10 +14,12 @@ from quizzer.sm2 import QUALITY_MEANINGS
 GUIDE = """\
 ## Reviewing
 
-Type your answer and press **Enter**: the checker marks it right or wrong (numbers accept `42`,
-`4.2e1`, `3/4`, `75%`; shapes `(2, 3, 4)` or `torch.Size([2, 3, 4])`; formulas are compared for
-equivalence). An empty answer reveals the card as "I don't know". Explanation-only cards are
-self-graded: write a few words if you like, then compare.
+Type your answer and press **Enter**: the checker marks it right or wrong (numbers accept decimals,
+scientific notation, fractions `a/b` and percentages; shapes a tuple or `torch.Size([...])`;
+formulas are compared for equivalence; tensor formulas are evaluated on the verifier's sample
+tensors). A card whose verifier disputes its stated answer says so first, and you grade yourself.
+An empty answer reveals the card as "I don't know". Explanation-only cards are self-graded: write a
+few words if you like, then compare.
 
 Then grade yourself **0–5** (the SM-2 quality), or press **Enter** for the suggested grade:
 

@@ -20,23 +20,15 @@ from textual.widgets import Button, Header, Input, Markdown, Static
 
 from quizzer.checking import Verdict
 from quizzer.deck import CHECKABLE_KINDS
+from quizzer.hints import input_hint
 from quizzer.session import QueuedCard, Session, suggested_grade
 from quizzer.store import StoreError
+from quizzer.tui.library import Caution
 from quizzer.tui.widgets.badges import badge_color
 from quizzer.tui.widgets.footer import KeyFooter
 from quizzer.tui.widgets.grades import GradeBar
 from quizzer.tui.widgets.mathmd import prepare
 from quizzer.tui.widgets.verification import VerificationPanel
-
-PLACEHOLDERS = {
-    "numeric": "a number: 42, 4.2e1, 3/4 or 75%",
-    "boolean": "true or false (t, f, yes, no)",
-    "choice": "an option: its number, a prefix or the whole text",
-    "expression": "a formula, e.g. 1 - (1-p1)*(1-p2)",
-    "shape": "a shape: (2, 3, 4) or torch.Size([2, 3, 4])",
-    "code": "optional: sketch your code, then Enter to compare",
-    "text": "optional: write your answer, then Enter to compare",
-}
 
 
 class ReviewScreen(Screen):
@@ -68,6 +60,7 @@ class ReviewScreen(Screen):
         self.shown_at: datetime | None = None
         self.answered = 0
         self.last_feedback: Text | None = None
+        self.caution: Caution | None = None
         self._revealing = False
 
     # ------------------------------------------------------------------ layout
@@ -75,6 +68,7 @@ class ReviewScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="status-line")
+        yield Static(id="caution")
         with VerticalScroll(id="card"):
             yield Markdown(id="prompt")
             yield Horizontal(id="choices")
@@ -92,7 +86,7 @@ class ReviewScreen(Screen):
 
     def on_mount(self) -> None:
         self.title = self.session_title
-        self.watch(self.app, "verification_generation", self._refresh_verification, init=False)
+        self.watch(self.app, "verification_generation", self._verification_changed, init=False)
         self.show_card()
 
     # ------------------------------------------------------------------ showing a card
@@ -115,9 +109,10 @@ class ReviewScreen(Screen):
         self._show_choices(item)
         answer = self.query_one("#answer", Input)
         answer.value = ""
-        answer.placeholder = PLACEHOLDERS[card.answer.kind]
+        answer.placeholder = input_hint(card.answer)
         self.query_one("#check", Button).label = "Check" if card.answer.kind in CHECKABLE_KINDS else "Reveal"
         self._hint(feedback)
+        self._show_caution()
         self.query_one("#card", VerticalScroll).scroll_home(animate=False)
         self._status()
         answer.focus()
@@ -126,6 +121,22 @@ class ReviewScreen(Screen):
         hint = self.query_one("#hint", Static)
         hint.update(text or "")
         hint.display = bool(text)
+
+    def _show_caution(self) -> None:
+        """Before answering: say so when the card's verification failed or is stale (never after grading it)."""
+        item, library = self.item, self.app.library
+        if item is None or library is None:
+            return
+        self.caution = library.verification(item.key).caution(item.card)
+        banner = self.query_one("#caution", Static)
+        banner.set_class(self.caution is not None and self.caution.badge == "failed", "-failed")
+        banner.update(Text("⚠ " + self.caution.text) if self.caution else "")
+        banner.display = self.caution is not None
+
+    def _verification_changed(self) -> None:
+        if not self.revealed:
+            self._show_caution()
+        self._refresh_verification()
 
     def _status(self) -> None:
         item = self.item
@@ -212,6 +223,8 @@ class ReviewScreen(Screen):
         if verdict.status == "unparsable":
             self._hint(Text(f"⚠ {verdict.message} — fix it, or clear the box and press Enter to see the answer."))
             return
+        if self.caution is not None and self.caution.disputed:
+            verdict = Verdict("self-graded", verdict.normalized, "not graded: its verifier disputes the stated answer")
         self.typed, self.verdict = typed, verdict
         card, deck = item.card, item.deck
         self.query_one("#verdict", Static).update(self._verdict_text(verdict, typed))
@@ -248,6 +261,8 @@ class ReviewScreen(Screen):
             text.append(f" — you answered {shown}" + (f"; {verdict.message}" if verdict.message else ""))
         else:
             text = Text("Self-graded", style=Style(bold=True))
+            if verdict.message:
+                text.append(f" ({verdict.message})", style=Style(color=badge_color(app, "stale")))
             text.append(" — compare your answer with the one below" + (":" if typed.strip() else "."))
             if typed.strip():
                 text.append(f"\n{typed.strip()}", style="italic")
@@ -259,6 +274,8 @@ class ReviewScreen(Screen):
             return f"**Answer** (code):\n\n```{answer.language}\n{answer.value.strip()}\n```"
         if answer.kind == "text":
             return "**Answer:**\n\n" + prepare(answer.value.strip(), item.deck.macros)
+        if self.caution is not None and self.caution.disputed:
+            return f"**Stated answer:** `{answer.display()}` — *disputed by its verifier (see below)*"
         return f"**Answer:** `{answer.display()}`"
 
     def _refresh_verification(self) -> None:
