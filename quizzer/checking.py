@@ -209,7 +209,7 @@ def check_choice(options: Sequence[str], expected: str, typed: str) -> Verdict:
 
 
 def judge_choice(expected: str, value: str) -> Verdict:
-    if value.lower() == expected.lower():
+    if value == expected:  # both are options, and options differ even ignoring case
         return Verdict("correct", value)
     return Verdict("incorrect", value, f"expected {expected}")
 
@@ -220,14 +220,21 @@ def judge_choice(expected: str, value: str) -> Verdict:
 def parse_shape(text: str) -> tuple[int, ...]:
     """`(5, 6, 7)`, `[5,6,7]`, `5 6 7`, `5x6x7`, `torch.Size([5, 6, 7])` → (5, 6, 7)."""
     s = _bounded(text)
+    if not s:
+        raise Unparsable("empty answer")
     if s.startswith("torch.Size"):
         inner = s[len("torch.Size") :].strip()
         if not (inner.startswith("(") and inner.endswith(")")):
             raise Unparsable(f"not a shape: {shorten(s)!r}")
         s = inner[1:-1].strip()
-    if s[:1] in "([" and s[-1:] in ")]":
+        if not s:
+            return ()  # torch.Size()
+    bracketed = s[:1] in ("(", "[") and s[-1:] in (")", "]")
+    if bracketed:
         s = s[1:-1]
     parts = [p for p in re.split(r"[\s,x×]+", s.strip()) if p]
+    if bracketed and not s.strip():
+        return ()  # a scalar's shape: (), [] or torch.Size([])
     if not parts or not all(p.isdigit() for p in parts):
         raise Unparsable(f"not a shape: {shorten(text)!r} (try (2, 3, 4) or torch.Size([2, 3, 4]))")
     if len(parts) > MAX_SHAPE_DIMS:
@@ -394,9 +401,9 @@ def _compile(node: ast.expr, variables: set[str]) -> tuple[Evaluator, bool]:
             varies = any(v for _, v in compiled)
         case ast.Call():
             raise Unparsable("only " + ", ".join(sorted(FUNCTIONS)) + " may be called")
-        case ast.Constant(value=value):
-            raise Unparsable(f"unexpected literal {value!r}")
-        case _:
+        case ast.Tuple():
+            raise Unparsable("a formula is one expression: ',' only separates the arguments of min and max")
+        case _:  # what the tokenizer lets through is a number, a name, an operator or a call
             raise Unparsable(f"{type(node).__name__} is not allowed in a formula")
     return (evaluate, True) if varies else (_constant(lambda: evaluate({}), node), False)
 
@@ -444,17 +451,29 @@ def value_at(formula: Formula, point: Mapping[str, float]) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def formulas_agree(a: Formula, b: Formula, points: Sequence[Mapping[str, float]]) -> bool:
-    """Equivalent when they agree (relative 1e-9) at every sample point where both are defined."""
+def _where(point: Mapping[str, float]) -> str:
+    return ", ".join(f"{name}={value:.4g}" for name, value in point.items())
+
+
+def disagreement(reference: Formula, formula: Formula, points: Sequence[Mapping[str, float]]) -> str | None:
+    """Why `formula` is not `reference`, or None when they are equivalent.
+
+    Equivalent: they agree (relative 1e-9) at every sample point where both are defined, are
+    undefined at the same points, and at least one point is defined for both.
+    """
     compared = 0
     for point in points:
-        va, vb = value_at(a, point), value_at(b, point)
-        if va is None and vb is None:
+        expected, actual = value_at(reference, point), value_at(formula, point)
+        if expected is None and actual is None:
             continue
-        if va is None or vb is None or not math.isclose(va, vb, rel_tol=1e-9, abs_tol=1e-12):
-            return False
+        if actual is None:
+            return f"yours is undefined at {_where(point)}"
+        if expected is None:
+            return f"yours is defined at {_where(point)}, where the answer is not"
+        if not math.isclose(expected, actual, rel_tol=1e-9, abs_tol=1e-12):
+            return f"at {_where(point)} yours is {actual:.4g}, the answer {expected:.4g}"
         compared += 1
-    return compared > 0
+    return None if compared else "yours is undefined at every sample point"
 
 
 def check_expression(
@@ -469,33 +488,68 @@ def check_expression(
     except Unparsable as e:
         return _unparsable(e, typed)
     reference = parse_expression(expected, variables)
-    points = sample_points(variables, domain, random.Random(seed))
-    if formulas_agree(reference, formula, points):
+    reason = disagreement(reference, formula, sample_points(variables, domain, random.Random(seed)))
+    if reason is None:
         return Verdict("correct", formula.source)
-    return Verdict("incorrect", formula.source, f"expected {expected}")
+    return Verdict("incorrect", formula.source, f"expected {expected}; {reason}")
+
+
+def finite_real(value: object) -> float | None:
+    """A verifier's number as a float, or None when it is not a finite real (bools are not numbers)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _measurement(sample: object, variables: Sequence[str]) -> tuple[dict[str, float], float]:
+    """One `{"at": {...}, "value": v}` from a verifier, checked: it is hostile input too."""
+    if not isinstance(sample, Mapping) or not isinstance(sample.get("at"), Mapping) or "value" not in sample:
+        raise Unparsable(f'a measurement must be {{"at": {{...}}, "value": number}}, not {shorten(repr(sample), 60)}')
+    at = sample["at"]
+    missing = [v for v in variables if v not in at]
+    if missing:
+        raise Unparsable("a measurement lacks the variable(s) " + ", ".join(missing))
+    point = {v: finite_real(at[v]) for v in variables}
+    bad = [v for v, x in point.items() if x is None]
+    if bad:
+        raise Unparsable(f"a measurement's {bad[0]} is not a finite number: {shorten(repr(at[bad[0]]), 40)}")
+    measured = finite_real(sample["value"])
+    if measured is None:
+        raise Unparsable(f"a measured value is not a finite number: {shorten(repr(sample['value']), 40)}")
+    return point, measured  # type: ignore[return-value]
 
 
 def judge_expression_samples(
-    expected: str, variables: Sequence[str], samples: Sequence[Mapping], tolerance: float
+    expected: str, variables: Sequence[str], samples: Sequence[object], tolerance: object
 ) -> Verdict:
     """Compare a formula with values measured at given points (what a simulating verifier returns)."""
+    allowed = finite_real(tolerance)
+    if allowed is None or allowed < 0:
+        return Verdict("unparsable", shorten(repr(tolerance)), "the tolerance must be a finite number ≥ 0")
+    if not samples:
+        return Verdict("unparsable", "", "no measurements to compare the formula with")
+    if len(samples) > MAX_SAMPLES:
+        return Verdict("unparsable", "", f"too many measurements: {len(samples)} (at most {MAX_SAMPLES})")
     formula = parse_expression(expected, variables)
     worst = 0.0
     for sample in samples:
-        at = sample["at"]
-        missing = [v for v in variables if v not in at]
-        if missing:
-            return Verdict("unparsable", str(dict(at)), "a measurement lacks the variable(s) " + ", ".join(missing))
-        predicted = value_at(formula, at)
+        try:
+            point, measured = _measurement(sample, variables)
+        except Unparsable as e:
+            return Verdict("unparsable", shorten(repr(sample)), str(e))
+        predicted = value_at(formula, point)
         if predicted is None:
-            return Verdict("incorrect", expected, f"formula undefined at {dict(at)}")
-        error = abs(predicted - sample["value"])
+            return Verdict("incorrect", expected, f"the formula is undefined at {_where(point)}")
+        error = abs(predicted - measured)
         worst = max(worst, error)
-        if error > tolerance:
-            where = ", ".join(f"{k}={v:g}" for k, v in at.items())
+        if error > allowed:
             return Verdict(
                 "incorrect",
                 expected,
-                f"at {where} the formula gives {predicted:.6g} but {sample['value']:.6g} was measured",
+                f"at {_where(point)} the formula gives {predicted:.6g} but {measured:.6g} was measured",
             )
     return Verdict("correct", expected, f"agrees with {len(samples)} measurements (worst error {worst:.2g})")

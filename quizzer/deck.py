@@ -8,6 +8,7 @@ verifier's computed value, by delegating to the pure checkers in `quizzer.checki
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -28,17 +29,24 @@ class NumericAnswer(_Model):
     """A number; typed as `42`, `4.2e1`, `3/4` or `75%`."""
 
     kind: Literal["numeric"]
-    value: float
-    tolerance: float = Field(0.0, ge=0, description="Absolute tolerance accepted around `value`.")
+    value: float = Field(allow_inf_nan=False)
+    tolerance: float = Field(0.0, ge=0, allow_inf_nan=False, description="Absolute tolerance accepted around `value`.")
     unit: str = Field("", description="Shown after the value, e.g. 'pixels'.")
 
     def check(self, typed: str) -> Verdict:
         return checking.check_numeric(self.value, self.tolerance, typed)
 
     def check_value(self, value: Any) -> Verdict:
+        """A number; NaN and infinities are wrong answers (the verifier computed them), not errors."""
         if isinstance(value, bool) or not isinstance(value, int | float):
-            return Verdict("unparsable", repr(value), "a numeric card needs a number from its verifier")
-        return checking.judge_number(self.value, self.tolerance, value)
+            return Verdict(
+                "unparsable", checking.shorten(repr(value)), "a numeric card needs a number from its verifier"
+            )
+        try:
+            number = float(value)
+        except OverflowError:  # an integer past the float range
+            number = math.inf if value > 0 else -math.inf
+        return checking.judge_number(self.value, self.tolerance, number)
 
     def display(self) -> str:
         shown = checking.format_number(self.value)
@@ -56,7 +64,9 @@ class BooleanAnswer(_Model):
 
     def check_value(self, value: Any) -> Verdict:
         if not isinstance(value, bool):
-            return Verdict("unparsable", repr(value), "a boolean card needs True or False from its verifier")
+            return Verdict(
+                "unparsable", checking.shorten(repr(value)), "a boolean card needs True or False from its verifier"
+            )
         return checking.judge_boolean(self.value, value)
 
     def display(self) -> str:
@@ -72,6 +82,11 @@ class ChoiceAnswer(_Model):
 
     @model_validator(mode="after")
     def _value_is_an_option(self) -> ChoiceAnswer:
+        folded = [o.strip().lower() for o in self.options]
+        if "" in folded:
+            raise ValueError("an option is empty")
+        if len(set(folded)) < len(folded):
+            raise ValueError(f"options must differ (ignoring case): {self.options}")
         if self.value not in self.options:
             raise ValueError(f"value {self.value!r} is not one of the options {self.options}")
         return self
@@ -80,8 +95,10 @@ class ChoiceAnswer(_Model):
         return checking.check_choice(self.options, self.value, typed)
 
     def check_value(self, value: Any) -> Verdict:
-        if value not in self.options:
-            return Verdict("unparsable", repr(value), f"the verifier must return one of {self.options}")
+        if not isinstance(value, str) or value not in self.options:
+            return Verdict(
+                "unparsable", checking.shorten(repr(value)), f"the verifier must return one of {self.options}"
+            )
         return checking.judge_choice(self.value, value)
 
     def display(self) -> str:
@@ -100,6 +117,16 @@ class ExpressionAnswer(_Model):
 
     @model_validator(mode="after")
     def _value_parses(self) -> ExpressionAnswer:
+        for name in self.variables:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or name in checking.FUNCTIONS:
+                raise ValueError(f"variable {name!r} must be a name like p1 or x, and not a function's name")
+        if len(set(self.variables)) < len(self.variables):
+            raise ValueError(f"variables repeat: {self.variables}")
+        for name, (low, high) in self.domain.items():
+            if name not in self.variables:
+                raise ValueError(f"domain names {name!r}, which is not one of the variables {self.variables}")
+            if not (math.isfinite(low) and math.isfinite(high) and low < high):
+                raise ValueError(f"domain of {name} must be two finite numbers, low < high, not [{low}, {high}]")
         try:
             checking.parse_expression(self.value, self.variables)
         except checking.Unparsable as e:
@@ -113,11 +140,13 @@ class ExpressionAnswer(_Model):
         """A verifier returns either a formula or measurements `{"samples": [...], "tolerance": t}`."""
         if isinstance(value, str):
             return self.check(value)
-        if isinstance(value, dict) and isinstance(value.get("samples"), list) and value["samples"]:
+        if isinstance(value, dict) and isinstance(value.get("samples"), list):
             return checking.judge_expression_samples(
-                self.value, self.variables, value["samples"], float(value.get("tolerance", 0.0))
+                self.value, self.variables, value["samples"], value.get("tolerance", 0.0)
             )
-        return Verdict("unparsable", repr(value)[:80], "an expression card needs a formula or samples(...)")
+        return Verdict(
+            "unparsable", checking.shorten(repr(value)), "an expression card needs a formula or samples(...)"
+        )
 
     def display(self) -> str:
         return self.value
@@ -133,8 +162,12 @@ class ShapeAnswer(_Model):
         return checking.check_shape(self.value, typed)
 
     def check_value(self, value: Any) -> Verdict:
-        if not isinstance(value, list | tuple) or not all(isinstance(d, int) for d in value):
-            return Verdict("unparsable", repr(value), "a shape card needs a tuple of ints from its verifier")
+        if not isinstance(value, list | tuple) or not all(
+            isinstance(d, int) and not isinstance(d, bool) for d in value
+        ):
+            return Verdict(
+                "unparsable", checking.shorten(repr(value)), "a shape card needs a tuple of ints from its verifier"
+            )
         return checking.judge_shape(self.value, value)
 
     def display(self) -> str:
@@ -148,7 +181,9 @@ class _SelfGraded(_Model):
     def check_value(self, value: Any) -> Verdict:
         if value is None:
             return Verdict("correct", "", "no value to compare: the claims carry the verification")
-        return Verdict("unparsable", repr(value)[:80], f"a {self.kind} card's verifier returns claims, not a value")
+        return Verdict(
+            "unparsable", checking.shorten(repr(value)), f"a {self.kind} card's verifier returns claims, not a value"
+        )
 
     def display(self) -> str:
         return self.value

@@ -1,5 +1,7 @@
 """Answer checkers: equivalent forms accepted, perturbed values rejected, junk is unparsable."""
 
+import math
+import random
 from fractions import Fraction
 
 import pytest
@@ -265,3 +267,502 @@ def test_a_decks_formula_past_a_bound_is_refused_by_the_model():
         ExpressionAnswer(kind="expression", value="+".join(["x"] * 5000)[:999], variables=["x"])
     with pytest.raises(ValidationError, match="number too large: 10"):
         ExpressionAnswer(kind="expression", value="((10**999)**999)**99 * x", variables=["x"])
+
+
+# ---------------------------------------------------------------- fixed answers (issue 16)
+# Each asserts the verdict, the normalised form and the message the learner sees.
+
+V = checking.Verdict
+
+
+@pytest.mark.parametrize(
+    "expected,tolerance,typed,verdict",
+    [
+        (112, 0, "112", V("correct", "112")),
+        (112, 0, " 1.12e2 ", V("correct", "112")),
+        (112, 0, "113", V("incorrect", "113", "expected 112")),
+        (112, 0.5, "112.5", V("correct", "112.5")),
+        (112, 0.5, "112.6", V("incorrect", "112.6", "expected 112 ± 0.5")),
+        (112, 0.5, "111.4", V("incorrect", "111.4", "expected 112 ± 0.5")),
+        (0.28, 0, "7/25", V("correct", "0.28")),
+        (0.28, 0, "28%", V("correct", "0.28")),
+        (0.28, 0, "0.28", V("correct", "0.28")),
+        (0.28, 0, "-0.28", V("incorrect", "-0.28", "expected 0.28")),
+        (1000, 0, "1_000", V("correct", "1000")),
+        (1000, 0, "1 000", V("correct", "1000")),
+        (0.5, 0, "-.5", V("incorrect", "-0.5", "expected 0.5")),
+        (0.75, 0, "3/4", V("correct", "0.75")),
+        (-0.75, 0, "-3/4", V("correct", "-0.75")),
+        (0.75, 0, "75%", V("correct", "0.75")),
+        (1 / 3, 0, "1/3", V("correct", "0.333333")),
+        (1, 0, "", V("unparsable", "", "empty answer")),
+        (1, 0, "   ", V("unparsable", "", "empty answer")),
+        (1, 0, "%", V("unparsable", "%", "not a number: '%' (try 42, 4.2e1, 3/4 or 75%)")),
+        (1, 0, "abc", V("unparsable", "abc", "not a number: 'abc' (try 42, 4.2e1, 3/4 or 75%)")),
+        (1, 0, "1/0", V("unparsable", "1/0", "division by zero")),
+        (1, 0, "1/0.0", V("unparsable", "1/0.0", "division by zero")),
+        (1, 0, "1/x", V("unparsable", "1/x", "not a number or fraction: '1/x'")),
+        (1, 0, "x/1", V("unparsable", "x/1", "not a number or fraction: 'x/1'")),
+        (1, 0, "1/2/3", V("unparsable", "1/2/3", "not a number or fraction: '1/2/3'")),
+    ],
+)
+def test_numeric_fixed_answers(expected, tolerance, typed, verdict):
+    assert checking.check_numeric(expected, tolerance, typed) == verdict
+
+
+@pytest.mark.parametrize(
+    "expected,tolerance,value,correct",
+    [
+        (1, 0.5, 1.5, True),  # the tolerance is inclusive
+        (1, 0.5, 1.5000001, False),
+        (1, 0.5, 0.5, True),
+        (1, 0.5, 0.4999999, False),
+        (0, 0, 0.9e-9, True),  # float noise below 1e-9 is forgiven ...
+        (0, 0, 1.1e-9, False),  # ... and nothing more
+        (0, 0, -1.1e-9, False),
+        (1e6, 0, 1e6 + 0.9e-3, True),  # the slack is relative to the expected value
+        (1e6, 0, 1e6 + 1.1e-3, False),
+        (-1e6, 0, -1e6 - 0.9e-3, True),
+        (-1e6, 0, -1e6 - 1.1e-3, False),
+        (1, 0, float("nan"), False),
+        (1, 0, float("inf"), False),
+        (1, 10, float("-inf"), False),
+    ],
+)
+def test_numbers_match_tolerance_and_float_noise(expected, tolerance, value, correct):
+    assert checking.judge_number(expected, tolerance, value).correct is correct
+
+
+@pytest.mark.parametrize(
+    "value,shown",
+    [
+        (112.0, "112"),
+        (112, "112"),
+        (-3.0, "-3"),
+        (0.0, "0"),
+        (0.28, "0.28"),
+        (2.5, "2.5"),
+        (1 / 3, "0.333333"),
+        (1234567.5, "1.23457e+06"),
+        (999999999999999.0, "999999999999999"),
+        (1e15, "1e+15"),
+        (-1e15, "-1e+15"),
+        (1e300, "1e+300"),
+        (1e-7, "1e-07"),
+        (float("nan"), "nan"),
+        (float("inf"), "inf"),
+        (float("-inf"), "-inf"),
+    ],
+)
+def test_format_number(value, shown):
+    assert checking.format_number(value) == shown
+
+
+@pytest.mark.parametrize(
+    "typed,value",
+    [
+        ("true", True), ("t", True), ("yes", True), ("y", True), ("1", True), (" TRUE. ", True), ("Yes!", True),
+        ("false", False), ("f", False), ("no", False), ("n", False), ("0", False), ("No.", False), ("F", False),
+    ],
+)  # fmt: skip
+def test_boolean_fixed_answers(typed, value):
+    shown = "true" if value else "false"
+    assert checking.check_boolean(value, typed) == V("correct", shown)
+    assert checking.check_boolean(not value, typed) == V("incorrect", shown, f"expected {'false' if value else 'true'}")
+
+
+@pytest.mark.parametrize("junk", ["maybe", "tru", "2", "yes no", "", "  "])
+def test_boolean_junk_message(junk):
+    assert checking.check_boolean(True, junk) == V(
+        "unparsable", junk.strip(), f"not true/false: {junk.strip()!r} (try true, false, t, f, yes, no)"
+    )
+
+
+CHOICES = ["in", "increase", "out"]
+
+
+@pytest.mark.parametrize(
+    "typed,verdict",
+    [
+        ("in", V("correct", "in")),  # an exact option wins over being a prefix of another
+        ("IN", V("correct", "in")),
+        (" In ", V("correct", "in")),
+        ("1", V("correct", "in")),
+        ("inc", V("incorrect", "increase", "expected in")),
+        ("increase", V("incorrect", "increase", "expected in")),
+        ("2", V("incorrect", "increase", "expected in")),
+        ("3", V("incorrect", "out", "expected in")),  # the last option by its number
+        ("o", V("incorrect", "out", "expected in")),
+        ("i", V("unparsable", "i", "'i' is ambiguous: in, increase")),
+        ("4", V("unparsable", "4", "'4' is not an option: in, increase, out")),
+        ("0", V("unparsable", "0", "'0' is not an option: in, increase, out")),
+        ("99999", V("unparsable", "99999", "'99999' is not an option: in, increase, out")),
+        ("sideways", V("unparsable", "sideways", "'sideways' is not an option: in, increase, out")),
+        ("", V("unparsable", "", "empty answer")),
+    ],
+)
+def test_choice_fixed_answers(typed, verdict):
+    assert checking.check_choice(CHOICES, "in", typed) == verdict
+
+
+def test_choice_options_that_are_numbers_match_as_options_first():
+    assert checking.check_choice(["2", "1"], "1", "1") == V("correct", "1")
+    assert checking.check_choice(["2", "1"], "1", "2") == V("incorrect", "2", "expected 1")
+
+
+@pytest.mark.parametrize(
+    "typed,verdict",
+    [
+        ("(5, 6, 7)", V("correct", "(5, 6, 7)")),
+        ("[5,6,7]", V("correct", "(5, 6, 7)")),
+        ("5 6 7", V("correct", "(5, 6, 7)")),
+        ("5x6x7", V("correct", "(5, 6, 7)")),
+        ("5×6×7", V("correct", "(5, 6, 7)")),
+        ("torch.Size([5, 6, 7])", V("correct", "(5, 6, 7)")),
+        ("torch.Size ( [5, 6, 7] )", V("correct", "(5, 6, 7)")),
+        ("(5, 6)", V("incorrect", "(5, 6)", "expected (5, 6, 7)")),
+        ("(7, 6, 5)", V("incorrect", "(7, 6, 5)", "expected (5, 6, 7)")),
+        ("(5,)", V("incorrect", "(5,)", "expected (5, 6, 7)")),
+        ("()", V("incorrect", "()", "expected (5, 6, 7)")),
+        ("", V("unparsable", "", "empty answer")),
+        ("torch.Size[5]", V("unparsable", "torch.Size[5]", "not a shape: 'torch.Size[5]'")),
+        ("(5, a)", V("unparsable", "(5, a)", "not a shape: '(5, a)' (try (2, 3, 4) or torch.Size([2, 3, 4]))")),
+        ("(, ,)", V("unparsable", "(, ,)", "not a shape: '(, ,)' (try (2, 3, 4) or torch.Size([2, 3, 4]))")),
+    ],
+)
+def test_shape_fixed_answers(typed, verdict):
+    assert checking.check_shape((5, 6, 7), typed) == verdict
+
+
+@pytest.mark.parametrize("typed", ["()", "[]", "torch.Size([])", "torch.Size()", " ( ) "])
+def test_a_scalars_shape_can_be_typed(typed):
+    assert checking.check_shape([], typed) == V("correct", "()")
+
+
+@pytest.mark.parametrize("shape,shown", [((), "()"), ((3,), "(3,)"), ((3, 4), "(3, 4)"), ([0, 1, 2], "(0, 1, 2)")])
+def test_format_shape(shape, shown):
+    assert checking.format_shape(shape) == shown
+
+
+# Every operator and function of the formula language, evaluated at a fixed point.
+@pytest.mark.parametrize(
+    "formula,x,value",
+    [
+        ("x + 2", 3, 5), ("x - 2", 3, 1), ("2 - x", 3, -1), ("x * 2", 3, 6), ("x / 2", 3, 1.5), ("2 / x", 4, 0.5),
+        ("x ** 2", 3, 9), ("x^2", 3, 9), ("2^x", 3, 8), ("x^0.5", 4, 2), ("x^-1", 4, 0.25), ("(-2)^3", 0, -8),
+        ("2^3^2", 0, 512), ("-x^2", 3, -9), ("(-x)^2", 3, 9), ("-x", 3, -3), ("+x", 3, 3), ("--x", 3, 3),
+        ("2·x", 3, 6), ("2×x", 3, 6), ("2⋅x", 3, 6), ("5−x", 3, 2), ("1 + 2 * x", 3, 7), ("(1 + 2) * x", 3, 9),
+        ("sqrt(x)", 9, 3), ("exp(x)", 1, 2.718281828459045), ("log(x)", 2.718281828459045, 1), ("ln(x)", 1, 0),
+        ("sin(x)", 1.5707963267948966, 1), ("cos(x)", 0, 1), ("tan(x)", 0.7853981633974483, 0.9999999999999999),
+        ("tanh(x)", 0.5, 0.46211715726000974), ("abs(x)", -3, 3), ("abs(x)", 3, 3), ("min(x, 2)", 3, 2),
+        ("min(x, 2)", 1, 1), ("max(x, 2)", 3, 3), ("max(x, 2)", 1, 2), ("min(3, x, 2)", 5, 2),
+        ("max(1, x, 2)", 5, 5), ("pi * x", 2, 6.283185307179586), ("e^x", 2, 7.3890560989306495),
+        ("1_0 * x", 1, 10), ("1e1 * x", 1, 10), (".5 * x", 1, 0.5), ("x", 3, 3),
+    ],
+)  # fmt: skip
+def test_every_operator_and_function_evaluates(formula, x, value):
+    assert checking.parse_expression(formula, ["x"])({"x": x}) == pytest.approx(value, rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    "formula,x",
+    [("sqrt(x)", -1), ("log(x)", 0), ("log(x)", -1), ("1/x", 0), ("x^-1", 0), ("x^(1/3)", -8), ("exp(x)", 1000),
+     ("x^x^x", 50), ("x * 1e300 * x", 1e10), ("x*1e300 - x*1e300", 1e10), ("tan(x)", float("inf"))],
+)  # fmt: skip
+def test_undefined_values_are_none(formula, x):
+    assert checking.value_at(checking.parse_expression(formula, ["x"]), {"x": x}) is None
+
+
+@pytest.mark.parametrize(
+    "typed,normalized",
+    [
+        ("p1+p2-p1*p2", "p1 + p2 - p1 * p2"),
+        ("x^2", "x^2"),
+        ("x**2", "x^2"),
+        ("2·x", "2 * x"),
+        ("1-(1-x)*(1-p1)", "1 - (1 - x) * (1 - p1)"),
+        ("((x))", "x"),
+        ("-(x)", "-x"),
+        ("max( x ,p1 )", "max(x, p1)"),
+    ],
+)
+def test_formulas_are_shown_in_a_canonical_form(typed, normalized):
+    assert checking.parse_expression(typed, ["x", "p1", "p2"]).source == normalized
+
+
+@pytest.mark.parametrize(
+    "typed,message",
+    [
+        ("", "empty answer"),
+        ("p3 + p1", "unknown name 'p3'; the formula's variables are p1, p2"),
+        ("__import__('os')", "unknown name '__import__'; the formula's variables are p1, p2"),
+        ("p1.real", "unexpected '.' at position 3 in a formula"),
+        ("[p1]", "unexpected '[' at position 1 in a formula"),
+        ("p1 + 'x'", 'unexpected "\'" at position 6 in a formula'),
+        ("p1 < p2", "unexpected '<' at position 4 in a formula"),
+        ("p1)", "a ')' at position 3 closes nothing"),
+        ("((p1)", "1 unclosed '(' in the formula"),
+        ("((p1", "2 unclosed '(' in the formula"),
+        ("p1 +", "not a formula: 'p1 +'"),
+        ("p1, p2", "a formula is one expression: ',' only separates the arguments of min and max"),
+        ("sqrt(p1, p2)", "sqrt takes one argument"),
+        ("sqrt()", "sqrt takes one argument"),
+        ("min(p1)", "min takes two or more arguments"),
+        ("max(p1)", "max takes two or more arguments"),
+        ("max(p2, *p1)", "Starred is not allowed in a formula"),
+        ("sqrt(p1)(p2)", "only abs, cos, exp, ln, log, max, min, sin, sqrt, tan, tanh may be called"),
+        ("p1 + log(0)", "log(0) is undefined"),
+        ("p1 + sqrt(-1)", "sqrt(-1) is undefined"),
+        ("p1 + 1/0", "1 / 0 is undefined"),
+        ("p1 + (-8)^(1/3)", "(-8)^(1 / 3) is undefined"),
+    ],
+)
+def test_formula_errors_name_the_problem(typed, message):
+    verdict = checking.check_expression(Q, ["p1", "p2"], {}, typed)
+    assert verdict == V("unparsable", typed.strip(), message)
+
+
+def test_a_long_constant_is_shortened_in_the_message():
+    verdict = checking.check_expression("x", ["x"], {}, "x + log(0 * 123456789012345678901234567890123456789)")
+    assert verdict.message == "log(0 * 1234567890123456789012345678901… is undefined"
+    verdict = checking.check_expression("x", ["x"], {}, "x + 1e200 * 123456789012345678901234567890 * 1e200")
+    assert verdict.message == "number too large: 1e+200 * 123456789012345678901234567890… (at most about 1.8e308)"
+
+
+def test_arity_of_min_max_and_one_argument_functions():
+    for name in ("min", "max"):
+        assert checking.check_expression(f"{name}(x, 2*x, 3*x)", ["x"], {}, f"{name}(3*x, x, 2*x)").correct
+    for name in ("sqrt", "exp", "log", "ln", "sin", "cos", "tan", "tanh", "abs"):
+        assert checking.check_expression("x", ["x"], {}, f"{name}(x, x)").message == f"{name} takes one argument"
+
+
+@pytest.mark.parametrize(
+    "expected,typed,verdict",
+    [
+        ("x^3", "x*x*x", V("correct", "x * x * x")),
+        ("x^3", "3*x", V("incorrect", "3 * x", "expected x^3; at x=0.8444 yours is 2.533, the answer 0.6021")),
+        ("x^2", "2*x", V("incorrect", "2 * x", "expected x^2; at x=0.8444 yours is 1.689, the answer 0.713")),
+        ("-x", "x", V("incorrect", "x", "expected -x; at x=0.8444 yours is 0.8444, the answer -0.8444")),
+        ("x - 1", "1 - x", V("incorrect", "1 - x", "expected x - 1; at x=0.8444 yours is 0.1556, the answer -0.1556")),
+        ("x/2", "2/x", V("incorrect", "2 / x", "expected x/2; at x=0.8444 yours is 2.368, the answer 0.4222")),
+        ("sqrt(x)", "x^0.5", V("correct", "x^0.5")),
+        ("sqrt(x)", "x", V("incorrect", "x", "expected sqrt(x); at x=0.8444 yours is 0.8444, the answer 0.9189")),
+        ("exp(x)", "e^x", V("correct", "e^x")),
+        ("exp(x)", "x", V("incorrect", "x", "expected exp(x); at x=0.8444 yours is 0.8444, the answer 2.327")),
+        ("log(x)", "ln(x)", V("correct", "ln(x)")),
+        (
+            "log(x)",
+            "x - 1",
+            V("incorrect", "x - 1", "expected log(x); at x=0.8444 yours is -0.1556, the answer -0.1691"),
+        ),
+        ("sin(x)", "cos(pi/2 - x)", V("correct", "cos(pi / 2 - x)")),
+        ("sin(x)", "x", V("incorrect", "x", "expected sin(x); at x=0.8444 yours is 0.8444, the answer 0.7476")),
+        ("tan(x)", "sin(x)/cos(x)", V("correct", "sin(x) / cos(x)")),
+        ("tanh(x)", "(exp(2*x)-1)/(exp(2*x)+1)", V("correct", "(exp(2 * x) - 1) / (exp(2 * x) + 1)")),
+        ("abs(x - 0.5)", "max(x - 0.5, 0.5 - x)", V("correct", "max(x - 0.5, 0.5 - x)")),
+        (
+            "abs(x - 0.5)",
+            "x - 0.5",
+            V("incorrect", "x - 0.5", "expected abs(x - 0.5); at x=0.4206 yours is -0.07943, the answer 0.07943"),
+        ),
+        (
+            "min(x, 0.5)",
+            "max(x, 0.5)",
+            V("incorrect", "max(x, 0.5)", "expected min(x, 0.5); at x=0.8444 yours is 0.8444, the answer 0.5"),
+        ),
+        ("x + 1e-13", "x", V("correct", "x")),  # agreement is relative 1e-9 (absolute 1e-12 near 0)
+        (
+            "x * (1 + 1e-8)",
+            "x",
+            V("incorrect", "x", "expected x * (1 + 1e-8); at x=0.8444 yours is 0.8444, the answer 0.8444"),
+        ),
+    ],
+)
+def test_expression_fixed_answers(expected, typed, verdict):
+    assert checking.check_expression(expected, ["x"], {}, typed) == verdict
+
+
+def test_the_domain_is_where_formulas_are_compared():
+    assert checking.check_expression("abs(x)", ["x"], {}, "x").correct  # the default domain is 0..1
+    assert checking.check_expression("abs(x)", ["x"], {"x": (-1.0, 1.0)}, "x") == V(
+        "incorrect", "x", "expected abs(x); at x=-0.1589 yours is -0.1589, the answer 0.1589"
+    )
+    # Each variable its own range; one not named keeps 0..1.
+    domain = {"a": (-2.0, -1.0)}
+    assert checking.check_expression("abs(a) + b", ["a", "b"], domain, "-a + b").correct
+    assert checking.check_expression("abs(a) + abs(b)", ["a", "b"], domain, "-a + b").correct
+    assert not checking.check_expression("abs(a) + b", ["a", "b"], domain, "a + b").correct
+    points = checking.sample_points(["a", "b"], domain, random.Random(3), count=200)
+    assert all(-2 <= p["a"] <= -1 and 0 <= p["b"] <= 1 for p in points) and len(points) == 200
+
+
+def test_sample_points_are_seeded_and_24_by_default():
+    points = checking.sample_points(["x"], {}, random.Random(0))
+    assert len(points) == 24 and points[0] == {"x": 0.8444218515250481}
+    assert checking.sample_points(["x"], {}, random.Random(0)) == points
+    assert checking.check_expression("x", ["x"], {}, "x", seed=1) == V("correct", "x")
+    assert checking.check_expression("x^2", ["x"], {}, "x", seed=1).message.startswith("expected x^2; at x=0.1344 ")
+
+
+@pytest.mark.parametrize(
+    "expected,domain,typed,verdict",
+    [
+        # Undefined at the same points (x < 0): equivalent where defined.
+        ("sqrt(x)", {"x": (-1.0, 1.0)}, "x^0.5", V("correct", "x^0.5")),
+        # Undefined where the answer is defined, equal elsewhere: wrong.
+        (
+            "x",
+            {"x": (-1.0, 1.0)},
+            "sqrt(x)^2",
+            V("incorrect", "sqrt(x)^2", "expected x; yours is undefined at x=-0.1589"),
+        ),
+        # Defined where the answer is not: wrong too.
+        (
+            "sqrt(x)",
+            {"x": (-1.0, 1.0)},
+            "sqrt(abs(x))",
+            V("incorrect", "sqrt(abs(x))", "expected sqrt(x); yours is defined at x=-0.1589, where the answer is not"),
+        ),
+        # Undefined everywhere.
+        ("x", {}, "log(-1 - x)", V("incorrect", "log(-1 - x)", "expected x; yours is undefined at x=0.8444")),
+        (
+            "sqrt(-1 - x)",
+            {},
+            "log(-1 - x)",
+            V("incorrect", "log(-1 - x)", "expected sqrt(-1 - x); yours is undefined at every sample point"),
+        ),
+        (
+            "sqrt(-1 - x)",
+            {},
+            "sqrt(-1 - x)",
+            V("incorrect", "sqrt(-1 - x)", "expected sqrt(-1 - x); yours is undefined at every sample point"),
+        ),
+        # Overflow at some points is undefined there, not a crash.
+        (
+            "x",
+            {"x": (0.0, 1000.0)},
+            "log(exp(x))",
+            V("incorrect", "log(exp(x))", "expected x; yours is undefined at x=844.4"),
+        ),
+    ],
+)
+def test_partially_undefined_formulas(expected, domain, typed, verdict):
+    assert checking.check_expression(expected, ["x"], domain, typed) == verdict
+
+
+def test_variables_shadow_constants():
+    assert checking.parse_expression("e * 2", ["e"])({"e": 3.0}) == 6
+    assert checking.parse_expression("e * 2", ["x"])({"x": 3.0}) == pytest.approx(2 * math.e)
+
+
+MEASURED = [{"at": {"p1": 0.1, "p2": 0.2}, "value": 0.2801}, {"at": {"p1": 0.5, "p2": 0.5}, "value": 0.7499}]
+
+
+@pytest.mark.parametrize(
+    "samples,tolerance,verdict",
+    [
+        (MEASURED, 0.002, V("correct", Q, "agrees with 2 measurements (worst error 0.0001)")),
+        (MEASURED, 0.0001, V("incorrect", Q, "at p1=0.1, p2=0.2 the formula gives 0.28 but 0.2801 was measured")),
+        (MEASURED[:1] * 3, 0.00011, V("correct", Q, "agrees with 3 measurements (worst error 0.0001)")),
+        (MEASURED, -1, V("unparsable", "-1", "the tolerance must be a finite number ≥ 0")),
+        (MEASURED, float("nan"), V("unparsable", "nan", "the tolerance must be a finite number ≥ 0")),
+        (MEASURED, float("inf"), V("unparsable", "inf", "the tolerance must be a finite number ≥ 0")),
+        (MEASURED, "0.1", V("unparsable", "'0.1'", "the tolerance must be a finite number ≥ 0")),
+        (MEASURED, None, V("unparsable", "None", "the tolerance must be a finite number ≥ 0")),
+        (MEASURED, True, V("unparsable", "True", "the tolerance must be a finite number ≥ 0")),
+        ([], 0.1, V("unparsable", "", "no measurements to compare the formula with")),
+        (MEASURED * 501, 0.1, V("unparsable", "", "too many measurements: 1002 (at most 1000)")),
+        (
+            [{"at": {"p1": 0.1}, "value": 0.1}],
+            0.1,
+            V("unparsable", "{'at': {'p1': 0.1}, 'value': 0.1}", "a measurement lacks the variable(s) p2"),
+        ),
+        (
+            [{"at": {}, "value": 0.1}],
+            0.1,
+            V("unparsable", "{'at': {}, 'value': 0.1}", "a measurement lacks the variable(s) p1, p2"),
+        ),
+        ([3], 0.1, V("unparsable", "3", 'a measurement must be {"at": {...}, "value": number}, not 3')),
+        (
+            [{"at": [0.1, 0.2], "value": 1}],
+            0.1,
+            V(
+                "unparsable",
+                "{'at': [0.1, 0.2], 'value': 1}",
+                "a measurement must be {\"at\": {...}, \"value\": number}, not {'at': [0.1, 0.2], 'value': 1}",
+            ),
+        ),
+        (
+            [{"at": {"p1": 0.1, "p2": 0.2}}],
+            0.1,
+            V(
+                "unparsable",
+                "{'at': {'p1': 0.1, 'p2': 0.2}}",
+                "a measurement must be {\"at\": {...}, \"value\": number}, not {'at': {'p1': 0.1, 'p2': 0.2}}",
+            ),
+        ),
+        (
+            [{"at": {"p1": 0.1, "p2": "0.2"}, "value": 1}],
+            0.1,
+            V(
+                "unparsable",
+                "{'at': {'p1': 0.1, 'p2': '0.2'}, 'value': 1}",
+                "a measurement's p2 is not a finite number: '0.2'",
+            ),
+        ),
+        (
+            [{"at": {"p1": float("nan"), "p2": 0.2}, "value": 1}],
+            0.1,
+            V(
+                "unparsable",
+                "{'at': {'p1': nan, 'p2': 0.2}, 'value': 1}",
+                "a measurement's p1 is not a finite number: nan",
+            ),
+        ),
+        (
+            [{"at": {"p1": 0.1, "p2": 0.2}, "value": float("nan")}],
+            0.1,
+            V(
+                "unparsable",
+                "{'at': {'p1': 0.1, 'p2': 0.2}, 'value': nan}",
+                "a measured value is not a finite number: nan",
+            ),
+        ),
+        (
+            [{"at": {"p1": 0.1, "p2": 0.2}, "value": 10**400}],
+            0.1,
+            V(
+                "unparsable",
+                "{'at': {'p1': 0.1, 'p2': 0.2}, 'value': 100000000000000000000000000000000000000…",
+                "a measured value is not a finite number: 100000000000000000000000000000000000000…",
+            ),
+        ),
+        (
+            [{"at": {"p1": 0.1, "p2": 0.2}, "value": True}],
+            0.1,
+            V(
+                "unparsable",
+                "{'at': {'p1': 0.1, 'p2': 0.2}, 'value': True}",
+                "a measured value is not a finite number: True",
+            ),
+        ),
+    ],
+)
+def test_expression_samples_fixed_answers(samples, tolerance, verdict):
+    assert checking.judge_expression_samples(Q, ["p1", "p2"], samples, tolerance) == verdict
+
+
+def test_samples_where_the_formula_is_undefined_are_a_wrong_formula():
+    samples = [{"at": {"x": 0.5}, "value": 0.7}, {"at": {"x": 0}, "value": 0.0}]
+    assert checking.judge_expression_samples("sqrt(x)", ["x"], samples, 0.01) == V(
+        "correct", "sqrt(x)", "agrees with 2 measurements (worst error 0.0071)"
+    )
+    assert checking.judge_expression_samples("log(x)", ["x"], samples[1:], 0.01) == V(
+        "incorrect", "log(x)", "the formula is undefined at x=0"
+    )
+
+
+def test_shorten_keeps_80_characters():
+    assert checking.shorten(" " + "a" * 80 + " ") == "a" * 80
+    assert checking.shorten("a" * 81) == "a" * 79 + "…"
+    assert checking.shorten("abcdef", 4) == "abc…"
