@@ -148,10 +148,13 @@ def decide(card: Card, outcome: Outcome) -> Outcome:
     value = outcome.value
     expected = card.answer.display() if card.answer.kind in CHECKABLE_KINDS else ""
     decided = replace(outcome, status="passed", message="", expected=expected, computed=_show(value))
-    if value is None and card.answer.kind not in ("code", "text"):
-        return replace(decided, status="error", message=f"the verifier returned no value for a {card.answer.kind} card")
-    verdict = card.answer.check_value(value)
     failed_claims = [c for c in outcome.claims if not c["holds"]]
+    if value is None and card.answer.kind not in ("code", "text"):
+        no_value = f"the verifier returned no value for a {card.answer.kind} card"
+        if failed_claims:  # its own failing claim (a `quizzer new` stub's "write this verifier") comes first
+            return replace(decided, status="failed", message=f"{_claims_failed(failed_claims)}; {no_value}")
+        return replace(decided, status="error", message=no_value)
+    verdict = card.answer.check_value(value)
     if verdict.status == "unparsable":
         return replace(decided, status="error", message=verdict.message)
     if not verdict.correct:
@@ -160,17 +163,16 @@ def decide(card: Card, outcome: Outcome) -> Outcome:
             message += f": {verdict.message}"
         return replace(decided, status="failed", message=message)
     if failed_claims:
-        return replace(
-            decided,
-            status="failed",
-            message="claim failed: "
-            + "; ".join(c["name"] + (f" ({c['measured']})" if c["measured"] else "") for c in failed_claims),
-        )
+        return replace(decided, status="failed", message=_claims_failed(failed_claims))
     if not outcome.claims and value is None:
         return replace(
             decided, status="error", message="the verifier returned neither a value nor claims: it cannot fail"
         )
     return decided
+
+
+def _claims_failed(claims: list[dict]) -> str:
+    return "claim failed: " + "; ".join(c["name"] + (f" ({c['measured']})" if c["measured"] else "") for c in claims)
 
 
 def _plain(value: Any) -> Any:

@@ -232,7 +232,10 @@ def test_check_answer_blank_reveals_and_odd_input_never_raises():
         expected = "self-graded" if card.answer.kind in ("code", "text") else "incorrect"
         assert blank.status == expected
         for odd in ("(" * 500, "9" * 5000, "2**2**2**2**2**2", "\x00", "torch.Size(", "1/0"):
-            assert check_answer(card, odd).status in ("incorrect", "unparsable", "self-graded")
+            verdict = card.answer.check(odd)  # raises if the checker crashes: no catch-all here
+            assert verdict.status == expected.replace("incorrect", "unparsable"), (card.answer.kind, odd, verdict)
+            assert verdict.message and not verdict.message.startswith("cannot check")
+            assert check_answer(card, odd) == verdict
 
 
 # ---------------------------------------------------------------- outlook and statistics
