@@ -464,3 +464,73 @@ def export_anki_command(decks, output, strict, db) -> None:
     if incomplete:
         click.echo("run `quizzer verify` first to put every card's verified demonstration on its back", err=True)
     sys.exit(1 if strict and incomplete else 0)
+
+
+# ---------------------------------------------------------------------- import (quizzer import anki|csv)
+
+IMPORT_OUTPUT = click.option(
+    "--output",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("decks"),
+    show_default=True,
+    help="Folder to write the decks into (created if missing).",
+)
+IMPORT_FORCE = click.option("--force", is_flag=True, help="Replace deck files that already exist.")
+
+
+@main.group("import")
+def import_group() -> None:
+    """Import cards from Anki packages or CSV files as TOML decks (every card unverified)."""
+
+
+@import_group.command("anki")
+@click.argument("package", type=click.Path(dir_okay=False, path_type=Path))
+@IMPORT_OUTPUT
+@IMPORT_FORCE
+@DB_OPTION
+@TODAY_OPTION
+def import_anki_command(package, output, force, db, today) -> None:
+    """Write each Anki deck of PACKAGE (.apkg, old or current format) as OUTPUT/<deck-id>.toml.
+
+    HTML becomes Markdown (MathJax kept as $...$), cloze notes become a card per cloze, media is
+    copied into OUTPUT/<deck-id>-media/. Intervals, ease, due dates and the review log are carried
+    into the state database (cards already answered in quizzer keep their own progress).
+    """
+    from quizzer.importing import ImportProblem, import_anki
+
+    with _open_store(db) as store:
+        try:
+            summary = import_anki(package, output, today=_today(today), force=force, store=store)
+        except ImportProblem as error:
+            raise click.ClickException(str(error)) from None
+    _report_import(summary)
+
+
+@import_group.command("csv")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@IMPORT_OUTPUT
+@IMPORT_FORCE
+@click.option("--deck", help="Deck name for rows without a deck column (default: the file's name).")
+def import_csv_command(file, output, force, deck) -> None:
+    """Write the rows of FILE (CSV/TSV, or Anki's "Notes in Plain Text") as TOML decks.
+
+    A header row names the columns (prompt/front, answer/back, explanation, tags, deck, id, source);
+    without one the columns are prompt, answer and tags.
+    """
+    from quizzer.importing import ImportProblem, import_csv
+
+    try:
+        summary = import_csv(file, output, deck=deck, force=force)
+    except ImportProblem as error:
+        raise click.ClickException(str(error)) from None
+    _report_import(summary)
+
+
+def _report_import(summary) -> None:
+    for path in summary.decks:
+        click.echo(f"wrote {_shown_path(path)}")
+    click.echo(str(summary))
+    for problem in summary.problems:
+        click.echo(f"lint: {problem}", err=True)
+    sys.exit(1 if summary.problems else 0)

@@ -488,6 +488,32 @@ class Store:
             )
 
 
+    # ------------------------------------------------------------------ import (quizzer import anki)
+
+    def carry_over(self, key: str, state: CardState, suspended: bool, answers: Sequence[Review]) -> bool:
+        """Give a card progress brought from elsewhere: its state, suspension and past answers, in one transaction.
+
+        Refused (False) when the card already has answers, a schedule or a suspension here: an import never
+        overwrites what was decided in quizzer, so importing the same package twice changes nothing the second time.
+        """
+        deck, _, card_id = key.partition("/")
+        with self._write() as conn:
+            row = conn.execute(f"SELECT {_CARD_COLUMNS} FROM cards WHERE key = ?", (key,)).fetchone()
+            answered = conn.execute("SELECT 1 FROM reviews WHERE key = ? LIMIT 1", (key,)).fetchone()
+            existing = _card_from_row(row) if row is not None else None
+            if answered or (existing is not None and (existing.state != sm2.NEW_CARD or existing.suspended)):
+                return False
+            if existing is None:
+                conn.execute("INSERT INTO cards (key, deck, card) VALUES (?, ?, ?)", (key, deck, card_id))
+            previous = None
+            for review in answers:
+                cursor = conn.execute(_INSERT_REVIEW, _review_columns(replace(review, previous_review=previous)))
+                previous = cursor.lastrowid
+            conn.execute(_UPDATE_STATE, (*_state_columns(state), previous, key))
+            conn.execute("UPDATE cards SET suspended = ? WHERE key = ?", (int(suspended), key))
+        return True
+
+
 def card_list_fingerprint(card_ids: Sequence[str]) -> str:
     """Identifies a deck's card ids in their order: an unchanged fingerprint means nothing to sync."""
     return hashlib.sha1("\n".join(card_ids).encode()).hexdigest()

@@ -1,0 +1,98 @@
+"""`quizzer import csv`: rows of a CSV/TSV file (or Anki's "Notes in Plain Text") → lint-clean decks."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from quizzer.cli import main
+from quizzer.importing import guid_card_id
+from quizzer.loader import deck_files, lint, load_deck
+
+
+def run_import(tmp_path, text: str, *extra: str, name: str = "vocab.csv"):
+    source = tmp_path / name
+    source.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["import", "csv", str(source), "-o", str(tmp_path / "decks"), *extra])
+    decks = {p.stem: load_deck(p).deck for p in deck_files([tmp_path / "decks"])} if result.exit_code == 0 else {}
+    return result, decks
+
+
+def test_a_header_row_names_the_columns(tmp_path):
+    result, decks = run_import(
+        tmp_path,
+        "id,front,back,explanation,tags,source\n"
+        'g-force,"What is $g$ on Earth?",9.81 m/s², "Measured, not derived.",physics units,Course 1\n'
+        "c,Speed of light?,about 3e8 m/s,,physics,\n",
+    )
+    assert result.exit_code == 0, result.output
+    deck = decks["vocab"]
+    assert deck.title == "vocab"
+    first = deck.card("g-force")
+    assert first.prompt.strip() == "What is $g$ on Earth?"  # Markdown as written, math kept
+    assert first.answer.kind == "text" and first.answer.value.strip() == "9.81 m/s²"
+    assert first.explanation.strip() == "Measured, not derived."
+    assert first.tags == ["physics", "units"] and first.source == "Course 1"
+    assert deck.card("c").verifier is None
+    assert lint(tmp_path / "decks" / "vocab.toml") == []
+
+
+def test_without_a_header_the_columns_are_prompt_answer_tags(tmp_path):
+    result, decks = run_import(tmp_path, "hola\thello\tspanish greeting\nadiós\tgoodbye\n", name="es.tsv")
+    assert result.exit_code == 0, result.output
+    cards = decks["es"].cards
+    assert [(c.prompt.strip(), c.answer.value.strip(), c.tags) for c in cards] == [
+        ("hola", "hello", ["spanish", "greeting"]),
+        ("adiós", "goodbye", []),
+    ]
+    assert cards[0].id == guid_card_id("hola")  # stable: derived from the prompt when there is no id
+
+
+def test_anki_plain_text_export_header_lines_are_honoured(tmp_path):
+    text = (
+        "#separator:tab\n#html:true\n#guid column:1\n#tags column:4\n#deck column:5\n"
+        "Ab12\t<b>bold</b> \\(x^2\\)\tan<br>answer\ttag1\tMath::Algebra\n"
+        "Cd34\tplain &amp; simple\tyes\t\tMath::Algebra\n"
+    )
+    result, decks = run_import(tmp_path, text, name="export.txt")
+    assert result.exit_code == 0, result.output
+    deck = decks["math-algebra"]
+    assert deck.title == "Math::Algebra"
+    first = deck.card(guid_card_id("Ab12"))
+    assert first.prompt.strip() == "**bold** $x^2$"
+    assert first.answer.value.strip() == "an\\\nanswer"
+    assert first.tags == ["tag1"]
+    assert deck.card(guid_card_id("Cd34")).prompt.strip() == r"plain \& simple"
+
+
+def test_duplicate_prompts_get_distinct_stable_ids(tmp_path):
+    result, decks = run_import(tmp_path, "same,one\nsame,two\n")
+    assert result.exit_code == 0, result.output
+    ids = [c.id for c in decks["vocab"].cards]
+    assert ids == [guid_card_id("same"), guid_card_id("same") + "-2"]
+
+
+def test_the_deck_option_names_the_deck(tmp_path):
+    result, decks = run_import(tmp_path, "q,a\n", "--deck", "My Course: Week 1")
+    assert result.exit_code == 0, result.output
+    assert list(decks) == ["my-course-week-1"] and decks["my-course-week-1"].title == "My Course: Week 1"
+
+
+def test_a_file_without_a_prompt_column_is_refused_in_one_sentence(tmp_path):
+    result, _ = run_import(tmp_path, "answer,tags\nx,y\n")
+    assert result.exit_code == 1
+    assert "no prompt column" in result.output and "Traceback" not in result.output
+
+
+def test_a_file_that_is_not_text_is_refused(tmp_path):
+    source = tmp_path / "binary.csv"
+    source.write_bytes(b"\xff\xfe\x00\x81 not utf-8")
+    result = CliRunner().invoke(main, ["import", "csv", str(source), "-o", str(tmp_path / "decks")])
+    assert result.exit_code == 1 and "cannot read it as UTF-8" in result.output
+
+
+def test_existing_deck_files_are_replaced_only_with_force(tmp_path):
+    run_import(tmp_path, "q,a\n")
+    again, _ = run_import(tmp_path, "q,b\n")
+    assert again.exit_code == 1 and "--force" in again.output
+    forced, decks = run_import(tmp_path, "q,b\n", "--force")
+    assert forced.exit_code == 0 and decks["vocab"].cards[0].answer.value.strip() == "b"
