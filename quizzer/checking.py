@@ -190,7 +190,7 @@ def parse_choice(options: Sequence[str], text: str) -> str:
     for option in options:
         if option.lower() == s:
             return option
-    if s.isdigit() and len(s) <= 4 and 1 <= int(s) <= len(options):
+    if s.isdecimal() and len(s) <= 4 and 1 <= int(s) <= len(options):
         return options[int(s) - 1]
     matches = [o for o in options if o.lower().startswith(s)]
     if len(matches) == 1:
@@ -235,7 +235,7 @@ def parse_shape(text: str) -> tuple[int, ...]:
     parts = [p for p in re.split(r"[\s,x×]+", s.strip()) if p]
     if bracketed and not s.strip():
         return ()  # a scalar's shape: (), [] or torch.Size([])
-    if not parts or not all(p.isdigit() for p in parts):
+    if not parts or not all(p.isdecimal() for p in parts):
         raise Unparsable(f"not a shape: {shorten(text)!r} (try (2, 3, 4) or torch.Size([2, 3, 4]))")
     if len(parts) > MAX_SHAPE_DIMS:
         raise TooLarge(f"shape too large: {len(parts)} dimensions (at most {MAX_SHAPE_DIMS})")

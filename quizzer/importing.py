@@ -922,7 +922,7 @@ def _csv_columns(rows: list[list[str]], options: dict[str, str]) -> list[str]:
         ("guid column", "guid"),
         ("notetype column", "_"),
     ):
-        if options.get(key, "").isdigit() and 0 < int(options[key]) <= width:
+        if options.get(key, "").isdecimal() and 0 < int(options[key]) <= width:
             roles[int(options[key]) - 1] = role
     free = iter(["prompt", "answer"] + ([] if "tags" in roles else ["tags"]))
     roles = [role or next(free, "_") for role in roles]

@@ -766,3 +766,10 @@ def test_shorten_keeps_80_characters():
     assert checking.shorten(" " + "a" * 80 + " ") == "a" * 80
     assert checking.shorten("a" * 81) == "a" * 79 + "…"
     assert checking.shorten("abcdef", 4) == "abc…"
+
+
+@pytest.mark.parametrize("typed", ["²", "¹²", "2²"])
+def test_superscript_digits_are_not_numbers_for_choices_or_shapes(typed):
+    """str.isdigit() is True for '²' but int('²') raises: found by the typed-answer fuzz."""
+    assert checking.check_choice(["a", "b"], "a", typed).status == "unparsable"
+    assert checking.check_shape([2], typed).status == "unparsable"
