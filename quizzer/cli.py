@@ -100,15 +100,23 @@ def _clock():
     return datetime.now().astimezone()
 
 
-def _today(value: str | None):
+def _fixed_day(value: str | None):
+    """The date `--today` pins the day to, or None (the day follows the clock and the rollover hour)."""
     from datetime import date
 
     if value is None:
-        return _clock().date()
+        return None
     try:
         return date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date like 2024-03-01", param_hint="--today") from None
+
+
+def _calendar(store, today: str | None):
+    """When the study day starts (the rollover hour set in the app, else 4 am), or `--today` for every moment."""
+    from quizzer.session import StudyDay
+
+    return StudyDay.from_store(store, _fixed_day(today))
 
 
 def _select(
@@ -131,7 +139,8 @@ def _select(
         partial = [loaded.deck.id for loaded, chosen in selection if len(chosen) < len(loaded.deck.cards)]
         if partial:
             raise click.UsageError(
-                f"this command works on whole decks; name the deck ({', '.join(partial)}) instead of single cards"
+                f"this command works on whole decks; name the deck ({', '.join(partial)}), "
+                "or drill single cards with `quizzer cram DECK/CARD`"
             )
     return selection
 
@@ -170,36 +179,112 @@ def _open_store(db: Path | None):
         raise click.ClickException(f"cannot open the state database {path}: {error}") from None
 
 
+PLAIN_OPTION = click.option("--plain", is_flag=True, help="Line-based review: works over ssh and with piped input.")
+
+
 @main.command()
 @DECKS_ARGUMENT
-@click.option("--plain", is_flag=True, help="Line-based review: works over ssh and with piped input.")
+@PLAIN_OPTION
+@click.option(
+    "--ahead",
+    "ahead_days",
+    type=click.IntRange(1, 3650),
+    metavar="DAYS",
+    help="Review ahead: the reviews falling due in the next DAYS days (scheduled as if due today).",
+)
 @_limit_options
 @DB_OPTION
 @TODAY_OPTION
-def review(decks, plain, new_per_day, reviews_per_day, db, today) -> None:
-    """Review what is due today in DECK files or folders (default: ./decks in a deck project, else the bundled decks).
+def review(decks, plain, ahead_days, new_per_day, reviews_per_day, db, today) -> None:
+    """Review what is due today in DECKs: ids, files or folders (default: ./decks in a project, else the bundled decks).
 
     Type an answer (Enter alone reveals it), read the verdict and explanation, grade 0-5.
-    'u' undoes the last grade, 'q' quits; the sitting ends with a summary.
+    'u' undoes the last grade, 'q' quits; the sitting ends with a summary. The day starts at the
+    rollover hour (4 am unless set in the app's settings).
     """
+    from quizzer.session import CustomStudy, Limits
+
+    custom = CustomStudy("ahead", days=ahead_days) if ahead_days else None
+    limits = Limits(new_per_day, reviews_per_day)
+    if not plain:
+        _open_app(db, _app_deck_files(decks), today=_fixed_day(today), limits=limits, custom=custom)
+        return
+    _plain_sitting(_load_decks(decks), db, today, limits, custom)
+
+
+@main.command()
+@DECKS_ARGUMENT
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only cards with this tag (repeatable: all of them).")
+@click.option(
+    "--search", default="", metavar="QUERY", help="Only cards matching a browser search: words, tag:, deck:, is:."
+)
+@PLAIN_OPTION
+@DB_OPTION
+@TODAY_OPTION
+def cram(decks, tags, search, plain, db, today) -> None:
+    """Custom study: drill DECKs or DECK/CARDs (default: every deck) now, due or not; no schedule changes.
+
+    Answers are logged as cram: they count in the statistics' answers per day but change no card's
+    schedule, EF or due date, and no daily limit. A card graded below 3 comes back in the sitting.
+    """
+    import shlex
+
+    from quizzer.search import Query, SearchError, matching_keys
+    from quizzer.session import CustomStudy
+
+    selection = _select(decks)
+    try:
+        query = Query.parse(" ".join([search, *(shlex.quote(f"tag:{tag}") for tag in tags)]))
+    except SearchError as error:
+        raise click.BadParameter(str(error), param_hint="--search") from None
+    with _open_store(db) as store:
+        day = _calendar(store, today).of(_clock())
+        keys = matching_keys(store, [(loaded.deck, cards) for loaded, cards in selection], query, day)
+    if not keys:
+        raise click.ClickException("no card matches; `quizzer due` lists the decks, the app's browser (b) searches")
+    custom = CustomStudy("cram", keys=frozenset(keys))
+    loaded = [loaded for loaded, _ in selection]
+    if not plain:
+        _open_app(db, tuple(d.path for d in loaded), today=_fixed_day(today), custom=custom)
+        return
+    _plain_sitting(loaded, db, today, None, custom)
+
+
+def _plain_sitting(loaded: list[LoadedDeck], db: Path | None, today: str | None, limits, custom) -> None:
+    """`--plain`: the line-based sitting, then its summary (with what waits in the other decks)."""
     import sqlite3
 
     from quizzer import plain_review
-    from quizzer.session import DuplicateDeckId, Limits, Session
+    from quizzer.session import DuplicateDeckId, Limits, Session, waiting_elsewhere
 
-    if not plain:
-        _open_app(db, _app_deck_files(decks), today=_today(today), limits=Limits(new_per_day, reviews_per_day))
-        return
-    loaded = _load_decks(decks)
     with _open_store(db) as store:
         try:
-            session = Session(store, [d.deck for d in loaded], _today(today), Limits(new_per_day, reviews_per_day))
+            calendar = _calendar(store, today)
+            session = Session(
+                store,
+                [d.deck for d in loaded],
+                calendar.of(_clock()),
+                limits or Limits(),
+                calendar=calendar,
+                custom=custom,
+            )
             summary = plain_review.run(session, _clock, {d.deck.id: d for d in loaded})
+            others = [d.deck for d in _other_decks(loaded)]
+            elsewhere = waiting_elsewhere(store, others, session.today) if custom is None else None
         except DuplicateDeckId as error:
             raise click.ClickException(str(error)) from None
         except sqlite3.OperationalError as error:
             raise click.ClickException(f"the state database {store.path} failed: {error}") from None
-    click.echo(plain_review.format_summary(summary))
+    click.echo(plain_review.format_summary(summary, elsewhere))
+
+
+def _other_decks(loaded: list[LoadedDeck]) -> list[LoadedDeck]:
+    """The decks of the default folder that this sitting did not include (broken ones quietly left out)."""
+    from quizzer.loader import select
+
+    ids = {d.deck.id for d in loaded}
+    everything = select([], default_decks(), on_broken=lambda *_: None, check_verifiers=False)
+    return [other for other, _ in everything if other.deck.id not in ids]
 
 
 @main.command()
@@ -218,7 +303,7 @@ def due(decks, as_json, new_per_day, reviews_per_day, db, today) -> None:
     loaded = [d.deck for d in _load_decks(decks)]
     with _open_store(db) as store:
         try:
-            rows = outlook(store, loaded, _today(today), Limits(new_per_day, reviews_per_day))
+            rows = outlook(store, loaded, _calendar(store, today).of(_clock()), Limits(new_per_day, reviews_per_day))
         except DuplicateDeckId as error:
             raise click.ClickException(str(error)) from None
     if as_json:
@@ -247,7 +332,7 @@ def stats(decks, as_json, days, db, today) -> None:
 
     deck_ids = sorted({d.deck.id for d in _load_decks(decks)}) if decks else None
     with _open_store(db) as store:
-        report = statistics(store, _today(today), days, deck_ids)
+        report = statistics(store, _calendar(store, today).of(_clock()), days, deck_ids)
     if as_json:
         payload = {
             "reviews_per_day": [

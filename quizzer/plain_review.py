@@ -20,7 +20,7 @@ from rich.console import Console
 from quizzer.checking import Verdict
 from quizzer.loader import LoadedDeck
 from quizzer.mathtext import render_math
-from quizzer.session import QueuedCard, Session, Summary, suggested_grade
+from quizzer.session import Elsewhere, QueuedCard, Session, Summary, suggested_grade
 from quizzer.sm2 import QUALITY_MEANINGS
 from quizzer.store import Review, StoreError
 
@@ -41,9 +41,16 @@ def run(session: Session, clock: Callable[[], datetime], loaded: Mapping[str, Lo
     `loaded` maps deck ids to their files, to show each card's verification after the reveal.
     """
     if session.current is None:
-        click.echo("Nothing to review today.")
+        if session.custom is None:
+            click.echo(
+                "Nothing to review today. Custom study: `quizzer cram DECK` drills any card, no schedule changes;"
+            )
+            click.echo("`quizzer review --ahead 7 DECK` reviews what falls due in the next 7 days.")
+        else:
+            click.echo("Nothing to study: no card falls due in those days." if session.custom.kind == "ahead" else "")
         return session.summary()
-    click.echo(f"{session.remaining} card(s) to review. Grades (SM-2):")
+    what = {None: "to review", "cram": "to cram (answers change no schedule)", "ahead": "to review ahead"}
+    click.echo(f"{session.remaining} card(s) {what[session.custom and session.custom.kind]}. Grades (SM-2):")
     for quality in sorted(QUALITY_MEANINGS, reverse=True):
         click.echo(f"  {quality}  {QUALITY_MEANINGS[quality]}")
     click.echo("Type your answer (Enter alone reveals it); 'u' undoes the last grade, 'q' quits.")
@@ -129,6 +136,12 @@ def _read_grade(suggestion: int | None) -> int:
 
 
 def _outcome(review: Review, session: Session) -> str:
+    if review.kind == "cram":
+        return (
+            "→ again in this session (cram: no schedule changes)"
+            if review.quality < 3
+            else "→ cram: schedule unchanged"
+        )
     after = review.after
     if after.is_due(session.today):
         return "→ again in this session" + (" (until graded 4 or 5)" if after.drill else "")
@@ -164,14 +177,23 @@ def _read(prompt: str) -> str:
     return line.rstrip("\n")
 
 
-def format_summary(summary: Summary) -> str:
+def format_summary(summary: Summary, elsewhere: Elsewhere | None = None) -> str:
+    """The sitting in a few lines; `elsewhere` is what the day still holds in the decks outside it."""
+    waiting = f" Still waiting today: {elsewhere} (`quizzer review` takes them all)." if elsewhere else ""
     if not summary.answers:
-        return "No answers recorded." + (f" {summary.remaining} card(s) still waiting." if summary.remaining else "")
+        return (
+            "No answers recorded."
+            + (f" {summary.remaining} card(s) still waiting." if summary.remaining else "")
+            + waiting
+        )
     minutes, seconds = divmod(round(summary.seconds), 60)
     lines = [
         f"{summary.answers} answer(s) on {summary.cards} card(s): {summary.new} new, {summary.reviews} review(s),"
         f" {summary.again} again; {summary.correct} checked correct; {minutes}m {seconds:02d}s answering.",
         "grades: " + ", ".join(f"{q}×{n}" for q, n in summary.qualities.items()),
     ]
-    lines.append(f"{summary.remaining} card(s) left for today." if summary.remaining else "Done for today.")
+    if summary.remaining:
+        lines.append(f"{summary.remaining} card(s) left for today.")
+    else:
+        lines.append(("Done here." + waiting) if elsewhere else "Done for today.")
     return "\n".join(lines)

@@ -3,18 +3,28 @@
 No UI and no clock: `today` and `now` are passed in, and the only I/O is the store. The plain
 line-based review and the TUI both drive this same object:
 
-    session = Session(store, decks, today)
+    session = Session(store, decks, today, calendar=StudyDay(rollover_hour=4))
     while (item := session.current) is not None:
         verdict = session.answer(typed)                 # check only: nothing recorded yet
         session.grade(quality, now=..., typed=typed, verdict=verdict, ms=...)
     session.undo()                                      # any number of steps back
     session.summary()
 
+The day. A study day starts at the rollover hour (4 am unless set otherwise, as in Anki), so an
+answer at 1 am counts for the evening before. `grade(now=...)` rolls the sitting over to the new day
+when `now` has passed the rollover: the queue is rebuilt with the new day's due cards and limits.
+
 The queue: learning cards (lapsed, or in a q = 3 drill) and due reviews, oldest due first, then new
-cards in deck order. Daily limits (20 new, 200 reviews unless the deck or the caller says otherwise)
-count what was already answered today, so a second sitting the same day continues where the first
-stopped. A card graded below 3, or drilling after a 3, goes to the back of the queue until SM-2 is
-done with it for today.
+cards in deck order. Daily limits (per deck: the app's settings, else the deck file, else 20 new and
+200 reviews; the command line's --new/--reviews override all) count what was already answered today,
+so a second sitting the same day continues where the first stopped. The review limit covers due
+reviews *and* learning cards left over from an earlier day (as in Anki's v3 scheduler), those first;
+only the cards lapsed or drilling today are never limited. A card graded below 3, or drilling after
+a 3, goes to the back of the queue until SM-2 is done with it for today.
+
+Custom study (`CustomStudy`) is extra study beyond the day's queue: *cram* asks chosen cards (new
+ones too) and logs each answer as "cram" without touching any schedule; *review ahead* asks the
+reviews falling due in the next N days, scheduled by SM-2 as if due today.
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from quizzer.checking import Verdict
 from quizzer.deck import CHECKABLE_KINDS, Card, Deck
@@ -33,24 +43,60 @@ from quizzer.store import DayCount, Review, Store, StoredCard, card_list_fingerp
 
 DEFAULT_NEW_PER_DAY = 20
 DEFAULT_REVIEWS_PER_DAY = 200
+DEFAULT_ROLLOVER_HOUR = 4
+
+
+@dataclass(frozen=True)
+class StudyDay:
+    """Which date a moment counts for: the day starts at `rollover_hour`, not at midnight.
+
+    `fixed` pins every moment to one date (`--today`, for tests and demos): the day never rolls.
+    """
+
+    rollover_hour: int = DEFAULT_ROLLOVER_HOUR
+    fixed: date | None = None
+
+    def of(self, now: datetime) -> date:
+        if self.fixed is not None:
+            return self.fixed
+        return (now - timedelta(hours=self.rollover_hour)).date()
+
+    @classmethod
+    def from_store(cls, store: Store, fixed: date | None = None) -> StudyDay:
+        """The rollover hour set in the app's settings (else 4 am)."""
+        hour = store.rollover_hour()
+        return cls(DEFAULT_ROLLOVER_HOUR if hour is None else hour, fixed)
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Daily limits given by the caller (e.g. the command line); None defers to the deck, then the default."""
+    """Daily limits given by the caller (e.g. the command line); None defers to the settings, the deck, the default."""
 
     new_per_day: int | None = None
     reviews_per_day: int | None = None
 
-    def for_deck(self, deck: Deck) -> tuple[int, int]:
-        """(new, reviews) allowed per day in `deck`."""
-        new = _first_set(self.new_per_day, deck.new_per_day, DEFAULT_NEW_PER_DAY)
-        reviews = _first_set(self.reviews_per_day, deck.reviews_per_day, DEFAULT_REVIEWS_PER_DAY)
+    def for_deck(self, deck: Deck, stored: tuple[int | None, int | None] = (None, None)) -> tuple[int, int]:
+        """(new, reviews) allowed per day in `deck`; `stored` is what the app's settings say for it."""
+        new = _first_set(self.new_per_day, stored[0], deck.new_per_day, DEFAULT_NEW_PER_DAY)
+        reviews = _first_set(self.reviews_per_day, stored[1], deck.reviews_per_day, DEFAULT_REVIEWS_PER_DAY)
         return new, reviews
 
 
 def _first_set(*values: int | None) -> int:
     return next(value for value in values if value is not None)
+
+
+@dataclass(frozen=True)
+class CustomStudy:
+    """Study beyond the day's queue (see the module docstring).
+
+    `keys`: the cards to cram ("deck/card"; None: every card of the session's decks). `days`: how far
+    review-ahead looks past today.
+    """
+
+    kind: Literal["cram", "ahead"]
+    keys: frozenset[str] | None = None
+    days: int = 7
 
 
 class QueuedCard(NamedTuple):
@@ -109,16 +155,57 @@ def check_answer(card: Card, typed: str) -> Verdict:
 
 
 def outlook(store: Store, decks: Sequence[Deck], today: date, limits: Limits = Limits()) -> list[DeckOutlook]:
-    """Per deck: due reviews, learning and new cards for today (what `quizzer due` shows)."""
+    """Per deck: due reviews, learning and new cards for today (what `quizzer due` shows), after the limits."""
     _check_unique(decks)
     result = []
     for deck in decks:
         sync_deck(store, deck)
         counts = store.counts(deck.id, today)
-        new_allowed, reviews_allowed = _allowances(store, deck, today, limits)
-        due, new = min(counts.due, reviews_allowed), min(counts.new, new_allowed)
-        result.append(DeckOutlook(deck.id, deck.title, due, counts.learning, new, counts.due, counts.new))
+        queue = _deck_queue(store, deck, today, limits)
+        learning = len(queue.learning) + len(queue.carried)
+        result.append(
+            DeckOutlook(deck.id, deck.title, len(queue.due), learning, len(queue.new), counts.due, counts.new)
+        )
     return result
+
+
+class _DeckQueue(NamedTuple):
+    """One deck's part of the day's queue, after the limits."""
+
+    learning: list[StoredCard]  # lapsed or drilling today: never limited
+    carried: list[StoredCard]  # learning left from an earlier day: first call on the review limit
+    due: list[StoredCard]
+    new: list[StoredCard]
+
+
+def _deck_queue(store: Store, deck: Deck, today: date, limits: Limits) -> _DeckQueue:
+    new_allowed, reviews_allowed = _allowances(store, deck, today, limits)
+    carried = store.learning(deck.id, today, earlier=True)[:reviews_allowed]
+    due = store.due_reviews(deck.id, today, reviews_allowed - len(carried))
+    return _DeckQueue(store.learning(deck.id, today), carried, due, store.new_cards(deck.id, new_allowed))
+
+
+@dataclass(frozen=True)
+class Elsewhere:
+    """What the day still holds in decks outside a sitting: "62 new cards in 8 other decks"."""
+
+    due: int
+    new: int
+    decks: int
+
+    def __str__(self) -> str:
+        parts = [f"{self.due} due" * bool(self.due), f"{self.new} new" * bool(self.new)]
+        cards = " and ".join(filter(None, parts))
+        plural = "s" * (self.decks != 1)
+        return f"{cards} card{'s' * (self.due + self.new != 1)} in {self.decks} other deck{plural}"
+
+
+def waiting_elsewhere(store: Store, decks: Sequence[Deck], today: date) -> Elsewhere | None:
+    """Due (learning included) and new cards still waiting today in `decks`, after the limits; None if none."""
+    rows = [row for row in outlook(store, decks, today) if row.due + row.learning + row.new]
+    if not rows:
+        return None
+    return Elsewhere(sum(row.due + row.learning for row in rows), sum(row.new for row in rows), len(rows))
 
 
 def sync_deck(store: Store, deck: Deck) -> None:
@@ -146,10 +233,14 @@ def _card_ids(deck: Deck) -> tuple[tuple[str, ...], str]:
 
 
 def _allowances(store: Store, deck: Deck, today: date, limits: Limits) -> tuple[int, int]:
-    """(new, reviews) still allowed today, after what was already answered today."""
-    new_limit, reviews_limit = limits.for_deck(deck)
+    """(new, reviews) still allowed today, after what was already answered today.
+
+    Answers to learning cards left from an earlier day ("carried") count as reviews.
+    """
+    new_limit, reviews_limit = limits.for_deck(deck, store.deck_limits(deck.id))
     answered = store.answered_on(today, deck.id)
-    return max(0, new_limit - answered["new"]), max(0, reviews_limit - answered["review"])
+    reviewed = answered["review"] + answered["carried"]
+    return max(0, new_limit - answered["new"]), max(0, reviews_limit - reviewed)
 
 
 def _queued(deck: Deck, stored: StoredCard) -> QueuedCard | None:
@@ -200,29 +291,82 @@ def statistics(store: Store, today: date, days: int, decks: Sequence[str] | None
 
 
 class Session:
-    """A sitting over `decks` on `today` (see the module docstring for the protocol)."""
+    """A sitting over `decks` starting on `today` (see the module docstring for the protocol).
 
-    def __init__(self, store: Store, decks: Sequence[Deck], today: date, limits: Limits = Limits()):
+    `calendar` says when the day rolls over (None: `today` for the whole sitting); `custom` makes it
+    a custom-study sitting instead of the day's reviews.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        decks: Sequence[Deck],
+        today: date,
+        limits: Limits = Limits(),
+        *,
+        calendar: StudyDay | None = None,
+        custom: CustomStudy | None = None,
+    ):
         _check_unique(decks)
         self.store = store
         self.today = today
+        self.calendar = calendar
+        self.custom = custom
         self._decks = list(decks)
-        self._queue: list[QueuedCard] = self._build_queue(limits)
+        self._limits = limits
+        self._queue: list[QueuedCard] = self._build_queue()
         self._answers: list[tuple[Review, list[QueuedCard]]] = []  # each with the queue it was given from
 
-    def _build_queue(self, limits: Limits) -> list[QueuedCard]:
+    @property
+    def decks(self) -> list[Deck]:
+        return list(self._decks)
+
+    def _build_queue(self) -> list[QueuedCard]:
+        if self.custom is not None:
+            return self._custom_queue(self.custom)
         waiting: list[tuple[tuple, QueuedCard]] = []
         new: list[QueuedCard] = []
         for index, deck in enumerate(self._decks):
             sync_deck(self.store, deck)
-            new_allowed, reviews_allowed = _allowances(self.store, deck, self.today, limits)
-            for stored in self.store.learning(deck.id) + self.store.due_reviews(deck.id, self.today, reviews_allowed):
+            queue = _deck_queue(self.store, deck, self.today, self._limits)
+            for stored in queue.carried + queue.learning + queue.due:
                 item = _queued(deck, stored)
                 if item:
                     due = min(stored.state.due, self.today)  # a drill's due date is its next interval's
                     waiting.append(((due, index, stored.position), item))
-            new += filter(None, (_queued(deck, stored) for stored in self.store.new_cards(deck.id, new_allowed)))
+            new += filter(None, (_queued(deck, stored) for stored in queue.new))
         return [item for _, item in sorted(waiting, key=lambda pair: pair[0])] + new
+
+    def _custom_queue(self, custom: CustomStudy) -> list[QueuedCard]:
+        queue: list[QueuedCard] = []
+        for deck in self._decks:
+            sync_deck(self.store, deck)
+            if custom.kind == "ahead":
+                rows = self.store.due_ahead(deck.id, self.today, custom.days)
+            else:
+                rows = [
+                    row
+                    for row in self.store.deck_cards(deck.id)
+                    if row.present and not row.suspended and (custom.keys is None or row.key in custom.keys)
+                ]
+            queue += filter(None, (_queued(deck, row) for row in rows))
+        return queue
+
+    def advance(self, now: datetime) -> bool:
+        """Roll the sitting over to a new study day if `now` has reached it; True when it did.
+
+        The day's queue is rebuilt for the new day (its due cards, its limits); a custom-study
+        sitting keeps its cards. Called by `grade`; a front end may call it while idle.
+        """
+        if self.calendar is None:
+            return False
+        day = self.calendar.of(now)
+        if day <= self.today:
+            return False
+        self.today = day
+        if self.custom is None:
+            self._queue = self._build_queue()
+        return True
 
     @property
     def current(self) -> QueuedCard | None:
@@ -258,20 +402,34 @@ class Session:
         A card SM-2 wants again today (q < 3, or a drill still below 4) goes to the back of the queue.
         """
         item = self._require_current()
-        review = self.store.record_answer(
-            item.key,
-            quality,
-            today=self.today,
-            now=now,
-            typed=typed,
-            verdict=verdict.status if verdict else "",
-            ms=ms,
-        )
-        self._answers.append((review, list(self._queue)))
+        queue_before = list(self._queue)
+        if self.advance(now) and self.custom is None:
+            self._queue = [item, *(other for other in self._queue if other.key != item.key)]
+        answer = {
+            "today": self.today,
+            "now": now,
+            "typed": typed,
+            "verdict": verdict.status if verdict else "",
+            "ms": ms,
+        }
+        if self.custom and self.custom.kind == "cram":
+            review = self.store.record_cram(item.key, quality, **answer)
+            again = quality < 3  # a cram answer schedules nothing: a miss is asked again in this sitting
+        else:
+            kind = "ahead" if self.custom else None
+            review = self.store.record_answer(item.key, quality, kind=kind, **answer)
+            again = review.after.is_due(self.today)
+        self._answers.append((review, queue_before))
         self._queue.pop(0)
-        if review.after.is_due(self.today):
+        if again:
             self._queue.append(item._replace(state=review.after))
         return review
+
+    def suspend_current(self) -> None:
+        """Suspend the current card (the store keeps its state) and take it out of this sitting's queue."""
+        item = self._require_current()
+        self.store.set_suspended(item.key, True)
+        self._queue = [other for other in self._queue if other.key != item.key]
 
     def undo(self) -> QueuedCard:
         """Take back the latest answer still standing: the card gets its exact previous state and is current again.

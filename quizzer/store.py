@@ -240,9 +240,27 @@ class Store:
             "phase = 'review' AND due <= ? ORDER BY due, position LIMIT ?", (deck, today.isoformat(), limit)
         )
 
-    def learning(self, deck: str) -> list[StoredCard]:
-        """Cards to be asked again before their interval starts: lapsed (q < 3) or in a q = 3 drill."""
-        return self._cards("phase = 'learning' ORDER BY due, position", (deck,))
+    def learning(self, deck: str, today: date | None = None, *, earlier: bool = False) -> list[StoredCard]:
+        """Cards to be asked again before their interval starts: lapsed (q < 3) or in a q = 3 drill.
+
+        With `today`: only those last answered today, or (`earlier=True`) only those left over from an
+        earlier day, which count against the review limit (oldest due first).
+        """
+        if today is None:
+            return self._cards("phase = 'learning' ORDER BY due, position", (deck,))
+        operator = "<" if earlier else ">="
+        return self._cards(
+            f"phase = 'learning' AND coalesce(({_LAST_ANSWER_DAY}), '') {operator} ? ORDER BY due, position",
+            (deck, today.isoformat()),
+        )
+
+    def due_ahead(self, deck: str, today: date, days: int) -> list[StoredCard]:
+        """Scheduled cards falling due in the `days` days after `today`, soonest first: review-ahead."""
+        last = today + timedelta(days=days)
+        return self._cards(
+            "phase = 'review' AND due > ? AND due <= ? ORDER BY due, position",
+            (deck, today.isoformat(), last.isoformat()),
+        )
 
     def new_cards(self, deck: str, limit: int) -> list[StoredCard]:
         """Never-answered cards in deck order, at most `limit`."""
@@ -283,11 +301,13 @@ class Store:
         typed: str = "",
         verdict: str = "",
         ms: int = 0,
+        kind: str | None = None,
     ) -> Review:
         """Schedule the card with SM-2 and append the answer to the log, in one transaction.
 
         The state is read under the write lock, so two processes answering the same card at once
-        apply both answers in turn rather than one overwriting the other.
+        apply both answers in turn rather than one overwriting the other. `kind` overrides how the
+        answer is logged ("ahead" for review-ahead; default: from the card's phase, `answer_kind`).
         """
         sm2.check_quality(quality)
         with self._write() as conn:
@@ -304,7 +324,7 @@ class Store:
                 today,
                 key,
                 card.deck,
-                answer_kind(card.state),
+                kind or answer_kind(card.state),
                 quality,
                 typed,
                 verdict,
@@ -315,6 +335,34 @@ class Store:
             )
             cursor = conn.execute(_INSERT_REVIEW, _review_columns(review))
             conn.execute(_UPDATE_STATE, (*_state_columns(after), cursor.lastrowid, key))
+        return replace(review, id=cursor.lastrowid)
+
+    def record_cram(
+        self, key: str, quality: int, *, today: date, now: datetime, typed: str = "", verdict: str = "", ms: int = 0
+    ) -> Review:
+        """Log a custom-study (cram) answer, kind "cram": the card's schedule and row are left untouched."""
+        sm2.check_quality(quality)
+        with self._write() as conn:
+            row = conn.execute(f"SELECT {_CARD_COLUMNS} FROM cards WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                raise StoreError(f"{key} is not in the state database; review its deck once first")
+            card = _card_from_row(row)
+            review = Review(
+                0,
+                now.isoformat(timespec="milliseconds"),
+                today,
+                key,
+                card.deck,
+                "cram",
+                quality,
+                typed,
+                verdict,
+                card.state,
+                card.state,
+                int(ms),
+                previous_review=card.last_review,
+            )
+            cursor = conn.execute(_INSERT_REVIEW, _review_columns(review))
         return replace(review, id=cursor.lastrowid)
 
     def undo(self, review_id: int) -> StoredCard:
@@ -328,6 +376,11 @@ class Store:
             review = _review_from_row(row) if row else None
             if review is None or review.undone:
                 raise StoreError(f"answer {review_id} is not in the log or is already undone")
+            if review.kind == "cram":  # changed no schedule: there is nothing to restore
+                conn.execute("UPDATE reviews SET undone = 1 WHERE id = ?", (review_id,))
+                return _card_from_row(
+                    conn.execute(f"SELECT {_CARD_COLUMNS} FROM cards WHERE key = ?", (review.key,)).fetchone()
+                )
             card = _card_from_row(
                 conn.execute(f"SELECT {_CARD_COLUMNS} FROM cards WHERE key = ?", (review.key,)).fetchone()
             )
@@ -342,12 +395,24 @@ class Store:
         return _review_from_row(row) if row else None
 
     def answered_on(self, day: date, deck: str) -> Counter[str]:
-        """Answers given on `day` to a deck's cards, by kind (new, review, learning, drill)."""
+        """Answers given on `day` to a deck's cards, by kind (new, review, learning, drill, cram, ahead).
+
+        "carried" counts, among the learning and drill answers, the cards left over from an earlier day
+        (their previous answer was before `day`): those count against the review limit.
+        """
         rows = self._conn.execute(
             "SELECT kind, count(*) FROM reviews WHERE day = ? AND deck = ? AND undone = 0 GROUP BY kind",
             (day.isoformat(), deck),
         )
-        return Counter(dict(rows.fetchall()))
+        counts = Counter(dict(rows.fetchall()))
+        (carried,) = self._conn.execute(
+            "SELECT count(*) FROM reviews AS r JOIN reviews AS p ON p.id = r.previous_review"
+            " WHERE r.day = ? AND r.deck = ? AND r.undone = 0 AND r.kind IN ('learning', 'drill') AND p.day < r.day",
+            (day.isoformat(), deck),
+        ).fetchone()
+        if carried:
+            counts["carried"] = carried
+        return counts
 
     # ------------------------------------------------------------------ statistics
 
@@ -474,6 +539,40 @@ class Store:
                 (resolved, added),
             )
         return cursor.rowcount > 0
+
+    def deck_limits(self, deck: str) -> tuple[int | None, int | None]:
+        """(new, reviews) per day set for `deck` in the app's settings; None where it defers to the deck file."""
+        row = self._conn.execute(
+            "SELECT new_per_day, reviews_per_day FROM deck_limits WHERE deck = ?", (deck,)
+        ).fetchone()
+        return tuple(_limit(value) for value in row) if row else (None, None)  # type: ignore[return-value]
+
+    def set_deck_limits(self, deck: str, new_per_day: int | None, reviews_per_day: int | None) -> None:
+        """Override a deck file's daily limits (None: use the deck file's, else the default)."""
+        for value in (new_per_day, reviews_per_day):
+            if value is not None and _limit(value) is None:
+                raise StoreError(f"a daily limit is a whole number from 0 to {MAX_DAILY_LIMIT}, not {value!r}")
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO deck_limits (deck, new_per_day, reviews_per_day) VALUES (?, ?, ?) ON CONFLICT (deck)"
+                " DO UPDATE SET new_per_day = excluded.new_per_day, reviews_per_day = excluded.reviews_per_day",
+                (deck, new_per_day, reviews_per_day),
+            )
+
+    def rollover_hour(self) -> int | None:
+        """The hour (0-23) at which a new study day starts, if set; a damaged value reads as unset."""
+        value = self.setting(ROLLOVER_SETTING)
+        return int(value) if value is not None and value.isdigit() and int(value) < 24 else None
+
+    def set_rollover_hour(self, hour: int | None) -> None:
+        """Set the hour the study day starts at; None goes back to the default."""
+        if hour is None:
+            with self._write() as conn:
+                conn.execute("DELETE FROM settings WHERE name = ?", (ROLLOVER_SETTING,))
+            return
+        if isinstance(hour, bool) or not isinstance(hour, int) or not 0 <= hour < 24:
+            raise StoreError(f"the day's rollover hour is a whole number from 0 to 23, not {hour!r}")
+        self.set_setting(ROLLOVER_SETTING, str(hour))
 
     def setting(self, name: str) -> str | None:
         row = self._conn.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()
@@ -619,7 +718,12 @@ def _history_index(db: Database) -> None:
     db.execute("CREATE INDEX reviews_key ON reviews (key)")
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_initial_schema, _trust_and_settings, _history_index]
+def _deck_limits(db: Database) -> None:
+    """Per-deck daily limits set in the app (NULL: the deck file's, else the default)."""
+    db["deck_limits"].create({"deck": str, "new_per_day": int, "reviews_per_day": int}, pk="deck")
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_initial_schema, _trust_and_settings, _history_index, _deck_limits]
 """Applied in order, each in the transaction that bumps `PRAGMA user_version`; append, never edit."""
 
 
@@ -642,6 +746,16 @@ _INSERT_REVIEW = "INSERT INTO reviews ({}) VALUES ({})".format(
     _REVIEW_COLUMNS.removeprefix("id, "), ", ".join("?" * (_REVIEW_COLUMNS.count(",")))
 )
 _VERIFICATION_COLUMNS = "key, cache_key, status, outcome, torch_version, verified_at, duration"
+_LAST_ANSWER_DAY = "SELECT day FROM reviews WHERE reviews.id = cards.last_review"
+ROLLOVER_SETTING = "day.rollover_hour"
+MAX_DAILY_LIMIT = 100_000
+
+
+def _limit(value: object) -> int | None:
+    """A stored daily limit, or None when unset or not a sane whole number (a hand-edited database)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DAILY_LIMIT:
+        return None
+    return value
 
 
 def _state_columns(state: CardState) -> tuple:

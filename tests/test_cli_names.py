@@ -62,6 +62,7 @@ def test_a_broken_deck_elsewhere_in_the_folder_does_not_stop_an_id_from_resolvin
 def test_whole_deck_commands_refuse_a_single_card_with_the_way_to_drill_it(project):
     result = invoke("due", "alpha/bool", "--db", str(project / "state.db"))
     assert result.exit_code == 2 and "name the deck (alpha)" in result.output
+    assert "quizzer cram DECK/CARD" in result.output
 
 
 def test_the_review_app_opens_the_decks_an_id_names(project, monkeypatch):

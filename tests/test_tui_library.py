@@ -11,7 +11,8 @@ from test_tui import DECKS, NOW, TODAY, record_verifications, seed
 
 from quizzer.store import Store, StoreError
 from quizzer.tui.library import Library
-from quizzer.tui.screens.browser import Entry, Query
+from quizzer.search import Query, SearchError
+from quizzer.tui.screens.browser import Entry
 from quizzer.tui.screens.stats import ef_histogram
 
 
@@ -117,7 +118,7 @@ def test_search_query_words_tags_decks_and_states(tmp_path):
 
     def find(text):
         query = Query.parse(text)
-        return [e.card.id for e in entries if query.matches(e, TODAY)]
+        return [e.card.id for e in entries if query.matches(e.loaded.deck.id, e.card, e.stored, TODAY)]
 
     assert find("tag:tens") == ["transpose-shape"]
     assert find("gradient") == ["meaning"]
@@ -125,6 +126,8 @@ def test_search_query_words_tags_decks_and_states(tmp_path):
     assert find("is:new deck:extra") == []
     assert find('"at least one"') == ["either"]
     assert len(find("")) == 6
+    with pytest.raises(SearchError, match=r"unknown filter is:dew; use one of is:due, is:new"):
+        find("is:dew")
 
 
 def test_ef_histogram_bins():

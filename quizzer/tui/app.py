@@ -26,12 +26,13 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from quizzer.paths import bundled_decks, default_db
-from quizzer.session import Limits, Session
+from quizzer.session import CustomStudy, Limits, Session, StudyDay
 from quizzer.store import Store
 from quizzer.tui.library import Library
 from quizzer.tui.screens.decks import DecksScreen
 
 POLL_SECONDS = 0.5
+DAY_CHECK_SECONDS = 30
 THEME_SETTING = "tui.theme"
 
 
@@ -94,6 +95,7 @@ class QuizzerApp(App[None]):
         today: date | None = None,
         clock: Callable[[], datetime] | None = None,
         limits: Limits | None = None,
+        custom: CustomStudy | None = None,
         auto_verify: bool = True,
         ready_file: str | None = None,
         bundled: Path | str | None = None,
@@ -102,9 +104,12 @@ class QuizzerApp(App[None]):
         self.db_path = Path(db).expanduser() if db else default_db()
         self.bundled = Path(bundled) if bundled else bundled_decks()
         self.deck_paths = [Path(p) for p in decks] if decks else [self.bundled]
-        self.today = today or date.today()
+        self.fixed_day = today
+        self.calendar = StudyDay(fixed=today)  # the rollover hour set in the settings replaces it on load
         self.clock = clock or (lambda: datetime.now().astimezone())
         self.limits = limits or Limits()
+        self.custom = custom
+        self._day_seen: date | None = None
         self.auto_verify = auto_verify
         self.ready_file = ready_file
         self.library: Library | None = None
@@ -117,22 +122,42 @@ class QuizzerApp(App[None]):
     def get_default_screen(self) -> Screen:
         return DecksScreen()
 
+    @property
+    def today(self) -> date:
+        """The study day now: it rolls over at the rollover hour while the app runs."""
+        return self.calendar.of(self.clock())
+
     def on_mount(self) -> None:
         self.load_library()
+        self.set_interval(DAY_CHECK_SECONDS, self.check_day)
+
+    def check_day(self) -> None:
+        """A new study day has begun while the app was open: counts, due cards and limits are the new day's."""
+        today = self.today
+        if self._day_seen is not None and today != self._day_seen:
+            self.data_generation += 1
+            self.notify(f"A new study day has begun ({today:%A %d %B}).", title="New day")
+        self._day_seen = today
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load_library(self) -> None:
         store = Store.open(self.db_path)
         library = Library.load(store, self.deck_paths, bundled=self.bundled)
         theme = store.setting(THEME_SETTING)
-        self.call_from_thread(self._library_loaded, library, theme)
+        calendar = StudyDay.from_store(store, self.fixed_day)
+        self.call_from_thread(self._library_loaded, library, theme, calendar)
 
-    def _library_loaded(self, library: Library, theme: str | None) -> None:
+    def _library_loaded(self, library: Library, theme: str | None, calendar: StudyDay) -> None:
         self.library = library
         self.store = library.store
+        self.calendar = calendar
+        self._day_seen = self.today
         if theme and theme in self.available_themes and theme != self.theme:
             self.theme = theme
         self.data_generation += 1
+        if self.custom is not None:
+            custom, self.custom = self.custom, None
+            self.start_review(None, custom=custom)
 
     def on_worker_state_changed(self, event) -> None:
         from textual.worker import WorkerState
@@ -286,18 +311,48 @@ class QuizzerApp(App[None]):
 
     # ------------------------------------------------------------------ navigation
 
-    def start_review(self, deck_ids: Sequence[str] | None = None) -> None:
-        """Open a review session on the given decks (default: all of them)."""
+    def start_review(self, deck_ids: Sequence[str] | None = None, *, custom: CustomStudy | None = None) -> None:
+        """Open a sitting on the given decks (default: all of them): the day's reviews, or custom study.
+
+        When the day holds nothing there, offer custom study instead (cram, review ahead).
+        """
+        from quizzer.tui.screens.custom import CustomStudyScreen
         from quizzer.tui.screens.review import ReviewScreen
 
         if self.library is None or self.store is None:
             return
         decks = [loaded.deck for loaded in self.library.decks if deck_ids is None or loaded.deck.id in deck_ids]
-        session = Session(self.store, decks, self.today, self.limits)
+        session = Session(self.store, decks, self.today, self.limits, calendar=self.calendar, custom=custom)
         if session.current is None:
-            self.notify("Nothing to review there today.", title="All done")
+            if custom is None:
+                self.push_screen(CustomStudyScreen([deck.id for deck in decks], nothing_due=True))
+            else:
+                what = f"falls due in the next {custom.days} days" if custom.kind == "ahead" else "matches"
+                self.notify(f"No card there {what}.", title="Custom study")
             return
-        self.push_screen(ReviewScreen(session, title=_session_title(decks), deck_ids=[deck.id for deck in decks]))
+        kind = custom.kind if custom else None
+        title = _session_title(decks) + {None: "", "cram": " · cram", "ahead": " · review ahead"}[kind]
+        self.push_screen(ReviewScreen(session, title=title, deck_ids=[deck.id for deck in decks]))
+
+    def action_custom_study(self, deck_ids: Sequence[str] | None = None) -> None:
+        from quizzer.tui.screens.custom import CustomStudyScreen
+
+        if self.library is not None:
+            ids = list(deck_ids) if deck_ids else [loaded.deck.id for loaded in self.library.decks]
+            self.push_screen(CustomStudyScreen(ids))
+
+    def action_settings(self) -> None:
+        from quizzer.tui.screens.settings import SettingsScreen
+
+        if self.library is not None:
+            self.push_screen(SettingsScreen())
+
+    def settings_changed(self) -> None:
+        """The settings screen saved: the rollover hour and limits take effect now."""
+        assert self.store is not None
+        self.calendar = StudyDay.from_store(self.store, self.fixed_day)
+        self._day_seen = self.today
+        self.data_generation += 1
 
     def open_browser(self, query: str = "") -> None:
         from quizzer.tui.screens.browser import BrowserScreen
@@ -325,6 +380,8 @@ class QuizzerApp(App[None]):
         yield SystemCommand("Review all", "Review every due card of every deck", self.start_review)
         yield SystemCommand("Statistics", "Reviews per day, forecast, retention, ease", self.action_statistics)
         yield SystemCommand("Browse cards", "Search cards; schedule, history, suspend, reset", self.action_browse)
+        yield SystemCommand("Custom study", "Cram decks, a tag or a search; review ahead", self.action_custom_study)
+        yield SystemCommand("Settings", "The day's rollover hour; daily limits per deck", self.action_settings)
         yield SystemCommand("Verify stale cards", "Run `quizzer verify` on missing or stale cards", self.verify_stale)
         yield SystemCommand("Help", "Keys, grades and verification badges", self.action_help)
 

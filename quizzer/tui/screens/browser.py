@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -15,6 +14,7 @@ from textual.widgets import DataTable, Header, Input, Markdown, Static
 
 from quizzer.deck import Card
 from quizzer.loader import LoadedDeck
+from quizzer.search import Query, SearchError
 from quizzer.sm2 import CardState
 from quizzer.store import StoredCard
 from quizzer.tui.widgets.badges import badge_text
@@ -36,59 +36,6 @@ class Entry:
     @property
     def suspended(self) -> bool:
         return bool(self.stored and self.stored.suspended)
-
-    def text(self) -> str:
-        card = self.card
-        return "\n".join(
-            [self.key, card.prompt, card.explanation, card.source, " ".join(card.tags), str(card.answer.display())]
-        ).lower()
-
-
-@dataclass(frozen=True)
-class Query:
-    """`attention tag:rnn deck:cnn is:due` → words, tags, decks, states (all must match)."""
-
-    words: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    decks: tuple[str, ...] = ()
-    states: tuple[str, ...] = ()
-
-    @classmethod
-    def parse(cls, text: str) -> Query:
-        try:
-            tokens = shlex.split(text)
-        except ValueError:
-            tokens = text.split()
-        words, tags, decks, states = [], [], [], []
-        for token in tokens:
-            name, sep, value = token.partition(":")
-            if sep and name in ("tag", "t") and value:
-                tags.append(value.lower())
-            elif sep and name in ("deck", "d") and value:
-                decks.append(value.lower())
-            elif sep and name == "is" and value:
-                states.append(value.lower())
-            else:
-                words.append(token.lower())
-        return cls(tuple(words), tuple(tags), tuple(decks), tuple(states))
-
-    def matches(self, entry: Entry, today) -> bool:
-        if self.decks and not any(entry.loaded.deck.id.lower().startswith(d) for d in self.decks):
-            return False
-        card_tags = [tag.lower() for tag in entry.card.tags]
-        if not all(any(tag.startswith(wanted) for tag in card_tags) for wanted in self.tags):
-            return False
-        for state in self.states:
-            if state == "suspended" and not entry.suspended:
-                return False
-            if state == "due" and not (entry.state.is_due(today) and entry.state.phase != "new"):
-                return False
-            if state in ("new", "learning", "review") and entry.state.phase != state:
-                return False
-            if state == "absent" and (entry.stored is None or entry.stored.present):
-                return False
-        text = entry.text()
-        return all(word in text for word in self.words)
 
 
 COLUMNS = (("Card", "card"), ("Deck", "deck"), ("State", "state"), ("Due", "due"), ("EF", "ef"), ("Reps", "reps"))
@@ -160,15 +107,26 @@ class BrowserScreen(Screen):
         self.entries = entries
 
     def filter(self, select: str | None = None) -> None:
-        query = Query.parse(self.query_one("#search", Input).value)
+        count = self.query_one("#browser-count", Static)
+        try:
+            query = Query.parse(self.query_one("#search", Input).value)
+        except SearchError as error:
+            count.update(Text(str(error), style="bold red"))
+            self.query_one("#search", Input).add_class("-invalid")
+            return
+        self.query_one("#search", Input).remove_class("-invalid")
         today = self.app.today
         table = self.query_one("#card-table", DataTable)
         current = select or self._highlighted()
         table.clear()
-        self.shown = [key for key, entry in self.entries.items() if query.matches(entry, today)]
+        self.shown = [
+            key
+            for key, entry in self.entries.items()
+            if query.matches(entry.loaded.deck.id, entry.card, entry.stored, today)
+        ]
         for key in self.shown:
             table.add_row(*self._cells(self.entries[key]), key=key)
-        self.query_one("#browser-count", Static).update(f"{len(self.shown)} of {len(self.entries)} cards")
+        count.update(f"{len(self.shown)} of {len(self.entries)} cards")
         if current in self.shown:
             table.move_cursor(row=self.shown.index(current))
         self._show_detail()

@@ -30,6 +30,8 @@ class DecksScreen(Screen):
         Binding("a", "review_all", "All decks"),
         Binding("s", "app.statistics", "Stats"),
         Binding("b", "app.browse", "Browse"),
+        Binding("c", "custom_study", "Custom"),
+        Binding("o", "app.settings", "Settings"),
         Binding("v", "verify", "Verify"),
         Binding("q", "app.quit", "Quit", show=False),
     ]
@@ -184,6 +186,10 @@ class DecksScreen(Screen):
 
     def action_review_all(self) -> None:
         self.app.start_review(None)
+
+    def action_custom_study(self) -> None:
+        deck = self._selected_deck()
+        self.app.action_custom_study([deck] if deck else None)
 
     def action_verify(self) -> None:
         self.app.verify_stale()

@@ -12,7 +12,7 @@ from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
-from quizzer.session import Session
+from quizzer.session import Elsewhere, Session, waiting_elsewhere
 from quizzer.tui.widgets.badges import badge_color
 from quizzer.tui.widgets.footer import KeyFooter
 from quizzer.tui.widgets.grades import SHORT
@@ -54,8 +54,13 @@ class SummaryScreen(Screen[str | None]):
     def on_mount(self) -> None:
         summary = self.session.summary()
         title = self.query_one("#summary-title", Static)
+        elsewhere = self._elsewhere()
         if summary.remaining:
             title.update(f"[b]Session paused[/b] — {summary.remaining} card(s) still to do today (c continues)")
+        elif self.session.custom is not None:
+            title.update("[b]Custom study done[/b]" + (f" — still waiting today: {elsewhere}" if elsewhere else ""))
+        elif elsewhere:
+            title.update(f"[b]Session complete[/b] — still waiting today: {elsewhere} (a on the decks screen)")
         else:
             title.update("[b]Session complete[/b] — nothing left for today 🎉")
 
@@ -83,6 +88,15 @@ class SummaryScreen(Screen[str | None]):
         self.query_one("#summary-grades", Static).update(grades)
         self.query_one("#summary-next", Static).update(self._next_text())
         self.refresh_bindings()
+
+    def _elsewhere(self) -> Elsewhere | None:
+        """What the decks outside this sitting still hold today."""
+        library = self.app.library
+        if library is None:
+            return None
+        inside = {deck.id for deck in self.session.decks}
+        others = [loaded.deck for loaded in library.decks if loaded.deck.id not in inside]
+        return waiting_elsewhere(self.session.store, others, self.session.today)
 
     def _next_text(self) -> str:
         store, today = self.session.store, self.session.today

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
 from textual.widgets import Footer
 
 
@@ -14,6 +15,12 @@ class KeyFooter(Footer):
     (thousands after a sitting, and a garbage collector pausing the UI for 0.3 s). Nudging the value
     after each rebuild prunes them.
     """
+
+    def compose(self) -> ComposeResult:
+        """Textual's keys with `? Help` first, so it never falls off the right edge of a narrow terminal."""
+        keys = list(super().compose())
+        first = [key for key in keys if getattr(key, "action", None) == "help"]
+        yield from first + [key for key in keys if key not in first]
 
     async def recompose(self) -> None:
         await super().recompose()

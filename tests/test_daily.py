@@ -1,0 +1,226 @@
+"""The study day (rollover hour), daily limits with carried-over learning cards, settings, custom study."""
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from quizzer.deck import Deck
+from quizzer.session import CustomStudy, Limits, Session, StudyDay, outlook, waiting_elsewhere
+from quizzer.store import Store, StoreError
+
+DAY = date(2024, 3, 1)
+ZONE = timezone(timedelta(hours=2))
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZONE)
+
+
+def make_deck(deck_id, count, **settings):
+    cards = [
+        {
+            "id": f"c{i}",
+            "prompt": f"{i} + {i}?",
+            "explanation": "sums",
+            "tags": ["even"] if i % 2 == 0 else ["odd"],
+            "answer": {"kind": "numeric", "value": 2 * i},
+        }
+        for i in range(count)
+    ]
+    return Deck.model_validate({"id": deck_id, "title": deck_id.title(), "cards": cards, **settings})
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store.open(tmp_path / "q.db") as opened:
+        yield opened
+
+
+def keys(session):
+    return [item.key for item in session._queue]
+
+
+# ---------------------------------------------------------------- the day
+
+
+def test_the_study_day_starts_at_the_rollover_hour():
+    four = StudyDay()
+    assert four.of(at(DAY, 3, 59)) == DAY - timedelta(days=1)
+    assert four.of(at(DAY, 4, 0)) == DAY
+    assert StudyDay(rollover_hour=0).of(at(DAY, 0, 1)) == DAY
+    assert StudyDay(fixed=DAY).of(at(DAY + timedelta(days=9), 12)) == DAY
+
+
+def test_a_sitting_left_open_past_the_rollover_continues_on_the_new_day(store):
+    deck = make_deck("d", 4, new_per_day=2)
+    session = Session(store, [deck], DAY, calendar=StudyDay())
+    assert keys(session) == ["d/c0", "d/c1"]
+    session.grade(4, now=at(DAY, 23))
+    assert not session.advance(at(DAY + timedelta(days=1), 3, 59)), "1 am still belongs to the evening's day"
+    review = session.grade(4, now=at(DAY + timedelta(days=1), 9))
+    tomorrow = DAY + timedelta(days=1)
+    assert review.day == tomorrow and session.today == tomorrow
+    assert keys(session) == ["d/c0", "d/c2"], "the new day: c0 falls due, and a fresh new-card allowance"
+    assert store.card("d/c1").state.due == tomorrow + timedelta(days=1)
+
+
+def test_without_a_calendar_the_day_never_rolls(store):
+    session = Session(store, [make_deck("d", 2)], DAY)
+    review = session.grade(4, now=at(DAY + timedelta(days=5), 9))
+    assert review.day == DAY and session.today == DAY
+
+
+# ---------------------------------------------------------------- limits
+
+
+def lapse_on(store, key, day):
+    store.record_answer(key, 4, today=day - timedelta(days=1), now=at(day, 9))
+    store.record_answer(key, 1, today=day, now=at(day, 9))
+
+
+def test_learning_cards_left_from_earlier_days_count_against_the_review_limit(store):
+    deck = make_deck("d", 8, reviews_per_day=2, new_per_day=0)
+    store.sync_deck("d", [c.id for c in deck.cards])
+    for i in range(6):
+        lapse_on(store, f"d/c{i}", DAY - timedelta(days=3))
+    for i in (6, 7):
+        store.record_answer(f"d/c{i}", 4, today=DAY - timedelta(days=1), now=at(DAY, 9))  # due today
+    session = Session(store, [deck], DAY)
+    assert session.remaining == 2, "six lapsed cards and two due reviews under a limit of two: two"
+    assert keys(session) == ["d/c0", "d/c1"], "carried-over learning cards come first"
+    assert outlook(store, [deck], DAY)[0].learning == 2 and outlook(store, [deck], DAY)[0].due == 0
+    session.grade(4, now=at(DAY, 10))
+    session.grade(4, now=at(DAY, 10))
+    assert Session(store, [deck], DAY).remaining == 0, "their answers used up the limit"
+
+
+def test_cards_lapsed_today_are_never_limited(store):
+    deck = make_deck("d", 3, reviews_per_day=0, new_per_day=3)
+    session = Session(store, [deck], DAY)
+    for _ in range(3):
+        session.grade(1, now=at(DAY, 10))
+    assert session.remaining == 3 and Session(store, [deck], DAY).remaining == 3
+
+
+def test_limits_set_in_the_app_override_the_deck_file_and_the_command_line_overrides_both(store):
+    deck = make_deck("d", 30, new_per_day=10)
+    assert Session(store, [deck], DAY).remaining == 10
+    store.set_deck_limits("d", 3, None)
+    assert Session(store, [deck], DAY).remaining == 3
+    assert Session(store, [deck], DAY, Limits(new_per_day=5)).remaining == 5
+    store.set_deck_limits("d", None, None)
+    assert Session(store, [deck], DAY).remaining == 10
+
+
+def test_settings_refuse_nonsense_and_a_damaged_value_reads_as_unset(store):
+    with pytest.raises(StoreError, match="whole number from 0 to 23"):
+        store.set_rollover_hour(24)
+    with pytest.raises(StoreError, match="daily limit"):
+        store.set_deck_limits("d", -1, None)
+    store.set_setting("day.rollover_hour", "4; DROP TABLE cards")
+    assert store.rollover_hour() is None and StudyDay.from_store(store).rollover_hour == 4
+    store.set_rollover_hour(6)
+    assert StudyDay.from_store(store).rollover_hour == 6
+    store.db.execute("INSERT INTO deck_limits VALUES ('x', 'many', -5)")
+    assert store.deck_limits("x") == (None, None)
+
+
+# ---------------------------------------------------------------- custom study
+
+
+def test_cram_asks_the_chosen_cards_and_changes_no_schedule(store):
+    deck = make_deck("d", 4)
+    Session(store, [deck], DAY).grade(4, now=at(DAY, 9))  # d/c0 scheduled
+    before = {f"d/c{i}": store.card(f"d/c{i}") for i in range(4)}
+    cram = Session(store, [deck], DAY, custom=CustomStudy("cram", keys=frozenset({"d/c0", "d/c2"})))
+    assert keys(cram) == ["d/c0", "d/c2"]
+    first = cram.grade(1, now=at(DAY, 10))
+    assert first.kind == "cram" and keys(cram) == ["d/c2", "d/c0"], "a miss comes back in the sitting"
+    cram.grade(5, now=at(DAY, 10))
+    cram.grade(4, now=at(DAY, 10))
+    assert cram.current is None
+    assert {key: store.card(key) for key in before} == before
+    assert store.answered_on(DAY, "d") == {"new": 1, "cram": 3}
+    assert Session(store, [deck], DAY).remaining == 3, "cram used none of today's new cards"
+    cram.undo()
+    assert store.answered_on(DAY, "d")["cram"] == 2 and store.card("d/c0") == before["d/c0"]
+
+
+def test_review_ahead_asks_what_falls_due_in_the_next_days_and_schedules_it(store):
+    deck = make_deck("d", 3)
+    store.sync_deck("d", [c.id for c in deck.cards])
+    store.record_answer("d/c0", 4, today=DAY, now=at(DAY, 9))  # due in 1 day
+    store.record_answer("d/c1", 4, today=DAY, now=at(DAY, 9))
+    store.record_answer("d/c1", 4, today=DAY + timedelta(days=1), now=at(DAY, 9))  # due in 7 days
+    ahead = Session(store, [deck], DAY, custom=CustomStudy("ahead", days=3))
+    assert keys(ahead) == ["d/c0"]
+    review = ahead.grade(5, now=at(DAY, 10))
+    assert review.kind == "ahead" and store.card("d/c0").state.due == DAY + timedelta(days=6)
+    assert store.retention(date.min) == (1, 1), "only c1's review on time counts for retention, not the early one"
+
+
+def test_what_waits_elsewhere_is_counted_after_the_limits(store):
+    others = [make_deck("a", 30), make_deck("b", 5), make_deck("c", 0)]
+    elsewhere = waiting_elsewhere(store, others, DAY)
+    assert str(elsewhere) == "25 new cards in 2 other decks"
+    assert waiting_elsewhere(store, [make_deck("c", 0)], DAY) is None
+
+
+# ---------------------------------------------------------------- the command line
+
+FIXTURE_DECKS = __import__("pathlib").Path(__file__).parent / "fixtures" / "scheduling-decks"
+
+
+def cli(*args, input=""):
+    from click.testing import CliRunner
+
+    from quizzer.cli import main
+
+    return CliRunner().invoke(main, list(args), input=input)
+
+
+def test_cram_on_the_command_line_logs_cram_and_schedules_nothing(tmp_path):
+    db = str(tmp_path / "q.db")
+    beta = str(FIXTURE_DECKS / "beta.toml")
+    result = cli("cram", "--plain", beta, "--search", "two", "--db", db, "--today", "2024-03-01", input="4\n\n")
+    assert result.exit_code == 0, result.output
+    assert "1 card(s) to cram (answers change no schedule)" in result.output
+    with Store.open(db) as store:
+        assert [(r.kind, r.key) for r in store.history("beta/two")] == [("cram", "beta/two")]
+        assert store.card("beta/two").state.due is None
+    nothing = cli("cram", "--plain", beta, "--tag", "nope", "--db", db)
+    assert nothing.exit_code == 1 and "no card matches" in nothing.output
+
+
+def test_review_ahead_on_the_command_line_and_the_offer_when_nothing_is_due(tmp_path):
+    db = str(tmp_path / "q.db")
+    beta = str(FIXTURE_DECKS / "beta.toml")
+    cli("review", "--plain", beta, "--db", db, "--today", "2024-03-01", input="2\n\n4\n\n")
+    empty = cli("review", "--plain", beta, "--db", db, "--today", "2024-03-01")
+    assert "Nothing to review today. Custom study: `quizzer cram DECK`" in empty.output
+    ahead = cli("review", "--plain", "--ahead", "1", beta, "--db", db, "--today", "2024-03-01", input="2\n\n4\n\n")
+    assert "2 card(s) to review ahead" in ahead.output and ahead.exit_code == 0
+
+
+def test_a_plain_sitting_rolls_over_at_4_am(tmp_path, monkeypatch, capsys):
+    import io
+
+    from quizzer import plain_review
+
+    deck = make_deck("d", 4, new_per_day=2)
+    times = iter([at(DAY, 23), at(DAY + timedelta(days=1), 4, 30)])  # the second answer comes after the night
+    monkeypatch.setattr("sys.stdin", io.StringIO("0\n\n2\n\nq\n"))
+    with Store.open(tmp_path / "q.db") as store:
+        session = Session(store, [deck], DAY, calendar=StudyDay())
+        plain_review.run(session, lambda: next(times), {})
+        days = [(review.key, review.day) for review in store.history("d/c0") + store.history("d/c1")]
+    assert days == [("d/c0", DAY), ("d/c1", DAY + timedelta(days=1))]
+    shown = capsys.readouterr().out
+    assert "── D · d/c0 (review) · 2 to go ──" in shown, "the new day's due card and a fresh new-card allowance"
+
+
+def test_the_plain_summary_says_what_waits_in_other_decks(tmp_path, monkeypatch):
+    monkeypatch.setattr("quizzer.cli.default_decks", lambda: FIXTURE_DECKS)
+    db = str(tmp_path / "q.db")
+    result = cli("review", "--plain", "beta", "--db", db, "--today", "2024-03-01", input="2\n\n4\n\n")
+    assert "Done here. Still waiting today: 7 new cards in 1 other deck" in result.output
