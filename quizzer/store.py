@@ -562,7 +562,7 @@ class Store:
     def rollover_hour(self) -> int | None:
         """The hour (0-23) at which a new study day starts, if set; a damaged value reads as unset."""
         value = self.setting(ROLLOVER_SETTING)
-        return int(value) if value is not None and value.isdigit() and int(value) < 24 else None
+        return int(value) if value is not None and len(value) <= 2 and value.isdecimal() and int(value) < 24 else None
 
     def set_rollover_hour(self, hour: int | None) -> None:
         """Set the hour the study day starts at; None goes back to the default."""

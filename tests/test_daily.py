@@ -117,8 +117,9 @@ def test_settings_refuse_nonsense_and_a_damaged_value_reads_as_unset(store):
         store.set_rollover_hour(24)
     with pytest.raises(StoreError, match="daily limit"):
         store.set_deck_limits("d", -1, None)
-    store.set_setting("day.rollover_hour", "4; DROP TABLE cards")
-    assert store.rollover_hour() is None and StudyDay.from_store(store).rollover_hour == 4
+    for damaged in ("4; DROP TABLE cards", "²", "9" * 5000):
+        store.set_setting("day.rollover_hour", damaged)
+        assert store.rollover_hour() is None and StudyDay.from_store(store).rollover_hour == 4
     store.set_rollover_hour(6)
     assert StudyDay.from_store(store).rollover_hour == 6
     store.db.execute("INSERT INTO deck_limits VALUES ('x', 'many', -5)")

@@ -71,7 +71,7 @@ class CustomStudyScreen(ModalScreen[None]):
     @on(Input.Submitted, "#ahead-days")
     def _ahead(self) -> None:
         text = self.query_one("#ahead-days", Input).value.strip()
-        if not text.isdigit() or not 1 <= int(text) <= MAX_AHEAD_DAYS:
+        if len(text) > 4 or not text.isdecimal() or not 1 <= int(text) <= MAX_AHEAD_DAYS:
             self._error(f"Review ahead takes a number of days from 1 to {MAX_AHEAD_DAYS}.")
             return
         self._start(CustomStudy("ahead", days=int(text)))

@@ -92,14 +92,14 @@ class SettingsScreen(Screen):
     def action_save(self) -> None:
         """Check every field first; save all or nothing, then the app applies them at once."""
         hour_text = self.query_one("#rollover", Input).value.strip()
-        if hour_text and not (hour_text.isdigit() and int(hour_text) < 24):
+        if hour_text and not (len(hour_text) <= 2 and hour_text.isdecimal() and int(hour_text) < 24):
             return self._error(f"The day's start is an hour from 0 to 23, not {hour_text!r}.")
         limits = {}
         for loaded in self.app.library.decks:
             values = []
             for part in ("new", "reviews"):
                 text = self.query_one(f"#{part}--{loaded.deck.id}", Input).value.strip()
-                if text and not (text.isdigit() and int(text) <= MAX_DAILY_LIMIT):
+                if text and not (len(text) <= 6 and text.isdecimal() and int(text) <= MAX_DAILY_LIMIT):
                     return self._error(f"{loaded.deck.title}: a limit is a whole number up to {MAX_DAILY_LIMIT}.")
                 values.append(int(text) if text else None)
             limits[loaded.deck.id] = values
