@@ -586,7 +586,8 @@ def import_anki_command(package, output, force, db, today) -> None:
 
     with _open_store(db) as store:
         try:
-            summary = import_anki(package, output, today=_today(today), force=force, store=store)
+            day = _calendar(store, today).of(_clock())
+            summary = import_anki(package, output, today=day, force=force, store=store)
         except ImportProblem as error:
             raise click.ClickException(str(error)) from None
     _report_import(summary)
