@@ -31,6 +31,17 @@ def build_mlpirate(Act: type[nn.Module] = nn.Sigmoid) -> nn.Sequential:
     return mlpirate
 
 
+def build_unshared_mlpirate(Act: type[nn.Module] = nn.Sigmoid) -> nn.Sequential:
+    """What the author presumably meant: 24 *independent* hidden layers (`for _ in range(24)`)."""
+    hidden = [m for _ in range(24) for m in (nn.Linear(H, H), Act())]
+    return nn.Sequential(nn.Linear(N, H), Act(), *hidden, nn.Linear(H, 1))
+
+
+def distinct_linears(model: nn.Sequential) -> list[nn.Linear]:
+    """The model's Linear modules in depth order, each once (a shared module counts once)."""
+    return list(dict.fromkeys(m for m in model if isinstance(m, nn.Linear)))
+
+
 @contextlib.contextmanager
 def flush_denormals():
     """Treat subnormal floats as 0 while training nets whose tiny gradients are subnormal (2× faster on x86).
