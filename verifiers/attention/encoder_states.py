@@ -9,6 +9,9 @@ from torch_threads import one_thread
 from quizzer.verifier import Result
 
 
+GRADIENT_SEEDS = (0, 1, 2)  # training seeds for the gradient-decay claim (seed 0 trains the probed models)
+
+
 def _grads(model: Seq2Seq, src, tgt_in, tgt):
     """Mean gradient norm per source position: w.r.t. the encoder states h_j as the decoder uses them
     (the direct path), and w.r.t. the source embeddings (all paths, through the recurrence too)."""
@@ -58,14 +61,23 @@ def verify() -> Result:
             dH_plain[:-1].abs().max() == 0 and dH_attn.min() > 0.05 * dH_attn.max(),
             f"none {_fmt(dH_plain)}; attention {_fmt(dH_attn)}",
         )
-        flat_plain = (de_plain.min() / de_plain.max()).item()
-        flat_attn = (de_attn.min() / de_attn.max()).item()
+        # end/start ratio of the gradient reaching the source words x_T vs x_1, over several training seeds
+        rise = {"none": [], "cross": []}
+        for seed in GRADIENT_SEEDS:
+            for mode, trained in (("none", plain), ("cross", attn)):
+                model = trained if seed == 0 else train(mode, seed=seed)[0]
+                de = _grads(model, src, tgt_in, tgt)[1]
+                rise[mode].append((de[-1] / de[0]).item())
         r.claim(
-            "trained: gradient reaching the source words is flatter with attention (no decay with distance from the "
-            "end)",
-            flat_attn > flat_plain + 0.1,
-            f"min/max of ‖∂L/∂x_j‖: attention {flat_attn:.2f} ({_fmt(de_attn)}) vs none {flat_plain:.2f} "
-            f"({_fmt(de_plain)})",
+            f"trained (seeds {', '.join(map(str, GRADIENT_SEEDS))}): the gradient reaching the source words decays "
+            "less towards the start with attention, in every seed",
+            all(a < n - 1 for a, n in zip(rise["cross"], rise["none"], strict=True)),
+            f"‖∂L/∂x_T‖ / ‖∂L/∂x_1‖: attention {_fmt(rise['cross'])} vs none {_fmt(rise['none'])}",
+        )
+        r.claim(
+            "but with attention it still decays: the last word gets a larger gradient than the first, in every seed",
+            min(rise["cross"]) > 1.2,
+            f"attention {_fmt(rise['cross'])} (1 would be no decay)",
         )
 
         probe_src, probe_in, probe_tgt = batch(2000, gen)
@@ -114,10 +126,10 @@ def verify() -> Result:
         f"{dH_attn0.min() / dH_attn0.max():.2f})."
     )
     r.note(
-        "After 100 steps on reversal the gradient reaching the source words decays towards the start without "
-        "attention "
-        f"(smallest/largest {flat_plain:.2f}) and is flatter with attention ({flat_attn:.2f}): every word has a short "
-        "path to the decoder."
+        f"After 100 steps on reversal, over {len(GRADIENT_SEEDS)} seeds, the gradient reaching the last source word "
+        f"is {min(rise['none']):.1f}–{max(rise['none']):.1f}× the first word's without attention and "
+        f"{min(rise['cross']):.1f}–{max(rise['cross']):.1f}× with it: attention's one-step paths flatten the decay "
+        "towards the start of the sentence, but do not remove it (the recurrence still adds its own paths)."
     )
     r.note(
         "Figure: how well a linear probe recovers each source word x_j from the *last* encoder state h_T. Without "
