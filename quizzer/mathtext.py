@@ -9,6 +9,7 @@ Code blocks and inline code are left exactly as written.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from functools import cache
 
@@ -26,6 +27,12 @@ _OPERATORS = {
     "approx": "≈", "to": "→", "rightarrow": "→", "Rightarrow": "⇒", "implies": "⇒", "iff": "⇔",
     "in": "∈", "pm": "±", "odot": "⊙", "otimes": "⊗", "propto": "∝", "sim": "∼", "equiv": "≡",
     "ll": "≪", "gg": "≫", "mapsto": "↦",
+}  # fmt: skip
+# Decorations pylatexenc parses but renders as nothing (it knows \bar, \hat, \tilde, \vec): a mean
+# \overline{x} must not read as a plain x. Each marks every character of its argument.
+_DECORATIONS = {
+    "overline": "\u0305", "underline": "\u0332", "widehat": "\u0302", "widetilde": "\u0303",
+    "overrightarrow": "\u20d7", "overleftarrow": "\u20d6",
 }  # fmt: skip
 _OPERATOR = re.compile(r"\\(" + "|".join(sorted(_OPERATORS, key=len, reverse=True)) + r")(?![A-Za-z])\s*")
 _CODE = re.compile(r"(```.*?```|~~~.*?~~~|`[^`\n]*`)", re.DOTALL)
@@ -68,9 +75,24 @@ def latex_to_text(latex: str, macros: Mapping[str, str] | None = None) -> str:
 
 @cache
 def _converter():
-    from pylatexenc.latex2text import LatexNodes2Text
+    from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
-    return LatexNodes2Text(math_mode="text", strict_latex_spaces=False)
+    context = get_default_latex_context_db()
+    context.add_context_category(
+        "quizzer-decorations",
+        prepend=True,
+        macros=[
+            MacroTextSpec(name, simplify_repl=lambda node, l2tobj, mark=mark: _decorate(node, l2tobj, mark))
+            for name, mark in _DECORATIONS.items()
+        ],
+    )
+    return LatexNodes2Text(latex_context=context, math_mode="text", strict_latex_spaces=False)
+
+
+def _decorate(node, l2tobj, mark: str) -> str:
+    """The macro's argument as text with the combining `mark` on every visible character (x̅ᵢ̅)."""
+    text = l2tobj.nodelist_to_text(node.nodeargs[:1]).strip() if node.nodeargs else ""
+    return "".join(ch if ch.isspace() or unicodedata.combining(ch) else ch + mark for ch in text)
 
 
 def _expand_macros(latex: str, macros: dict[str, str]) -> str:

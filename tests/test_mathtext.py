@@ -1,5 +1,7 @@
 """LaTeX → terminal text: macros expanded, fractions grouped, scripts in Unicode, code untouched."""
 
+import unicodedata
+
 from quizzer.mathtext import latex_to_text, render_math
 
 COURSE_MACROS = {
@@ -50,3 +52,19 @@ def test_binary_operators_keep_their_spacing():
     assert latex_to_text(r"a\times b \to c") == "a × b → c"
     assert latex_to_text(r"x \in S, \infty") == "x ∈ S, ∞"
     assert latex_to_text(r"J \times= s") == "J ×= s"
+
+
+def test_a_mean_keeps_its_bar():
+    # `\overline` was dropped, so the dropout card's mean E[x_i^2] read as a plain x_i^2.
+    assert latex_to_text(r"\overline{x}") == "x\u0305"
+    assert latex_to_text(r"\sum_i w_i^2\,\overline{x_i^2}") == "∑ᵢ wᵢ² x\u0305ᵢ\u0305²\u0305"
+    assert (
+        render_math(r"mean $\frac1d\,\overline{X_{:,j}}$")
+        == "mean 1/d X\u0305_\u0305(\u0305:\u0305,\u0305j\u0305)\u0305"
+    )
+
+
+def test_no_decoration_is_dropped():
+    for command in ("overline", "underline", "widehat", "widetilde", "overrightarrow", "overleftarrow", "bar", "hat"):
+        text = unicodedata.normalize("NFD", latex_to_text(rf"\{command}{{ab}}"))  # â → a + combining ^
+        assert text != "ab" and text[0] == "a" and "b" in text, command

@@ -8,7 +8,6 @@ from torch_threads import one_thread
 
 from quizzer.verifier import Result
 
-
 GRADIENT_SEEDS = (0, 1, 2)  # training seeds for the gradient-decay claim (seed 0 trains the probed models)
 
 

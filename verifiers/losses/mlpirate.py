@@ -223,11 +223,15 @@ def explain() -> Result:
         )
         r.claim(
             "so the shared matrix moves in training; only the first Linear is frozen",
-            all(runs[m, o]["moved"][1] > 1e-3 and runs[m, o]["moved"][0] < 1e-9
-                for m, o in runs if m == "as written (shared)"),
+            all(
+                runs[m, o]["moved"][1] > 1e-3 and runs[m, o]["moved"][0] < 1e-9
+                for m, o in runs
+                if m == "as written (shared)"
+            ),
             ", ".join(
-                f"{o}: first Linear moved {fmt(runs[m, o]['moved'][0])}, shared {fmt(runs[m, o]['moved'][1])} (relative)"
-                for m, o in runs if m == "as written (shared)"
+                f"{o}: first Linear moved {fmt(runs[m, o]['moved'][0])}, shared {fmt(runs[m, o]['moved'][1])}"
+                for m, o in runs
+                if m == "as written (shared)"
             ),
         )
         frozen = sum(1 for moved in unshared["moved"][:-1] if moved < 1e-9)
@@ -235,7 +239,8 @@ def explain() -> Result:
         r.claim(
             "with 24 independent layers the gradient really vanishes layer by layer: the input-side layers are "
             "frozen, only those near the output move",
-            unshared["grads"][1] < 1e-15 * unshared["grads"][-1] and frozen >= 5
+            unshared["grads"][1] < 1e-15 * unshared["grads"][-1]
+            and frozen >= 5
             and all(moved < 1e-2 for moved in unshared["moved"][:12]),
             f"Adam, relative movement: layers 1..{frozen} exactly 0, layer 13 {fmt(unshared['moved'][12])}, "
             f"{learning} layers moved > 1 %, output {fmt(unshared['moved'][-1])}",
@@ -243,13 +248,18 @@ def explain() -> Result:
         r.claim(
             "the first layer's weight gradient is negligible next to the output layer's, in both models",
             all(runs[m, o]["grads"][0] < 1e-12 * runs[m, o]["grads"][-1] for m, o in runs),
-            "; ".join(f"{m}: {fmt(runs[m, o]['grads'][0])} vs {fmt(runs[m, o]['grads'][-1])}"
-                      for m, o in runs if o == "Adam lr 1e-3"),
+            "; ".join(
+                f"{m}: {fmt(runs[m, o]['grads'][0])} vs {fmt(runs[m, o]['grads'][-1])}"
+                for m, o in runs
+                if o == "Adam lr 1e-3"
+            ),
         )
         r.claim(
             "both models plateau within ~10 steps at the predict-the-mean loss, with SGD and with Adam",
-            all(run["losses"][-1] > 0.95 * baseline and abs(run["losses"][10] - run["losses"][-1]) < 0.01
-                for run in runs.values()),
+            all(
+                run["losses"][-1] > 0.95 * baseline and abs(run["losses"][10] - run["losses"][-1]) < 0.01
+                for run in runs.values()
+            ),
             "; ".join(
                 f"{m}, {o}: {run['losses'][0]:.3f} → {run['losses'][10]:.3f} (step 10) → {run['losses'][-1]:.3f}"
                 for (m, o), run in runs.items()
@@ -272,7 +282,8 @@ def explain() -> Result:
         )
         r.note(
             f"As written, the shared matrix moved {shared['moved'][1]:.1%} under Adam ({shared_sgd['moved'][1]:.2%} "
-            f"under SGD) while the first Linear did not move at all; the loss still stayed at {shared['losses'][-1]:.3f} "
+            "under SGD) while the first Linear did not move at all; the loss still stayed at "
+            f"{shared['losses'][-1]:.3f} "
             f"(predicting the mean gives {baseline:.3f}) because nothing the input does reaches the output."
         )
         r.plot(
@@ -290,4 +301,3 @@ def explain() -> Result:
             ylabel="log10 ‖ΔW‖/‖W‖",
         )
     return r
-
