@@ -239,6 +239,11 @@ _ANSWERS = {
         "A tensor shape, typed as (2, 3, 4) or torch.Size([2, 3, 4]). The verifier returns tuple(t.shape).",
         "value = [1]\n",
     ),
+    "tensor": (
+        "A tensor formula in `variables` (numpy-like: @, .T, sum(x, axis=0), sigmoid...). The verifier returns\n"
+        "# sample tensors and their autograd truth (quizzer.verifier.tensor_samples) that the formula must reproduce.",
+        'value = "x"\nvariables = ["x"]\n',
+    ),
     "code": (
         "A snippet, self-graded; the verifier runs exactly this code (ctx.run_snippet()).",
         'language = "python"\n'
@@ -284,6 +289,10 @@ _VALUE_HINTS = {
         "    #   the card's formula must reproduce every measurement (import samples from quizzer.verifier)"
     ),
     "shape": "r.value = tuple(output.shape)      # compared with the card's shape",
+    "tensor": (
+        'r.value = tensor_samples([({"x": x}, truth)])  # tensors: the inputs and the value the formula must give\n'
+        "    #   (import tensor_samples from quizzer.verifier; truth computed with torch, e.g. by autograd)"
+    ),
     "code": (
         "namespace, printed = ctx.run_snippet()   # runs the card's own code; a failing assert fails the card\n"
         '    #   then claim what the snippet\'s results must show, e.g. r.claim("loss decreases", ...)'
@@ -297,6 +306,7 @@ def verifier_stub(deck_id: str, card_id: str, kind: str, verifier_ref: str) -> s
     imports = {
         "code": "from quizzer.verifier import Context, Result",
         "expression": "from quizzer.verifier import Result, samples  # noqa: F401",
+        "tensor": "from quizzer.verifier import Result, tensor_samples  # noqa: F401",
     }.get(kind, "from quizzer.verifier import Result")
     return f'''"""Verifier for {deck_id}/{card_id} ({kind} card).
 

@@ -437,7 +437,7 @@ def trust(dirs: tuple[Path, ...], db: Path | None) -> None:
     "--kind",
     "-k",
     required=True,
-    type=click.Choice(["numeric", "boolean", "choice", "expression", "shape", "code", "text"]),
+    type=click.Choice(["numeric", "boolean", "choice", "expression", "shape", "tensor", "code", "text"]),
     help="The answer kind.",
 )
 @click.option(

@@ -7,14 +7,15 @@ verifier's computed value, by delegating to the pure checkers in `quizzer.checki
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
-from quizzer import checking
+from quizzer import checking, templates
 from quizzer.checking import Verdict
 
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
@@ -204,19 +205,157 @@ class TextAnswer(_SelfGraded):
     value: str
 
 
+class TensorAnswer(_Model):
+    """A tensor formula such as `delta2 @ h1.T + 2*lam*W2`, graded on the verifier's sample tensors.
+
+    The verifier supplies named inputs and the autograd truth (`tensor_samples(...)`); the stated
+    formula and every typed one are evaluated on them by `quizzer.tensor_formula` (numpy, no eval).
+    """
+
+    kind: Literal["tensor"]
+    value: str
+    variables: list[str] = Field(min_length=1)
+    tolerance: float = Field(1e-6, ge=0, description="Absolute tolerance per element against the samples.")
+
+    def check(self, typed: str, samples: Any = None) -> Verdict:
+        """Typed formula against the cached samples; without samples there is nothing to grade against."""
+        if not _has_samples(samples):
+            return Verdict("self-graded", typed.strip(), "no sample tensors verified yet: compare yourself")
+        from quizzer import tensor_formula
+
+        return tensor_formula.check_tensor(typed, self.variables, samples["samples"], self.tolerance)
+
+    def check_value(self, value: Any) -> Verdict:
+        """The stated formula against what the verifier measured (`tensor_samples(...)`)."""
+        if not _has_samples(value):
+            return Verdict("unparsable", repr(value)[:80], "a tensor part needs tensor_samples(...) from its verifier")
+        return self.check(self.value, value)
+
+    def display(self) -> str:
+        return self.value
+
+
+def _has_samples(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("samples"), list) and bool(value["samples"])
+
+
 Answer = Annotated[
-    NumericAnswer | BooleanAnswer | ChoiceAnswer | ExpressionAnswer | ShapeAnswer | CodeAnswer | TextAnswer,
+    NumericAnswer
+    | BooleanAnswer
+    | ChoiceAnswer
+    | ExpressionAnswer
+    | ShapeAnswer
+    | TensorAnswer
+    | CodeAnswer
+    | TextAnswer,
     Field(discriminator="kind"),
 ]
-ANSWER_KINDS = ("numeric", "boolean", "choice", "expression", "shape", "code", "text")
-CHECKABLE_KINDS = ("numeric", "boolean", "choice", "expression", "shape")
+ANSWER_KINDS = ("numeric", "boolean", "choice", "expression", "shape", "tensor", "code", "text")
+CHECKABLE_KINDS = ("numeric", "boolean", "choice", "expression", "shape", "tensor")
+SINGLE_PART = "answer"  # the part id of a card with one `answer`
+
+
+class Part(_Model):
+    """One labelled part of a card's answer; checkable parts get a value from the verifier under `id`."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Unique in the card; the verifier's key.")
+    label: str = Field(min_length=1, description="Shown to the learner; may cite {{ name }}.")
+    answer: Answer
+
+    @property
+    def checkable(self) -> bool:
+        return self.answer.kind in CHECKABLE_KINDS
+
+
+Scalar = int | float | str | bool
+ParamValue = Scalar | list[Scalar]
+
+
+class ChoicesParam(_Model):
+    """A parameter drawn uniformly from a list (numbers, strings or small lists)."""
+
+    choices: list[ParamValue] = Field(min_length=1, max_length=1000)
+
+    def contains(self, value: Any) -> bool:
+        return value in self.choices
+
+
+class RangeParam(_Model):
+    """An inclusive range: integers when `min`, `max` and `step` are integers, else floats on a `step` grid."""
+
+    min: int | float
+    max: int | float
+    step: int | float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _well_formed(self) -> RangeParam:
+        if self.max < self.min:
+            raise ValueError(f"max {self.max} is below min {self.min}")
+        if not self.integer and self.step is None:
+            raise ValueError("a float range needs a step (e.g. step = 0.05)")
+        if self.count > 1_000_000:
+            raise ValueError(f"the range holds {self.count} values; at most 1000000")
+        return self
+
+    @property
+    def integer(self) -> bool:
+        return all(isinstance(v, int) for v in (self.min, self.max, self.step or 1))
+
+    @property
+    def count(self) -> int:
+        return int(round((self.max - self.min) / (self.step or 1) + 1e-9)) + 1
+
+    def value_at(self, index: int) -> int | float:
+        if self.integer:
+            return int(self.min + index * (self.step or 1))
+        return round(self.min + index * self.step, 12)
+
+    def contains(self, value: Any) -> bool:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        if self.integer and not isinstance(value, int):
+            return False
+        position = (value - self.min) / (self.step or 1)
+        return 0 <= round(position) < self.count and abs(position - round(position)) < 1e-6
+
+
+def _param_kind(spec: Any) -> str:
+    """`choices = [...]` makes a choices parameter, anything else a range (so errors name the right fields)."""
+    if isinstance(spec, dict):
+        return "choices" if "choices" in spec else "range"
+    return "choices" if isinstance(spec, ChoicesParam) else "range"
+
+
+ParamSpec = Annotated[
+    Annotated[ChoicesParam, Tag("choices")] | Annotated[RangeParam, Tag("range")],
+    Discriminator(_param_kind),
+]
+PARAM_KINDS = ("choices", "range")
+PARAM_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class Example(_Model):
+    """A worked instance of a parametric card: fixed parameters and the stated answer, checked like any card."""
+
+    params: dict[str, ParamValue]
+    answer: Any = Field(None, description="The stated value for a single-answer card (default: the card's).")
+    parts: dict[str, Any] | None = Field(None, description="Stated values by part id (default: the card's).")
 
 
 class Card(_Model):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True, serialize_by_alias=True)
+
     id: str = Field(pattern=SLUG, description="Stable id: progress is keyed by deck-id/card-id.")
     prompt: str = Field(min_length=1, description="Markdown; LaTeX math between $...$ or $$...$$.")
-    answer: Answer
-    explanation: str = Field(min_length=1, description="Why the answer is right (Markdown).")
+    answer: Answer | None = Field(None, description="The answer (give this or `parts`, not both).")
+    declared_parts: list[Part] | None = Field(
+        None,
+        alias="parts",
+        min_length=1,
+        max_length=20,
+        description="An answer in labelled parts (instead of `answer`).",
+    )
+    explanation: str = Field(min_length=1, description="Why the answer is right (Markdown; may cite {{ name }}).")
     tags: list[str] = Field(default_factory=list)
     source: str = Field("", description="Where the question comes from, e.g. 'CNNs, question 3'.")
     verifier: str | None = Field(
@@ -224,6 +363,102 @@ class Card(_Model):
         pattern=VERIFIER_REF,
         description="File under verifiers/ (its `verify` function) or `file.py::function`.",
     )
+    params: dict[Annotated[str, Field(pattern=PARAM_NAME)], ParamSpec] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="Parameters drawn afresh for each instance (makes the card parametric; needs `examples`).",
+    )
+    examples: list[Example] = Field(
+        default_factory=list, max_length=50, description="Worked instances of a parametric card, checked by verify."
+    )
+
+    @model_validator(mode="after")
+    def _answer_or_parts(self) -> Card:
+        if (self.answer is None) == (self.declared_parts is None):
+            raise ValueError("give exactly one of `answer` or `parts`")
+        ids = [part.id for part in self.declared_parts or []]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"part id(s) {', '.join(duplicates)} used twice; part ids are unique in a card")
+        if self.params and not self.examples:
+            raise ValueError("a parametric card needs at least one worked instance in [[cards.examples]]")
+        if self.examples and not self.params:
+            raise ValueError("`examples` belong to a parametric card: declare its [cards.params]")
+        for number, example in enumerate(self.examples, start=1):
+            missing = sorted(set(self.params) - set(example.params))
+            unknown = sorted(set(example.params) - set(self.params))
+            if missing or unknown:
+                raise ValueError(
+                    f"example #{number} must give every parameter once: "
+                    + "; ".join(
+                        filter(
+                            None,
+                            [missing and "missing " + ", ".join(missing), unknown and "unknown " + ", ".join(unknown)],
+                        )
+                    )
+                )
+            for name, value in example.params.items():
+                if not self.params[name].contains(value):
+                    raise ValueError(f"example #{number}: {name} = {value!r} is outside its [cards.params] range")
+            if example.answer is not None and self.declared_parts is not None:
+                raise ValueError(f"example #{number}: a parts card states `parts = {{ id = ... }}`, not `answer`")
+            if example.parts is not None:
+                if self.declared_parts is None:
+                    raise ValueError(f"example #{number}: a single-answer card states `answer = ...`, not `parts`")
+                checkable = {part.id for part in self.declared_parts if part.checkable}
+                stray = sorted(set(example.parts) - checkable)
+                if stray:
+                    raise ValueError(f"example #{number}: {', '.join(stray)} is not a checkable part of this card")
+            for part in self.parts_of(example):
+                if part.answer.kind == "choice" and part.answer.value not in part.answer.options:
+                    raise ValueError(f"example #{number}: {part.answer.value!r} is not one of the options")
+        return self
+
+    @property
+    def parts(self) -> list[Part]:
+        """The answer as parts: a single-answer card is one part with id `answer`; every consumer iterates these.
+
+        A plain property, not cached: `model_copy(update=...)` copies cached values along with the fields.
+        """
+        if self.declared_parts is not None:
+            return self.declared_parts
+        return [Part.model_construct(id=SINGLE_PART, label="Answer", answer=self.answer)]
+
+    def parts_of(self, example: Example) -> list[Part]:
+        """The card's parts with the example's stated values in place of the card's."""
+        stated = {SINGLE_PART: example.answer} if self.declared_parts is None else (example.parts or {})
+        return [stated_part(part, stated.get(part.id)) for part in self.parts]
+
+    @property
+    def parametric(self) -> bool:
+        return bool(self.params)
+
+    def template_texts(self) -> list[tuple[tuple, str]]:
+        """(location in the deck, text) of every text that may cite `{{ name }}`."""
+        texts: list[tuple[tuple, str]] = [(("prompt",), self.prompt), (("explanation",), self.explanation)]
+        if self.declared_parts is None:
+            if self.answer.kind == "text":
+                texts.append((("answer", "value"), self.answer.value))
+            return texts
+        for index, part in enumerate(self.declared_parts):
+            texts.append((("parts", index, "label"), part.label))
+            if part.answer.kind == "text":
+                texts.append((("parts", index, "answer", "value"), part.answer.value))
+        return texts
+
+    @property
+    def cited_names(self) -> list[str]:
+        """Every `{{ name }}` the card's texts cite (parameters and figures), in order; invalid fields skipped."""
+        cited: dict[str, None] = {}
+        for _, text in self.template_texts():
+            with contextlib.suppress(templates.TemplateError):
+                cited.update(dict.fromkeys(templates.names(text)))
+        return list(cited)
+
+    @property
+    def cited_figures(self) -> list[str]:
+        """The cited names that are not parameters: figures its verifier must produce."""
+        return [name for name in self.cited_names if name not in self.params]
 
     @property
     def verifier_file(self) -> str | None:
@@ -261,6 +496,17 @@ class Deck(_Model):
             if card.id == card_id:
                 return card
         raise KeyError(card_id)
+
+
+def stated_part(part: Part, value: Any) -> Part:
+    """`part` with `value` as its stated answer (an example's, or an instance's computed one), validated.
+
+    Raises `ValueError` (from pydantic) when the value does not fit the part's kind.
+    """
+    if value is None:
+        return part
+    answer = type(part.answer).model_validate({**part.answer.model_dump(), "value": value})
+    return part.model_copy(update={"answer": answer})
 
 
 def json_schema() -> str:

@@ -15,24 +15,33 @@ import random
 import sys
 import time
 import traceback
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from quizzer.deck import CHECKABLE_KINDS, Card
+from quizzer.deck import SINGLE_PART, Card, Example, Part
+from quizzer.templates import format_value
 from quizzer.verifier import Context, Result
 
-Status = Literal["passed", "failed", "error", "timeout", "crashed", "out-of-memory", "unverified"]
+Status = Literal["passed", "demonstrated", "failed", "error", "timeout", "crashed", "out-of-memory", "unverified"]
 # The verifier was stopped before it could return anything: a verdict on the machine, not on the card,
 # so the runner never serves it from the cache nor lets it replace a cached result.
 INTERRUPTED = frozenset({"timeout", "crashed", "out-of-memory"})
 SEED = 0
 NO_VERIFIER = "no verifier: this card's answer is not checked by code"
+OK_STATUSES = ("passed", "demonstrated")
 
 
 @dataclass
 class Outcome:
-    """The verdict on one card's verification: what the cache stores and the TUI shows."""
+    """The verdict on one card's verification: what the cache stores and the TUI shows.
+
+    Verification data (docs/ARCHITECTURE.md): `parts` judges each answer part (`status`, `expected`,
+    `computed`, `message`, and for a parts card the verifier's raw `value`; a single-answer card's
+    raw value is `value`), `figures` are the named numbers the card's text cites, `examples` the
+    judged worked instances of a parametric card after the first (whose data is this outcome's own).
+    """
 
     status: Status
     message: str = ""
@@ -45,21 +54,54 @@ class Outcome:
     output: str = ""
     traceback: str = ""
     duration: float = 0.0
+    parts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    figures: dict[str, dict[str, Any]] = field(default_factory=dict)
+    demonstration: str = ""
+    missing_figures: list[str] = field(default_factory=list)
+    examples: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
+        """Not a failure: passed, or demonstrated (holds by construction; shown apart, never counted verified)."""
+        return self.status in OK_STATUSES
+
+    @property
+    def verified(self) -> bool:
         return self.status == "passed"
 
     @property
     def interrupted(self) -> bool:
         return self.status in INTERRUPTED
 
+    def part_value(self, part_id: str) -> Any:
+        """The verifier's raw value for a part (a single-answer card's is `value`)."""
+        entry = self.parts.get(part_id, {})
+        return entry.get("value", self.value if part_id == SINGLE_PART else None)
+
+    def strict_failure(self) -> str:
+        """Why `--strict` fails an outcome that is otherwise fine: a cited figure its verifier did not produce."""
+        if self.ok and self.missing_figures:
+            names = ", ".join(self.missing_figures)
+            return f"the card cites {{{{ {names} }}}} but its verifier produced no such figure"
+        return ""
+
     def details(self) -> list[str]:
-        """Expected vs computed, each claim, the traceback and captured output: what a failure report shows."""
+        """Expected vs computed, each part and claim, the traceback and captured output: what a failure report shows."""
         lines = [f"expected: {self.expected}", f"computed: {self.computed}"] if self.expected or self.computed else []
+        if len(self.parts) > 1 or SINGLE_PART not in self.parts:
+            for part_id, part in self.parts.items():
+                if part["status"] == "self-graded":
+                    continue
+                mark = "✓" if part["status"] == "passed" else "✗"
+                lines.append(f"{mark} part {part_id}: expected {part['expected']}, computed {part['computed']}")
+        for example in self.examples:
+            if example["status"] not in OK_STATUSES:
+                lines.append(f"✗ {example['label']}: {example['message']}")
         for claim in self.claims:
             mark = "✓" if claim["holds"] else "✗"
             lines.append(f"{mark} {claim['name']}" + (f": {claim['measured']}" if claim["measured"] else ""))
+        if self.missing_figures:
+            lines.append("figures cited but not produced: " + ", ".join(self.missing_figures))
         if self.traceback:
             lines.append(self.traceback.rstrip())
         if self.output:
@@ -79,7 +121,7 @@ def seed_everything(seed: int = SEED) -> None:
     with contextlib.suppress(ImportError):
         import numpy
 
-        numpy.random.seed(seed)
+        numpy.random.seed(seed % 2**32)
     if "torch" in sys.modules:
         torch = sys.modules["torch"]
         torch.manual_seed(seed)
@@ -105,7 +147,10 @@ def load_function(root: Path, card: Card):
 
 
 def execute(card: Card, root: Path) -> Outcome:
-    """Run the card's verifier (seeded, output captured) and judge its result against the card."""
+    """Run the card's verifier (seeded, output captured) and judge its result against the card.
+
+    A parametric card runs once per worked example (each judged against its stated answer).
+    """
     if not card.verifier:
         return Outcome("unverified", NO_VERIFIER)
     started = time.perf_counter()
@@ -113,21 +158,30 @@ def execute(card: Card, root: Path) -> Outcome:
     try:
         with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
             function = load_function(root, card)
-            seed_everything()
-            context = Context(card.id, card.answer.value if card.answer.kind == "code" else "")
-            result = function(context) if inspect.signature(function).parameters else function()
+            if card.parametric:
+                outcomes = [judge(card, _call(function, card, example.params), example) for example in card.examples]
+                outcome = _with_examples(card, outcomes)
+            else:
+                outcome = judge(card, _call(function, card))
     except Exception:
         outcome = Outcome("error", "the verifier raised an exception", output=_trim(printed.getvalue()))
         outcome.traceback = _verifier_traceback(root)
     else:
-        outcome = judge(card, result)
         outcome.output = _trim(printed.getvalue())
     outcome.duration = time.perf_counter() - started
     return outcome
 
 
-def judge(card: Card, result: Any) -> Outcome:
-    """Turn what a verifier returned into an outcome for its card."""
+def _call(function, card: Card, params: Mapping[str, Any] | None = None, seed: int = SEED) -> Any:
+    """One seeded run of the verifier function with the card's context (and an instance's parameters)."""
+    seed_everything(seed)
+    snippet = card.answer.value if card.answer is not None and card.answer.kind == "code" else ""
+    context = Context(card.id, snippet, dict(params or {}))
+    return function(context) if inspect.signature(function).parameters else function()
+
+
+def judge(card: Card, result: Any, example: Example | None = None) -> Outcome:
+    """Turn what a verifier returned into an outcome for its card (or for one worked example of it)."""
     if not isinstance(result, Result):
         return Outcome("error", f"the verifier returned {type(result).__name__}, not a quizzer.verifier.Result")
     outcome = Outcome(
@@ -136,43 +190,154 @@ def judge(card: Card, result: Any) -> Outcome:
         claims=[asdict(c) for c in result.claims],
         notes=[str(n) for n in result.notes],
         series=[asdict(s) for s in result.series],
+        parts={str(part_id): {"value": _plain(value)} for part_id, value in result.parts.items()},
+        figures={name: asdict(figure) for name, figure in result.figures.items()},
+        demonstration=result.demonstration,
     )
-    return decide(card, outcome)
+    return decide_instance(card, outcome, card.parts_of(example) if example else card.parts, example)
+
+
+def _with_examples(card: Card, outcomes: list[Outcome]) -> Outcome:
+    """A parametric card's outcome: the first example's data, failing if any example fails."""
+    first, others = outcomes[0], outcomes[1:]
+    first.examples = [_example_entry(card, number, o) for number, o in enumerate(others, start=2)]
+    return decide(card, first)
+
+
+def _example_entry(card: Card, number: int, outcome: Outcome) -> dict[str, Any]:
+    example = card.examples[number - 1]
+    return {
+        "label": example_label(number, example),
+        "params": dict(example.params),
+        "status": outcome.status,
+        "message": outcome.message,
+        "value": outcome.value,
+        "parts": outcome.parts,
+        "claims": outcome.claims,
+        "figures": outcome.figures,
+        "demonstration": outcome.demonstration,
+    }
+
+
+def example_label(number: int, example: Example) -> str:
+    shown = ", ".join(f"{name}={format_value(value)}" for name, value in example.params.items())
+    return f"example #{number} ({shown})"
 
 
 def decide(card: Card, outcome: Outcome) -> Outcome:
-    """Compare the computed value with the card's stated answer and check every claim.
+    """Judge a stored outcome against the card again: each part, each claim, each worked example.
 
     Pure and repeatable: the mutation test re-decides a stored outcome against a perturbed card.
     """
-    value = outcome.value
-    expected = card.answer.display() if card.answer.kind in CHECKABLE_KINDS else ""
-    decided = replace(outcome, status="passed", message="", expected=expected, computed=_show(value))
+    if not card.parametric:
+        return decide_instance(card, outcome, card.parts)
+    decided = decide_instance(card, outcome, card.parts_of(card.examples[0]), card.examples[0])
+    examples = []
+    for number, entry in enumerate(outcome.examples, start=2):
+        example = card.examples[number - 1] if number <= len(card.examples) else None
+        if example is None:
+            continue
+        replay = Outcome(
+            "passed",
+            value=entry["value"],
+            claims=entry["claims"],
+            parts=entry["parts"],
+            figures=entry["figures"],
+            demonstration=entry["demonstration"],
+        )
+        judged = decide_instance(card, replay, card.parts_of(example), example)
+        examples.append({**entry, "status": judged.status, "message": judged.message, "parts": judged.parts})
+    decided = replace(decided, examples=examples)
+    if decided.ok:
+        failing = next((e for e in examples if e["status"] not in OK_STATUSES), None)
+        if failing is not None:
+            status = "error" if failing["status"] == "error" else "failed"
+            return replace(decided, status=status, message=f"{failing['label']}: {failing['message']}")
+    if decided.status not in OK_STATUSES and decided.status != "error":
+        return replace(decided, message=f"{example_label(1, card.examples[0])}: {decided.message}")
+    return decided
+
+
+def decide_instance(card: Card, outcome: Outcome, parts: list[Part], example: Example | None = None) -> Outcome:
+    """Compare each computed part value with `parts`' stated answers and check every claim."""
+    single = card.declared_parts is None
+    computed = {part.id: outcome.part_value(part.id) for part in parts}
+    judged = {part.id: _judge_part(part, computed[part.id], "card" if single else "part") for part in parts}
+    for part_id, entry in judged.items():
+        if not single:
+            entry["value"] = computed[part_id]
+    figures = set(outcome.figures)
+    missing = [name for name in card.cited_figures if name not in figures]
+    decided = replace(outcome, status="passed", message="", parts=judged, missing_figures=missing)
+    if single:
+        entry = judged[SINGLE_PART]
+        decided = replace(decided, value=computed[SINGLE_PART], expected=entry["expected"], computed=entry["computed"])
     failed_claims = [c for c in outcome.claims if not c["holds"]]
-    if value is None and card.answer.kind not in ("code", "text"):
-        no_value = f"the verifier returned no value for a {card.answer.kind} card"
-        if failed_claims:  # its own failing claim (a `quizzer new` stub's "write this verifier") comes first
-            return replace(decided, status="failed", message=f"{_claims_failed(failed_claims)}; {no_value}")
-        return replace(decided, status="error", message=no_value)
-    verdict = card.answer.check_value(value)
-    if verdict.status == "unparsable":
-        return replace(decided, status="error", message=verdict.message)
-    if not verdict.correct:
-        message = f"the card says {expected} but the verifier computed {_show(value)}"
-        if verdict.message and card.answer.kind == "expression":
-            message += f": {verdict.message}"
-        return replace(decided, status="failed", message=message)
+    problem = _parts_problem(card, outcome, parts, judged, single)
+    if problem is not None:
+        status, message = problem
+        only_missing = all(computed[p] is None for p, e in judged.items() if e["status"] == "error")
+        if status == "error" and only_missing and failed_claims:
+            # its own failing claim (a `quizzer new` stub's "write this verifier") comes first
+            return replace(decided, status="failed", message=f"{_claims_failed(failed_claims)}; {message}")
+        return replace(decided, status=status, message=message)
     if failed_claims:
         return replace(decided, status="failed", message=_claims_failed(failed_claims))
-    if not outcome.claims and value is None:
+    clash = sorted(figures & set(card.params))
+    if clash:
+        return replace(decided, status="error", message=f"figure {clash[0]!r} has the name of a parameter; rename it")
+    if not outcome.claims and all(computed[p.id] is None for p in parts):
         return replace(
             decided, status="error", message="the verifier returned neither a value nor claims: it cannot fail"
         )
+    if outcome.demonstration:
+        return replace(decided, status="demonstrated", message=f"demonstrated: {outcome.demonstration}")
     return decided
 
 
 def _claims_failed(claims: list[dict]) -> str:
     return "claim failed: " + "; ".join(c["name"] + (f" ({c['measured']})" if c["measured"] else "") for c in claims)
+
+
+def _judge_part(part: Part, value: Any, noun: str) -> dict[str, Any]:
+    """One part's verdict with the same checker that grades the learner."""
+    answer = part.answer
+    expected = answer.display() if part.checkable else ""
+    entry = {"status": "passed", "expected": expected, "computed": _show(value), "message": ""}
+    if not part.checkable and value is None:
+        return {**entry, "status": "self-graded"}
+    if value is None:
+        return {**entry, "status": "error", "message": f"the verifier returned no value for a {answer.kind} {noun}"}
+    verdict = answer.check_value(value)
+    if verdict.status == "unparsable":
+        return {**entry, "status": "error", "message": verdict.message}
+    if not verdict.correct:
+        message = f"the card says {expected} but the verifier computed {_show(value)}"
+        if verdict.message and answer.kind in ("expression", "tensor"):
+            message += f": {verdict.message}"
+        return {**entry, "status": "failed", "message": message}
+    return entry
+
+
+def _parts_problem(
+    card: Card, outcome: Outcome, parts: list[Part], judged: dict[str, dict], single: bool
+) -> tuple[str, str] | None:
+    """(status, message) of the first error, else of the failed parts, else None."""
+    known = {part.id for part in parts}
+    stray = sorted(set(outcome.parts) - known)
+    if stray:
+        what = "this single-answer card (set r.value)" if single else "this card"
+        return "error", f"the verifier gave a value for part {stray[0]!r}, which {what} does not have"
+    if not single and outcome.value is not None:
+        return "error", "a card with parts takes r.part(id, value) for each checkable part, not r.value"
+    prefix = (lambda part_id: "") if single else (lambda part_id: f"part {part_id!r}: ")
+    errors = [(pid, e) for pid, e in judged.items() if e["status"] == "error"]
+    if errors:
+        return "error", "; ".join(prefix(pid) + e["message"] for pid, e in errors)
+    failures = [(pid, e) for pid, e in judged.items() if e["status"] == "failed"]
+    if failures:
+        return "failed", "; ".join(prefix(pid) + e["message"] for pid, e in failures)
+    return None
 
 
 def _plain(value: Any) -> Any:

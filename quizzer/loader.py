@@ -27,16 +27,23 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from quizzer import templates
 from quizzer.deck import (
     ANSWER_KINDS,
+    PARAM_KINDS,
     BooleanAnswer,
     Card,
     ChoiceAnswer,
+    ChoicesParam,
     CodeAnswer,
     Deck,
+    Example,
     ExpressionAnswer,
     NumericAnswer,
+    Part,
+    RangeParam,
     ShapeAnswer,
+    TensorAnswer,
     TextAnswer,
 )
 
@@ -275,7 +282,16 @@ def _validation_problem(shown: str, locator: _KeyLocator, err: dict) -> Problem:
     return Problem(shown, line, col, f"{where}: {message}{shown_input}")
 
 
-_ANSWER_MODELS = (NumericAnswer, BooleanAnswer, ChoiceAnswer, ExpressionAnswer, ShapeAnswer, CodeAnswer, TextAnswer)
+_ANSWER_MODELS = (
+    NumericAnswer,
+    BooleanAnswer,
+    ChoiceAnswer,
+    ExpressionAnswer,
+    ShapeAnswer,
+    TensorAnswer,
+    CodeAnswer,
+    TextAnswer,
+)
 
 
 def _strip_union_tags(loc: tuple) -> tuple:
@@ -284,19 +300,29 @@ def _strip_union_tags(loc: tuple) -> tuple:
     for i, part in enumerate(loc):
         if i > 0 and loc[i - 1] == "answer" and part in ANSWER_KINDS:
             continue
+        if i > 1 and loc[i - 2] == "params" and part in PARAM_KINDS:
+            continue
         out.append(part)
     return tuple(out)
 
 
 def _fields_at(loc: tuple, raw_loc: tuple) -> list[str]:
+    """The keys allowed where an unknown key was found (for the did-you-mean)."""
     by_kind = dict(zip(ANSWER_KINDS, _ANSWER_MODELS, strict=True))
     model: type[BaseModel] = Deck
     if loc[:1] == ("cards",) and len(loc) >= 2:
         model = Card
-    if loc[2:3] == ("answer",):
-        tag = next((p for p in raw_loc if p in by_kind), None)
-        model = by_kind.get(tag, NumericAnswer)
-    return list(model.model_fields)
+        rest = loc[2:]
+        if rest[:1] == ("parts",) and len(rest) >= 2:
+            model, rest = Part, rest[2:]
+        if rest[:1] == ("answer",):
+            tag = next((p for p in raw_loc if p in by_kind), None)
+            model = by_kind.get(tag, NumericAnswer)
+        elif rest[:1] == ("params",) and len(rest) >= 2:
+            model = ChoicesParam if "choices" in raw_loc else RangeParam
+        elif rest[:1] == ("examples",):
+            model = Example
+    return [field.alias or name for name, field in model.model_fields.items()]
 
 
 def _clip(text: str) -> str:
@@ -335,7 +361,7 @@ class _KeyLocator:
     def positions(self) -> dict[tuple, tuple[int, int]]:
         text = self.text
         positions: dict[tuple, tuple[int, int]] = {}
-        counters: dict[str, int] = {}
+        current: dict[tuple, int] = {}  # each array of tables (resolved path) → index of its latest element
         table: tuple = ()
         in_multiline: str | None = None
         for number, line in enumerate(text.splitlines(), start=1):
@@ -346,14 +372,7 @@ class _KeyLocator:
             header = self._HEADER.fullmatch(line)
             if header and header[2].strip():
                 names = tuple(p.strip().strip("\"'") for p in header[2].split("."))
-                if header[1] == "[[":
-                    index = counters.get(".".join(names), -1) + 1
-                    counters[".".join(names)] = index
-                    table = (*names, index)
-                elif names[0] == "cards" and table[:1] == ("cards",):
-                    table = (*table[:2], *names[1:])
-                else:
-                    table = names
+                table = self._resolve(names, header[1] == "[[", current)
                 positions.setdefault(table, (number, 1))
                 continue
             key = self._KEY.match(line)
@@ -364,6 +383,23 @@ class _KeyLocator:
                         in_multiline = quote
                         break
         return positions
+
+    @staticmethod
+    def _resolve(names: tuple[str, ...], new_element: bool, current: dict[tuple, int]) -> tuple:
+        """`[[cards.parts]]` → ('cards', 3, 'parts', 1): each array of tables indexed within its parent element."""
+        path: tuple = ()
+        for position, name in enumerate(names):
+            path = (*path, name)
+            if new_element and position == len(names) - 1:
+                current[path] = current.get(path, -1) + 1
+                path = (*path, current[path])
+            elif path in current:
+                path = (*path, current[path])
+        return path
+
+    def line_text(self, line: int) -> str:
+        lines = self.text.splitlines()
+        return lines[line - 1] if 0 < line <= len(lines) else ""
 
     def find(self, loc: tuple) -> tuple[int, int]:
         for end in range(len(loc), 0, -1):
@@ -388,12 +424,75 @@ def _semantic_problems(shown: str, locator: _KeyLocator, deck: Deck, root: Path 
             )
         else:
             seen[card.id] = index
-        if card.verifier and root is not None:
-            message = verifier_problem(root, card)
-            if message:
-                line, col = locator.find(("cards", index, "verifier"))
-                problems.append(Problem(shown, line, col, message))
+        verifier_message = verifier_problem(root, card) if card.verifier and root is not None else None
+        if verifier_message:
+            line, col = locator.find(("cards", index, "verifier"))
+            problems.append(Problem(shown, line, col, verifier_message))
+        figures = None if root is None or verifier_message else _figure_candidates(root, card)
+        problems += _template_problems(shown, locator, index, card, figures)
     return problems
+
+
+def _template_problems(
+    shown: str, locator: _KeyLocator, index: int, card: Card, figures: frozenset[str] | None
+) -> list[Problem]:
+    """Invalid `{{ ... }}` fields, and (when `figures` is known) names that are neither a parameter nor a figure.
+
+    A figure is known only once its verifier runs, so a name counts as a possible figure when the
+    verifier's source (or a local module it imports) mentions it as a string; lint then catches a
+    mistyped parameter at its line, and `verify --strict` a figure that is never produced.
+    """
+    problems = []
+    for loc, text in card.template_texts():
+        line, col = locator.find(("cards", index, *loc))
+        first = line + (1 if locator.line_text(line).rstrip().endswith(('"""', "'''")) else 0)
+        try:
+            found = list(templates.fields(text))
+        except templates.TemplateError as error:
+            problems.append(Problem(shown, line, col, f"cards.{index}.{_describe(loc)}: {error}"))
+            continue
+        for field in found:
+            if field.name in card.params or figures is None or field.name in figures:
+                continue
+            where = first + templates.line_of(text, field.start)
+            hint = difflib.get_close_matches(field.name, list(card.params), n=1)
+            known = ", ".join(card.params) or "none"
+            fix = f"did you mean '{hint[0]}'?" if hint else f"parameters: {known}"
+            source = (
+                f"and its verifier {card.verifier_file} never names such a figure"
+                if card.verifier
+                else ("and a card without a verifier has no figures")
+            )
+            problems.append(
+                Problem(shown, where, 1, f"'{{{{ {field.name} }}}}' is not a parameter of this card {source}; {fix}")
+            )
+    return problems
+
+
+def _figure_candidates(root: Path, card: Card) -> frozenset[str]:
+    """Every identifier-like string constant in the card's verifier and the local modules it imports."""
+    if not card.verifier:
+        return frozenset()
+    from quizzer.runner import local_sources
+
+    names: set[str] = set()
+    for source in local_sources(root / card.verifier_file, root):
+        stat = source.stat()
+        names |= _string_constants(source, stat.st_mtime_ns, stat.st_size)
+    return frozenset(names)
+
+
+@functools.cache
+def _string_constants(path: Path, mtime_ns: int, size: int) -> frozenset[str]:
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (SyntaxError, ValueError, OSError):
+        return frozenset()
+    return frozenset(
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier()
+    )
 
 
 def verifier_problem(root: Path, card: Card) -> str | None:

@@ -77,8 +77,9 @@ class CardItem(pytest.Item):
             pytest.skip(NO_VERIFIER)
         [(_, outcome)] = _pool(self.config).run([Job(self.loaded, self.card)])
         self.user_properties.append(("verification", outcome.to_json()))
-        if not outcome.ok:
-            raise VerificationFailed(_describe(self.loaded, self.card, outcome))
+        strict_failure = outcome.strict_failure() if self.config.getoption("verify_strict") else ""
+        if not outcome.ok or strict_failure:
+            raise VerificationFailed(_describe(self.loaded, self.card, outcome, strict_failure))
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, VerificationFailed):
@@ -89,9 +90,10 @@ class CardItem(pytest.Item):
         return self.path, None, f"{self.loaded.deck.id}/{self.card.id}"
 
 
-def _describe(loaded: LoadedDeck, card, outcome) -> str:
+def _describe(loaded: LoadedDeck, card, outcome, strict_failure: str = "") -> str:
+    status, message = ("failed", strict_failure) if strict_failure else (outcome.status, outcome.message)
     lines = [
-        f"{loaded.deck.id}/{card.id}: {outcome.status}: {outcome.message}",
+        f"{loaded.deck.id}/{card.id}: {status}: {message}",
         f"verifier: {card.verifier or '(none)'} (root {loaded.verifiers_root})",
     ]
     lines += outcome.details()

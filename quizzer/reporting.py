@@ -19,6 +19,7 @@ from quizzer.runner import Job, Verified
 
 LABELS = {
     "passed": "[green]PASS[/]",
+    "demonstrated": "[cyan]DEMO[/]",
     "failed": "[red]FAIL[/]",
     "error": "[red]ERROR[/]",
     "timeout": "[red]TIMEOUT[/]",
@@ -54,16 +55,21 @@ class VerifyReport:
         self.results.append(verified)
         outcome = verified.outcome
         how = "cached" if verified.cached else f"{outcome.duration:.1f}s"
-        line = f"{LABELS.get(outcome.status, outcome.status)} {verified.job.key} [dim]({how})[/]"
-        if not outcome.ok and outcome.message:
-            line += f" {outcome.message}"
+        strict_failure = outcome.strict_failure() if self.strict else ""
+        label = LABELS["failed"] if strict_failure else LABELS.get(outcome.status, outcome.status)
+        line = f"{label} {verified.job.key} [dim]({how})[/]"
+        if strict_failure or not outcome.verified:
+            line += f" {strict_failure or outcome.message}"
         self.console.print(line)
         if self._progress is not None:
             self._progress.advance(self._task)
 
     def is_failure(self, verified: Verified) -> bool:
-        status = verified.outcome.status
-        return status != "passed" and (self.strict or status != "unverified")
+        """Not ok; unverified only counts with --strict, which also fails a cited figure never produced."""
+        outcome = verified.outcome
+        if self.strict:
+            return not outcome.ok or bool(outcome.strict_failure())
+        return not outcome.ok and outcome.status != "unverified"
 
     @property
     def all_passed(self) -> bool:
@@ -71,7 +77,7 @@ class VerifyReport:
 
     def print_summary(self) -> None:
         table = Table(title="verification", title_justify="left")
-        for column in ("deck", "cards", "passed", "failed", "unverified", "cached", "seconds"):
+        for column in ("deck", "cards", "passed", "demonstrated", "failed", "unverified", "cached", "seconds"):
             table.add_column(column, justify="left" if column == "deck" else "right")
         decks: dict[str, list[Verified]] = {}
         for verified in self.results:
@@ -80,8 +86,9 @@ class VerifyReport:
             table.add_row(
                 deck_id,
                 str(len(results)),
-                str(sum(v.outcome.ok for v in results)),
-                str(sum(v.outcome.status not in ("passed", "unverified") for v in results)),
+                str(sum(v.outcome.verified for v in results)),
+                str(sum(v.outcome.status == "demonstrated" for v in results)),
+                str(sum(not v.outcome.ok and v.outcome.status != "unverified" for v in results)),
                 str(sum(v.outcome.status == "unverified" for v in results)),
                 str(sum(v.cached for v in results)),
                 f"{sum(v.outcome.duration for v in results if not v.cached):.1f}",
@@ -91,9 +98,12 @@ class VerifyReport:
             if self.is_failure(verified):
                 self._print_failure(verified)
         failures = sum(self.is_failure(v) for v in self.results)
+        demonstrated = sum(v.outcome.status == "demonstrated" for v in self.results)
+        shown_demonstrated = f", {demonstrated} of them demonstrated (by construction, not verified)"
         self.console.print(
             f"{len(self.results)} cards: "
             + ("[green]all verified[/]" if not failures else f"[red]{failures} not verified[/]")
+            + (shown_demonstrated if demonstrated else "")
             + ("" if self.strict else " (cards without a verifier are allowed; --strict counts them)")
         )
 
@@ -101,7 +111,7 @@ class VerifyReport:
         job, outcome = verified.job, verified.outcome
         self.console.rule(f"{job.key} — {outcome.status}", style="red")
         self.console.print(f"deck: {job.loaded.path}  verifier: {job.card.verifier or '(none)'}", markup=False)
-        self.console.print(outcome.message, markup=False)
+        self.console.print(outcome.strict_failure() if self.strict and outcome.ok else outcome.message, markup=False)
         for line in outcome.details():
             self.console.print(textwrap.indent(line, "  "), markup=False)
 

@@ -62,13 +62,13 @@ def cache_key(job: Job, torch: str | None = None) -> str:
     digest.update(f"{PROTOCOL}\0{torch or torch_version()}\0{job.card.model_dump_json()}\0".encode())
     path = job.loaded.verifier_path(job.card)
     if path is not None:
-        for source in sorted(_local_sources(path, job.loaded.verifiers_root)):
+        for source in sorted(local_sources(path, job.loaded.verifiers_root)):
             digest.update(str(source.relative_to(job.loaded.verifiers_root.resolve())).encode() + b"\0")
             digest.update(source.read_bytes())
     return digest.hexdigest()
 
 
-def _local_sources(path: Path, root: Path) -> set[Path]:
+def local_sources(path: Path, root: Path) -> set[Path]:
     """The verifier file and every module under the verifiers root it imports, transitively."""
     root = root.resolve()
     seen: set[Path] = set()

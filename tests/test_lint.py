@@ -68,7 +68,7 @@ def test_wrong_type_names_the_field(deck_dir):
 def test_unknown_answer_kind(deck_dir):
     path = deck_dir(GOOD.replace('kind = "numeric"', 'kind = "number"'))
     [message] = messages(path)
-    assert "unknown answer kind; use one of numeric, boolean, choice, expression, shape, code, text" in message
+    assert "unknown answer kind; use one of numeric, boolean, choice, expression, shape, tensor, code, text" in message
     assert message.startswith(f"{path}:9:1:")
 
 

@@ -1,0 +1,116 @@
+"""`{{ name }}` templates in card text, filled from a card's parameters and its verifier's figures.
+
+Pure and code-free: the only syntax is `{{ identifier }}` or `{{ identifier:format-spec }}` (a
+Python format spec such as `.3g`, applied to the number). Anything else between `{{` and `}}` is a
+lint error, never evaluated. A name with no value yet (the card was not verified) renders as
+`‹not yet verified›`, so a learner never sees a number that no verifier produced.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+MISSING = "‹not yet verified›"
+
+_OPEN_CLOSE = re.compile(r"\{\{(.*?)\}\}", re.S)
+_FIELD = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?::\s*([^{}\s]{1,16}))?\s*")
+
+
+class TemplateError(ValueError):
+    """A `{{ ... }}` that is not `{{ name }}` or `{{ name:spec }}`; carries the offending text."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One `{{ name:spec }}` in a text: where it starts (character offset), its name and format spec."""
+
+    start: int
+    end: int
+    name: str
+    spec: str
+
+
+def fields(text: str) -> Iterator[Field]:
+    """Every template field of `text`, in order; raises `TemplateError` for one that is not valid."""
+    for match in _OPEN_CLOSE.finditer(text):
+        inner = match[1]
+        parsed = _FIELD.fullmatch(inner)
+        if parsed is None:
+            raise TemplateError(
+                f"'{{{{{inner}}}}}' is not a template field: write {{{{ name }}}} or {{{{ name:.3g }}}}"
+                " (no expressions, no code)"
+            )
+        name, spec = parsed[1], parsed[2] or ""
+        if spec:
+            _check_spec(spec, match[0])
+        yield Field(match.start(), match.end(), name, spec)
+    if "{{" in _OPEN_CLOSE.sub("", text):
+        raise TemplateError("an unclosed '{{': close it with '}}' (or remove it)")
+
+
+def names(text: str) -> list[str]:
+    """The names a text cites, in order of first use (raises `TemplateError` like `fields`)."""
+    return list(dict.fromkeys(field.name for field in fields(text)))
+
+
+def line_of(text: str, offset: int) -> int:
+    """0-based line of a character offset (the loader adds the line where the text starts)."""
+    return text.count("\n", 0, offset)
+
+
+def _check_spec(spec: str, shown: str) -> None:
+    for number in (1.5, 2):
+        try:
+            format(number, spec)
+            return
+        except ValueError:
+            continue
+    raise TemplateError(f"'{shown}': {spec!r} is not a number format (try .3g, .2f or d)")
+
+
+def render(text: str, values: Mapping[str, Any]) -> str:
+    """Fill every field from `values` (a parameter's value, or a figure `{"value", "text"}`).
+
+    A field without a value renders as `MISSING`; a text that is not a valid template (only possible
+    for a deck that skipped lint) is returned unchanged rather than half-filled.
+    """
+    try:
+        found = list(fields(text))
+    except TemplateError:
+        return text
+    out, position = [], 0
+    for field in found:
+        out.append(text[position : field.start])
+        out.append(_show(values.get(field.name), field.spec))
+        position = field.end
+    out.append(text[position:])
+    return "".join(out)
+
+
+def _show(value: Any, spec: str) -> str:
+    if value is None:
+        return MISSING
+    if isinstance(value, Mapping):  # a figure: its number for a spec, else the verifier's own text
+        number, text = value.get("value"), str(value.get("text", value.get("value", "")))
+    else:
+        number, text = value, format_value(value)
+    if spec and isinstance(number, int | float) and not isinstance(number, bool):
+        try:
+            return format(int(number) if spec.endswith("d") and float(number).is_integer() else number, spec)
+        except ValueError:
+            return text
+    return text
+
+
+def format_value(value: Any) -> str:
+    """A parameter as a learner reads it: 3, 0.25, True, (3, 5)."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:.6g}"
+    if isinstance(value, list | tuple):
+        return "(" + ", ".join(format_value(v) for v in value) + ")"
+    return str(value)

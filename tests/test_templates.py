@@ -1,0 +1,95 @@
+"""`{{ name }}` templates: pure filling from parameters and figures, lint of syntax and unknown names."""
+
+import string
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from quizzer import templates
+from quizzer.loader import lint
+
+FIGURE = {"value": 0.12734, "text": "0.127"}
+
+
+def test_fills_parameters_and_figures():
+    text = "stride {{ stride }}, kernel {{kernel}}, loss {{ loss }}, loss {{ loss:.2f }}, p {{ p }}"
+    values = {"stride": 2, "kernel": [3, 5], "loss": FIGURE, "p": 0.25}
+    assert templates.render(text, values) == "stride 2, kernel (3, 5), loss 0.127, loss 0.13, p 0.25"
+
+
+def test_a_missing_figure_renders_as_not_yet_verified():
+    assert templates.render("ratio {{ ratio }}", {}) == f"ratio {templates.MISSING}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["{{ a + b }}", "{{ f(x) }}", "{{ x.__class__ }}", "{{ 1 }}", "{{ x:.3g:y }}", "{{ x:zz }}", "{{ x", "{{}}"],
+)
+def test_anything_but_a_name_is_a_template_error(text):
+    with pytest.raises(templates.TemplateError):
+        templates.names(text)
+
+
+def test_an_invalid_template_is_shown_unchanged_never_evaluated():
+    assert templates.render("{{ __import__('os') }}", {}) == "{{ __import__('os') }}"
+
+
+names = st.text(string.ascii_letters + "_", min_size=1, max_size=8)
+values = st.one_of(st.integers(-10**6, 10**6), st.floats(-1e6, 1e6, allow_nan=False), st.booleans(), st.text(max_size=8))
+
+
+@given(st.dictionaries(names, values, max_size=5), st.lists(st.tuples(st.text(max_size=10), names), max_size=6))
+def test_render_fills_every_field_for_any_values(params, pieces):
+    text = "".join(f"{filler.replace('{', '(').replace('}', ')')}{{{{ {name} }}}}" for filler, name in pieces)
+    rendered = templates.render(text, params)
+    assert "{{" not in rendered or any("{{" in str(v) for v in params.values())
+    for _, name in pieces:
+        if name not in params:
+            assert templates.MISSING in rendered
+
+
+DECK = """
+id = "d"
+title = "D"
+
+[[cards]]
+id = "conv"
+prompt = '''
+A conv with kernel {{ kernel }}
+and stride {{ strid }}.
+'''
+explanation = "Measured: {{ rf }}."
+verifier = "conv.py"
+answer = { kind = "numeric", value = 3 }
+
+[cards.params]
+kernel = { choices = [3, 5] }
+stride = { min = 1, max = 2 }
+
+[[cards.examples]]
+params = { kernel = 3, stride = 1 }
+"""
+
+
+def test_lint_reports_an_unknown_parameter_at_its_line(deck_dir):
+    (deck_dir.root / "verifiers" / "conv.py").write_text(
+        "from quizzer.verifier import Result\ndef verify(ctx):\n    r = Result()\n    r.figure('rf', 3)\n    return r\n"
+    )
+    path = deck_dir(DECK)
+    [problem] = lint(path)
+    assert problem.line == 8, problem
+    assert "'{{ strid }}' is not a parameter" in problem.message and "did you mean 'stride'?" in problem.message
+
+
+def test_lint_reports_template_syntax_at_the_field(deck_dir):
+    (deck_dir.root / "verifiers" / "conv.py").write_text("def verify(ctx):\n    return 'rf'\n")
+    path = deck_dir(DECK.replace("{{ strid }}", "{{ stride }}").replace("{{ rf }}", "{{ rf * 2 }}"))
+    [problem] = lint(path)
+    assert problem.line == 10 and "not a template field" in problem.message
+
+
+def test_lint_refuses_an_example_outside_the_parameter_ranges(deck_dir):
+    (deck_dir.root / "verifiers" / "conv.py").write_text("def verify(ctx):\n    return 'rf'\n")
+    path = deck_dir(DECK.replace("{{ strid }}", "{{ stride }}").replace("stride = 1 }", "stride = 7 }"))
+    assert "stride = 7 is outside its [cards.params] range" in str(lint(path))
