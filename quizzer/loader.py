@@ -46,6 +46,7 @@ from quizzer.deck import (
     TensorAnswer,
     TextAnswer,
 )
+from quizzer.sources import local_sources
 
 SCHEMA_DIRECTIVE = "#:schema"
 
@@ -473,8 +474,6 @@ def _figure_candidates(root: Path, card: Card) -> frozenset[str]:
     """Every identifier-like string constant in the card's verifier and the local modules it imports."""
     if not card.verifier:
         return frozenset()
-    from quizzer.runner import local_sources
-
     names: set[str] = set()
     for source in local_sources(root / card.verifier_file, root):
         stat = source.stat()

@@ -11,23 +11,21 @@ modules it imports) and the torch version, so a warm run imports no torch at all
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import importlib.metadata
 import itertools
 import multiprocessing
 import os
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from pathlib import Path
 
 from quizzer import zygote
 from quizzer.deck import Card
 from quizzer.execution import INTERRUPTED, Outcome, decide, execute
 from quizzer.loader import LoadedDeck
+from quizzer.sources import local_sources
 
 PROTOCOL = "1"  # bump when the way outcomes are judged changes, to invalidate every cache entry
 DEFAULT_TIMEOUT = 60.0
@@ -66,45 +64,6 @@ def cache_key(job: Job, torch: str | None = None) -> str:
             digest.update(str(source.relative_to(job.loaded.verifiers_root.resolve())).encode() + b"\0")
             digest.update(source.read_bytes())
     return digest.hexdigest()
-
-
-def local_sources(path: Path, root: Path) -> set[Path]:
-    """The verifier file and every module under the verifiers root it imports, transitively."""
-    root = root.resolve()
-    seen: set[Path] = set()
-    pending = [path.resolve()]
-    while pending:
-        current = pending.pop()
-        if current in seen or not current.is_file():
-            continue
-        seen.add(current)
-        stat = current.stat()
-        pending += _local_imports(current, root, stat.st_mtime_ns, stat.st_size)
-    return seen
-
-
-_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import\b|import[ \t]+([\w., \t]+))", re.MULTILINE)
-
-
-@functools.cache
-def _local_imports(path: Path, root: Path, mtime_ns: int, size: int) -> tuple[Path, ...]:
-    """Modules under `root` that `path` imports (memoised per file version: many cards share a verifier).
-
-    A line scan rather than a parse: it may over-include a module named in a string, which only
-    makes the cache key more cautious.
-    """
-    found = []
-    for match in _IMPORT.finditer(path.read_text(encoding="utf-8", errors="replace")):
-        names = [match[1]] if match[1] else [n.strip().split(" ")[0] for n in match[2].split(",")]
-        for name in names:
-            if not name or name.startswith("."):  # relative imports: verifiers are plain files, not packages
-                continue
-            relative = Path(*name.split("."))
-            for folder in (root, path.parent):
-                for candidate in (folder / relative.with_suffix(".py"), folder / relative / "__init__.py"):
-                    if candidate.is_file() and candidate.resolve().is_relative_to(root):
-                        found.append(candidate.resolve())
-    return tuple(found)
 
 
 # ------------------------------------------------------------------ the pool

@@ -36,7 +36,9 @@ def test_an_invalid_template_is_shown_unchanged_never_evaluated():
 
 
 names = st.text(string.ascii_letters + "_", min_size=1, max_size=8)
-values = st.one_of(st.integers(-10**6, 10**6), st.floats(-1e6, 1e6, allow_nan=False), st.booleans(), st.text(max_size=8))
+values = st.one_of(
+    st.integers(-(10**6), 10**6), st.floats(-1e6, 1e6, allow_nan=False), st.booleans(), st.text(max_size=8)
+)
 
 
 @given(st.dictionaries(names, values, max_size=5), st.lists(st.tuples(st.text(max_size=10), names), max_size=6))

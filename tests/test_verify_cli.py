@@ -73,7 +73,8 @@ def test_json_report(db, tmp_path):
 def test_summary_table_per_deck(db):
     result = quizzer("verify", f"{DECK}::passes", f"{DECK}::wrong-value", db=db)
     row = next(line for line in result.stdout.splitlines() if line.startswith("│ fixture"))
-    assert [cell.strip() for cell in row.strip("│").split("│")][:6] == ["fixture", "2", "1", "1", "0", "0"]
+    # deck, cards, passed, demonstrated, failed, unverified, cached
+    assert [cell.strip() for cell in row.strip("│").split("│")][:7] == ["fixture", "2", "1", "0", "1", "0", "0"]
 
 
 @pytest.mark.parametrize(
