@@ -390,8 +390,7 @@ def verify(targets, jobs, timeout, no_cache, strict, json_file, db) -> None:
     jobs_list = [Job(loaded, card) for loaded, cards in selection for card in cards]
     report = VerifyReport(jobs_list, strict=strict)
     store = Store.open(db)
-    for folder in {loaded.path.resolve().parent for loaded, _ in selection}:
-        store.trust_dir(folder)  # running verify here by hand is consent: the TUI may re-verify these decks
+    _trust_projects_of(store, [loaded for loaded, _ in selection])
     with report.progress():
         results = run_verifiers(
             jobs_list, store, workers=jobs, timeout=timeout, use_cache=not no_cache, on_result=report.add
@@ -404,27 +403,61 @@ def verify(targets, jobs, timeout, no_cache, strict, json_file, db) -> None:
     sys.exit(0 if report.all_passed and not broken else 1)
 
 
-@main.command()
-@click.argument("dirs", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@DB_OPTION
-def trust(dirs: tuple[Path, ...], db: Path | None) -> None:
-    """Let the review app run the verifiers of decks in DIRS on its own; without DIRS, list trusted folders.
+def _trust_projects_of(store, decks: list[LoadedDeck]) -> None:
+    """Naming decks to `quizzer verify` is consent: the app may verify their projects' decks from now on."""
+    from quizzer.trust import project_named, project_of
 
+    bundled = project_named(bundled_decks())
+    for project in sorted({project_of(loaded.path) for loaded in decks} - {bundled}):
+        if store.trust_project(project):
+            click.echo(
+                f"trusted {project}: the review app may now run its verifiers on its own"
+                f" (`quizzer trust --remove {project}` undoes this)",
+                err=True,
+            )
+
+
+@main.command()
+@click.argument("projects", nargs=-1, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--remove", is_flag=True, help="Stop trusting PROJECTS.")
+@DB_OPTION
+def trust(projects: tuple[Path, ...], remove: bool, db: Path | None) -> None:
+    """Let the review app run the verifiers of deck project PROJECTS on its own; without PROJECTS, list them.
+
+    A deck project is the folder holding decks/ and verifiers/ (naming its decks/ folder works too).
     Verifiers are code: the app runs `quizzer verify` in the background only for the bundled decks and
-    for decks inside a trusted folder (trusting `project/` or `project/decks/` covers project/decks/*.toml).
-    Running `quizzer verify` on a deck trusts its folder too. The list lives in the state database.
+    for trusted projects. Trust covers exactly the project named, never projects in folders below it.
+    Running `quizzer verify` on a deck trusts its project too. The list lives in the state database.
     """
+    from quizzer.trust import is_project, project_named
+
     with _open_store(db) as store:
-        for folder in dirs:
-            added = store.trust_dir(folder)
-            click.echo(f"{'trusted' if added else 'already trusted'}: {folder.resolve()}")
-        if not dirs:
-            trusted = store.trusted_dirs()
-            click.echo(f"bundled decks (always trusted): {bundled_decks()}")
+        for given in projects:
+            project = project_named(given)
+            if remove:
+                removed = store.distrust_project(given) or store.distrust_project(project)
+                click.echo(f"{'no longer trusted' if removed else 'was not trusted'}: {project}")
+                continue
+            if not project.is_dir():
+                raise click.BadParameter(f"{given} is not a folder", param_hint="PROJECTS")
+            if not is_project(project):
+                raise click.BadParameter(
+                    f"{project} holds no decks/ folder and no deck files: "
+                    "trust names one deck project, the folder holding decks/ and verifiers/",
+                    param_hint="PROJECTS",
+                )
+            added = store.trust_project(project)
+            click.echo(f"{'trusted' if added else 'already trusted'}: {project}")
+        if not projects:
+            trusted = store.trusted_projects()
+            click.echo(f"bundled decks (always trusted): {project_named(bundled_decks())}")
             for folder in trusted:
-                click.echo(folder)
+                note = (
+                    "" if is_project(Path(folder)) else "  (holds no decks: trusts nothing; trust each project in it)"
+                )
+                click.echo(folder + note)
             if not trusted:
-                click.echo("no other folder is trusted; `quizzer trust DIR` adds one")
+                click.echo("no other project is trusted; `quizzer trust PROJECT` adds one")
 
 
 # ---------------------------------------------------------------------- authoring and interop

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import cached_property, lru_cache
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, NamedTuple
 
 from quizzer import sm2
@@ -473,7 +473,7 @@ class Store:
         return {record.key: record for record in map(_verification_from_row, rows)}
 
     # ------------------------------------------------------------------ TUI: browser, statistics, trust, settings
-    # (added for the Textual app, quizzer/tui/; the trust list and settings live in migration 2)
+    # (added for the Textual app, quizzer/tui/; settings live in migration 2, the trusted projects in 5)
 
     def deck_cards(self, deck: str) -> list[StoredCard]:
         """Every card row of a deck (suspended and absent ones too), in deck order: the browser's list."""
@@ -525,17 +525,20 @@ class Store:
         )
         return [(interval, passed, total) for interval, passed, total in rows]
 
-    def trusted_dirs(self) -> list[str]:
-        """Directories whose verifiers the TUI may run on its own (`quizzer trust DIR`, or `quizzer verify` there)."""
-        return [path for (path,) in self._conn.execute("SELECT path FROM trusted_dirs ORDER BY path")]
+    def trusted_projects(self) -> list[str]:
+        """Deck projects whose verifiers the app may run on its own (`quizzer trust`, `quizzer verify`).
 
-    def trust_dir(self, path: Path | str, *, now: datetime | None = None) -> bool:
-        """Record a directory (resolved) as trusted; False when it already was."""
+        Each names exactly one project folder, never the folders below it (see `quizzer.trust`).
+        """
+        return [path for (path,) in self._conn.execute("SELECT path FROM trusted_projects ORDER BY path")]
+
+    def trust_project(self, path: Path | str, *, now: datetime | None = None) -> bool:
+        """Record a project folder (resolved) as trusted; False when it already was."""
         resolved = str(Path(path).expanduser().resolve())
         added = (now or datetime.now().astimezone()).isoformat(timespec="seconds")
         with self._write() as conn:
             cursor = conn.execute(
-                "INSERT INTO trusted_dirs (path, added_at) VALUES (?, ?) ON CONFLICT (path) DO NOTHING",
+                "INSERT INTO trusted_projects (path, added_at) VALUES (?, ?) ON CONFLICT (path) DO NOTHING",
                 (resolved, added),
             )
         return cursor.rowcount > 0
@@ -574,6 +577,16 @@ class Store:
             raise StoreError(f"the day's rollover hour is a whole number from 0 to 23, not {hour!r}")
         self.set_setting(ROLLOVER_SETTING, str(hour))
 
+    def distrust_project(self, path: Path | str) -> bool:
+        """Forget a trusted project (as given, and resolved); False when it was not trusted."""
+        given = Path(path).expanduser()
+        names = {str(given.absolute()), str(given.resolve())}
+        with self._write() as conn:
+            cursor = conn.execute(
+                f"DELETE FROM trusted_projects WHERE path IN ({', '.join('?' * len(names))})", tuple(names)
+            )
+        return cursor.rowcount > 0
+
     def setting(self, name: str) -> str | None:
         row = self._conn.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()
         return row[0] if row else None
@@ -585,7 +598,6 @@ class Store:
                 " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
                 (name, value),
             )
-
 
     # ------------------------------------------------------------------ import (quizzer import anki)
 
@@ -723,7 +735,27 @@ def _deck_limits(db: Database) -> None:
     db["deck_limits"].create({"deck": str, "new_per_day": int, "reviews_per_day": int}, pk="deck")
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_initial_schema, _trust_and_settings, _history_index, _deck_limits]
+def _trust_names_projects(db: Database) -> None:
+    """Migration 5: trust names one deck project, no longer a folder tree (`trusted_dirs` → `trusted_projects`).
+
+    A `decks/` folder (what `quizzer verify` used to record) becomes its project; any other folder
+    stays the one project it names, so a folder that merely contained projects now trusts none.
+    """
+    db["trusted_projects"].create({"path": str, "added_at": str}, pk="path")
+    for path, added_at in db.execute("SELECT path, added_at FROM trusted_dirs").fetchall():
+        folder = PurePath(path)
+        project = folder.parent if folder.name == "decks" else folder
+        db.execute("INSERT OR IGNORE INTO trusted_projects (path, added_at) VALUES (?, ?)", (str(project), added_at))
+    db["trusted_dirs"].drop()
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [
+    _initial_schema,
+    _trust_and_settings,
+    _history_index,
+    _deck_limits,
+    _trust_names_projects,
+]
 """Applied in order, each in the transaction that bumps `PRAGMA user_version`; append, never edit."""
 
 

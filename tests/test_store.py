@@ -110,7 +110,7 @@ def test_a_database_from_the_first_schema_is_migrated_in_place(tmp_path, monkeyp
         assert store.schema_version == len(store_module.MIGRATIONS)
         assert store.card("d/a").state.repetitions == 1
         assert [review.quality for review in store.history("d/a")] == [5]
-        assert store.trusted_dirs() == []
+        assert store.trusted_projects() == []
 
 
 # ---------------------------------------------------------------- decks and the queue

@@ -406,9 +406,12 @@ async def test_untrusted_decks_run_nothing(tmp_path, monkeypatch):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.library.deck_badges("basics")["untrusted"] == 3
-        assert "not trusted" in str(app.screen.query_one("#trust-note").render()).lower()
+        note = str(app.screen.query_one("#trust-note").render())
+        assert note.endswith(f"To trust, run quizzer trust {FIXTURES.resolve()}")
         await pilot.press("enter", "enter", "ctrl+r")
         await settle(pilot)
+        message = str(app.screen.query_one("VerificationPanel #verification-message").render())
+        assert message.endswith(f"To trust it: quizzer trust {FIXTURES.resolve()}")
     assert started == []
 
 
@@ -523,24 +526,6 @@ def test_starting_the_app_never_imports_torch(tmp_path):
 
 
 # ---------------------------------------------------------------------- the command line
-
-
-def test_trust_command_and_verify_trusts_its_folder(tmp_path):
-    from click.testing import CliRunner
-
-    from quizzer.cli import main
-
-    db = tmp_path / "q.db"
-    folder = tmp_path / "project"
-    folder.mkdir()
-    runner = CliRunner()
-    result = runner.invoke(main, ["trust", str(folder), "--db", str(db)])
-    assert result.exit_code == 0 and "trusted" in result.output
-    result = runner.invoke(main, ["trust", "--db", str(db)])
-    assert str(folder.resolve()) in result.output
-    with Store.open(db) as store:
-        assert store.trusted_dirs() == [str(folder.resolve())]
-        assert store.trust_dir(folder) is False
 
 
 def test_quizzer_without_a_terminal_points_to_plain(tmp_path):

@@ -71,19 +71,22 @@ def test_caution_before_answering_a_failed_or_stale_card(tmp_path):
     assert caution("extra/double").disputed
 
 
-def test_trust_covers_bundled_and_trusted_folders_and_their_subfolders(tmp_path):
+def test_trust_covers_the_bundled_project_and_trusted_projects_exactly(tmp_path):
     db = tmp_path / "q.db"
     untrusted = library(db, bundled=tmp_path / "elsewhere")
     assert not untrusted.trusted(untrusted.deck("basics"))
     assert untrusted.verification("basics/meaning").badge == "untrusted"
     assert untrusted.needing_verification() == []
 
-    untrusted.store.trust_dir(DECKS.parent)  # tests/fixtures/tui covers tests/fixtures/tui/decks
+    for not_the_project in (DECKS.parent.parent, DECKS, DECKS / "nested"):  # above, its decks/ folder, below
+        untrusted.store.trust_project(not_the_project)
+        untrusted.reload_trust()
+        assert not untrusted.trusted(untrusted.deck("basics")), not_the_project
+    untrusted.store.trust_project(DECKS.parent)  # tests/fixtures/tui: the project holding decks/ and verifiers/
     untrusted.reload_trust()
     assert untrusted.trusted(untrusted.deck("basics"))
     assert library(db, bundled=tmp_path).trusted(untrusted.deck("extra"))
-    untrusted.store.trust_dir(DECKS / "nested")  # a folder below the deck's does not cover it
-    assert Path(untrusted.store.trusted_dirs()[-1]).name == "nested"
+    assert library(tmp_path / "other.db", bundled=DECKS).trusted(untrusted.deck("basics"))  # the bundled decks' project
 
 
 def test_verify_command_runs_quizzer_verify_in_a_subprocess_on_deck_file_targets(tmp_path):
@@ -172,12 +175,14 @@ def test_ease_factors_retention_by_interval_and_deck_cards(tmp_path):
         assert next(row for row in rows if row.card == "convex").suspended
 
 
-def test_trusted_dirs_and_settings(tmp_path):
+def test_trusted_projects_and_settings(tmp_path):
     with Store.open(tmp_path / "q.db") as store:
-        assert store.trusted_dirs() == []
-        assert store.trust_dir(tmp_path) is True
-        assert store.trust_dir(tmp_path / ".") is False
-        assert store.trusted_dirs() == [str(tmp_path.resolve())]
+        assert store.trusted_projects() == []
+        assert store.trust_project(tmp_path) is True
+        assert store.trust_project(tmp_path / ".") is False
+        assert store.trusted_projects() == [str(tmp_path.resolve())]
+        assert store.distrust_project(tmp_path / ".") is True
+        assert store.trusted_projects() == []
         assert store.setting("tui.theme") is None
         store.set_setting("tui.theme", "nord")
         store.set_setting("tui.theme", "gruvbox")

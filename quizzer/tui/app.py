@@ -28,6 +28,7 @@ from textual.screen import Screen
 from quizzer.paths import bundled_decks, default_db
 from quizzer.session import CustomStudy, Limits, Session, StudyDay
 from quizzer.store import Store
+from quizzer.trust import project_of, trust_command
 from quizzer.tui.library import Library
 from quizzer.tui.screens.decks import DecksScreen
 
@@ -221,10 +222,10 @@ class QuizzerApp(App[None]):
         if not card.verifier:
             self.notify("This card has no verifier.", severity="warning")
         elif not self.library.trusted(loaded):
-            folder = loaded.path.resolve().parent
+            project = project_of(loaded.path)
             self.notify(
-                f"{folder} is not trusted, so quizzer does not run its verifiers.\n"
-                f"Run `quizzer verify {loaded.path}` or `quizzer trust {folder}`.",
+                f"The deck project {project} is not trusted, so quizzer does not run its verifiers.\n"
+                f"To trust it: `{trust_command(project)}`",
                 title="Not trusted",
                 severity="warning",
                 timeout=8,

@@ -8,11 +8,11 @@ its cache key equals the key of the card and verifier sources as they are now; o
 *stale*. Computing the current keys reads every verifier file, so it happens in a worker
 (`compute_cache_keys`) after the decks screen is up; until then the badges say "checking".
 
-Trust. Verifiers are code. The TUI starts `quizzer verify` on its own only for decks in a trusted
-directory: the bundled decks, or a directory recorded in the store's `trusted_dirs` table by
-`quizzer trust DIR` or by running `quizzer verify` on a deck there. A deck is in a directory when
-its file is inside it (trusting `project/` or `project/decks/` both cover `project/decks/x.toml`
-and so its verifiers in `project/verifiers/`).
+Trust (`quizzer.trust`). Verifiers are code. The TUI starts `quizzer verify` on its own only for
+decks of a trusted deck project: the bundled decks' project, or one recorded in the store by
+`quizzer trust PROJECT` or by running `quizzer verify` on one of its decks. A deck belongs to
+exactly one project (the folder holding its `decks/` and `verifiers/`); a project inside a trusted
+project's folder is not trusted.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from typing import Literal
 from quizzer.deck import CHECKABLE_KINDS
 from quizzer.loader import DeckError, LoadedDeck, deck_files, load_deck
 from quizzer.store import Store, VerificationRecord
+from quizzer.trust import project_named, project_of
 
 Badge = Literal["verified", "failed", "stale", "unverified", "untrusted", "none", "checking", "verifying"]
 
@@ -36,7 +37,7 @@ BADGE_TEXT: dict[str, str] = {
     "failed": "✗ failed",
     "stale": "↻ stale",
     "unverified": "○ not yet verified",
-    "untrusted": "○ not verified — run quizzer verify",
+    "untrusted": "○ not verified — project not trusted",
     "none": "· no verifier",
     "checking": "… checking",
     "verifying": "⟳ verifying…",
@@ -134,7 +135,7 @@ class Library:
     cache_keys: dict[str, str] | None = None  # None until `compute_cache_keys` has run
     records: dict[str, VerificationRecord] = field(default_factory=dict)
     verifying: set[str] = field(default_factory=set)
-    trusted_roots: list[Path] = field(default_factory=list)
+    trusted_projects: set[Path] = field(default_factory=set)
 
     @classmethod
     def load(cls, store: Store, paths: Iterable[Path | str], bundled: Path | None = None) -> Library:
@@ -173,13 +174,12 @@ class Library:
     # ------------------------------------------------------------------ trust
 
     def reload_trust(self) -> None:
-        self.trusted_roots = [Path(d) for d in self.store.trusted_dirs()]
+        self.trusted_projects = {Path(p) for p in self.store.trusted_projects()}
         if self.bundled is not None:
-            self.trusted_roots.append(self.bundled)
+            self.trusted_projects.add(project_named(self.bundled))
 
     def trusted(self, loaded: LoadedDeck) -> bool:
-        folder = loaded.path.resolve().parent
-        return any(folder.is_relative_to(root) for root in self.trusted_roots)
+        return project_of(loaded.path) in self.trusted_projects
 
     # ------------------------------------------------------------------ verification
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from rich.markup import escape
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -13,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from quizzer.session import DeckOutlook, outlook
+from quizzer.trust import project_of, trust_command
 from quizzer.tui.widgets.badges import badge_summary
 from quizzer.tui.widgets.footer import KeyFooter
 
@@ -139,11 +141,11 @@ class DecksScreen(Screen):
         note = self.query_one("#trust-note", Static)
         note.display = bool(untrusted)
         if untrusted:
-            folders = sorted({str(loaded.path.resolve().parent) for loaded in untrusted})
+            projects = sorted({project_of(loaded.path) for loaded in untrusted})
             note.update(
-                "○ Verifiers are code: quizzer runs them on its own only in trusted folders. Not trusted: "
-                + ", ".join(folders)
-                + ". Run [b]quizzer verify[/b] there or [b]quizzer trust DIR[/b]."
+                "○ Not verified: verifiers are code, and quizzer runs them on its own only for trusted deck"
+                " projects. To trust, run "
+                + " · ".join(f"[b]{escape(trust_command(project))}[/b]" for project in projects)
             )
 
         problems = self.query_one("#problems", Static)

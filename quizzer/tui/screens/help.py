@@ -39,9 +39,10 @@ change its schedule); **0–2** sends it to the back of the queue to be asked ag
 - **· no verifier** — the answer is not checked by code
 
 Verifiers are code. quizzer runs them on its own (in a `quizzer verify` subprocess, never inside
-this app) only for decks in trusted folders: the bundled decks, folders trusted with
-`quizzer trust DIR`, and folders where you ran `quizzer verify` yourself. **ctrl+r** re-verifies the
-current card.
+this app) only for trusted deck projects (a project is the folder holding `decks/` and `verifiers/`):
+the bundled decks, projects trusted with `quizzer trust PROJECT`, and projects where you ran
+`quizzer verify` yourself. A project inside a trusted one's folder is not trusted. **ctrl+r**
+re-verifies the current card.
 
 ## Everywhere
 

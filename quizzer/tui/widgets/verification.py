@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Markdown, Static
 
+from quizzer.trust import project_of, trust_command
 from quizzer.tui.library import CardVerification
 from quizzer.tui.widgets.badges import badge_color, badge_text
 from quizzer.tui.widgets.mathmd import prepare
+
+
+def _untrusted_explanation(deck_path: str) -> str:
+    """Why quizzer runs nothing for this deck, and the command that changes that."""
+    text = "Verifiers are code, and this deck's project is not trusted, so quizzer runs nothing here."
+    return text + (f" To trust it: {trust_command(project_of(Path(deck_path)))}" if deck_path else "")
 
 
 def _when(verified_at: str) -> str:
@@ -66,13 +75,13 @@ class VerificationPanel(Vertical):
         elif badge == "stale" and record is not None:
             suffix = f" — the card or its verifier changed since {_when(record.verified_at)}; shown below is that run"
         elif badge == "untrusted":
-            suffix = f" {deck_path}".rstrip()
+            suffix = f" ({deck_path})" if deck_path else ""
         self.query_one("#verification-badge", Static).update(badge_text(app, badge, suffix))
 
         message = self.query_one("#verification-message", Static)
         explain = {
             "unverified": "Its verifier has not run yet; it will run in the background (or press ctrl+r).",
-            "untrusted": "Verifiers are code: this deck's folder is not trusted, so quizzer runs nothing here.",
+            "untrusted": _untrusted_explanation(deck_path),
             "none": "This card's answer is not checked by code.",
             "checking": "Comparing the cached result with the current card and verifier…",
             "verifying": "`quizzer verify` is running this card's verifier in the background…",
