@@ -15,6 +15,8 @@ refused as unparsable with a message saying what is too large.
 from __future__ import annotations
 
 import ast
+import functools
+import keyword
 import math
 import random
 import re
@@ -70,23 +72,33 @@ def _unparsable(error: Unparsable, typed: str) -> Verdict:
     return Verdict("unparsable", shorten(typed), str(error))
 
 
+_ASSIGNMENT = re.compile(r"\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)")
+
+
+def _right_hand_side(text: str, variables: Sequence[str] = ()) -> str:
+    """`q = 0.28` → `0.28`: people write the quantity asked for; a formula's own variable is refused."""
+    match = _ASSIGNMENT.match(text)
+    if not match:
+        return text
+    if match["name"] in variables:
+        raise Unparsable(f"{match['name']} = … names a variable of the formula: type only the right-hand side")
+    return text[match.end() :]
+
+
 # ---------------------------------------------------------------- numbers
 
 _NUMBER = re.compile(r"[+-]?(?P<mantissa>\d+(\.\d*)?|\.\d+)([eE](?P<exponent>[+-]?\d+))?")
 
 
-def _decimal(text: str) -> Fraction:
-    """One decimal literal, exactly, after its digits and exponent were bounded."""
-    match = _NUMBER.fullmatch(text)
-    if not match:
-        raise Unparsable(f"not a number: {text!r}")
+def _decimal(match: re.Match[str]) -> Fraction:
+    """One decimal literal (a `_NUMBER` match), exactly, after its digits and exponent were bounded."""
     digits = match["mantissa"].replace(".", "").lstrip("0")
     if len(digits) > MAX_DIGITS:
         raise TooLarge(f"number too large: {len(digits)} digits (at most {MAX_DIGITS})")
     exponent = match["exponent"] or "0"
-    if len(exponent.lstrip("+-")) > 4 or abs(int(exponent)) > MAX_EXPONENT:
+    if abs(int(exponent)) > MAX_EXPONENT:  # a 1000-digit exponent is still a cheap int()
         raise TooLarge(f"number too large: exponent {shorten(exponent, 12)} (at most ±{MAX_EXPONENT})")
-    return Fraction(text)
+    return Fraction(match.group())
 
 
 def _to_float(value: Fraction, shown: str) -> float:
@@ -105,15 +117,15 @@ def parse_number(text: str) -> float:
     if percent:
         s = s[:-1]
     if "/" in s:
-        num, _, den = s.partition("/")
-        if not (_NUMBER.fullmatch(num) and _NUMBER.fullmatch(den)):
+        numerator_match, denominator_match = (_NUMBER.fullmatch(part) for part in s.split("/", 1))
+        if not (numerator_match and denominator_match):
             raise Unparsable(f"not a number or fraction: {shorten(text)!r}")
-        numerator, denominator = _decimal(num), _decimal(den)
+        numerator, denominator = _decimal(numerator_match), _decimal(denominator_match)
         if denominator == 0:
             raise Unparsable("division by zero")
         value = _to_float(numerator / denominator, s)
-    elif _NUMBER.fullmatch(s):
-        value = _to_float(_decimal(s), s)
+    elif match := _NUMBER.fullmatch(s):
+        value = _to_float(_decimal(match), s)
     else:
         raise Unparsable(f"not a number: {shorten(text)!r} (try 42, 4.2e1, 3/4 or 75%)")
     return value / 100 if percent else value
@@ -131,9 +143,53 @@ def numbers_match(expected: float, actual: float, tolerance: float) -> bool:
     return abs(actual - expected) <= tolerance + 1e-9 * max(1.0, abs(expected))
 
 
-def check_numeric(expected: float, tolerance: float, typed: str) -> Verdict:
+def _unit_word(unit: str) -> str:
+    """The unit as a learner types it: `pixels` of "pixels (112×112)"."""
+    return unit.strip().split("(")[0].strip()
+
+
+def _unit_forms(unit: str) -> list[str]:
+    """How a card's unit may be typed after the number: whole, its first word, that word singular."""
+    word = _unit_word(unit).lower()
+    forms = {unit.strip().lower(), word, word[:-1] if word.endswith("s") and len(word) > 2 else word}
+    return sorted((f for f in forms if f), key=len, reverse=True)
+
+
+_NUMBER_THEN_WORD = re.compile(r"(?P<number>.*?[\d.%])\s*(?P<word>(?![eE][+-]?\d)[^\d\s.%/_+-].*)")
+
+
+def parse_quantity(text: str, unit: str = "") -> float:
+    """A number as people type it for a card: `112`, `112 pixels` (the card's unit), `q = 0.28`."""
+    s = _right_hand_side(_bounded(text))
+    lowered = s.lower()
+    for form in _unit_forms(unit):
+        head = s[: len(s) - len(form)].rstrip()
+        if lowered.endswith(form) and (head[-1:].isdecimal() or head[-1:] in (".", "%")):
+            return parse_number(head)
     try:
-        value = parse_number(typed)
+        return parse_number(s)
+    except TooLarge:
+        raise
+    except Unparsable:
+        typed_unit = _NUMBER_THEN_WORD.fullmatch(s.strip())
+        if typed_unit and _parses_as_number(typed_unit["number"]):
+            word = shorten(typed_unit["word"], 30)
+            wanted = f"a number, or a number and {_unit_word(unit)}" if _unit_word(unit) else "a plain number"
+            raise Unparsable(f"{word!r} is not this answer's unit: type {wanted}") from None
+        raise
+
+
+def _parses_as_number(text: str) -> bool:
+    try:
+        parse_number(text)
+    except Unparsable:
+        return False
+    return True
+
+
+def check_numeric(expected: float, tolerance: float, typed: str, unit: str = "") -> Verdict:
+    try:
+        value = parse_quantity(typed, unit)
     except Unparsable as e:
         return _unparsable(e, typed)
     return judge_number(expected, tolerance, value)
@@ -156,7 +212,7 @@ _FALSE = {"false", "f", "no", "n", "0"}
 
 
 def parse_boolean(text: str) -> bool:
-    s = _bounded(text).lower().rstrip(".!")
+    s = _bounded(text).rstrip(".!").lower()
     if s in _TRUE:
         return True
     if s in _FALSE:
@@ -190,7 +246,7 @@ def parse_choice(options: Sequence[str], text: str) -> str:
     for option in options:
         if option.lower() == s:
             return option
-    if s.isdecimal() and len(s) <= 4 and 1 <= int(s) <= len(options):
+    if s.isdecimal() and 1 <= int(s) <= len(options):
         return options[int(s) - 1]
     matches = [o for o in options if o.lower().startswith(s)]
     if len(matches) == 1:
@@ -311,10 +367,10 @@ class Formula:
         return self.evaluate(env)
 
 
-def _tokens(text: str, variables: Sequence[str]) -> list[str]:
-    """Split a formula, bounding its numbers and nesting and naming what is wrong with it."""
-    known = set(variables) | set(CONSTANTS) | set(FUNCTIONS)
-    tokens: list[str] = []
+def _tokens(text: str, variables: Sequence[str]) -> list[tuple[str, str]]:
+    """Split a formula into (token, as typed), bounding its numbers and nesting and naming what is wrong."""
+    known = {v for v in variables if not keyword.iskeyword(v)} | set(CONSTANTS) | set(FUNCTIONS)
+    tokens: list[tuple[str, str]] = []
     depth = 0
     position = 0
     while position < len(text):
@@ -324,9 +380,9 @@ def _tokens(text: str, variables: Sequence[str]) -> list[str]:
         position = match.end()
         token = match.group()
         if match["number"]:
-            _decimal(token.replace("_", ""))  # bounds its digits and exponent
+            _decimal(_NUMBER.fullmatch(token.replace("_", "")))  # type: ignore[arg-type]  # bounds digits, exponent
         elif match["name"] and token not in known:
-            raise Unparsable(f"unknown name {token!r}; the formula's variables are " + ", ".join(variables))
+            raise Unparsable(_unknown_name(token, variables))
         elif token == "(":
             depth += 1
             if depth > MAX_FORMULA_DEPTH:
@@ -336,18 +392,89 @@ def _tokens(text: str, variables: Sequence[str]) -> list[str]:
             if depth < 0:
                 raise Unparsable(f"a ')' at position {position} closes nothing")
         if token.strip():
-            tokens.append(_SYMBOLS.get(token, token))
+            tokens.append((_SYMBOLS.get(token, token), token))
     if depth:
         raise Unparsable(f"{depth} unclosed '(' in the formula")
     return tokens
 
 
+def _unknown_name(name: str, variables: Sequence[str]) -> str:
+    """Names a run of known names typed together (`xp`) as the product it may mean, without guessing it."""
+    known = sorted({*variables, *CONSTANTS}, key=len, reverse=True)
+    fewest: dict[int, list[str]] = {len(name): []}  # from a position to the end: the shortest split
+    for start in range(len(name) - 1, -1, -1):
+        splits = [[k, *fewest[start + len(k)]] for k in known if name.startswith(k, start) and start + len(k) in fewest]
+        if splits:
+            fewest[start] = min(splits, key=len)
+    variables_are = "the formula's variables are " + ", ".join(variables)
+    if 0 in fewest:
+        return f"unknown name {name!r}; for a product write {'*'.join(fewest[0])} ({variables_are})"
+    return f"unknown name {name!r}; {variables_are}"
+
+
+_AMBIGUOUS_EXAMPLES = {"/": "1/(2*p) or (1/2)*p", "**": "2^(3*p) or (2^3)*p"}
+
+
+def _with_products(tokens: list[tuple[str, str]]) -> list[str]:
+    """Insert the `*` a learner leaves out (`(1-p1)(1-p2)`, `p1 p2`, `2p`), never splitting a name.
+
+    A function name must be followed by its parentheses. What stays ambiguous is refused: two
+    numbers in a row (`2 3`), and an implied product right after `/` or `^` (`1/2p`).
+    """
+    out: list[str] = []
+    opened: list[int] = []  # for each open parenthesis: where its operand starts
+    start = 0  # where the operand (or implied product) that ends at the previous token starts
+    ends_operand = False
+    for index, (token, typed) in enumerate(tokens):
+        is_function = token in FUNCTIONS
+        is_value = not is_function and (token[:1].isalnum() or token[:1] in "._")
+        if is_function and tokens[index + 1 : index + 2] != [("(", "(")]:
+            raise Unparsable(f"{typed} needs its argument in parentheses: {typed}(...)")
+        juxtaposed = ends_operand and (is_value or is_function or token == "(")
+        if juxtaposed:
+            previous = tokens[index - 1][1]
+            if previous[:1].isdecimal() and typed[:1].isdecimal():
+                raise Unparsable(
+                    f"two numbers in a row: {previous} {typed} (write {previous}*{typed}, or {previous}{typed})"
+                )
+            _refuse_product_after_division_or_power(tokens, start)
+            out.append("*")
+        here = start if juxtaposed else index
+        if is_value:
+            start = here
+        elif token == "(":
+            opened.append(start if index and tokens[index - 1][0] in FUNCTIONS else here)
+        elif token == ")":
+            start = opened.pop()
+        elif is_function:
+            start = here
+        ends_operand = is_value or token == ")"
+        out.append(token)
+    return out
+
+
+def _refuse_product_after_division_or_power(tokens: list[tuple[str, str]], start: int) -> None:
+    """`1/2p` and `2^3p`: which operand does the implied product belong to? Ask, never guess."""
+    before = start - 1
+    while before > 0 and tokens[before][0] in ("+", "-") and tokens[before - 1][0] in ("/", "**", "*", "+", "-", "("):
+        before -= 1  # unary signs: 1/-2p
+    if before >= 0 and tokens[before][0] in _AMBIGUOUS_EXAMPLES:
+        operator, typed = tokens[before]
+        raise Unparsable(
+            f"'{typed}' before an implied product is ambiguous; write it out, e.g. {_AMBIGUOUS_EXAMPLES[operator]}"
+        )
+
+
 def parse_expression(text: str, variables: Sequence[str]) -> Formula:
     """Parse a typed or a deck's formula; bounded, so also the loader's parse for deck formulas."""
-    source = _bounded(text)
+    return _parse_expression(_bounded(text), tuple(variables))
+
+
+@functools.lru_cache(maxsize=256)  # a card's own formula is parsed once, not at every check
+def _parse_expression(source: str, variables: tuple[str, ...]) -> Formula:
     if not source:
         raise Unparsable("empty answer")
-    tokens = _tokens(source, variables)
+    tokens = _with_products(_tokens(source, variables))
     try:
         tree = ast.parse(" ".join(tokens), mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -379,12 +506,13 @@ def _compile(node: ast.expr, variables: set[str]) -> tuple[Evaluator, bool]:
     (`10**999`, `log(0)`) is refused at parse time instead of making every sample point undefined.
     """
     match node:
-        case ast.Constant(value=value) if isinstance(value, int | float) and not isinstance(value, bool):
+        case ast.Constant(value=value):  # the tokenizer lets only numbers through (no keywords, no strings)
             return _constant(lambda: float(value), node), False
         case ast.Name(id=name) if name in variables:
             return (lambda env: env[name]), True
         case ast.Name(id=name) if name in CONSTANTS:
-            return _constant(lambda: CONSTANTS[name], node), False
+            constant = CONSTANTS[name]
+            return (lambda env: constant), False
         case ast.BinOp(left=left, op=op, right=right) if type(op) in _BINARY:
             function = _BINARY[type(op)]
             (a, a_varies), (b, b_varies) = _compile(left, variables), _compile(right, variables)
@@ -397,13 +525,15 @@ def _compile(node: ast.expr, variables: set[str]) -> tuple[Evaluator, bool]:
             _check_arity(name, args)
             function, compiled = FUNCTIONS[name], [_compile(a, variables) for a in args]
             evaluators = [a for a, _ in compiled]
-            evaluate = lambda env: function(*(a(env) for a in evaluators))  # noqa: E731
+            if len(evaluators) == 1:  # the common case, without building an argument list
+                [a] = evaluators
+                evaluate = lambda env: function(a(env))  # noqa: E731
+            else:
+                evaluate = lambda env: function(*[a(env) for a in evaluators])  # noqa: E731
             varies = any(v for _, v in compiled)
-        case ast.Call():
-            raise Unparsable("only " + ", ".join(sorted(FUNCTIONS)) + " may be called")
         case ast.Tuple():
             raise Unparsable("a formula is one expression: ',' only separates the arguments of min and max")
-        case _:  # what the tokenizer lets through is a number, a name, an operator or a call
+        case _:  # the tokenizer lets through numbers, names, operators, calls of FUNCTIONS and commas
             raise Unparsable(f"{type(node).__name__} is not allowed in a formula")
     return (evaluate, True) if varies else (_constant(lambda: evaluate({}), node), False)
 
@@ -461,7 +591,7 @@ def disagreement(reference: Formula, formula: Formula, points: Sequence[Mapping[
     Equivalent: they agree (relative 1e-9) at every sample point where both are defined, are
     undefined at the same points, and at least one point is defined for both.
     """
-    compared = 0
+    compared = False
     for point in points:
         expected, actual = value_at(reference, point), value_at(formula, point)
         if expected is None and actual is None:
@@ -472,7 +602,7 @@ def disagreement(reference: Formula, formula: Formula, points: Sequence[Mapping[
             return f"yours is defined at {_where(point)}, where the answer is not"
         if not math.isclose(expected, actual, rel_tol=1e-9, abs_tol=1e-12):
             return f"at {_where(point)} yours is {actual:.4g}, the answer {expected:.4g}"
-        compared += 1
+        compared = True
     return None if compared else "yours is undefined at every sample point"
 
 
@@ -484,7 +614,7 @@ def check_expression(
     seed: int = 0,
 ) -> Verdict:
     try:
-        formula = parse_expression(typed, variables)
+        formula = parse_expression(_right_hand_side(typed, variables), variables)
     except Unparsable as e:
         return _unparsable(e, typed)
     reference = parse_expression(expected, variables)

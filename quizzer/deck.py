@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import keyword
 import math
 import re
 from typing import Annotated, Any, Literal
@@ -27,7 +28,7 @@ class _Model(BaseModel):
 
 
 class NumericAnswer(_Model):
-    """A number; typed as `42`, `4.2e1`, `3/4` or `75%`."""
+    """A number; typed as `42`, `4.2e1`, `3/4`, `75%`, or followed by the card's unit (`42 pixels`)."""
 
     kind: Literal["numeric"]
     value: float = Field(allow_inf_nan=False)
@@ -35,7 +36,7 @@ class NumericAnswer(_Model):
     unit: str = Field("", description="Shown after the value, e.g. 'pixels'.")
 
     def check(self, typed: str) -> Verdict:
-        return checking.check_numeric(self.value, self.tolerance, typed)
+        return checking.check_numeric(self.value, self.tolerance, typed, self.unit)
 
     def check_value(self, value: Any) -> Verdict:
         """A number; NaN and infinities are wrong answers (the verifier computed them), not errors."""
@@ -83,13 +84,16 @@ class ChoiceAnswer(_Model):
 
     @model_validator(mode="after")
     def _value_is_an_option(self) -> ChoiceAnswer:
-        folded = [o.strip().lower() for o in self.options]
-        if "" in folded:
-            raise ValueError("an option is empty")
-        if len(set(folded)) < len(folded):
-            raise ValueError(f"options must differ (ignoring case): {self.options}")
+        seen: set[str] = set()
+        for option in self.options:
+            folded = option.strip().lower()
+            if not folded:
+                raise ValueError("an option is empty")
+            if folded in seen:
+                raise ValueError(f"options must differ (ignoring case): {checking.shorten(repr(option), 40)} repeats")
+            seen.add(folded)
         if self.value not in self.options:
-            raise ValueError(f"value {self.value!r} is not one of the options {self.options}")
+            raise ValueError(f"value {checking.shorten(repr(self.value), 40)} is not one of the options")
         return self
 
     def check(self, typed: str) -> Verdict:
@@ -119,7 +123,11 @@ class ExpressionAnswer(_Model):
     @model_validator(mode="after")
     def _value_parses(self) -> ExpressionAnswer:
         for name in self.variables:
-            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or name in checking.FUNCTIONS:
+            if (
+                not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)
+                or name in checking.FUNCTIONS
+                or keyword.iskeyword(name)
+            ):
                 raise ValueError(f"variable {name!r} must be a name like p1 or x, and not a function's name")
         if len(set(self.variables)) < len(self.variables):
             raise ValueError(f"variables repeat: {self.variables}")

@@ -141,8 +141,8 @@ def test_choice_typed_and_display():
     "fields,error",
     [
         ({"options": ["a", "b"], "value": "c"}, "value 'c' is not one of the options"),
-        ({"options": ["a", "A"], "value": "a"}, "options must differ"),
-        ({"options": ["a", " a "], "value": "a"}, "options must differ"),
+        ({"options": ["a", "A"], "value": "a"}, "options must differ \\(ignoring case\\): 'A' repeats"),
+        ({"options": ["a", "b", " a "], "value": "a"}, "options must differ \\(ignoring case\\): ' a ' repeats"),
         ({"options": ["a", ""], "value": "a"}, "an option is empty"),
         ({"options": ["a"], "value": "a"}, "at least 2 items"),
     ],

@@ -510,7 +510,6 @@ def test_formulas_are_shown_in_a_canonical_form(typed, normalized):
         ("min(p1)", "min takes two or more arguments"),
         ("max(p1)", "max takes two or more arguments"),
         ("max(p2, *p1)", "Starred is not allowed in a formula"),
-        ("sqrt(p1)(p2)", "only abs, cos, exp, ln, log, max, min, sin, sqrt, tan, tanh may be called"),
         ("p1 + log(0)", "log(0) is undefined"),
         ("p1 + sqrt(-1)", "sqrt(-1) is undefined"),
         ("p1 + 1/0", "1 / 0 is undefined"),
@@ -766,6 +765,193 @@ def test_shorten_keeps_80_characters():
     assert checking.shorten(" " + "a" * 80 + " ") == "a" * 80
     assert checking.shorten("a" * 81) == "a" * 79 + "…"
     assert checking.shorten("abcdef", 4) == "abc…"
+
+
+# ---------------------------------------------------------------- what people type (issue 14, "Answers")
+
+
+@pytest.mark.parametrize(
+    "typed,normalized",
+    [
+        ("1-(1-p1)(1-p2)", "1 - (1 - p1) * (1 - p2)"),
+        ("1 - (1 - p1) (1 - p2)", "1 - (1 - p1) * (1 - p2)"),
+        ("p1 + p2 - p1 p2", "p1 + p2 - p1 * p2"),
+        ("p1 + p2(1 - p1)", "p1 + p2 * (1 - p1)"),
+        ("p1 + (1 - p1)p2", "p1 + (1 - p1) * p2"),
+        ("1 - (1-p1)(1-p2)(1)", "1 - (1 - p1) * (1 - p2) * 1"),
+        ("q = 1 - (1-p1)(1-p2)", "1 - (1 - p1) * (1 - p2)"),
+        ("  Q=p1+p2-p1*p2", "p1 + p2 - p1 * p2"),
+    ],
+)
+def test_implicit_multiplication_and_a_leading_name_are_accepted(typed, normalized):
+    assert checking.check_expression(Q, ["p1", "p2"], {}, typed) == V("correct", normalized)
+
+
+@pytest.mark.parametrize(
+    "typed,value",
+    [
+        ("2p", 2 * 0.5), ("2 p", 1.0), ("2(p)", 1.0), ("(p)2", 1.0), ("p(2)", 1.0), ("2p^2", 0.5), ("-2p", -1.0),
+        ("2pi", 2 * math.pi), ("2e", 2 * math.e), ("2e1p", 10.0), ("p sqrt(4)", 1.0), ("2exp(0)", 2.0),
+        ("(p)(p)", 0.25), ("p p p", 0.125), ("3 max(p, 1)", 3.0), ("p2 p", 0.5 * 3), ("e x p(x)", math.e * 3 * 0.5 * 3),
+    ],
+)  # fmt: skip
+def test_implicit_multiplication_reads_as_a_product(typed, value):
+    formula = checking.parse_expression(typed, ["p", "p2", "x"])
+    assert formula({"p": 0.5, "p2": 3.0, "x": 3.0}) == pytest.approx(value)
+
+
+def test_a_function_name_is_never_split_by_implicit_multiplication():
+    """`exp(x)` is the function; `e x p(x)` (with spaces) is e·x·p·x; `exp` and `xp` alone are refused."""
+    variables = ["x", "p"]
+    assert checking.parse_expression("exp(x)", variables)({"x": 1.0, "p": 2.0}) == pytest.approx(math.e)
+    assert checking.parse_expression("e x p(x)", variables)({"x": 1.0, "p": 2.0}) == pytest.approx(2 * math.e)
+    assert (
+        checking.parse_expression("e*x*p*(x)", variables).source
+        == checking.parse_expression("e x p(x)", variables).source
+    )
+    assert checking.check_expression("exp(x)", variables, {}, "exp x") == V(
+        "unparsable", "exp x", "exp needs its argument in parentheses: exp(...)"
+    )
+    assert checking.check_expression("x*p", variables, {}, "xp") == V(
+        "unparsable", "xp", "unknown name 'xp'; for a product write x*p (the formula's variables are x, p)"
+    )
+    assert checking.check_expression("exp(x)", variables, {}, "expx").message == (
+        "unknown name 'expx'; for a product write e*x*p*x (the formula's variables are x, p)"
+    )
+    assert checking.check_expression("sin(x)", ["x", "s"], {}, "s in(x)").message == (
+        "unknown name 'in'; the formula's variables are x, s"
+    )
+
+
+@pytest.mark.parametrize(
+    "typed,message",
+    [
+        (
+            "1/2p",
+            "'/' before an implied product is ambiguous; write it out, e.g. 1/(2*p) or (1/2)*p",
+        ),
+        (
+            "1/(2)(p)",
+            "'/' before an implied product is ambiguous; write it out, e.g. 1/(2*p) or (1/2)*p",
+        ),
+        (
+            "2^3p",
+            "'^' before an implied product is ambiguous; write it out, e.g. 2^(3*p) or (2^3)*p",
+        ),
+        (
+            "2**3p",
+            "'**' before an implied product is ambiguous; write it out, e.g. 2^(3*p) or (2^3)*p",
+        ),
+        ("2 3", "two numbers in a row: 2 3 (write 2*3, or 23)"),
+        ("1 000", "two numbers in a row: 1 000 (write 1*000, or 1000)"),
+        ("q =", "empty answer"),
+        (
+            "1/-2p",
+            "'/' before an implied product is ambiguous; write it out, e.g. 1/(2*p) or (1/2)*p",
+        ),
+        ("x - 2p", None),
+        ("p = p^2", "p = … names a variable of the formula: type only the right-hand side"),
+        ("q == p", "unknown name 'q'; the formula's variables are p, x"),
+    ],
+)
+def test_what_implicit_multiplication_will_not_guess(typed, message):
+    verdict = checking.check_expression("p", ["p", "x"], {}, typed)
+    if message is None:  # after a binary minus, an implied product is unambiguous
+        assert verdict.normalized == "x - 2 * p"
+    else:
+        assert verdict == V("unparsable", typed, message)
+
+
+def test_a_variable_applied_like_a_function_is_a_product():
+    assert checking.check_expression("p1*(1-p2)", ["p1", "p2"], {}, "p1(1-p2)") == V("correct", "p1 * (1 - p2)")
+
+
+@pytest.mark.parametrize(
+    "typed,verdict",
+    [
+        ("112 pixels", V("correct", "112")),
+        ("112pixels", V("correct", "112")),
+        ("112 Pixels", V("correct", "112")),
+        ("112 pixel", V("correct", "112")),
+        ("112 pixels (112×112)", V("correct", "112")),
+        ("rf = 112 pixels", V("correct", "112")),
+        ("113 pixels", V("incorrect", "113", "expected 112")),
+        ("112 px", V("unparsable", "112 px", "'px' is not this answer's unit: type a number, or a number and pixels")),
+        ("112 cm", V("unparsable", "112 cm", "'cm' is not this answer's unit: type a number, or a number and pixels")),
+        ("pixels", V("unparsable", "pixels", "not a number: 'pixels' (try 42, 4.2e1, 3/4 or 75%)")),
+    ],
+)
+def test_a_number_with_the_cards_unit(typed, verdict):
+    assert checking.check_numeric(112, 0, typed, unit="pixels (112×112)") == verdict
+
+
+def test_a_unit_on_a_card_without_one_is_named():
+    assert checking.check_numeric(12, 0, "12 apples") == V(
+        "unparsable", "12 apples", "'apples' is not this answer's unit: type a plain number"
+    )
+    assert checking.check_numeric(0.28, 0, "q = 0.28") == V("correct", "0.28")
+    assert checking.check_numeric(0.28, 0, "q = 28%") == V("correct", "0.28")
+
+
+# ---------------------------------------------------------------- boundaries pinned after the mutation run
+
+
+def test_exact_boundaries_of_the_bounds():
+    assert checking.check_numeric(1, 0, " " * 999 + "1") == V("correct", "1")  # 1000 characters
+    assert checking.check_numeric(1, 0, "1e0400").message == "number too large: 1e0400 (at most about 1.8e308)"
+    assert checking.check_numeric(1, 0, "1e00401").message == "number too large: exponent 00401 (at most ±400)"
+    assert checking.check_numeric(1, 0, "1e" + "0" * 900 + "1") == V("incorrect", "10", "expected 1")
+    assert checking.check_numeric(1, 0, "9" * 100 + "e300").message == (
+        "number too large: " + "9" * 39 + "… (at most about 1.8e308)"
+    )
+    assert (
+        checking.check_numeric(1, 0, "1e300/1e-300").message == "number too large: 1e300/1e-300 (at most about 1.8e308)"
+    )
+    assert checking.check_expression("x", ["x"], {}, "x + e^1000").message == (
+        "number too large: e^1000 (at most about 1.8e308)"
+    )
+
+
+def test_the_float_noise_slack_is_inclusive():
+    assert checking.judge_number(0, 0, 1e-9).correct
+    assert checking.judge_number(2, 0, 2 + 1.9e-9).correct  # relative to the expected value
+    assert not checking.judge_number(2, 0, 2 + 2.1e-9).correct
+
+
+def test_agreement_near_zero_is_absolute():
+    assert checking.check_expression("1e-13*x", ["x"], {}, "2e-13*x") == V("correct", "2e-13 * x")
+    assert not checking.check_expression("1e-11*x", ["x"], {}, "2e-11*x").correct
+
+
+def test_points_undefined_for_both_are_skipped_not_the_end():
+    verdict = checking.check_expression("sqrt(-x)", ["x"], {"x": (-1.0, 1.0)}, "sqrt(-x) + 1")
+    assert verdict == V(
+        "incorrect", "sqrt(-x) + 1", "expected sqrt(-x); at x=-0.1589 yours is 1.399, the answer 0.3986"
+    )
+
+
+def test_choice_numbers_and_boolean_punctuation():
+    assert checking.check_choice(CHOICES, "in", "0001") == V("correct", "in")
+    assert checking.check_choice(CHOICES, "in", "1" * 900).message.endswith("is not an option: in, increase, out")
+    assert checking.check_boolean(True, "YESX").status == "unparsable"
+    assert checking.check_boolean(True, "yes.!") == V("correct", "true")
+
+
+@pytest.mark.parametrize("typed", ["(5, 6", "5, 6]", "(5, 6]x"])
+def test_a_shape_needs_both_brackets_or_none(typed):
+    assert checking.check_shape((5, 6), typed).status == "unparsable"
+
+
+def test_measurement_limits_and_long_reprs():
+    point = {"p1": 0.1, "p2": 0.2}
+    assert checking.judge_expression_samples(Q, ["p1", "p2"], [{"at": point, "value": 0.28}] * 1000, 0.01).correct
+    assert checking.judge_expression_samples("x", ["x"], [{"at": {"x": 0.5}, "value": 0.75}], 0.25) == V(
+        "correct", "x", "agrees with 1 measurements (worst error 0.25)"
+    )  # an error equal to the tolerance is within it
+    long = checking.judge_expression_samples(Q, ["p1", "p2"], ["s" * 100], 0.1)
+    assert long.message == 'a measurement must be {"at": {...}, "value": number}, not \'' + "s" * 58 + "…"
+    long = checking.judge_expression_samples(Q, ["p1", "p2"], [{"at": {"p1": "y" * 50, "p2": 0}, "value": 1}], 0.1)
+    assert long.message == "a measurement's p1 is not a finite number: '" + "y" * 38 + "…"
 
 
 @pytest.mark.parametrize("typed", ["²", "¹²", "2²"])
