@@ -56,12 +56,24 @@ def _open_app(db: Path | None, decks: tuple[Path, ...], **options) -> None:
     run(db, decks or (default_decks(),), **options)
 
 
+FORMAT_OPTION = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "github"]),
+    default="text",
+    show_default=True,
+    help="github: also print GitHub Actions annotations, shown on the deck file's line in a pull request.",
+)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-def lint(paths: tuple[Path, ...]) -> None:
+@FORMAT_OPTION
+def lint(paths: tuple[Path, ...], output_format: str) -> None:
     """Check deck files (default: the bundled decks); print each problem as path:line:col: message."""
     from quizzer.loader import deck_files
     from quizzer.loader import lint as lint_file
+    from quizzer.reporting import github_command
 
     files = list(deck_files(paths or [default_decks()]))
     if not files:
@@ -69,6 +81,8 @@ def lint(paths: tuple[Path, ...]) -> None:
     problems = [problem for path in files for problem in lint_file(path)]
     for problem in problems:
         click.echo(str(problem))
+        if output_format == "github":
+            click.echo(github_command("error", problem.message, file=problem.path, line=problem.line, col=problem.col))
     count = len(problems)
     click.echo(
         f"{len(files)} deck file(s): " + ("no problems" if not count else f"{count} problem(s)"),
@@ -377,30 +391,94 @@ def schema() -> None:
 @click.option("--no-cache", is_flag=True, help="Run every verifier even if its cached result is current.")
 @click.option("--strict", is_flag=True, help="Count cards without a verifier as failures (use in CI).")
 @click.option("--json", "json_file", type=click.File("w"), help="Write every card's result as JSON to this file.")
+@click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here.")
+@FORMAT_OPTION
+@click.option("--shard", metavar="I/N", help="Verify only the I-th of N even shares of the cards (by last durations).")
+@click.option("--merge", is_flag=True, help="TARGETS are shards' --json reports: join them instead of verifying.")
+@click.option(
+    "--cache-file",
+    "cache_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read cached verifications from FILE (if it exists) first, write them back to it after (repeatable).",
+)
 @DB_OPTION
-def verify(targets, jobs, timeout, no_cache, strict, json_file, db) -> None:
-    """Run the verifiers of DECK files, deck ids or DECK/CARD ids; exit 0 only if every card passed."""
-    from quizzer.reporting import VerifyReport
+def verify(
+    targets, jobs, timeout, no_cache, strict, json_file, junit_file, output_format, shard, merge, cache_files, db
+) -> None:
+    """Run the verifiers of DECK files, deck ids or DECK/CARD ids; exit 0 only if every card passed.
+
+    In CI: --shard I/N splits the cards into N shares balanced on their last durations (from the
+    --cache-file files if given, else the state database: every shard must see the same ones),
+    --merge REPORT... joins the shards' --json reports into one result, and --cache-file shares the
+    verification cache between runs, shards and laptops.
+    """
+    from quizzer.ci import CIError, last_durations, parse_shard, read_cache_file, split, split_fingerprint
+    from quizzer.reporting import ReportError, ShardInfo, VerifyReport, read_reports
     from quizzer.runner import Job
     from quizzer.runner import verify as run_verifiers
     from quizzer.store import Store
 
-    broken: list[Path] = []
-    selection = _select(targets, on_broken=lambda path, error: (_warn_broken(path, error), broken.append(path)))
-    jobs_list = [Job(loaded, card) for loaded, cards in selection for card in cards]
-    report = VerifyReport(jobs_list, strict=strict)
+    if merge and shard:
+        raise click.UsageError("--merge joins finished shards; it takes no --shard")
+    try:
+        cached = [record for path in cache_files for record in read_cache_file(path)]
+        shard_spec = parse_shard(shard) if shard else None
+    except CIError as error:
+        raise click.UsageError(str(error)) from None
     store = Store.open(db)
-    _trust_projects_of(store, [loaded for loaded, _ in selection])
-    with report.progress():
-        results = run_verifiers(
-            jobs_list, store, workers=jobs, timeout=timeout, use_cache=not no_cache, on_result=report.add
-        )
+    store.merge_verifications(cached)
+    broken: list[Path] = []
+    shard_info = None
+    if merge:
+        if not targets:
+            raise click.UsageError("--merge needs the shards' JSON reports: quizzer verify --merge report-*.json")
+        try:
+            rows = read_reports(Path(t) for t in targets)
+        except ReportError as error:
+            raise click.ClickException(str(error)) from None
+        report = VerifyReport([], strict=strict)
+        for row in rows:
+            report.add_row(row)
+        covered = {row.key for row in rows}
+    else:
+        selection = _select(targets, on_broken=lambda path, error: (_warn_broken(path, error), broken.append(path)))
+        jobs_list = [Job(loaded, card) for loaded, cards in selection for card in cards]
+        _trust_projects_of(store, [loaded for loaded, _ in selection])
+        if shard_spec:
+            index, count = shard_spec
+            durations = last_durations(cached if cache_files else store.verifications().values())
+            shard_info = ShardInfo(shard, len(jobs_list), split_fingerprint(jobs_list, count, durations))
+            jobs_list = split(jobs_list, count, durations)[index - 1]
+            click.echo(f"shard {shard}: {len(jobs_list)} of {shard_info.selected} cards", err=True)
+        report = VerifyReport(jobs_list, strict=strict)
+        with report.progress():
+            run_verifiers(jobs_list, store, workers=jobs, timeout=timeout, use_cache=not no_cache, on_result=report.add)
+        covered = {job.key for job in jobs_list}
     report.print_summary()
     if broken:
         click.echo(f"{len(broken)} broken deck file(s) skipped; `quizzer lint` lists their problems", err=True)
-    if json_file:
-        report.write_json(json_file, results)
+    _write_ci_outputs(report, store, json_file, junit_file, output_format, shard_info, cache_files, covered, cached)
     sys.exit(0 if report.all_passed and not broken else 1)
+
+
+def _write_ci_outputs(report, store, json_file, junit_file, output_format, shard_info, cache_files, covered, cached):
+    """The reports and cache files a verify run was asked for."""
+    from quizzer.ci import write_cache_file
+
+    if json_file:
+        report.write_json(json_file, shard=shard_info)
+    if junit_file:
+        report.write_junit(junit_file)
+    if output_format == "github":
+        for command in report.github_annotations():
+            click.echo(command)
+    if cache_files:
+        keys = covered | {record.key for record in cached}
+        records = [record for key, record in store.verifications().items() if key in keys]
+        for path in cache_files:
+            count = write_cache_file(path, records)
+            click.echo(f"wrote {count} cached verification(s) to {path}", err=True)
 
 
 def _trust_projects_of(store, decks: list[LoadedDeck]) -> None:

@@ -610,3 +610,25 @@ def _top_level_functions(path: Path, mtime_ns: int, size: int) -> frozenset[str]
     """Functions a verifier file defines (parsed once per file version: many cards share a file)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     return frozenset(n.name for n in tree.body if isinstance(n, ast.FunctionDef))
+
+
+def card_line(loaded: LoadedDeck, card_id: str) -> int:
+    """The line of a card's `[[cards]]` table in its deck file: where CI annotations point (1 if unknown)."""
+    index = next((i for i, card in enumerate(loaded.deck.cards) if card.id == card_id), None)
+    if index is None:
+        return 1
+    try:
+        stat = loaded.path.stat()
+    except OSError:
+        return 1
+    return _card_lines(loaded.path.resolve(), stat.st_mtime_ns, stat.st_size).get(index, 1)
+
+
+@functools.lru_cache(maxsize=64)
+def _card_lines(path: Path, mtime_ns: int, size: int) -> dict[int, int]:
+    """Line of each `[[cards]]` table by card index (scanned once per file version)."""
+    try:
+        positions = _KeyLocator(path.read_text(encoding="utf-8")).positions
+    except (OSError, UnicodeDecodeError):
+        return {}
+    return {loc[1]: line for loc, (line, _) in positions.items() if len(loc) == 2 and loc[0] == "cards"}

@@ -625,6 +625,19 @@ class Store:
         return True
 
 
+    def merge_verifications(self, records: Sequence[VerificationRecord]) -> int:
+        """Add cached verifications from elsewhere (`--cache-file`) where newer than ours; how many were taken.
+
+        Safe whatever their age: the runner uses a record only when its cache key matches the card now.
+        """
+        mine = self.verifications()
+        newer = [r for r in records if r.key not in mine or r.verified_at > mine[r.key].verified_at]
+        if newer:
+            with self._write():
+                self.db["verifications"].upsert_all([_verification_columns(r) for r in newer], pk="key")
+        return len(newer)
+
+
 def card_list_fingerprint(card_ids: Sequence[str]) -> str:
     """Identifies a deck's card ids in their order: an unchanged fingerprint means nothing to sync."""
     return hashlib.sha1("\n".join(card_ids).encode()).hexdigest()
