@@ -352,6 +352,8 @@ def _show(value: Any) -> str:
         return ""
     if isinstance(value, dict) and "samples" in value:
         points = value["samples"]
+        if points and isinstance(points[0], dict) and "inputs" in points[0]:  # tensor samples
+            return f"{len(points)} sample tensor sets (inputs {', '.join(points[0]['inputs'])})"
         return f"{len(points)} measurements, e.g. " + ", ".join(
             "(" + ", ".join(f"{k}={v:g}" for k, v in p["at"].items()) + f") → {p['value']:.4g}" for p in points[:2]
         )

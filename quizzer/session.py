@@ -37,7 +37,8 @@ from datetime import date, datetime, timedelta
 from typing import Literal, NamedTuple
 
 from quizzer.checking import Verdict
-from quizzer.deck import CHECKABLE_KINDS, Card, Deck
+from quizzer.deck import Card, Deck
+from quizzer.instance import fixed, grade, overall
 from quizzer.sm2 import CardState
 from quizzer.store import DayCount, Review, Store, StoredCard, card_list_fingerprint
 
@@ -136,22 +137,20 @@ class Summary:
     remaining: int
 
 
-def suggested_grade(verdict: Verdict) -> int | None:
-    """The grade to offer after a checked answer; None when the learner must judge (self-graded, unread).
+def suggested_grade(*verdicts: Verdict) -> int | None:
+    """The grade to offer after checked answers (one per part): 4 when every checked part is correct,
+    1 when any is wrong, None when the learner must judge (self-graded, unread).
 
     A correct answer suggests 4, not 5: the checker cannot tell a perfect recall from a hesitant one.
     """
-    return {"correct": 4, "incorrect": 1}.get(verdict.status)
+    return {"correct": 4, "incorrect": 1}.get(overall(dict(enumerate(verdicts))))
 
 
 def check_answer(card: Card, typed: str) -> Verdict:
-    """The checker's verdict on typed input; a blank answer to a checkable card means "I don't know"."""
-    if not typed.strip() and card.answer.kind in CHECKABLE_KINDS:
-        return Verdict("incorrect", "", "no answer given")
-    try:
-        return card.answer.check(typed)
-    except Exception as error:  # any input, however odd, gets a verdict instead of a crash
-        return Verdict("unparsable", typed.strip(), f"cannot check this answer: {error}")
+    """The checker's verdict on typed input to a single-answer card; a blank answer to a checkable card
+    means "I don't know"."""
+    part = card.parts[0]
+    return grade(fixed(card, None), {part.id: typed})[part.id]
 
 
 def outlook(store: Store, decks: Sequence[Deck], today: date, limits: Limits = Limits()) -> list[DeckOutlook]:

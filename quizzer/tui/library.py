@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from quizzer.deck import CHECKABLE_KINDS
+from quizzer.instance import Instance
 from quizzer.loader import DeckError, LoadedDeck, deck_files, load_deck
 from quizzer.store import Store, VerificationRecord
 from quizzer.trust import project_named, project_of
@@ -87,26 +87,23 @@ class CardVerification:
         except (TypeError, ValueError, json.JSONDecodeError):
             return None
 
-    def caution(self, card) -> Caution | None:
-        """None for a clean (or never run) verification; else what to say before answering `card`.
+    def caution(self, instance: Instance) -> Caution | None:
+        """None for a clean (or never run) verification; else what to say before answering `instance`.
 
-        The stated answer is re-judged against the latest computed value, so a stale failure that the
+        Disputes are re-judged against the card as it is now (`instance.fixed`): a stale failure the
         author has since fixed is no longer disputed, and a stale pass of an answer since edited is.
         """
+        stale = " (in a run from before the card or its verifier last changed)" if self.badge == "stale" else ""
+        badge: Badge = "stale" if self.badge == "stale" else "failed"
+        if instance.disputed:
+            whom = "yourself this time" if len(instance.asked) == 1 else "that part yourself"
+            whom = "those parts yourself" if len(instance.disputed) > 1 else whom
+            return Caution(badge, f"{_dispute_text(instance)}{stale}. You grade {whom}.", True)
         if self.record is None or self.badge in ("verified", "none"):
             return None
         outcome = self.outcome()
-        stale = " (in a run from before the card or its verifier last changed)" if self.badge == "stale" else ""
-        badge: Badge = "stale" if self.badge == "stale" else "failed"
         if outcome is None:
             return Caution(badge, "Its cached verification cannot be read; press ctrl+r to verify it again.")
-        if _disputes(card, outcome):
-            return Caution(
-                badge,
-                f"The stated answer failed verification: the verifier computed {outcome.computed}{stale}. "
-                "You grade yourself this time.",
-                disputed=True,
-            )
         if self.record.status in FAILED_STATUSES:
             return Caution(badge, f"This card failed verification{stale}: {outcome.message}")
         if self.badge == "stale":
@@ -114,14 +111,17 @@ class CardVerification:
         return None  # a passing record whose currency is still being checked, or is being re-run
 
 
-def _disputes(card, outcome) -> bool:
-    """Whether the computed value, judged by the card's own checker, disagrees with its stated answer."""
-    if card.answer.kind not in CHECKABLE_KINDS or outcome.value is None:
-        return False
-    try:
-        return not card.answer.check_value(outcome.value).correct
-    except Exception:  # a cached value the checker cannot even read: nothing to grade against either
-        return True
+def _dispute_text(instance: Instance) -> str:
+    if instance.seed is not None:
+        return "This instance failed verification: " + next(iter(instance.disputed.values()))
+    if len(instance.parts) == 1:
+        return "The stated answer failed verification: " + next(iter(instance.disputed.values()))
+    labels = {part.id: part.label for part in instance.parts}
+    text = "; ".join(
+        f"the stated answer to “{instance.render(labels[part_id])}” failed verification: {reason}"
+        for part_id, reason in instance.disputed.items()
+    )
+    return text[:1].upper() + text[1:]
 
 
 @dataclass

@@ -6,6 +6,7 @@ same-session re-drill and undo; this screen only shows them.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from rich.style import Style
@@ -19,8 +20,9 @@ from textual.screen import Screen
 from textual.widgets import Button, Header, Input, Markdown, Static
 
 from quizzer.checking import Verdict
-from quizzer.deck import CHECKABLE_KINDS
+from quizzer.deck import Part
 from quizzer.hints import input_hint
+from quizzer.instance import Instance, fixed, grade, overall
 from quizzer.session import QueuedCard, Session, suggested_grade
 from quizzer.store import StoreError
 from quizzer.tui.library import Caution
@@ -55,7 +57,9 @@ class ReviewScreen(Screen):
         self.session = session
         self.deck_ids = deck_ids
         self.session_title = title
-        self.verdict: Verdict | None = None
+        self.verdict: Verdict | None = None  # the whole card's, for the log and the suggested grade
+        self.verdicts: dict[str, Verdict] = {}  # per part
+        self.instance: Instance | None = None
         self.typed = ""
         self.shown_at: datetime | None = None
         self.answered = 0
@@ -78,7 +82,9 @@ class ReviewScreen(Screen):
                 yield Markdown(id="explanation")
                 yield VerificationPanel(id="verification")
         with Horizontal(id="answer-row"):
-            yield Input(id="answer")
+            with Vertical(id="inputs"):
+                yield Input(id="answer")
+                yield Vertical(id="part-inputs")
             yield Button("Check", id="check", variant="primary", compact=True)
         yield Static(id="hint")
         yield GradeBar(id="grades")
@@ -101,21 +107,66 @@ class ReviewScreen(Screen):
             self.finish()
             return
         card, deck = item.card, item.deck
-        self.verdict = None
+        self.verdict, self.verdicts = None, {}
         self.typed = ""
         self.revealed = False
         self.shown_at = self.app.clock()
-        self.query_one("#prompt", Markdown).update(prepare(card.prompt, deck.macros))
-        self._show_choices(item)
-        answer = self.query_one("#answer", Input)
-        answer.value = ""
-        answer.placeholder = input_hint(card.answer)
-        self.query_one("#check", Button).label = "Check" if card.answer.kind in CHECKABLE_KINDS else "Reveal"
+        self.instance = instance = self._pose(item)
+        self.query_one("#prompt", Markdown).update(prepare(instance.render(card.prompt), deck.macros))
+        self._show_choices(instance)
+        self._show_inputs(instance)
+        checkable = any(part.checkable for part in instance.parts)
+        self.query_one("#check", Button).label = "Check" if checkable else "Reveal"
         self._hint(feedback)
         self._show_caution()
         self.query_one("#card", VerticalScroll).scroll_home(animate=False)
         self._status()
-        answer.focus()
+
+    def _pose(self, item: QueuedCard) -> Instance:
+        """How this review asks the card: as written, with its cached figures and samples."""
+        library = self.app.library
+        outcome = library.verification(item.key).outcome() if library is not None else None
+        return fixed(item.card, outcome)
+
+    def _show_inputs(self, instance: Instance) -> None:
+        """One input per asked part: the usual answer box for one, a labelled line each for several."""
+        single = self.query_one("#answer", Input)
+        rows = self.query_one("#part-inputs", Vertical)
+        rows.remove_children()
+        asked = instance.asked
+        single.display = len(asked) == 1
+        rows.display = len(asked) > 1
+        if len(asked) == 1:
+            single.value = ""
+            single.placeholder = input_hint(asked[0].answer, _sample_shapes(instance, asked[0]))
+            single.focus()
+            return
+        widgets = []
+        widest = max(len(instance.render(part.label)) for part in asked)
+        for part in asked:
+            box = Input(
+                placeholder=input_hint(part.answer, _sample_shapes(instance, part)),
+                id=f"answer-{part.id}",
+                classes="part-input",
+                compact=True,
+            )
+            box.part_id = part.id  # type: ignore[attr-defined]
+            widgets.append(Horizontal(_part_label(instance.render(part.label), widest), box, classes="part-row"))
+        rows.mount_all(widgets)
+        self.call_after_refresh(self._focus_first_part)
+
+    def _focus_first_part(self) -> None:
+        boxes = self.query(".part-input")
+        if boxes and not self.revealed:
+            boxes.first().focus()
+
+    def _inputs(self) -> dict[str, Input]:
+        """Part id → its input box, for the parts this review asks."""
+        assert self.instance is not None
+        asked = self.instance.asked
+        if len(asked) == 1:
+            return {asked[0].id: self.query_one("#answer", Input)}
+        return {box.part_id: box for box in self.query(".part-input").results(Input)}  # type: ignore[attr-defined]
 
     def _hint(self, text: Text | str | None) -> None:
         hint = self.query_one("#hint", Static)
@@ -127,14 +178,15 @@ class ReviewScreen(Screen):
         item, library = self.item, self.app.library
         if item is None or library is None:
             return
-        self.caution = library.verification(item.key).caution(item.card)
+        self.caution = library.verification(item.key).caution(self.instance)
         banner = self.query_one("#caution", Static)
         banner.set_class(self.caution is not None and self.caution.badge == "failed", "-failed")
         banner.update(Text("⚠ " + self.caution.text) if self.caution else "")
         banner.display = self.caution is not None
 
     def _verification_changed(self) -> None:
-        if not self.revealed:
+        if not self.revealed and self.item is not None:
+            self.instance = self._pose(self.item)  # a verification that just landed may dispute an answer
             self._show_caution()
         self._refresh_verification()
 
@@ -151,19 +203,23 @@ class ReviewScreen(Screen):
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(f" {tag} ", style=Style(bold=True, reverse=True, color=_phase_color(self.app, phase)))
         line.append(f"  {item.key}", style="bold")
-        line.append(f"  · {item.card.answer.kind}", style="dim")
+        kinds = [part.answer.kind for part in item.card.parts]
+        line.append(f"  · {kinds[0]}" if len(kinds) == 1 else f"  · {len(kinds)} parts", style="dim")
         if item.card.source:
             line.append(f"  · {item.card.source}", style="dim")
         self.query_one("#status-line", Static).update(line)
 
-    def _show_choices(self, item: QueuedCard) -> None:
+    def _show_choices(self, instance: Instance) -> None:
+        """Buttons for a card that asks one choice or true/false question (several parts are typed)."""
         choices = self.query_one("#choices", Horizontal)
         choices.remove_children()
-        answer = item.card.answer
+        answer = instance.asked[0].answer
         options: list[str] = []
-        if answer.kind == "choice":
+        if len(instance.asked) > 1:
+            answer = None
+        if answer is not None and answer.kind == "choice":
             options = list(answer.options)
-        elif answer.kind == "boolean":
+        elif answer is not None and answer.kind == "boolean":
             options = ["true", "false"]
         buttons = [
             Button(f"{i}. {option}" if answer.kind == "choice" else option, classes="choice", compact=True)
@@ -180,7 +236,8 @@ class ReviewScreen(Screen):
         self.query_one("#reveal").display = revealed
         self.query_one(GradeBar).display = revealed
         self.query_one("#answer-row").display = not revealed
-        self.query_one("#answer", Input).disabled = revealed
+        for box in self.query("#inputs Input").results(Input):
+            box.disabled = revealed
         self.query_one("#check", Button).disabled = revealed
         self.refresh_bindings()
 
@@ -198,8 +255,13 @@ class ReviewScreen(Screen):
 
     # ------------------------------------------------------------------ answering
 
-    @on(Input.Submitted, "#answer")
-    async def _submitted(self) -> None:
+    @on(Input.Submitted, "#inputs Input")
+    async def _submitted(self, event: Input.Submitted) -> None:
+        """Enter on a part's line moves to the next part; on the last one (or the only box) it checks."""
+        boxes = list(self._inputs().values())
+        if event.input in boxes and event.input is not boxes[-1]:
+            boxes[boxes.index(event.input) + 1].focus()
+            return
         await self.reveal()
 
     @on(Button.Pressed, "#check")
@@ -218,27 +280,39 @@ class ReviewScreen(Screen):
         item = self.item
         if item is None or self.revealed or self._revealing:
             return
-        typed = self.query_one("#answer", Input).value
-        verdict = self.session.answer(typed)
-        if verdict.status == "unparsable":
-            self._hint(Text(f"⚠ {verdict.message} — fix it, or clear the box and press Enter to see the answer."))
+        instance = self.instance
+        assert instance is not None
+        boxes = self._inputs()
+        typed = {part_id: box.value for part_id, box in boxes.items()}
+        verdicts = grade(instance, typed)
+        unreadable = next((part for part in instance.asked if verdicts[part.id].status == "unparsable"), None)
+        if unreadable is not None:
+            where = f"{instance.render(unreadable.label)}: " if len(boxes) > 1 else ""
+            message = verdicts[unreadable.id].message
+            self._hint(Text(f"⚠ {where}{message} — fix it, or clear the box and press Enter to see the answer."))
+            boxes[unreadable.id].focus()
             return
-        if self.caution is not None and self.caution.disputed:
-            verdict = Verdict("self-graded", verdict.normalized, "not graded: its verifier disputes the stated answer")
-        self.typed, self.verdict = typed, verdict
+        self.verdicts = verdicts
+        if len(instance.parts) == 1:
+            self.typed, verdict = typed[instance.parts[0].id], verdicts[instance.parts[0].id]
+        else:  # the log keeps every part's typed answer
+            self.typed = json.dumps(typed, ensure_ascii=False)
+            verdict = Verdict(overall(verdicts), self.typed)
+        self.verdict = verdict
         card, deck = item.card, item.deck
-        self.query_one("#verdict", Static).update(self._verdict_text(verdict, typed))
+        self.query_one("#verdict", Static).update(self._verdicts_text(instance, verdicts, typed))
         self._revealing = True
         try:
-            await self.query_one("#stated-answer", Markdown).update(self._answer_markdown(item))
-            await self.query_one("#explanation", Markdown).update(prepare(card.explanation, deck.macros))
+            await self.query_one("#stated-answer", Markdown).update(self._answer_markdown(instance, deck.macros))
+            await self.query_one("#explanation", Markdown).update(
+                prepare(instance.render(card.explanation), deck.macros)
+            )
         finally:
             self._revealing = False
         self._refresh_verification()
         self.revealed = True
         self._hint(None)
-        reason = {"correct": ": your answer checked correct", "incorrect": ": your answer checked wrong"}
-        self.query_one(GradeBar).suggest(suggested_grade(verdict), reason.get(verdict.status, ""))
+        self.query_one(GradeBar).suggest(suggested_grade(*verdicts.values()), _reason(verdicts))
         card_view = self.query_one("#card", VerticalScroll)
         card_view.focus()
         # After the new Markdown is laid out: bring the verdict up, keeping the prompt's last lines in view.
@@ -250,7 +324,20 @@ class ReviewScreen(Screen):
         target = max(0, reveal.virtual_region.y - 4)
         card_view.scroll_to(y=target, animate=False)
 
-    def _verdict_text(self, verdict: Verdict, typed: str) -> Text:
+    def _verdicts_text(self, instance: Instance, verdicts: dict[str, Verdict], typed: dict[str, str]) -> Text:
+        """One line per part (the usual sentence for a single answer)."""
+        if len(instance.parts) == 1:
+            part_id = instance.parts[0].id
+            return self._verdict_text(verdicts[part_id], typed.get(part_id, ""))
+        text = Text()
+        for part in instance.parts:
+            if text:
+                text.append("\n")
+            text.append(f"{instance.render(part.label)}: ", style="bold")
+            text.append_text(self._verdict_text(verdicts[part.id], typed.get(part.id, ""), short=True))
+        return text
+
+    def _verdict_text(self, verdict: Verdict, typed: str, short: bool = False) -> Text:
         app = self.app
         if verdict.status == "correct":
             text = Text("✓ Correct", style=Style(color=badge_color(app, "verified"), bold=True))
@@ -263,20 +350,33 @@ class ReviewScreen(Screen):
             text = Text("Self-graded", style=Style(bold=True))
             if verdict.message:
                 text.append(f" ({verdict.message})", style=Style(color=badge_color(app, "stale")))
+            if short:
+                text.append(f" — you wrote {typed.strip()}" if typed.strip() else " — compare with the answer below")
+                return text
             text.append(" — compare your answer with the one below" + (":" if typed.strip() else "."))
             if typed.strip():
                 text.append(f"\n{typed.strip()}", style="italic")
         return text
 
-    def _answer_markdown(self, item: QueuedCard) -> str:
-        answer = item.card.answer
+    def _answer_markdown(self, instance: Instance, macros: dict) -> str:
+        """The answer to grade against: each part's (for a variant, as its verifier computed it)."""
+        heading = "Answer" if instance.seed is None else "Answer for this instance"
+        if len(instance.parts) == 1:
+            return f"**{heading}**" + self._part_markdown(instance, instance.parts[0], macros)
+        return "\n\n".join(
+            f"**{prepare(instance.render(part.label), macros)}**" + self._part_markdown(instance, part, macros)
+            for part in instance.parts
+        )
+
+    def _part_markdown(self, instance: Instance, part: Part, macros: dict) -> str:
+        answer = part.answer
         if answer.kind == "code":
-            return f"**Answer** (code):\n\n```{answer.language}\n{answer.value.strip()}\n```"
+            return f" (code):\n\n```{answer.language}\n{answer.value.strip()}\n```"
         if answer.kind == "text":
-            return "**Answer:**\n\n" + prepare(answer.value.strip(), item.deck.macros)
-        if self.caution is not None and self.caution.disputed:
-            return f"**Stated answer:** `{answer.display()}` — *disputed by its verifier (see below)*"
-        return f"**Answer:** `{answer.display()}`"
+            return ":\n\n" + prepare(instance.render(answer.value.strip()), macros)
+        if part.id in instance.disputed:
+            return f" (stated): `{answer.display()}` — *disputed: {instance.disputed[part.id]}*"
+        return f": `{answer.display()}`"
 
     def _refresh_verification(self) -> None:
         item = self.item
@@ -284,8 +384,12 @@ class ReviewScreen(Screen):
         if item is None or library is None or not self.is_mounted:
             return
         loaded = library.loaded_for(item.key)
+        instance = self.instance
+        labels = (
+            {p.id: instance.render(p.label) for p in instance.parts} if instance and len(instance.parts) > 1 else None
+        )
         self.query_one(VerificationPanel).show(
-            library.verification(item.key), deck_path=str(loaded.path), macros=item.deck.macros
+            library.verification(item.key), deck_path=str(loaded.path), macros=item.deck.macros, labels=labels
         )
 
     # ------------------------------------------------------------------ grading, undo, skip
@@ -359,6 +463,43 @@ class ReviewScreen(Screen):
             self.show_card()
         else:
             self.dismiss()
+
+
+def _part_label(label: str, widest: int) -> Static:
+    """A part's label, as wide as the widest (capped), so the input boxes line up."""
+    widget = Static(f"{label}:", classes="part-label")
+    widget.styles.width = min(widest + 4, 36)  # the colon, the padding and a space
+    return widget
+
+
+def _sample_shapes(instance: Instance, part: Part) -> dict[str, tuple[int, ...]]:
+    """A tensor part's input shapes, read from its first cached sample (what the learner may use)."""
+    value = instance.data.get(part.id)
+    if part.answer.kind != "tensor" or not isinstance(value, dict):
+        return {}
+    try:
+        inputs = value["samples"][0]["inputs"]
+        return {name: _shape_of(inputs[name]) for name in part.answer.variables if name in inputs}
+    except (KeyError, IndexError, TypeError):
+        return {}
+
+
+def _shape_of(nested) -> tuple[int, ...]:
+    shape = []
+    while isinstance(nested, list) and len(shape) < 8:
+        shape.append(len(nested))
+        nested = nested[0] if nested else None
+    return tuple(shape)
+
+
+def _reason(verdicts: dict[str, Verdict]) -> str:
+    status = overall(verdicts)
+    if status == "correct":
+        unchecked = any(v.status == "self-graded" for v in verdicts.values())
+        return ": your answer checked correct" + ("; judge the rest yourself" if unchecked else "")
+    if status == "incorrect":
+        return ": your answer checked wrong" if len(verdicts) == 1 else ": a part checked wrong"
+    return ""
 
 
 def _phase_color(app, phase: str) -> str:

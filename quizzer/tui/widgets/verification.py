@@ -64,7 +64,15 @@ class VerificationPanel(Vertical):
         yield Static(id="verification-claims")
         yield Markdown(id="verification-notes")
 
-    def show(self, verification: CardVerification, *, deck_path: str = "", macros: dict | None = None) -> None:
+    def show(
+        self,
+        verification: CardVerification,
+        *,
+        deck_path: str = "",
+        macros: dict | None = None,
+        labels: dict[str, str] | None = None,
+    ) -> None:
+        """`labels`: part id → label, for a card in parts (each checkable part gets its own line)."""
         app = self.app
         record = verification.record
         outcome = verification.outcome()
@@ -95,6 +103,21 @@ class VerificationPanel(Vertical):
 
         claims = self.query_one("#verification-claims", Static)
         lines = Text()
+        for part_id, entry in (outcome.parts if outcome and labels else {}).items():
+            if entry.get("status") == "self-graded" or part_id not in labels:
+                continue
+            holds = entry.get("status") == "passed"
+            if lines:
+                lines.append("\n")
+            lines.append(
+                "✓ " if holds else "✗ ",
+                style=Style(color=badge_color(app, "verified" if holds else "failed"), bold=True),
+            )
+            lines.append(f"{labels[part_id]}: ")
+            detail = (
+                f"computed {entry.get('computed', '')}" if holds else entry.get("message") or entry.get("status", "")
+            )
+            lines.append(str(detail), style=Style(dim=holds))
         for claim in (outcome.claims if outcome else [])[:12]:
             holds = bool(claim.get("holds"))
             mark = "✓" if holds else "✗"

@@ -1,0 +1,130 @@
+"""What one review of a card asks and grades: its parts as posed this time, and their verdicts.
+
+A fixed card is asked as written, graded against its stated answers, with its text filled from
+the figures of its latest verification. A variant (a pool entry of a parametric card) is asked with
+that entry's parameters and graded against the values its verifier computed for it. Either way a
+part whose stated answer the latest verification disputes is never graded against: the learner
+compares and grades it. Pure: the cached verification data comes in as plain dicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from quizzer import templates
+from quizzer.checking import Verdict
+from quizzer.deck import SINGLE_PART, Card, Part, stated_part
+
+OK_STATUSES = ("passed", "demonstrated")
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One posing of a card: parts with the answers to grade against, and what its texts cite."""
+
+    card: Card
+    parts: tuple[Part, ...]
+    data: Mapping[str, Any] = field(default_factory=dict)  # part id → the verifier's raw value (samples)
+    values: Mapping[str, Any] = field(default_factory=dict)  # parameters and figures, for templates
+    disputed: Mapping[str, str] = field(default_factory=dict)  # part id → why it is not graded against
+    seed: int | None = None  # a variant's pool seed (None for a fixed card)
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def asked(self) -> tuple[Part, ...]:
+        """The parts that get an input box: the checkable ones, or the first part of a card with none."""
+        checkable = tuple(part for part in self.parts if part.checkable)
+        return checkable or self.parts[:1]
+
+    def render(self, text: str) -> str:
+        """Card text with `{{ name }}` filled from this instance's parameters and figures."""
+        return templates.render(text, self.values)
+
+
+def fixed(card: Card, outcome: Any | None) -> Instance:
+    """A fixed card as written; `outcome` (a cached `execution.Outcome`, or None) supplies figures,
+    tensor samples, and the values that dispute a stated answer."""
+    parts = tuple(card.parts)
+    if outcome is None:
+        return Instance(card, parts)
+    data = {part.id: outcome.part_value(part.id) for part in parts}
+    disputed = {
+        part.id: "the verifier computed " + str(outcome.parts.get(part.id, {}).get("computed") or data[part.id])
+        for part in parts
+        if _disputes(part, data[part.id])
+    }
+    return Instance(card, parts, data, dict(outcome.figures), disputed)
+
+
+def variant(card: Card, entry: Mapping[str, Any]) -> Instance:
+    """A pool entry `{"seed", "params", "parts": {id: {"value", ...}}, "figures", "status", "message"}`:
+    its parts carry the entry's computed values as their answers. An entry that did not pass
+    verification (a failed cross-check, say) is not graded against at all."""
+    raw = entry.get("parts") or {}
+    data = {part.id: (raw.get(part.id) or {}).get("value") for part in card.parts}
+    if SINGLE_PART in data and data[SINGLE_PART] is None:
+        data[SINGLE_PART] = entry.get("value")
+    parts, disputed = [], {}
+    for part in card.parts:
+        value = data[part.id]
+        try:
+            posed = stated_part(part, value) if part.checkable and part.answer.kind != "tensor" else part
+        except ValueError:
+            posed, disputed[part.id] = part, "a value the checker cannot read"
+        parts.append(posed)
+    if entry.get("status") not in OK_STATUSES:
+        problem = entry.get("message") or f"this instance's verification {entry.get('status', 'is missing')}"
+        disputed = {part.id: problem for part in card.parts if part.checkable}
+    params = dict(entry.get("params") or {})
+    values = {**(entry.get("figures") or {}), **params}
+    return Instance(card, tuple(parts), data, values, disputed, entry.get("seed"), params)
+
+
+def _disputes(part: Part, value: Any) -> bool:
+    """Whether the verifier's value, judged by the part's own checker, disagrees with its stated answer."""
+    if not part.checkable or value is None:
+        return False
+    try:
+        return not part.answer.check_value(value).correct
+    except Exception:  # a cached value the checker cannot even read: nothing to grade against either
+        return True
+
+
+def grade(instance: Instance, typed: Mapping[str, str]) -> dict[str, Verdict]:
+    """A verdict per part: checkable parts by their own checker (a tensor part on the cached samples),
+    text and code parts self-graded, disputed parts self-graded with the reason."""
+    verdicts = {}
+    for part in instance.parts:
+        text = typed.get(part.id, "")
+        if part.id in instance.disputed:
+            verdicts[part.id] = Verdict("self-graded", text.strip(), "not graded: its verifier disputes this answer")
+        elif not part.checkable:
+            verdicts[part.id] = Verdict("self-graded", text.strip())
+        elif not text.strip():
+            verdicts[part.id] = Verdict("incorrect", "", "no answer given")
+        else:
+            verdicts[part.id] = check_part(part, text, instance.data.get(part.id))
+    return verdicts
+
+
+def check_part(part: Part, typed: str, data: Any = None) -> Verdict:
+    """One typed answer through the part's checker; any input, however odd, gets a verdict, not a crash."""
+    try:
+        if part.answer.kind == "tensor":
+            return part.answer.check(typed, data)
+        return part.answer.check(typed)
+    except Exception as error:
+        return Verdict("unparsable", typed.strip()[:80], f"cannot check this answer: {error}")
+
+
+def overall(verdicts: Mapping[str, Verdict]) -> str:
+    """The log's one-word verdict for a whole card: incorrect if any part is, correct if every checked
+    part is, else self-graded (nothing was checked)."""
+    statuses = [v.status for v in verdicts.values() if v.status != "self-graded"]
+    if "incorrect" in statuses:
+        return "incorrect"
+    if statuses and all(s == "correct" for s in statuses):
+        return "correct"
+    return "self-graded"

@@ -1,0 +1,171 @@
+"""Pilot tests of the review screen for cards in parts and tensor formulas (issue 12 items 1, 2, 6).
+
+The fixture deck tests/fixtures/tui-parts has an answer in three parts, a tensor-formula card and a
+card whose verifier disputes one stated part. Its verifiers are torch-free and run in-process here
+(`execution.execute`), and their outcomes are cached the way `quizzer verify` caches them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from test_tui import async_test, rows, settle
+
+from quizzer.execution import execute
+from quizzer.loader import load_deck
+from quizzer.runner import Job, cache_key
+from quizzer.store import Store
+
+FIXTURES = Path(__file__).parent / "fixtures" / "tui-parts"
+DECKS = FIXTURES / "decks"
+TODAY = date(2025, 3, 3)
+NOW = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
+
+
+def verify_fixture(db: Path, only: tuple[str, ...] = ()) -> None:
+    """Run the fixture verifiers in this process and cache their outcomes as `quizzer verify` would."""
+    loaded = load_deck(DECKS / "parts.toml")
+    with Store.open(db) as store:
+        for card in loaded.deck.cards:
+            if only and card.id not in only:
+                continue
+            outcome = execute(card, FIXTURES / "verifiers")
+            assert outcome.status in ("passed", "failed"), (card.id, outcome.message, outcome.traceback)
+            store.save_verification(
+                f"parts/{card.id}",
+                cache_key(Job(loaded, card)),
+                outcome.status,
+                outcome.to_json(),
+                "2.4.1",
+                "2025-03-01T08:00:00+0000",
+                0.1,
+            )
+
+
+def make_app(db: Path):
+    from quizzer.tui.app import QuizzerApp
+
+    return QuizzerApp(db, [DECKS], today=TODAY, clock=lambda: NOW, auto_verify=False, bundled=DECKS)
+
+
+async def review(pilot, *skip: int):
+    """Open the review of the fixture deck and skip to the card wanted (0 = dropout, 1 = grad-w2, 2 = shapes)."""
+    await settle(pilot)
+    pilot.app.start_review(["parts"])
+    await pilot.pause()
+    for _ in range(skip[0] if skip else 0):
+        await pilot.press("ctrl+n")
+    await pilot.pause()
+    return pilot.app.screen
+
+
+def text_of(screen, selector: str) -> str:
+    return str(screen.query_one(selector).render())
+
+
+@async_test
+async def test_a_card_in_parts_asks_each_checkable_part_and_judges_each(tmp_path):
+    db = tmp_path / "q.db"
+    verify_fixture(db)
+    async with make_app(db).run_test(size=(100, 30)) as pilot:
+        screen = await review(pilot)
+        assert screen.item.key == "parts/dropout"
+        boxes = screen.query(".part-input")
+        assert [box.id for box in boxes] == ["answer-c", "answer-kept"]  # the text part gets no box
+        assert pilot.app.focused.id == "answer-c"
+        await pilot.press(*"1/(1-p)", "enter")  # Enter on a part moves to the next one ...
+        assert pilot.app.focused.id == "answer-kept" and not screen.revealed
+        await pilot.press("shift+tab")  # ... and Tab / shift+Tab move between them
+        assert pilot.app.focused.id == "answer-c"
+        await pilot.press("tab", *"0.5", "enter")  # ... Enter on the last one checks
+        await pilot.pause()
+        assert screen.revealed
+        statuses = {part: verdict.status for part, verdict in screen.verdicts.items()}
+        assert statuses == {"c": "correct", "kept": "incorrect", "why": "self-graded"}
+        verdicts = text_of(screen, "#verdict")
+        assert "The constant c: ✓ Correct" in verdicts and "Share kept at p = 0.25: ✗ Not right" in verdicts
+        assert "expected 0.75 ± 0.02" in verdicts and "Why: Self-graded" in verdicts
+        assert "measured mean ratio was 1.002" in screen.query_one("#explanation").source  # a bound figure
+        assert "Suggested 1" in text_of(screen, "#grade-meaning")
+        await pilot.press("enter")
+        await pilot.pause()
+    assert rows(db, "SELECT key, quality, typed, verdict FROM reviews") == [
+        ("parts/dropout", 1, json.dumps({"c": "1/(1-p)", "kept": "0.5"}), "incorrect")
+    ]
+
+
+@async_test
+async def test_every_checked_part_right_suggests_four_and_leaves_the_text_part_to_the_learner(tmp_path):
+    db = tmp_path / "q.db"
+    verify_fixture(db)
+    async with make_app(db).run_test(size=(100, 30)) as pilot:
+        screen = await review(pilot)
+        await pilot.press(*"1/(1 - p)", "tab", *"3/4", "enter")
+        await pilot.pause()
+        assert screen.verdict.status == "correct"
+        meaning = text_of(screen, "#grade-meaning")
+        assert "Suggested 4" in meaning and "judge the rest yourself" in meaning
+
+
+@async_test
+async def test_an_unreadable_part_is_named_and_focused_and_nothing_is_recorded(tmp_path):
+    db = tmp_path / "q.db"
+    verify_fixture(db)
+    async with make_app(db).run_test(size=(100, 30)) as pilot:
+        screen = await review(pilot)
+        await pilot.press(*"1/(1-p", "tab", *"0.75", "enter")
+        await pilot.pause()
+        assert not screen.revealed
+        assert text_of(screen, "#hint").startswith("⚠ The constant c: ")
+        assert pilot.app.focused.id == "answer-c"
+    assert rows(db, "SELECT count(*) FROM reviews") == [(0,)]
+
+
+@async_test
+async def test_a_tensor_formula_right_wrong_and_wrong_shape(tmp_path):
+    db = tmp_path / "q.db"
+    verify_fixture(db)
+    async with make_app(db).run_test(size=(100, 30)) as pilot:
+        screen = await review(pilot, 1)
+        assert screen.item.key == "parts/grad-w2"
+        box = screen.query_one("#answer")
+        assert box.placeholder.startswith("formula in delta2 (3×5), h1 (4×5), W2 (3×4), lam (scalar)")
+        for typed, status, said in [
+            ("delta2 @ h1.T + 2*lam*W2", "correct", "✓ Correct"),
+            ("delta2 @ h1.T + lam*W2", "incorrect", "where the verifier computed"),
+            (
+                "h1 @ delta2.T + 2*lam*W2.T",
+                "incorrect",
+                "your formula gives shape (4, 3) but the answer has shape (3, 4)",
+            ),
+            ("delta2 @ h1 + 2*lam*W2", "incorrect", "(3, 5) @ (4, 5) does not line up"),
+        ]:
+            box.value = typed
+            await screen.reveal()
+            await pilot.pause()
+            assert screen.verdict.status == status, (typed, screen.verdict)
+            assert said in text_of(screen, "#verdict"), typed
+            screen.show_card()  # the same card again, ungraded
+            await pilot.pause()
+        box.value = "softmax(W2)"
+        await screen.reveal()
+        assert not screen.revealed and "unknown function 'softmax'" in text_of(screen, "#hint")
+
+
+@async_test
+async def test_a_part_its_verifier_disputes_is_announced_and_not_graded(tmp_path):
+    db = tmp_path / "q.db"
+    verify_fixture(db)
+    async with make_app(db).run_test(size=(100, 30)) as pilot:
+        screen = await review(pilot, 2)
+        assert screen.item.key == "parts/shapes"
+        caution = text_of(screen, "#caution")
+        assert "The stated answer to “x.sum(0)” failed verification: the verifier computed [3]" in caution
+        assert "You grade that part yourself" in caution
+        await pilot.press(*"(3, 2)", "tab", *"(2,)", "enter")  # the card's own, disputed, second answer
+        await pilot.pause()
+        assert {p: v.status for p, v in screen.verdicts.items()} == {"transposed": "correct", "summed": "self-graded"}
+        assert "disputed: the verifier computed [3]" in screen.query_one("#stated-answer").source
+        assert "Suggested 4" in text_of(screen, "#grade-meaning")
