@@ -9,7 +9,7 @@ compares and grades it. Pure: the cached verification data comes in as plain dic
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,3 +128,15 @@ def overall(verdicts: Mapping[str, Verdict]) -> str:
     if statuses and all(s == "correct" for s in statuses):
         return "correct"
     return "self-graded"
+
+
+def pick(pool: Sequence[Mapping[str, Any]], seen: Sequence[int]) -> Mapping[str, Any] | None:
+    """The pool entry to review next: the first verified one the learner has not seen; when every
+    verified entry has been seen, the one seen longest ago. `seen`: instance seeds from the review
+    log, oldest first. Entries that failed verification are offered only if nothing else is left.
+    Deterministic: the same log gives the same instance, so a review can be reproduced."""
+    usable = [entry for entry in pool if entry.get("status") in OK_STATUSES] or list(pool)
+    if not usable:
+        return None
+    last_seen = {seed: order for order, seed in enumerate(seen)}
+    return min(usable, key=lambda entry: (entry.get("seed") in last_seen, last_seen.get(entry.get("seed"), -1)))
