@@ -169,3 +169,47 @@ async def test_a_part_its_verifier_disputes_is_announced_and_not_graded(tmp_path
         assert {p: v.status for p, v in screen.verdicts.items()} == {"transposed": "correct", "summed": "self-graded"}
         assert "disputed: the verifier computed [3]" in screen.query_one("#stated-answer").source
         assert "Suggested 4" in text_of(screen, "#grade-meaning")
+
+
+# ---------------------------------------------------------------------- snapshots
+
+
+def keys_then_steady(*keys: str, skip: int = 0):
+    async def before(pilot) -> None:
+        from textual.widgets import Input
+
+        await review(pilot, skip)
+        for key in keys:
+            await pilot.press(key)
+        await pilot.pause()
+        for widget in pilot.app.screen.query(Input):
+            widget.cursor_blink = False
+        await pilot.pause()
+
+    return before
+
+
+def test_snapshot_parts_card_asked(snap_compare, tmp_path):
+    db = tmp_path / "q.db"
+    verify_fixture(db)
+    assert snap_compare(make_app(db), terminal_size=(80, 24), run_before=keys_then_steady(*"1/(1-p)", "tab"))
+
+
+def test_snapshot_parts_card_revealed(snap_compare, tmp_path):
+    db = tmp_path / "q.db"
+    verify_fixture(db)
+    keys = (*"1/(1-p)", "tab", *"0.5", "enter")
+    assert snap_compare(make_app(db), terminal_size=(100, 30), run_before=keys_then_steady(*keys))
+
+
+def test_snapshot_tensor_formula_of_the_wrong_shape(snap_compare, tmp_path):
+    db = tmp_path / "q.db"
+    verify_fixture(db)
+    keys = (*"h1 @ delta2.T + 2*lam*W2.T", "enter")
+    assert snap_compare(make_app(db), terminal_size=(80, 24), run_before=keys_then_steady(*keys, skip=1))
+
+
+def test_snapshot_disputed_part_narrow(snap_compare, tmp_path):
+    db = tmp_path / "q.db"
+    verify_fixture(db)
+    assert snap_compare(make_app(db), terminal_size=(60, 20), run_before=keys_then_steady(skip=2))
