@@ -360,23 +360,23 @@ class ReviewScreen(Screen):
 
     def _answer_markdown(self, instance: Instance, macros: dict) -> str:
         """The answer to grade against: each part's (for a variant, as its verifier computed it)."""
-        heading = "Answer" if instance.seed is None else "Answer for this instance"
         if len(instance.parts) == 1:
-            return f"**{heading}**" + self._part_markdown(instance, instance.parts[0], macros)
+            heading = "Answer" if instance.seed is None else "Answer for this instance"
+            return self._part_markdown(instance, instance.parts[0], heading, macros)
         return "\n\n".join(
-            f"**{prepare(instance.render(part.label), macros)}**" + self._part_markdown(instance, part, macros)
+            self._part_markdown(instance, part, prepare(instance.render(part.label), macros), macros)
             for part in instance.parts
         )
 
-    def _part_markdown(self, instance: Instance, part: Part, macros: dict) -> str:
+    def _part_markdown(self, instance: Instance, part: Part, heading: str, macros: dict) -> str:
         answer = part.answer
         if answer.kind == "code":
-            return f" (code):\n\n```{answer.language}\n{answer.value.strip()}\n```"
+            return f"**{heading}** (code):\n\n```{answer.language}\n{answer.value.strip()}\n```"
         if answer.kind == "text":
-            return ":\n\n" + prepare(instance.render(answer.value.strip()), macros)
+            return f"**{heading}:**\n\n" + prepare(instance.render(answer.value.strip()), macros)
         if part.id in instance.disputed:
-            return f" (stated): `{answer.display()}` — *disputed: {instance.disputed[part.id]}*"
-        return f": `{answer.display()}`"
+            return f"**{heading}** (stated): `{answer.display()}` — *disputed: {instance.disputed[part.id]}*"
+        return f"**{heading}:** `{answer.display()}`"
 
     def _refresh_verification(self) -> None:
         item = self.item
