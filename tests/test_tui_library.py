@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from test_tui import DECKS, NOW, TODAY, record_verifications, seed
 
+from quizzer.instance import fixed
+from quizzer.search import Query, SearchError
 from quizzer.store import Store, StoreError
 from quizzer.tui.library import Library
-from quizzer.search import Query, SearchError
 from quizzer.tui.screens.browser import Entry
 from quizzer.tui.screens.stats import ef_histogram
 
@@ -48,8 +49,10 @@ def test_caution_before_answering_a_failed_or_stale_card(tmp_path):
     record_verifications(db)
     lib = library(db)
 
-    def caution(key):
-        return lib.verification(key).caution(lib.loaded_for(key).deck.card(key.partition("/")[2]))
+    def caution(key, card=None):
+        verification = lib.verification(key)
+        card = card or lib.loaded_for(key).deck.card(key.partition("/")[2])
+        return verification.caution(fixed(card, verification.outcome()))
 
     double = caution("extra/double")  # failed: the card says 42, the verifier computed 41
     assert double.disputed and double.badge == "failed"
@@ -61,11 +64,11 @@ def test_caution_before_answering_a_failed_or_stale_card(tmp_path):
     # Re-judged against the card as it is now: an edited answer the old run disagrees with is disputed ...
     card = lib.deck("basics").deck.card("transpose-shape")
     edited = card.model_copy(update={"answer": card.answer.model_copy(update={"value": [2, 3]})})
-    assert lib.verification("basics/transpose-shape").caution(edited).disputed
+    assert caution("basics/transpose-shape", edited).disputed
     # ... and a failure the author has since fixed is not.
-    fixed = lib.deck("extra").deck.card("double")
-    fixed = fixed.model_copy(update={"answer": fixed.answer.model_copy(update={"value": 41})})
-    assert not lib.verification("extra/double").caution(fixed).disputed
+    fixed_card = lib.deck("extra").deck.card("double")
+    fixed_card = fixed_card.model_copy(update={"answer": fixed_card.answer.model_copy(update={"value": 41})})
+    assert not caution("extra/double", fixed_card).disputed
     # A failing record under a badge still being checked still warns.
     lib.cache_keys = None
     assert caution("extra/double").disputed
