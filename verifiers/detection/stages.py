@@ -64,17 +64,23 @@ def rpn_deltas_shape() -> Result:
     # The channels really are per-anchor deltas: regrouped as (N, k, 4, H, W) → one (dx, dy, dw, dh) per anchor,
     # zero deltas decode to the anchors themselves and dx = 0.5 moves each box by half its width.
     anchors = make_anchors(RPN_H, RPN_W, 16)
-    per_anchor = deltas.view(RPN_N, RPN_K, 4, RPN_H, RPN_W).permute(0, 3, 4, 1, 2).reshape(RPN_N, -1, 4)
-    shift = torch.zeros_like(per_anchor[0])
-    shift[:, 0] = 0.5
-    moved = decode(shift, anchors)
+    decodes, rows = False, deltas.shape[1] * RPN_H * RPN_W // 4
+    if deltas.shape[1] == 4 * RPN_K:  # otherwise the channels cannot be per-anchor deltas (claim above fails)
+        per_anchor = deltas.view(RPN_N, RPN_K, 4, RPN_H, RPN_W).permute(0, 3, 4, 1, 2).reshape(RPN_N, -1, 4)
+        shift = torch.zeros_like(per_anchor[0])
+        shift[:, 0] = 0.5
+        moved = decode(shift, anchors)
+        rows = per_anchor.shape[1]
+        decodes = (
+            rows == anchors.shape[0]
+            and torch.allclose(decode(torch.zeros_like(per_anchor[0]), anchors), anchors, atol=1e-4)
+            and torch.allclose(moved[:, 0] - anchors[:, 0], 0.5 * (anchors[:, 2] - anchors[:, 0]), atol=1e-4)
+        )
     r.claim(
         "regrouped per anchor they decode onto the H·W·k anchors: zero deltas give the anchors, dx = 0.5 shifts by "
         "half a width",
-        per_anchor.shape[1] == anchors.shape[0]
-        and torch.allclose(decode(torch.zeros_like(per_anchor[0]), anchors), anchors, atol=1e-4)
-        and torch.allclose(moved[:, 0] - anchors[:, 0], 0.5 * (anchors[:, 2] - anchors[:, 0]), atol=1e-4),
-        f"{per_anchor.shape[1]} (dx, dy, dw, dh) rows per image for {anchors.shape[0]} anchors",
+        decodes,
+        f"{rows} (dx, dy, dw, dh) rows per image for {anchors.shape[0]} anchors",
     )
     r.note(
         f"RPN head on a ({RPN_N}, {RPN_C}, {RPN_H}, {RPN_W}) feature map, k = {RPN_K} anchors: objectness "
