@@ -129,6 +129,7 @@ def backprop_into_generator() -> Result:
         g_own = torch.cat([p.grad.flatten() for p in G.parameters()])
         cos = torch.nn.functional.cosine_similarity(g_from_dloss, g_own, dim=0).item()
     r.value = bool(d_diff > 0)  # "crucial" only if D's update depends on it
+    r.demonstrated("detach() leaving D's own gradient unchanged is an identity of autograd, not a measurement")
     r.claim(
         "D's gradients are identical with and without backprop into G",
         d_diff == 0.0,
