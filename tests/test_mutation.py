@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from quizzer.deck import CHECKABLE_KINDS, Card
-from quizzer.execution import decide
+from quizzer.deck import Answer, Card
+from quizzer.execution import OK_STATUSES, decide
 from quizzer.loader import deck_files, load_deck
 from quizzer.paths import bundled_decks
 from quizzer.runner import Job, verify
@@ -21,12 +21,11 @@ CARDS = [
     (loaded, card)
     for loaded in (load_deck(path) for path in deck_files([bundled_decks()]))
     for card in loaded.deck.cards
-    if card.answer.kind in CHECKABLE_KINDS
+    if any(part.checkable for part in card.parts)
 ]
 
 
-def mutants(card: Card) -> list[Card]:
-    answer = card.answer
+def answer_mutants(answer: Answer) -> list[Answer]:
     match answer.kind:
         case "numeric":
             step = max(1.0, 3 * answer.tolerance, abs(answer.value) * 0.25)
@@ -49,7 +48,24 @@ def mutants(card: Card) -> list[Card]:
                 {"value": " * ".join(answer.variables)},
             ]
             changes = [c for c in changes if not answer.check(c["value"]).correct]  # not a mutant if equivalent
-    return [card.model_copy(update={"answer": answer.model_copy(update=change)}) for change in changes]
+        case "tensor":
+            changes = [{"value": f"({answer.value}) * 1.1"}, {"value": f"({answer.value}) + 0.01"}]
+        case _:
+            changes = []
+    return [answer.model_copy(update=change) for change in changes]
+
+
+def mutants(card: Card) -> list[tuple[str, Card]]:
+    """(what changed, the card with one checkable part's answer changed), for every checkable part."""
+    if card.declared_parts is None:
+        return [(m.display(), card.model_copy(update={"answer": m})) for m in answer_mutants(card.answer)]
+    out = []
+    for i, part in enumerate(card.parts):
+        for m in answer_mutants(part.answer):
+            parts = list(card.declared_parts)
+            parts[i] = part.model_copy(update={"answer": m})
+            out.append((f"part {part.id} = {m.display()}", card.model_copy(update={"declared_parts": parts})))
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +77,21 @@ def outcomes():
 @pytest.mark.parametrize("loaded,card", CARDS, ids=[f"{loaded.deck.id}/{card.id}" for loaded, card in CARDS])
 def test_perturbed_answer_fails_verification(outcomes, loaded, card):
     outcome = outcomes[f"{loaded.deck.id}/{card.id}"]
-    assert outcome.status == "passed", f"the stated answer does not verify: {outcome.message}"
-    for mutant in mutants(card):
+    assert outcome.status in OK_STATUSES, f"the stated answer does not verify: {outcome.message}"
+    for changed, mutant in mutants(card):
         mutated = decide(mutant, outcome)
         assert mutated.status == "failed", (
-            f"{loaded.deck.id}/{card.id}: changing the answer to {mutant.answer.display()} "
+            f"{loaded.deck.id}/{card.id}: changing the answer to {changed} "
             f"still verifies ({mutated.status}): this verifier cannot fail"
         )
 
 
 def test_there_are_value_cards_to_mutate():
     assert len(CARDS) >= 20, "the bundled decks should check most answers by value"
+
+
+def test_every_checkable_part_has_mutants():
+    for loaded, card in CARDS:
+        for part in card.parts:
+            if part.checkable:
+                assert answer_mutants(part.answer), f"{loaded.deck.id}/{card.id}: part {part.id} has no mutant"

@@ -20,7 +20,6 @@ import sys
 
 import pytest
 
-from quizzer.deck import CHECKABLE_KINDS
 from quizzer.execution import execute
 from quizzer.loader import deck_files, load_deck
 from quizzer.paths import bundled_decks
@@ -33,7 +32,7 @@ VALUE_CARDS = {
     f"{deck_id}/{card.id}": card
     for deck_id, loaded in LOADED.items()
     for card in loaded.deck.cards
-    if card.answer.kind in CHECKABLE_KINDS
+    if any(part.checkable for part in card.parts)
 }
 
 
