@@ -12,9 +12,12 @@ date it was verified, read from the state database's verification cache.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
+import os
 import re
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -242,6 +245,10 @@ def verification_html(card: Card, last, macros: Mapping[str, str]) -> str:
 # ---------------------------------------------------------------------- the package
 
 
+class ExportError(Exception):
+    """The package cannot be written where asked (the message names the path and what to do)."""
+
+
 @dataclass
 class ExportSummary:
     path: Path
@@ -326,6 +333,25 @@ def export_anki(selection: Sequence[tuple[LoadedDeck, Sequence[Card]]], out: Pat
             summary.notes += 1
         anki_decks.append(anki_deck)
         summary.decks += 1
-    out.parent.mkdir(parents=True, exist_ok=True)
-    genanki.Package(anki_decks).write_to_file(str(out))
+    _write_package(genanki.Package(anki_decks), out)
     return summary
+
+
+def _write_package(package, out: Path) -> None:
+    """Write beside `out` and rename over it: a failed export leaves no half-written package behind.
+
+    Any OS refusal (read-only folder, no permission, a name too long, a full disk) is an `ExportError`.
+    """
+    temporary = None
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=out.parent, prefix=".quizzer-export-", suffix=".apkg")
+        os.close(descriptor)
+        package.write_to_file(temporary)
+        os.replace(temporary, out)
+    except OSError as error:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+        reason = error.strerror or str(error)
+        raise ExportError(f"cannot write {out}: {reason}; choose another -o path") from None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +17,7 @@ if TYPE_CHECKING:
 
     from quizzer.deck import Card
     from quizzer.loader import DeckError, LoadedDeck
+    from quizzer.store import Store
 
     Selected = tuple[LoadedDeck, list[Card]]
 
@@ -53,7 +56,9 @@ def _open_app(db: Path | None, decks: tuple[Path, ...], **options) -> None:
         raise click.ClickException("the review app needs a terminal; use `quizzer review --plain` in a pipe")
     from quizzer.tui import run
 
-    run(db, decks or (default_decks(),), **options)
+    code = run(db, decks or (default_decks(),), **options)
+    if code:
+        sys.exit(code)
 
 
 FORMAT_OPTION = click.option(
@@ -180,17 +185,33 @@ def _app_deck_files(targets: tuple[str, ...]) -> tuple[Path, ...]:
     return (*(loaded.path for loaded, _ in selection), *broken)
 
 
-def _open_store(db: Path | None):
+@contextmanager
+def _open_store(db: Path | None, *, only_if_exists: bool = False) -> Iterator[Store | None]:
+    """The state database for one command; any fault of it, on opening or later, is one sentence.
+
+    Damaged, read-only, full, locked or newer-schema files end the command with what is wrong and
+    what to do (`quizzer.store.explain_failure`), never a traceback. `only_if_exists`: commands that
+    only read (`show`, `export`) never create a database and get None when there is none.
+    """
     import sqlite3
 
     from quizzer.paths import default_db
-    from quizzer.store import Store, StoreError
+    from quizzer.store import Store, StoreError, explain_failure
 
-    path = db or default_db()
+    path = Path(db or default_db()).expanduser()
+    if only_if_exists and not path.exists():
+        yield None
+        return
     try:
-        return Store.open(path)
+        store = Store.open(path)
     except (sqlite3.Error, StoreError, OSError) as error:
-        raise click.ClickException(f"cannot open the state database {path}: {error}") from None
+        raise click.ClickException(explain_failure(path, error)) from None
+    try:
+        yield store
+    except (sqlite3.Error, StoreError) as error:
+        raise click.ClickException(explain_failure(path, error)) from None
+    finally:
+        store.close()
 
 
 PLAIN_OPTION = click.option("--plain", is_flag=True, help="Line-based review: works over ssh and with piped input.")
@@ -266,12 +287,11 @@ def cram(decks, tags, search, plain, db, today) -> None:
 
 def _plain_sitting(loaded: list[LoadedDeck], db: Path | None, today: str | None, limits, custom) -> None:
     """`--plain`: the line-based sitting, then its summary (with what waits in the other decks)."""
-    import sqlite3
-
     from quizzer import plain_review
     from quizzer.session import DuplicateDeckId, Limits, Session, waiting_elsewhere
 
     with _open_store(db) as store:
+        store.check_integrity()  # now, before the learner's first answer, not when it is recorded
         try:
             calendar = _calendar(store, today)
             session = Session(
@@ -287,8 +307,6 @@ def _plain_sitting(loaded: list[LoadedDeck], db: Path | None, today: str | None,
             elsewhere = waiting_elsewhere(store, others, session.today) if custom is None else None
         except DuplicateDeckId as error:
             raise click.ClickException(str(error)) from None
-        except sqlite3.OperationalError as error:
-            raise click.ClickException(f"the state database {store.path} failed: {error}") from None
     click.echo(plain_review.format_summary(summary, elsewhere))
 
 
@@ -417,7 +435,6 @@ def verify(
     from quizzer.reporting import ReportError, ShardInfo, VerifyReport, read_reports
     from quizzer.runner import Job
     from quizzer.runner import verify as run_verifiers
-    from quizzer.store import Store
 
     if merge and shard:
         raise click.UsageError("--merge joins finished shards; it takes no --shard")
@@ -426,39 +443,41 @@ def verify(
         shard_spec = parse_shard(shard) if shard else None
     except CIError as error:
         raise click.UsageError(str(error)) from None
-    store = Store.open(db)
-    store.merge_verifications(cached)
-    broken: list[Path] = []
-    shard_info = None
-    if merge:
-        if not targets:
-            raise click.UsageError("--merge needs the shards' JSON reports: quizzer verify --merge report-*.json")
-        try:
-            rows = read_reports(Path(t) for t in targets)
-        except ReportError as error:
-            raise click.ClickException(str(error)) from None
-        report = VerifyReport([], strict=strict)
-        for row in rows:
-            report.add_row(row)
-        covered = {row.key for row in rows}
-    else:
-        selection = _select(targets, on_broken=lambda path, error: (_warn_broken(path, error), broken.append(path)))
-        jobs_list = [Job(loaded, card) for loaded, cards in selection for card in cards]
-        _trust_projects_of(store, [loaded for loaded, _ in selection])
-        if shard_spec:
-            index, count = shard_spec
-            durations = last_durations(cached if cache_files else store.verifications().values())
-            shard_info = ShardInfo(shard, len(jobs_list), split_fingerprint(jobs_list, count, durations))
-            jobs_list = split(jobs_list, count, durations)[index - 1]
-            click.echo(f"shard {shard}: {len(jobs_list)} of {shard_info.selected} cards", err=True)
-        report = VerifyReport(jobs_list, strict=strict)
-        with report.progress():
-            run_verifiers(jobs_list, store, workers=jobs, timeout=timeout, use_cache=not no_cache, on_result=report.add)
-        covered = {job.key for job in jobs_list}
-    report.print_summary()
-    if broken:
-        click.echo(f"{len(broken)} broken deck file(s) skipped; `quizzer lint` lists their problems", err=True)
-    _write_ci_outputs(report, store, json_file, junit_file, output_format, shard_info, cache_files, covered, cached)
+    with _open_store(db) as store:
+        store.merge_verifications(cached)
+        broken: list[Path] = []
+        shard_info = None
+        if merge:
+            if not targets:
+                raise click.UsageError("--merge needs the shards' JSON reports: quizzer verify --merge report-*.json")
+            try:
+                rows = read_reports(Path(t) for t in targets)
+            except ReportError as error:
+                raise click.ClickException(str(error)) from None
+            report = VerifyReport([], strict=strict)
+            for row in rows:
+                report.add_row(row)
+            covered = {row.key for row in rows}
+        else:
+            selection = _select(targets, on_broken=lambda path, error: (_warn_broken(path, error), broken.append(path)))
+            jobs_list = [Job(loaded, card) for loaded, cards in selection for card in cards]
+            _trust_projects_of(store, [loaded for loaded, _ in selection])
+            if shard_spec:
+                index, count = shard_spec
+                durations = last_durations(cached if cache_files else store.verifications().values())
+                shard_info = ShardInfo(shard, len(jobs_list), split_fingerprint(jobs_list, count, durations))
+                jobs_list = split(jobs_list, count, durations)[index - 1]
+                click.echo(f"shard {shard}: {len(jobs_list)} of {shard_info.selected} cards", err=True)
+            report = VerifyReport(jobs_list, strict=strict)
+            with report.progress():
+                run_verifiers(
+                    jobs_list, store, workers=jobs, timeout=timeout, use_cache=not no_cache, on_result=report.add
+                )
+            covered = {job.key for job in jobs_list}
+        report.print_summary()
+        if broken:
+            click.echo(f"{len(broken)} broken deck file(s) skipped; `quizzer lint` lists their problems", err=True)
+        _write_ci_outputs(report, store, json_file, junit_file, output_format, shard_info, cache_files, covered, cached)
     sys.exit(0 if report.all_passed and not broken else 1)
 
 
@@ -612,12 +631,8 @@ def show(target, db) -> None:
     if len(cards) != 1:
         raise click.UsageError(f"{target!r} names {len(cards)} cards; name one as DECK/CARD or deck.toml::card")
     loaded, card = cards[0]
-    store = showing.open_store_if_exists(db)
-    try:
+    with _open_store(db, only_if_exists=True) as store:
         last = showing.last_verification(store, loaded, card)
-    finally:
-        if store is not None:
-            store.close()
     showing.render_card(Console(), loaded, card, last, showing.verify_target(loaded, card))
 
 
@@ -643,18 +658,16 @@ def export_anki_command(decks, output, strict, db) -> None:
     One note per card with a stable GUID from deck-id/card-id, so importing again updates the notes.
     The back shows the answer, the explanation and the last verification from the state database.
     """
-    from quizzer.anki import export_anki
-    from quizzer.show import open_store_if_exists
+    from quizzer.anki import ExportError, export_anki
 
     if output.suffix != ".apkg":
         raise click.BadParameter("the output file must end in .apkg", param_hint="-o")
     selection = _select(decks, on_broken=_warn_broken)
-    store = open_store_if_exists(db)
-    try:
-        summary = export_anki(selection, output, store)
-    finally:
-        if store is not None:
-            store.close()
+    with _open_store(db, only_if_exists=True) as store:
+        try:
+            summary = export_anki(selection, output, store)
+        except ExportError as error:
+            raise click.ClickException(str(error)) from None
     click.echo(str(summary))
     incomplete = summary.failed or summary.stale or summary.unverified
     if incomplete:

@@ -88,15 +88,6 @@ def last_verification(store, loaded: LoadedDeck, card: Card) -> LastVerification
     return LastVerification(record.status, record.verified_at, record.torch_version, outcome, bool(reason), reason)
 
 
-def open_store_if_exists(db: Path | None):
-    """The state database if it exists: `show` and `export` only read, so they never create one."""
-    from quizzer.paths import default_db
-    from quizzer.store import Store
-
-    path = Path(db) if db else default_db()
-    return Store.open(path) if path.exists() else None
-
-
 # ---------------------------------------------------------------------- rendering
 
 

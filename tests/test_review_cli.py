@@ -155,7 +155,8 @@ def test_an_unusable_database_is_a_message_not_a_traceback(tmp_path, bad):
     path = tmp_path / "file" / "quizzer.db" if bad == "under-a-file" else tmp_path / "file"
     result = run("review", "--plain", str(BETA), db=path)
     assert result.exit_code == 1
-    assert "cannot open the state database" in result.output
+    expected = {"under-a-file": "a file stands where its folder should be", "garbage": "is damaged"}[bad]
+    assert f"the state database {path}" in result.output and expected in result.output
     assert isinstance(result.exception, SystemExit), "an error message, not an exception"
 
 

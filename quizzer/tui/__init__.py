@@ -11,13 +11,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
-def run(db: Path | None = None, decks: Sequence[Path] = (), **options) -> None:
+def run(db: Path | None = None, decks: Sequence[Path] = (), **options) -> int:
     """Open the app on `decks` (default: the bundled decks) with the state database `db`.
 
     `QUIZZER_TUI_READY_FILE` (used by `benchmarks/bench_startup.py`): when set, the app writes the
     wall-clock time at which the decks screen is ready into that file and exits.
+    Returns the app's exit code: 1 after a fatal error (a damaged or unwritable database, say).
     """
     from quizzer.tui.app import QuizzerApp
 
     app = QuizzerApp(db, decks or None, ready_file=os.environ.get("QUIZZER_TUI_READY_FILE"), **options)
     app.run()
+    return app.return_code or 0

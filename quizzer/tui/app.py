@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import gc
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
@@ -27,7 +28,7 @@ from textual.screen import Screen
 
 from quizzer.paths import bundled_decks, default_db
 from quizzer.session import CustomStudy, Limits, Session, StudyDay
-from quizzer.store import Store
+from quizzer.store import Store, StoreError, explain_failure
 from quizzer.trust import project_of, trust_command
 from quizzer.tui.library import Library
 from quizzer.tui.screens.decks import DecksScreen
@@ -143,9 +144,14 @@ class QuizzerApp(App[None]):
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load_library(self) -> None:
         store = Store.open(self.db_path)
-        library = Library.load(store, self.deck_paths, bundled=self.bundled)
-        theme = store.setting(THEME_SETTING)
-        calendar = StudyDay.from_store(store, self.fixed_day)
+        try:
+            store.check_integrity()  # here, off the UI thread, rather than before the first answer
+            library = Library.load(store, self.deck_paths, bundled=self.bundled)
+            theme = store.setting(THEME_SETTING)
+            calendar = StudyDay.from_store(store, self.fixed_day)
+        except BaseException:
+            store.close()
+            raise
         self.call_from_thread(self._library_loaded, library, theme, calendar)
 
     def _library_loaded(self, library: Library, theme: str | None, calendar: StudyDay) -> None:
@@ -164,8 +170,19 @@ class QuizzerApp(App[None]):
         from textual.worker import WorkerState
 
         if event.worker.group == "load" and event.state == WorkerState.ERROR:
-            error = event.worker.error
-            self.exit(message=f"quizzer: cannot open {self.db_path}: {error}", return_code=1)
+            self._handle_exception(event.worker.error)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """A fault of the state database ends the app with its one sentence and exit code 1, no traceback.
+
+        (Textual calls this for any unhandled exception; everything else keeps Textual's report.)
+        """
+        if isinstance(error, sqlite3.Error | StoreError | OSError):
+            message = f"quizzer: {explain_failure(self.db_path, error)}"
+            # After the next refresh: exiting while the first screen still mounts trips Textual's Header.
+            self.call_after_refresh(self.exit, message=message, return_code=1)
+        else:
+            super()._handle_exception(error)
 
     def decks_ready(self) -> None:
         """Called by the decks screen once it shows counts (the start-up benchmark's finish line).

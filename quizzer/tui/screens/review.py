@@ -7,30 +7,37 @@ same-session re-drill and undo; this screen only shows them.
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from rich.style import Style
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Button, Header, Input, Markdown, Static
+from textual.worker import get_current_worker
 
 from quizzer.checking import Verdict
 from quizzer.deck import Part
 from quizzer.hints import input_hint
 from quizzer.instance import Instance, fixed, grade, overall
 from quizzer.session import QueuedCard, Session, suggested_grade
-from quizzer.store import StoreError
+from quizzer.store import Review, StoreError, is_busy
 from quizzer.tui.library import Caution
 from quizzer.tui.widgets.badges import badge_color
 from quizzer.tui.widgets.footer import KeyFooter
 from quizzer.tui.widgets.grades import GradeBar
 from quizzer.tui.widgets.mathmd import prepare
 from quizzer.tui.widgets.verification import VerificationPanel
+
+GRADE_LOCK_WAIT_SECONDS = 1.0
+"""How long each retry of a kept grade waits for the lock (short, so quitting never waits long)."""
 
 
 class ReviewScreen(Screen):
@@ -66,6 +73,8 @@ class ReviewScreen(Screen):
         self.last_feedback: Text | None = None
         self.caution: Caution | None = None
         self._revealing = False
+        self.saving: int | None = None
+        """The grade kept while the database is locked by another program (saved by a worker)."""
 
     # ------------------------------------------------------------------ layout
 
@@ -242,6 +251,8 @@ class ReviewScreen(Screen):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if self.saving is not None and action in ("grade", "grade_suggested", "undo", "skip", "end"):
+            return False  # a kept grade is being saved: the card stays until it is
         if action in ("grade", "grade_suggested"):
             if not self.revealed:
                 return False
@@ -395,12 +406,57 @@ class ReviewScreen(Screen):
     # ------------------------------------------------------------------ grading, undo, skip
 
     def action_grade(self, quality: int) -> None:
-        if not self.revealed or self.item is None:
+        """Record the grade now if the database is free; if another program holds it, keep the grade
+        and save it from a worker (the UI never waits on the lock), then move on."""
+        if not self.revealed or self.item is None or self.saving is not None:
             return
         item = self.item
         now = self.app.clock()
-        ms = int((now - self.shown_at).total_seconds() * 1000) if self.shown_at else 0
-        review = self.session.grade(quality, now=now, typed=self.typed, verdict=self.verdict, ms=max(0, ms))
+        ms = max(0, int((now - self.shown_at).total_seconds() * 1000) if self.shown_at else 0)
+        grade = partial(self.session.grade, quality, now=now, typed=self.typed, verdict=self.verdict, ms=ms)
+        try:
+            review = grade(lock_wait=0)
+        except sqlite3.OperationalError as error:
+            if not is_busy(error):
+                raise
+            self.saving = quality
+            self._hint_locked(quality, attempts=1)
+            self._save_when_free(item, quality, grade)
+            return
+        self._graded_saved(item, quality, review)
+
+    @work(thread=True, exclusive=True, group="grade")
+    def _save_when_free(self, item: QueuedCard, quality: int, grade: Callable[..., Review]) -> None:
+        """Retry the kept grade until the database is free (or the app quits: then nothing was acknowledged)."""
+        worker = get_current_worker()
+        attempts = 1
+        while not worker.is_cancelled:
+            try:
+                review = grade(lock_wait=GRADE_LOCK_WAIT_SECONDS)
+            except sqlite3.OperationalError as error:
+                if not is_busy(error):
+                    raise
+                attempts += 1
+                self.app.call_from_thread(self._hint_locked, quality, attempts)
+                continue
+            self.app.call_from_thread(self._graded_saved, item, quality, review)
+            return
+
+    def _hint_locked(self, quality: int, attempts: int) -> None:
+        self._hint(
+            Text(
+                f"⏳ Grade {quality} kept, not saved yet: another program holds the state database"
+                f" (tried {attempts}×, retrying). It is saved as soon as the database is free.",
+                style=Style(color=badge_color(self.app, "stale")),
+            )
+        )
+        if attempts == 1:
+            self.notify("The state database is locked by another program; your grade is kept.", title="Waiting")
+        self.refresh_bindings()
+
+    def _graded_saved(self, item: QueuedCard, quality: int, review: Review) -> None:
+        """The grade is committed (durably): only now is it acknowledged and the next card shown."""
+        self.saving = None
         self.answered += 1
         self.app.answered()
         self.show_card(_feedback(self.app, item.key, quality, review.after, self.session.today))
