@@ -143,6 +143,10 @@ def create_card(deck: str, card_id: str, kind: str, root: Path | str = ".", titl
             "write its cards as [[cards]] tables first (nothing was changed)"
         ) from None
 
+    folder = deck_path.absolute().parent.resolve()  # the deck's own folder, not where a linked deck leads
+    project = folder.parent if folder.name == "decks" else folder
+    for target in (deck_path, verifier_path, deck_path.parent / "schema.json"):
+        _refuse_link_out_of(project, target)
     verifier_created = not verifier_path.exists()
     schema_path = None
     try:  # the stub first: a deck never names a verifier file that is not there
@@ -168,6 +172,20 @@ def create_card(deck: str, card_id: str, kind: str, root: Path | str = ".", titl
         verifier_created,
         schema_path,
     )
+
+
+def _refuse_link_out_of(project: Path, target: Path) -> None:
+    """Refuse to write `target` if it, or a folder on its way, is a symlink leading out of `project`.
+
+    A dangling link counts too: writing it would create its target wherever it points. The loader
+    refuses verifier paths that leave `verifiers/` the same way.
+    """
+    resolved = target.resolve()
+    if not resolved.is_relative_to(project.resolve()):
+        raise AuthoringError(
+            f"{target} is a symlink to {resolved}, outside the project {project}/; nothing was written"
+            " (replace the link with a real file or folder)"
+        )
 
 
 def refresh_schema(folder: Path) -> Path | None:
