@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +13,7 @@ from test_tui import DECKS, NOW, TODAY, record_verifications, seed
 from quizzer.instance import fixed
 from quizzer.search import Query, SearchError
 from quizzer.store import Store, StoreError
-from quizzer.tui.library import Library
+from quizzer.tui.library import BADGE_TEXT, Library
 from quizzer.tui.screens.browser import Entry
 from quizzer.tui.screens.stats import ef_histogram
 
@@ -72,6 +73,23 @@ def test_caution_before_answering_a_failed_or_stale_card(tmp_path):
     # A failing record under a badge still being checked still warns.
     lib.cache_keys = None
     assert caution("extra/double").disputed
+
+
+def test_a_demonstrated_card_has_its_own_badge_never_verified(tmp_path):
+    db = tmp_path / "q.db"
+    record_verifications(db)
+    lib = library(db)
+    record = lib.records["basics/sum"]
+    outcome = json.loads(record.outcome) | {"status": "demonstrated", "message": "demonstrated: by construction"}
+    lib.store.save_verification("basics/sum", record.cache_key, "demonstrated", json.dumps(outcome), "2.4.1",
+                                record.verified_at, 0.1)  # fmt: skip
+    lib.reload_records()
+    verification = lib.verification("basics/sum")
+    assert verification.badge == "demonstrated"
+    assert BADGE_TEXT["demonstrated"] == "◇ demonstrated, not verified"
+    assert lib.deck_badges("basics")["verified"] == 0 and lib.deck_badges("basics")["demonstrated"] == 1
+    card = lib.deck("basics").deck.card("sum")
+    assert verification.caution(fixed(card, verification.outcome())) is None  # not a dispute: it holds
 
 
 def test_trust_covers_the_bundled_project_and_trusted_projects_exactly(tmp_path):

@@ -30,10 +30,13 @@ from quizzer.loader import DeckError, LoadedDeck, deck_files, load_deck
 from quizzer.store import Store, VerificationRecord
 from quizzer.trust import project_named, project_of
 
-Badge = Literal["verified", "failed", "stale", "unverified", "untrusted", "none", "checking", "verifying"]
+Badge = Literal[
+    "verified", "demonstrated", "failed", "stale", "unverified", "untrusted", "none", "checking", "verifying"
+]
 
 BADGE_TEXT: dict[str, str] = {
     "verified": "✓ verified",
+    "demonstrated": "◇ demonstrated, not verified",
     "failed": "✗ failed",
     "stale": "↻ stale",
     "unverified": "○ not yet verified",
@@ -44,6 +47,7 @@ BADGE_TEXT: dict[str, str] = {
 }
 BADGE_GLYPH: dict[str, str] = {
     "verified": "✓",
+    "demonstrated": "◇",
     "failed": "✗",
     "stale": "↻",
     "unverified": "○",
@@ -99,7 +103,7 @@ class CardVerification:
             whom = "yourself this time" if len(instance.asked) == 1 else "that part yourself"
             whom = "those parts yourself" if len(instance.disputed) > 1 else whom
             return Caution(badge, f"{_dispute_text(instance)}{stale}. You grade {whom}.", True)
-        if self.record is None or self.badge in ("verified", "none"):
+        if self.record is None or self.badge in ("verified", "demonstrated", "none"):
             return None
         outcome = self.outcome()
         if outcome is None:
@@ -212,7 +216,10 @@ class Library:
             return CardVerification(key, "unverified" if self.trusted(loaded) else "untrusted")
         if record.cache_key != self.cache_keys.get(key):
             return CardVerification(key, "stale", record)
-        return CardVerification(key, "failed" if record.status in FAILED_STATUSES else "verified", record)
+        if record.status in FAILED_STATUSES:
+            return CardVerification(key, "failed", record)
+        # A fact that holds by construction of the verifier's own code is shown apart, never as verified.
+        return CardVerification(key, "demonstrated" if record.status == "demonstrated" else "verified", record)
 
     def deck_badges(self, deck_id: str) -> Counter[str]:
         loaded = self.deck(deck_id)

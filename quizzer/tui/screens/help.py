@@ -33,6 +33,8 @@ change its schedule); **0–2** sends it to the back of the queue to be asked ag
 ## Verification badges
 
 - **✓ verified** — the card's verifier ran on this exact card and verifier source, and agreed
+- **◇ demonstrated, not verified** — the fact holds by construction of the verifier's own code (the
+  shape its own `view` produces, say): shown, but not counted as verified
 - **✗ failed** — the verifier disagrees with the card (or crashed): read its message
 - **↻ stale** — the card or its verifier changed since the last run; it is re-verified in the background
 - **○ not yet verified** — no result yet; `quizzer verify` runs in the background

@@ -10,13 +10,14 @@ from textual.app import App
 
 from quizzer.tui.library import BADGE_GLYPH, BADGE_TEXT
 
-_ORDER = ("verified", "failed", "stale", "verifying", "unverified", "untrusted", "checking", "none")
+_ORDER = ("verified", "demonstrated", "failed", "stale", "verifying", "unverified", "untrusted", "checking", "none")
 
 
 def badge_color(app: App, badge: str) -> str:
     theme = app.current_theme
     return {
         "verified": theme.success,
+        "demonstrated": theme.secondary,
         "failed": theme.error,
         "stale": theme.warning,
         "verifying": theme.accent,

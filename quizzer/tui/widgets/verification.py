@@ -78,7 +78,7 @@ class VerificationPanel(Vertical):
         outcome = verification.outcome()
         badge = verification.badge
         suffix = ""
-        if badge in ("verified", "failed") and record is not None:
+        if badge in ("verified", "demonstrated", "failed") and record is not None:
             suffix = f"  {_when(record.verified_at)} · torch {record.torch_version} · {record.duration:.1f} s"
         elif badge == "stale" and record is not None:
             suffix = f" — the card or its verifier changed since {_when(record.verified_at)}; shown below is that run"
@@ -94,11 +94,11 @@ class VerificationPanel(Vertical):
             "checking": "Comparing the cached result with the current card and verifier…",
             "verifying": "`quizzer verify` is running this card's verifier in the background…",
         }.get(badge, "")
-        if outcome is not None and outcome.message and badge in ("failed", "stale"):
-            explain = outcome.message
-        elif outcome is not None and outcome.computed and badge in ("verified", "stale"):
+        if outcome is not None and outcome.message and badge in ("failed", "stale", "demonstrated"):
+            explain = outcome.message  # a demonstrated card's says why it holds by construction
+        elif outcome is not None and outcome.computed and badge in ("verified", "demonstrated", "stale"):
             explain = f"computed: {outcome.computed}"
-        message.update(Text(explain, style=Style(dim=not explain.startswith("computed"))))
+        message.update(Text(explain, style=Style(dim=not explain.startswith(("computed", "demonstrated")))))
         message.display = bool(explain)
 
         claims = self.query_one("#verification-claims", Static)
@@ -139,5 +139,5 @@ class VerificationPanel(Vertical):
         for old in self.query(SeriesPlot):
             old.remove()
         series = outcome.series if outcome else []
-        if series and badge in ("verified", "failed", "stale"):
+        if series and badge in ("verified", "demonstrated", "failed", "stale"):
             self.mount(SeriesPlot(series, classes="series"))
