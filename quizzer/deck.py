@@ -183,9 +183,13 @@ class ShapeAnswer(_Model):
         return checking.format_shape(self.value)
 
 
+SELF_GRADED = "compare with the answer and grade yourself"
+"""What a text or code answer's checker says: screens that already say it in their own words leave it out."""
+
+
 class _SelfGraded(_Model):
     def check(self, typed: str) -> Verdict:
-        return Verdict("self-graded", typed.strip(), "compare with the answer and grade yourself")
+        return Verdict("self-graded", typed.strip(), SELF_GRADED)
 
     def check_value(self, value: Any) -> Verdict:
         if value is None:

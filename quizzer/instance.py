@@ -100,9 +100,7 @@ def grade(instance: Instance, typed: Mapping[str, str]) -> dict[str, Verdict]:
         text = typed.get(part.id, "")
         if part.id in instance.disputed:
             verdicts[part.id] = Verdict("self-graded", text.strip(), "not graded: its verifier disputes this answer")
-        elif not part.checkable:
-            verdicts[part.id] = Verdict("self-graded", text.strip())
-        elif not text.strip():
+        elif part.checkable and not text.strip():
             verdicts[part.id] = Verdict("incorrect", "", "no answer given")
         else:
             verdicts[part.id] = check_part(part, text, instance.data.get(part.id))

@@ -24,7 +24,7 @@ from textual.widgets import Button, Header, Input, Markdown, Static
 from textual.worker import get_current_worker
 
 from quizzer.checking import Verdict
-from quizzer.deck import Part
+from quizzer.deck import SELF_GRADED, Part
 from quizzer.hints import input_hint
 from quizzer.instance import Instance, fixed, grade, overall
 from quizzer.session import QueuedCard, Session, suggested_grade
@@ -359,7 +359,7 @@ class ReviewScreen(Screen):
             text.append(f" — you answered {shown}" + (f"; {verdict.message}" if verdict.message else ""))
         else:
             text = Text("Self-graded", style=Style(bold=True))
-            if verdict.message:
+            if verdict.message and verdict.message != SELF_GRADED:
                 text.append(f" ({verdict.message})", style=Style(color=badge_color(app, "stale")))
             if short:
                 text.append(f" — you wrote {typed.strip()}" if typed.strip() else " — compare with the answer below")
