@@ -464,7 +464,7 @@ async def test_help_screen_statistics_and_palette(tmp_path):
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"Review Extra")
-        await asyncio.sleep(0.5)
+        await settle(pilot)  # the palette's search is a worker: wait for it, not for a guessed time
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen.__class__.__name__ == "ReviewScreen"
