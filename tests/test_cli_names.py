@@ -112,5 +112,7 @@ def test_the_quickstart_installs_the_cpu_torch_wheel_before_anything_pulls_torch
     cpu = next(i for i, line in enumerate(block) if "download.pytorch.org/whl/cpu" in line)
     first_install = next(i for i, line in enumerate(block) if "pip install -e" in line)
     assert cpu < first_install
-    index = "--index-url https://download.pytorch.org/whl/cpu"
-    assert index in block[cpu] and index in (ROOT / "docs" / "deck-repo-ci.yml").read_text()
+    index = "https://download.pytorch.org/whl/cpu"
+    assert f"--index-url {index}" in block[cpu]
+    workflow = (ROOT / "docs" / "deck-repo-ci.yml").read_text()
+    assert f"TORCH_INDEX: {index}" in workflow and '--index-url "$TORCH_INDEX"' in workflow

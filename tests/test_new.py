@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 
@@ -264,11 +265,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def test_authoring_guide_names_only_real_commands():
-    import re
-
     guide = (REPO / "AUTHORING.md").read_text()
-    used = set(re.findall(r"`[^`]*?quizzer ([a-z]+)|^quizzer ([a-z]+)", guide, flags=re.M))
-    commands = {name for pair in used for name in pair if name}
+    code = re.findall(r"`([^`\n]+)`", guide) + re.findall(r"^\s*(quizzer .*)$", guide, flags=re.M)
+    commands = {name for span in code for name in re.findall(r"(?:^|[\s;&|(])quizzer ([a-z]+)", span)}
     assert {"new", "verify", "lint", "show", "export", "review"} <= commands
     assert commands <= set(main.commands), commands - set(main.commands)
 
@@ -276,10 +275,13 @@ def test_authoring_guide_names_only_real_commands():
 def test_deck_repo_ci_workflow_lints_and_verifies_strictly():
     yaml = pytest.importorskip("yaml")
     workflow = yaml.safe_load((REPO / "docs" / "deck-repo-ci.yml").read_text())
-    runs = "\n".join(step.get("run", "") for step in workflow["jobs"]["verify"]["steps"])
-    assert "download.pytorch.org/whl/cpu" in runs
-    assert runs.index("$TORCH") < runs.index('install "$QUIZZER"')  # torch first: no CUDA build pulled
-    assert "quizzer lint decks/" in runs
+    assert workflow["env"]["TORCH_INDEX"] == "https://download.pytorch.org/whl/cpu"
+    for job in ("lint", "verify"):
+        runs = "\n".join(step.get("run", "") for step in workflow["jobs"][job]["steps"])
+        cpu_torch = 'pip install "$TORCH" --index-url "$TORCH_INDEX"'
+        assert runs.index(cpu_torch) < runs.index('install "$QUIZZER"')  # torch first: no CUDA build pulled
+    lint = "\n".join(step.get("run", "") for step in workflow["jobs"]["lint"]["steps"])
+    assert re.search(r"quizzer lint( --format github)? decks/", lint)
     assert "quizzer verify decks/ --strict" in runs
 
 
