@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Status = Literal["correct", "incorrect", "unparsable", "self-graded"]
 
@@ -92,7 +92,7 @@ _NUMBER = re.compile(r"[+-]?(?P<mantissa>\d+(\.\d*)?|\.\d+)([eE](?P<exponent>[+-
 
 def _decimal(match: re.Match[str]) -> Fraction:
     """One decimal literal (a `_NUMBER` match), exactly, after its digits and exponent were bounded."""
-    digits = match["mantissa"].replace(".", "").lstrip("0")
+    digits = re.sub("^0+", "", match["mantissa"].replace(".", ""))
     if len(digits) > MAX_DIGITS:
         raise TooLarge(f"number too large: {len(digits)} digits (at most {MAX_DIGITS})")
     exponent = match["exponent"] or "0"
@@ -148,43 +148,30 @@ def _unit_word(unit: str) -> str:
     return unit.strip().split("(")[0].strip()
 
 
-def _unit_forms(unit: str) -> list[str]:
+def _unit_forms(unit: str) -> tuple[str, ...]:
     """How a card's unit may be typed after the number: whole, its first word, that word singular."""
     word = _unit_word(unit).lower()
-    forms = {unit.strip().lower(), word, word[:-1] if word.endswith("s") and len(word) > 2 else word}
-    return sorted((f for f in forms if f), key=len, reverse=True)
+    return tuple(form for form in (unit.strip().lower(), word, word.removesuffix("s")) if form)
 
 
-_NUMBER_THEN_WORD = re.compile(r"(?P<number>.*?[\d.%])\s*(?P<word>(?![eE][+-]?\d)[^\d\s.%/_+-].*)")
+_NUMBER_THEN_WORD = re.compile(rf"(?P<number>{_NUMBER.pattern}%?)\s*(?P<word>(?![eE][+-]?\d)[^\W\d_].*)")
 
 
-def parse_quantity(text: str, unit: str = "") -> float:
+def parse_quantity(text: str, unit: str) -> float:
     """A number as people type it for a card: `112`, `112 pixels` (the card's unit), `q = 0.28`."""
-    s = _right_hand_side(_bounded(text))
-    lowered = s.lower()
-    for form in _unit_forms(unit):
-        head = s[: len(s) - len(form)].rstrip()
-        if lowered.endswith(form) and (head[-1:].isdecimal() or head[-1:] in (".", "%")):
-            return parse_number(head)
+    s = _right_hand_side(_bounded(text)).strip()
+    number = next((s[: len(s) - len(f)] for f in _unit_forms(unit) if s.lower().endswith(f) and len(s) > len(f)), s)
     try:
-        return parse_number(s)
+        return parse_number(number)
     except TooLarge:
         raise
     except Unparsable:
-        typed_unit = _NUMBER_THEN_WORD.fullmatch(s.strip())
-        if typed_unit and _parses_as_number(typed_unit["number"]):
+        typed_unit = _NUMBER_THEN_WORD.fullmatch(s)
+        if typed_unit:
             word = shorten(typed_unit["word"], 30)
             wanted = f"a number, or a number and {_unit_word(unit)}" if _unit_word(unit) else "a plain number"
             raise Unparsable(f"{word!r} is not this answer's unit: type {wanted}") from None
         raise
-
-
-def _parses_as_number(text: str) -> bool:
-    try:
-        parse_number(text)
-    except Unparsable:
-        return False
-    return True
 
 
 def check_numeric(expected: float, tolerance: float, typed: str, unit: str = "") -> Verdict:
@@ -367,10 +354,16 @@ class Formula:
         return self.evaluate(env)
 
 
-def _tokens(text: str, variables: Sequence[str]) -> list[tuple[str, str]]:
-    """Split a formula into (token, as typed), bounding its numbers and nesting and naming what is wrong."""
+class _Token(NamedTuple):
+    kind: Literal["number", "name", "op"]
+    text: str  # normalised: `^` is `**`, `×` is `*`
+    typed: str  # as the learner wrote it, for messages
+
+
+def _tokens(text: str, variables: Sequence[str]) -> list[_Token]:
+    """Split a formula, bounding its numbers and nesting and naming what is wrong with it."""
     known = {v for v in variables if not keyword.iskeyword(v)} | set(CONSTANTS) | set(FUNCTIONS)
-    tokens: list[tuple[str, str]] = []
+    tokens: list[_Token] = []
     depth = 0
     position = 0
     while position < len(text):
@@ -391,8 +384,8 @@ def _tokens(text: str, variables: Sequence[str]) -> list[tuple[str, str]]:
             depth -= 1
             if depth < 0:
                 raise Unparsable(f"a ')' at position {position} closes nothing")
-        if token.strip():
-            tokens.append((_SYMBOLS.get(token, token), token))
+        if match.lastgroup:  # not whitespace
+            tokens.append(_Token(match.lastgroup, _SYMBOLS.get(token, token), token))  # type: ignore[arg-type]
     if depth:
         raise Unparsable(f"{depth} unclosed '(' in the formula")
     return tokens
@@ -400,68 +393,61 @@ def _tokens(text: str, variables: Sequence[str]) -> list[tuple[str, str]]:
 
 def _unknown_name(name: str, variables: Sequence[str]) -> str:
     """Names a run of known names typed together (`xp`) as the product it may mean, without guessing it."""
-    known = sorted({*variables, *CONSTANTS}, key=len, reverse=True)
-    fewest: dict[int, list[str]] = {len(name): []}  # from a position to the end: the shortest split
-    for start in range(len(name) - 1, -1, -1):
-        splits = [[k, *fewest[start + len(k)]] for k in known if name.startswith(k, start) and start + len(k) in fewest]
-        if splits:
-            fewest[start] = min(splits, key=len)
+    splits: dict[int, list[str]] = {0: []}  # a position in `name` → the known names that lead there
+    for start in range(len(name)):
+        for known in (*(v for v in variables if not keyword.iskeyword(v)), *CONSTANTS):
+            if start in splits and name.startswith(known, start):
+                splits.setdefault(start + len(known), [*splits[start], known])
     variables_are = "the formula's variables are " + ", ".join(variables)
-    if 0 in fewest:
-        return f"unknown name {name!r}; for a product write {'*'.join(fewest[0])} ({variables_are})"
+    if len(name) in splits:
+        return f"unknown name {name!r}; for a product write {'*'.join(splits[len(name)])} ({variables_are})"
     return f"unknown name {name!r}; {variables_are}"
 
 
 _AMBIGUOUS_EXAMPLES = {"/": "1/(2*p) or (1/2)*p", "**": "2^(3*p) or (2^3)*p"}
 
 
-def _with_products(tokens: list[tuple[str, str]]) -> list[str]:
+def _with_products(tokens: list[_Token]) -> list[str]:
     """Insert the `*` a learner leaves out (`(1-p1)(1-p2)`, `p1 p2`, `2p`), never splitting a name.
 
     A function name must be followed by its parentheses. What stays ambiguous is refused: two
     numbers in a row (`2 3`), and an implied product right after `/` or `^` (`1/2p`).
     """
     out: list[str] = []
-    opened: list[int] = []  # for each open parenthesis: where its operand starts
-    start = 0  # where the operand (or implied product) that ends at the previous token starts
-    ends_operand = False
-    for index, (token, typed) in enumerate(tokens):
-        is_function = token in FUNCTIONS
-        is_value = not is_function and (token[:1].isalnum() or token[:1] in "._")
-        if is_function and tokens[index + 1 : index + 2] != [("(", "(")]:
-            raise Unparsable(f"{typed} needs its argument in parentheses: {typed}(...)")
-        juxtaposed = ends_operand and (is_value or is_function or token == "(")
-        if juxtaposed:
-            previous = tokens[index - 1][1]
-            if previous[:1].isdecimal() and typed[:1].isdecimal():
-                raise Unparsable(
-                    f"two numbers in a row: {previous} {typed} (write {previous}*{typed}, or {previous}{typed})"
-                )
-            _refuse_product_after_division_or_power(tokens, start)
+    opened: list[int] = []  # for each open parenthesis: the index where its operand starts
+    start = 0  # the index where the operand ending at the previous token starts
+    for index, token in enumerate(tokens):
+        is_function = token.text in FUNCTIONS
+        is_value = token.kind != "op" and not is_function
+        if is_function and tokens[index + 1 : index + 2] != [_Token("op", "(", "(")]:
+            raise Unparsable(f"{token.typed} needs its argument in parentheses: {token.typed}(...)")
+        previous = tokens[index - 1] if index else _Token("op", "", "")
+        ends_operand = previous.kind != "op" and previous.text not in FUNCTIONS or previous.text == ")"
+        if ends_operand and (is_value or is_function or token.text == "("):
+            if previous.kind == token.kind == "number":
+                a, b = previous.typed, token.typed
+                raise Unparsable(f"two numbers in a row: {a} {b} (write {a}*{b}, or {a}{b})")
+            _refuse_product_after_division_or_power(tokens[:start])
             out.append("*")
-        here = start if juxtaposed else index
-        if is_value:
-            start = here
-        elif token == "(":
-            opened.append(start if index and tokens[index - 1][0] in FUNCTIONS else here)
-        elif token == ")":
+        if is_value or is_function:
+            start = index
+        elif token.text == "(":
+            opened.append(index - 1 if previous.text in FUNCTIONS else index)
+        elif token.text == ")":
             start = opened.pop()
-        elif is_function:
-            start = here
-        ends_operand = is_value or token == ")"
-        out.append(token)
+        out.append(token.text)
     return out
 
 
-def _refuse_product_after_division_or_power(tokens: list[tuple[str, str]], start: int) -> None:
-    """`1/2p` and `2^3p`: which operand does the implied product belong to? Ask, never guess."""
-    before = start - 1
-    while before > 0 and tokens[before][0] in ("+", "-") and tokens[before - 1][0] in ("/", "**", "*", "+", "-", "("):
-        before -= 1  # unary signs: 1/-2p
-    if before >= 0 and tokens[before][0] in _AMBIGUOUS_EXAMPLES:
-        operator, typed = tokens[before]
+def _refuse_product_after_division_or_power(before: list[_Token]) -> None:
+    """`1/2p`, `1/-2p` and `2^3p`: which operand does the implied product belong to? Ask, never guess."""
+    operators = [t.text for t in before]
+    while operators and operators[-1] in ("+", "-"):  # signs: 1/-2p (after an operand, a sign is binary)
+        operators.pop()
+    if operators and operators[-1] in _AMBIGUOUS_EXAMPLES:
+        typed = before[len(operators) - 1].typed
         raise Unparsable(
-            f"'{typed}' before an implied product is ambiguous; write it out, e.g. {_AMBIGUOUS_EXAMPLES[operator]}"
+            f"'{typed}' before an implied product is ambiguous; write it out, e.g. {_AMBIGUOUS_EXAMPLES[operators[-1]]}"
         )
 
 
@@ -600,7 +586,7 @@ def disagreement(reference: Formula, formula: Formula, points: Sequence[Mapping[
             return f"yours is undefined at {_where(point)}"
         if expected is None:
             return f"yours is defined at {_where(point)}, where the answer is not"
-        if not math.isclose(expected, actual, rel_tol=1e-9, abs_tol=1e-12):
+        if not math.isclose(expected, actual, abs_tol=1e-12):  # and the default rel_tol, 1e-9
             return f"at {_where(point)} yours is {actual:.4g}, the answer {expected:.4g}"
         compared = True
     return None if compared else "yours is undefined at every sample point"

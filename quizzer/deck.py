@@ -84,16 +84,8 @@ class ChoiceAnswer(_Model):
 
     @model_validator(mode="after")
     def _value_is_an_option(self) -> ChoiceAnswer:
-        seen: set[str] = set()
-        for option in self.options:
-            folded = option.strip().lower()
-            if not folded:
-                raise ValueError("an option is empty")
-            if folded in seen:
-                raise ValueError(f"options must differ (ignoring case): {checking.shorten(repr(option), 40)} repeats")
-            seen.add(folded)
-        if self.value not in self.options:
-            raise ValueError(f"value {checking.shorten(repr(self.value), 40)} is not one of the options")
+        if problem := _choice_problem(self.options, self.value):
+            raise ValueError(problem)
         return self
 
     def check(self, typed: str) -> Verdict:
@@ -110,6 +102,40 @@ class ChoiceAnswer(_Model):
         return self.value
 
 
+def _choice_problem(options: list[str], value: str) -> str | None:
+    """What makes a choice answer unanswerable: an empty option, two equal ignoring case, a value not offered."""
+    seen: set[str] = set()
+    for option in options:
+        folded = option.strip().lower()
+        if not folded:
+            return "an option is empty"
+        if folded in seen:
+            return f"options must differ (ignoring case): {checking.shorten(repr(option), 40)} repeats"
+        seen.add(folded)
+    if value not in options:
+        return f"value {checking.shorten(repr(value), 40)} is not one of the options"
+    return None
+
+
+def _expression_problem(value: str, variables: list[str], domain: dict[str, tuple[float, float]]) -> str | None:
+    """What makes an expression answer uncheckable: bad variable names, a bad domain, a formula that does not parse."""
+    for name in variables:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or name in checking.FUNCTIONS or keyword.iskeyword(name):
+            return f"variable {checking.shorten(repr(name), 40)} must be a name like p1 or x, and not a function's name"
+    if len(set(variables)) < len(variables):
+        return "variables repeat: " + ", ".join(sorted({v for v in variables if variables.count(v) > 1}))
+    for name, (low, high) in domain.items():
+        if name not in variables:
+            return f"domain names {checking.shorten(repr(name), 40)}, which is not one of the variables"
+        if not (math.isfinite(low) and math.isfinite(high) and low < high):
+            return f"domain of {name} must be two finite numbers, low < high, not [{low}, {high}]"
+    try:
+        checking.parse_expression(value, variables)
+    except checking.Unparsable as e:
+        return f"value does not parse as a formula: {e}"
+    return None
+
+
 class ExpressionAnswer(_Model):
     """A formula in named variables, e.g. `1 - (1-p1)*(1-p2)`; typed forms are compared for equivalence."""
 
@@ -122,24 +148,8 @@ class ExpressionAnswer(_Model):
 
     @model_validator(mode="after")
     def _value_parses(self) -> ExpressionAnswer:
-        for name in self.variables:
-            if (
-                not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)
-                or name in checking.FUNCTIONS
-                or keyword.iskeyword(name)
-            ):
-                raise ValueError(f"variable {name!r} must be a name like p1 or x, and not a function's name")
-        if len(set(self.variables)) < len(self.variables):
-            raise ValueError(f"variables repeat: {self.variables}")
-        for name, (low, high) in self.domain.items():
-            if name not in self.variables:
-                raise ValueError(f"domain names {name!r}, which is not one of the variables {self.variables}")
-            if not (math.isfinite(low) and math.isfinite(high) and low < high):
-                raise ValueError(f"domain of {name} must be two finite numbers, low < high, not [{low}, {high}]")
-        try:
-            checking.parse_expression(self.value, self.variables)
-        except checking.Unparsable as e:
-            raise ValueError(f"value does not parse as a formula: {e}") from None
+        if problem := _expression_problem(self.value, self.variables, self.domain):
+            raise ValueError(problem)
         return self
 
     def check(self, typed: str) -> Verdict:

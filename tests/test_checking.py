@@ -959,3 +959,73 @@ def test_superscript_digits_are_not_numbers_for_choices_or_shapes(typed):
     """str.isdigit() is True for '²' but int('²') raises: found by the typed-answer fuzz."""
     assert checking.check_choice(["a", "b"], "a", typed).status == "unparsable"
     assert checking.check_shape([2], typed).status == "unparsable"
+
+
+@pytest.mark.parametrize(
+    "typed,message",
+    [
+        ("1/sqrt(4)p", "'/' before an implied product is ambiguous; write it out, e.g. 1/(2*p) or (1/2)*p"),
+        ("1/+2p", "'/' before an implied product is ambiguous; write it out, e.g. 1/(2*p) or (1/2)*p"),
+        ("2^-3p", "'^' before an implied product is ambiguous; write it out, e.g. 2^(3*p) or (2^3)*p"),
+        ("2 .5", "two numbers in a row: 2 .5 (write 2*.5, or 2.5)"),
+        ("1e5 2", "two numbers in a row: 1e5 2 (write 1e5*2, or 1e52)"),
+        ("lambda", "unknown name 'lambda'; the formula's variables are p, lambda"),
+        ("pq", "unknown name 'pq'; the formula's variables are p, lambda"),
+        ("pip", "unknown name 'pip'; for a product write pi*p (the formula's variables are p, lambda)"),
+        ("pe", "unknown name 'pe'; for a product write p*e (the formula's variables are p, lambda)"),
+    ],
+)
+def test_more_of_what_implicit_multiplication_will_not_guess(typed, message):
+    assert checking.check_expression("p", ["p", "lambda"], {}, typed) == V("unparsable", typed, message)
+
+
+@pytest.mark.parametrize(
+    "typed,normalized", [("p .5", "p * 0.5"), ("2x_1", "2 * x_1"), ("(1/2)p", "1 / 2 * p"), ("x - 2p", "x - 2 * p")]
+)
+def test_more_implicit_products(typed, normalized):
+    assert checking.parse_expression(typed, ["p", "x", "x_1"]).source == normalized
+
+
+def test_a_split_is_suggested_only_when_the_whole_name_splits():
+    assert checking.check_expression("p1", ["p1", "p2"], {}, "p1p2").message == (
+        "unknown name 'p1p2'; for a product write p1*p2 (the formula's variables are p1, p2)"
+    )
+    assert checking.check_expression("p1", ["p1", "p2"], {}, "p1p2z").message == (
+        "unknown name 'p1p2z'; the formula's variables are p1, p2"
+    )
+
+
+@pytest.mark.parametrize(
+    "unit,typed,verdict",
+    [
+        ("s", "3 s", V("correct", "3")),
+        ("s", "3s", V("correct", "3")),
+        (
+            "s",
+            "3 seconds",
+            V("unparsable", "3 seconds", "'seconds' is not this answer's unit: type a number, or a number and s"),
+        ),
+        ("pixels", "3pixels", V("correct", "3")),
+        ("pixels", "3.pixels", V("correct", "3")),
+        ("pixels", "300% pixels", V("correct", "3")),
+        (
+            "pixels",
+            "3 xpixels",
+            V("unparsable", "3 xpixels", "'xpixels' is not this answer's unit: type a number, or a number and pixels"),
+        ),
+        ("pixels", "x3 apples", V("unparsable", "x3 apples", "not a number: 'x3 apples' (try 42, 4.2e1, 3/4 or 75%)")),
+        (
+            "",
+            "3 " + "a" * 40,
+            V("unparsable", "3 " + "a" * 40, "'" + "a" * 29 + "…' is not this answer's unit: type a plain number"),
+        ),
+        (
+            "",
+            "1e999 apples",
+            V("unparsable", "1e999 apples", "'apples' is not this answer's unit: type a plain number"),
+        ),
+        ("pixels", "1e999 pixels", V("unparsable", "1e999 pixels", "number too large: exponent 999 (at most ±400)")),
+    ],
+)
+def test_units_as_typed(unit, typed, verdict):
+    assert checking.check_numeric(3, 0, typed, unit=unit) == verdict
