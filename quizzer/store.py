@@ -5,7 +5,7 @@ terminal, the TUI, `quizzer verify`. Every write runs in one `BEGIN IMMEDIATE` t
 answer's state update and its log row land together or not at all, and a writer waits for the lock
 instead of failing on a stale snapshot. `synchronous=FULL`: each commit is fsynced, so an
 acknowledged answer survives a power cut, not only a killed process (a learner answers seconds
-apart; the fsync costs about a millisecond, see benchmarks/bench_scheduling.py).
+apart; the fsync costs a few milliseconds, as Anki's does, see benchmarks/bench_scheduling.py).
 
 The file is hostile input too. Before its first write a `Store` runs `PRAGMA quick_check` once
 (about 1 s per 200 MB, a few ms for a real collection), and a store found damaged — by that check

@@ -3,7 +3,8 @@
 Blocking work runs in workers: loading decks and the store (thread), computing verification cache
 keys (thread), statistics queries (thread, own connection), and `quizzer verify` (a subprocess
 watched by an async worker that polls the store so badges update as results arrive). Recording an
-answer is one small SQLite transaction (well under a millisecond, see benchmarks/) on the UI thread.
+answer is one durable SQLite transaction on the UI thread when the database is free, else a
+retrying worker (quizzer/tui/screens/review.py).
 """
 
 from __future__ import annotations
