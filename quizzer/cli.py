@@ -74,8 +74,13 @@ FORMAT_OPTION = click.option(
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @FORMAT_OPTION
-def lint(paths: tuple[Path, ...], output_format: str) -> None:
-    """Check deck files (default: the bundled decks); print each problem as path:line:col: message."""
+@DB_OPTION
+def lint(paths: tuple[Path, ...], output_format: str, db: Path | None) -> None:
+    """Check deck files (default: the bundled decks); print each problem as path:line:col: message.
+
+    With a state database (--db, else the default one if it exists), also warn about card ids that
+    left a deck while the database holds answers for them: a renamed card needs `renamed_from`.
+    """
     from quizzer.loader import deck_files
     from quizzer.loader import lint as lint_file
     from quizzer.reporting import github_command
@@ -88,12 +93,46 @@ def lint(paths: tuple[Path, ...], output_format: str) -> None:
         click.echo(str(problem))
         if output_format == "github":
             click.echo(github_command("error", problem.message, file=problem.path, line=problem.line, col=problem.col))
+    warnings = _vanished_card_warnings(files, db)
+    for warning in warnings:
+        click.echo(warning, err=True)
     count = len(problems)
     click.echo(
-        f"{len(files)} deck file(s): " + ("no problems" if not count else f"{count} problem(s)"),
+        f"{len(files)} deck file(s): "
+        + ("no problems" if not count else f"{count} problem(s)")
+        + (f", {len(warnings)} warning(s)" if warnings else ""),
         err=bool(count),
     )
     sys.exit(1 if count else 0)
+
+
+def _vanished_card_warnings(files: list[Path], db: Path | None) -> list[str]:
+    """`path:1:1: warning: ...` for each card id gone from its deck but with answers in the database."""
+    from quizzer.loader import DeckError, load_deck
+    from quizzer.show import open_store_if_exists
+
+    store = open_store_if_exists(db)
+    if store is None:
+        return []
+    warnings = []
+    try:
+        for path in files:
+            try:
+                deck = load_deck(path, check_verifiers=False).deck
+            except DeckError:
+                continue
+            moved = {old for card in deck.cards for old in card.renamed_from}
+            gone = store.absent_with_history(deck.id, [card.id for card in deck.cards])
+            for card_id, answers in sorted(gone.items()):
+                if card_id not in moved:
+                    warnings.append(
+                        f"{path}:1:1: warning: card '{card_id}' is gone from deck '{deck.id}' but has {answers}"
+                        f' answer(s) in {store.path}; if it was renamed, add renamed_from = ["{card_id}"]'
+                        " to the renamed card to keep its history"
+                    )
+    finally:
+        store.close()
+    return warnings
 
 
 # ---------------------------------------------------------------------- review, due, stats

@@ -394,6 +394,12 @@ class Card(_Model):
         default_factory=list, max_length=50, description="Worked instances of a parametric card, checked by verify."
     )
 
+    renamed_from: list[Annotated[str, Field(pattern=SLUG)]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Earlier ids of this card: their progress and history move to this id.",
+    )
+
     @model_validator(mode="after")
     def _answer_or_parts(self) -> Card:
         if (self.answer is None) == (self.declared_parts is None):

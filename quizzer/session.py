@@ -40,7 +40,7 @@ from quizzer.checking import Verdict
 from quizzer.deck import Card, Deck
 from quizzer.instance import fixed, grade, overall
 from quizzer.sm2 import CardState
-from quizzer.store import DayCount, Review, Store, StoredCard, card_list_fingerprint
+from quizzer.store import DayCount, ResetSince, Review, Store, StoredCard, card_list_fingerprint
 
 DEFAULT_NEW_PER_DAY = 20
 DEFAULT_REVIEWS_PER_DAY = 200
@@ -209,16 +209,16 @@ def waiting_elsewhere(store: Store, decks: Sequence[Deck], today: date) -> Elsew
 
 def sync_deck(store: Store, deck: Deck) -> None:
     """Make the store's card rows match the deck (see `Store.sync_deck`); cheap when nothing changed."""
-    card_ids, fingerprint = _card_ids(deck)
+    card_ids, renames, fingerprint = _card_ids(deck)
     if store.synced_fingerprint(deck.id) != fingerprint:
-        store.sync_deck(deck.id, card_ids)
+        store.sync_deck(deck.id, card_ids, renames)
 
 
-_CARD_IDS: dict[int, tuple[tuple[str, ...], str]] = {}
+_CARD_IDS: dict[int, tuple[tuple[str, ...], dict[str, list[str]], str]] = {}
 
 
-def _card_ids(deck: Deck) -> tuple[tuple[str, ...], str]:
-    """The deck's card ids in order and their fingerprint, computed once per (frozen) deck object.
+def _card_ids(deck: Deck) -> tuple[tuple[str, ...], dict[str, list[str]], str]:
+    """The deck's card ids in order, their renames and fingerprint, computed once per (frozen) deck object.
 
     Listing and hashing 100k ids takes longer than building the whole queue. The entry is dropped when
     the deck object is collected, before its `id()` can be reused.
@@ -226,7 +226,8 @@ def _card_ids(deck: Deck) -> tuple[tuple[str, ...], str]:
     key = id(deck)
     if key not in _CARD_IDS:
         card_ids = tuple(card.id for card in deck.cards)
-        _CARD_IDS[key] = (card_ids, card_list_fingerprint(card_ids))
+        renames = {card.id: list(card.renamed_from) for card in deck.cards if card.renamed_from}
+        _CARD_IDS[key] = (card_ids, renames, card_list_fingerprint(card_ids, renames))
         weakref.finalize(deck, _CARD_IDS.pop, key, None)
     return _CARD_IDS[key]
 
@@ -434,22 +435,51 @@ class Session:
             self._queue.append(item._replace(state=review.after))
         return review
 
-    def suspend_current(self) -> None:
-        """Suspend the current card (the store keeps its state) and take it out of this sitting's queue."""
-        item = self._require_current()
-        self.store.set_suspended(item.key, True)
-        self._queue = [other for other in self._queue if other.key != item.key]
+    def drop_suspended(self) -> list[str]:
+        """Take the cards suspended since the sitting began (say, in the browser) out of its queue; their keys."""
+        suspended = self.store.suspended_keys([deck.id for deck in self._decks])
+        gone = sorted({item.key for item in self._queue} & suspended)
+        if gone:
+            self._queue = [item for item in self._queue if item.key not in suspended]
+        return gone
+
+    def replace_deck(self, deck: Deck) -> None:
+        """Use an edited version of a deck (same id): queued cards get their new text and keep their progress.
+
+        A card whose id changed follows its `renamed_from`; a card no longer in the deck leaves the queue.
+        """
+        sync_deck(self.store, deck)
+        self._decks = [deck if old.id == deck.id else old for old in self._decks]
+        by_id = {card.id: card for card in deck.cards}
+        by_id |= {old: card for card in deck.cards for old in card.renamed_from if old not in by_id}
+
+        def updated(queue: list[QueuedCard]) -> list[QueuedCard]:
+            kept = []
+            for item in queue:
+                card = by_id.get(item.card.id) if item.deck.id == deck.id else item.card
+                if card is not None:
+                    kept.append(item._replace(key=f"{item.deck.id}/{card.id}", deck=deck, card=card)
+                                if item.deck.id == deck.id else item)  # fmt: skip
+            return kept
+
+        self._queue = updated(self._queue)
+        self._answers = [(review, updated(queue)) for review, queue in self._answers]
 
     def undo(self) -> QueuedCard:
         """Take back the latest answer still standing: the card gets its exact previous state and is current again.
 
         Raises `IndexError` when there is nothing to undo, `StoreError` if another process has since
-        answered that card.
+        answered that card, `ResetSince` if the card was reset since (that answer then leaves the undo
+        stack, so the ones before it can still be undone).
         """
         if not self._answers:
             raise IndexError("nothing to undo")
         review, queue = self._answers[-1]
-        self.store.undo(review.id)
+        try:
+            self.store.undo(review.id)
+        except ResetSince:
+            self._answers.pop()  # out of reach for good: the answers before it may still be undone
+            raise
         self._answers.pop()
         self._queue = queue
         return self._queue[0]

@@ -29,7 +29,7 @@ import shutil
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -115,6 +115,10 @@ def _disk_full(path: Path) -> bool:
         return shutil.disk_usage(path.parent).free < 1 << 20
     except OSError:
         return False
+
+
+class ResetSince(StoreError):
+    """The card was reset after the answer being undone: that answer can no longer be taken back."""
 
 
 class StoredCard(NamedTuple):
@@ -334,16 +338,21 @@ class Store:
 
     # ------------------------------------------------------------------ decks
 
-    def sync_deck(self, deck: str, card_ids: Sequence[str]) -> bool:
+    def sync_deck(self, deck: str, card_ids: Sequence[str], renames: Mapping[str, Sequence[str]] | None = None) -> bool:
         """Record which cards a deck holds and in what order; False when nothing changed since last time.
 
         New cards get a row (state: new), so the day's queue is a pure index query. Cards no longer in
-        the deck are only marked absent: their state and log stay, and come back with them.
+        the deck are only marked absent: their state and log stay, and come back with them. `renames`
+        maps a card id to its earlier ids (`renamed_from`): an earlier id's state and history move to
+        the card, unless the card has answers of its own already.
         """
-        fingerprint = card_list_fingerprint(card_ids)
+        fingerprint = card_list_fingerprint(card_ids, renames)
         if self.synced_fingerprint(deck) == fingerprint:
             return False
         with self._write() as conn:
+            for card_id, old_ids in (renames or {}).items():
+                for old_id in old_ids:
+                    self._move_history(conn, deck, old_id, card_id)
             conn.execute("UPDATE cards SET present = 0 WHERE deck = ? AND present = 1", (deck,))
             conn.executemany(
                 "INSERT INTO cards (key, deck, card, position) VALUES (?, ?, ?, ?)"
@@ -356,6 +365,28 @@ class Store:
                 (deck, fingerprint),
             )
         return True
+
+    @staticmethod
+    def _move_history(conn: sqlite3.Connection, deck: str, old_id: str, card_id: str) -> None:
+        """Give card `card_id` the row and answers of its earlier id (inside `sync_deck`'s transaction)."""
+        old, new = f"{deck}/{old_id}", f"{deck}/{card_id}"
+        if old == new or conn.execute("SELECT 1 FROM cards WHERE key = ?", (old,)).fetchone() is None:
+            return
+        if conn.execute("SELECT 1 FROM reviews WHERE key = ? LIMIT 1", (new,)).fetchone():
+            return  # the card has history under its new id already: never mix two histories
+        conn.execute("DELETE FROM cards WHERE key = ?", (new,))
+        conn.execute("UPDATE cards SET key = ?, card = ? WHERE key = ?", (new, card_id, old))
+        conn.execute("UPDATE reviews SET key = ? WHERE key = ?", (new, old))
+        conn.execute("DELETE FROM verifications WHERE key = ?", (old,))
+
+    def absent_with_history(self, deck: str, card_ids: Sequence[str]) -> dict[str, int]:
+        """Card ids of `deck` with answers in the log that are not among `card_ids`, with their answer counts."""
+        rows = self._conn.execute(
+            "SELECT substr(key, length(deck) + 2), count(*) FROM reviews WHERE deck = ? AND undone = 0 GROUP BY key",
+            (deck,),
+        )
+        present = set(card_ids)
+        return {card: count for card, count in rows if card not in present}
 
     def synced_fingerprint(self, deck: str) -> str | None:
         """`card_list_fingerprint` of the card list last synced for `deck`, by any process."""
@@ -372,6 +403,11 @@ class Store:
         """A suspended card keeps its state but is never queued."""
         with self._write() as conn:
             conn.execute("UPDATE cards SET suspended = ? WHERE key = ?", (int(suspended), key))
+
+    def suspended_keys(self, decks: Sequence[str]) -> set[str]:
+        """Keys of the suspended cards of these decks."""
+        where, params = _deck_filter(decks)
+        return {key for (key,) in self._conn.execute(f"SELECT key FROM cards WHERE suspended = 1{where}", params)}
 
     def due_reviews(self, deck: str, today: date, limit: int) -> list[StoredCard]:
         """Scheduled cards due by `today`, oldest due first (then deck order), at most `limit`."""
@@ -535,6 +571,8 @@ class Store:
             card = _card_from_row(
                 conn.execute(f"SELECT {_CARD_COLUMNS} FROM cards WHERE key = ?", (review.key,)).fetchone()
             )
+            if card.last_review is None:
+                raise ResetSince(f"{review.key} was reset since that answer, so the answer stays in its history")
             if card.last_review != review_id:
                 raise StoreError(f"{review.key} has been answered again since; undo that answer first")
             conn.execute(_UPDATE_STATE, (*_state_columns(review.before), review.previous_review, review.key))
@@ -775,7 +813,6 @@ class Store:
             conn.execute("UPDATE cards SET suspended = ? WHERE key = ?", (int(suspended), key))
         return True
 
-
     def merge_verifications(self, records: Sequence[VerificationRecord]) -> int:
         """Add cached verifications from elsewhere (`--cache-file`) where newer than ours; how many were taken.
 
@@ -789,9 +826,10 @@ class Store:
         return len(newer)
 
 
-def card_list_fingerprint(card_ids: Sequence[str]) -> str:
-    """Identifies a deck's card ids in their order: an unchanged fingerprint means nothing to sync."""
-    return hashlib.sha1("\n".join(card_ids).encode()).hexdigest()
+def card_list_fingerprint(card_ids: Sequence[str], renames: Mapping[str, Sequence[str]] | None = None) -> str:
+    """Identifies a deck's card ids in their order (and renames): an unchanged fingerprint means nothing to sync."""
+    moved = [f"{old}>{card}" for card, olds in sorted((renames or {}).items()) for old in olds]
+    return hashlib.sha1("\n".join([*card_ids, *moved]).encode()).hexdigest()
 
 
 def _deck_filter(decks: Sequence[str] | None) -> tuple[str, tuple[str, ...]]:

@@ -225,3 +225,73 @@ def test_the_plain_summary_says_what_waits_in_other_decks(tmp_path, monkeypatch)
     db = str(tmp_path / "q.db")
     result = cli("review", "--plain", "beta", "--db", db, "--today", "2024-03-01", input="2\n\n4\n\n")
     assert "Done here. Still waiting today: 7 new cards in 1 other deck" in result.output
+
+
+# ---------------------------------------------------------------- renamed cards, suspended cards, undo after reset
+
+
+def renamed(deck, old, new):
+    data = deck.model_dump()
+    for card in data["cards"]:
+        if card["id"] == old:
+            card["id"], card["renamed_from"] = new, [old]
+    return Deck.model_validate(data)
+
+
+def test_a_renamed_card_keeps_its_state_and_history(store):
+    deck = make_deck("d", 2)
+    session = Session(store, [deck], DAY)
+    session.grade(5, now=at(DAY, 9))
+    state = store.card("d/c0").state
+    Session(store, [renamed(deck, "c0", "first")], DAY + timedelta(days=1))
+    assert store.card("d/first").state == state and store.card("d/c0") is None
+    assert [review.key for review in store.history("d/first")] == ["d/first"]
+    assert store.absent_with_history("d", ["first", "c1"]) == {}
+
+
+def test_a_rename_never_merges_two_histories(store):
+    deck = make_deck("d", 2)
+    session = Session(store, [deck], DAY)
+    session.grade(5, now=at(DAY, 9))
+    session.grade(2, now=at(DAY, 9))
+    data = deck.model_dump()
+    data["cards"][1]["renamed_from"] = ["c0"]  # c1 already has answers of its own
+    Session(store, [Deck.model_validate(data)], DAY)
+    assert len(store.history("d/c1")) == 1 and len(store.history("d/c0")) == 1
+
+
+def test_lint_warns_when_card_ids_with_history_vanish(tmp_path):
+    db = tmp_path / "q.db"
+    deck = tmp_path / "d.toml"
+    stanza = '[[cards]]\nid = "{}"\nprompt = "p"\nexplanation = "e"\nanswer = {{ kind = "numeric", value = 1 }}\n'
+    deck.write_text('id = "d"\ntitle = "D"\n' + stanza.format("old") + stanza.format("other"))
+    cli("review", "--plain", str(deck), "--db", str(db), input="1\n\n")
+    deck.write_text('id = "d"\ntitle = "D"\n' + stanza.format("new") + stanza.format("other"))
+    warned = cli("lint", str(deck), "--db", str(db))
+    assert warned.exit_code == 0
+    assert "warning: card 'old' is gone from deck 'd' but has 1 answer(s)" in warned.output
+    assert 'add renamed_from = ["old"]' in warned.output and "1 warning(s)" in warned.output
+    deck.write_text(
+        'id = "d"\ntitle = "D"\n'
+        + stanza.format("new").replace("prompt", 'renamed_from = ["old"]\nprompt')
+        + stanza.format("other")
+    )
+    assert "warning" not in cli("lint", str(deck), "--db", str(db)).output
+
+
+def test_suspended_cards_leave_a_sittings_queue(store):
+    session = Session(store, [make_deck("d", 3)], DAY)
+    store.set_suspended("d/c1", True)
+    assert session.drop_suspended() == ["d/c1"] and keys(session) == ["d/c0", "d/c2"]
+
+
+def test_undo_after_a_reset_is_refused_with_the_reason_and_earlier_answers_stay_undoable(store):
+    from quizzer.store import ResetSince
+
+    session = Session(store, [make_deck("d", 2)], DAY)
+    session.grade(5, now=at(DAY, 9))
+    session.grade(5, now=at(DAY, 9))
+    store.reset_card("d/c1")
+    with pytest.raises(ResetSince, match="d/c1 was reset since that answer"):
+        session.undo()
+    assert session.undo().key == "d/c0" and store.card("d/c0").state.due is None

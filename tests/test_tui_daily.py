@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from test_tui import DECKS, SIZE, TODAY, async_test, card_state, make_app, rows, seed, settle
+from test_tui import DECKS, NOW, SIZE, TODAY, async_test, card_state, make_app, rows, seed, settle
 
 from quizzer.session import Limits
 from quizzer.store import Store
@@ -135,3 +136,132 @@ async def test_the_day_rolls_over_inside_the_running_app(tmp_path):
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ReviewScreen) and app.screen.item.key == "basics/sum"
+
+
+# ---------------------------------------------------------------------- editing a card, suspending in a sitting
+
+
+def copy_decks(tmp_path):
+    """The fixture decks in a folder of their own (the tests edit them)."""
+    import shutil
+
+    shutil.copytree(DECKS.parent, tmp_path / "project")
+    return tmp_path / "project" / "decks"
+
+
+def editing_app(db, decks, edit, **kw):
+    """The app on `decks` with a stand-in editor: `edit(path, line)` changes the file as a learner would."""
+    from quizzer.tui.app import QuizzerApp
+
+    class App(QuizzerApp):
+        def run_editor(self, command):
+            self.editor_calls.append(command)
+            edit(command[-1], int(command[-2].lstrip("+")))
+
+    app = App(db, [decks], today=TODAY, clock=lambda: NOW, auto_verify=False, bundled=decks, **kw)
+    app.editor_calls = []
+    return app
+
+
+@async_test
+async def test_e_edits_the_card_at_its_line_reloads_and_keeps_progress(tmp_path, monkeypatch):
+    from quizzer.tui.screens.review import ReviewScreen
+
+    monkeypatch.setenv("EDITOR", "myeditor --flag")
+    monkeypatch.delenv("VISUAL", raising=False)
+    decks = copy_decks(tmp_path)
+    db = tmp_path / "q.db"
+    seen_lines = []
+
+    def edit(path, line):
+        text = Path(path).read_text()
+        seen_lines.append(text.splitlines()[line - 1])
+        Path(path).write_text(text.replace("What is the shape of `x.T`", "What shape has `x.T`"))
+
+    app = editing_app(db, decks, edit, limits=Limits(new_per_day=2))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen) and screen.item.key == "basics/sum"
+        await pilot.press("1", "0", "enter", "4")  # sum answered; transpose-shape is next
+        await pilot.pause()
+        assert screen.item.key == "basics/transpose-shape"
+        await pilot.press(*"(3, 2)", "enter")
+        await pilot.press("e")
+        await pilot.pause()
+        assert app.editor_calls[0][:2] == ["myeditor", "--flag"] and seen_lines == ["[[cards]]"]
+        assert app.editor_calls[0][-1].endswith("basics.toml")
+        assert "What shape has" in screen.item.card.prompt and not screen.revealed, "shown afresh, nothing graded"
+        assert screen.session.remaining == 1 and card_state(db, "basics/sum").state.repetitions == 1
+
+
+@async_test
+async def test_an_edit_that_breaks_the_deck_shows_its_problems_and_keeps_the_old_deck(tmp_path):
+    from quizzer.tui.screens.browser import BrowserScreen
+
+    decks = copy_decks(tmp_path)
+
+    def edit(path, line):
+        Path(path).write_text(Path(path).read_text() + "\n[[cards]]\nid = 'broken'\n")
+
+    app = editing_app(tmp_path / "q.db", decks, edit)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await pilot.pause()
+        assert isinstance(app.screen, BrowserScreen)
+        await pilot.press("enter")  # from the search box to the list
+        await pilot.press("e")
+        await pilot.pause()
+        messages = [(n.title, n.message) for n in app._notifications]
+        assert any(title == "The edit broke the deck" and "basics.toml:" in message for title, message in messages)
+        assert len(app.library.deck("basics").deck.cards) == 6
+
+
+@async_test
+async def test_a_card_suspended_in_the_browser_during_a_sitting_leaves_its_queue(tmp_path):
+    from quizzer.tui.screens.review import ReviewScreen
+
+    db = tmp_path / "q.db"
+    seed(db)
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        review = app.screen
+        assert isinstance(review, ReviewScreen) and review.item.key == "basics/sum"
+        before = review.session.remaining
+        app.open_browser("basics/sum")
+        await pilot.pause()
+        await pilot.press("space")  # suspend it
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is review and review.item.key != "basics/sum"
+        assert review.session.remaining == before - 1
+        assert "basics/sum was suspended" in str(review.query_one("#hint").render())
+
+
+@async_test
+async def test_undo_after_a_reset_says_so(tmp_path):
+    from quizzer.tui.screens.review import ReviewScreen
+
+    db = tmp_path / "q.db"
+    seed(db)
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        review = app.screen
+        assert isinstance(review, ReviewScreen)
+        await pilot.press("1", "0", "enter", "5")
+        await pilot.pause()
+        app.store.reset_card("basics/sum")
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("basics/sum was reset since that answer" in message for message in messages), messages
+        assert not review.session.can_undo

@@ -13,7 +13,9 @@ import asyncio
 import contextlib
 import gc
 import os
+import shlex
 import sqlite3
+import subprocess
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
@@ -21,12 +23,13 @@ from functools import partial
 from pathlib import Path
 
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import App, SuspendNotSupported, SystemCommand
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from quizzer.loader import LoadedDeck
 from quizzer.paths import bundled_decks, default_db
 from quizzer.session import CustomStudy, Limits, Session, StudyDay
 from quizzer.store import Store, StoreError, explain_failure
@@ -366,6 +369,56 @@ class QuizzerApp(App[None]):
         if self.library is not None:
             self.push_screen(SettingsScreen())
 
+    def edit_card(self, key: str) -> LoadedDeck | None:
+        """Open $VISUAL / $EDITOR (else vi) at the card's line in its deck file, then reload the deck.
+
+        Returns the reloaded deck, or None when nothing changed hands: the edit broke the deck (its
+        problems are shown; the app keeps the version it had, and `e` edits again), or no editor ran.
+        """
+        from quizzer.loader import DeckError, card_line, load_deck
+
+        assert self.library is not None
+        loaded = self.library.loaded_for(key)
+        command = editor_command(loaded.path, card_line(loaded, key.partition("/")[2]))
+        try:
+            self.run_editor(command)
+        except (OSError, SuspendNotSupported) as error:
+            self.notify(f"Cannot run the editor `{command[0]}`: {error}. Set $EDITOR.", title="Edit", severity="error")
+            return None
+        try:
+            edited = load_deck(loaded.path, check_verifiers=False)
+        except DeckError as error:
+            shown = [str(problem) for problem in error.problems[:5]]
+            more = len(error.problems) - len(shown)
+            self.notify(
+                "\n".join(shown)
+                + (f"\n… and {more} more" if more else "")
+                + "\nThe app keeps the deck as it was before the edit; press e to fix the file.",
+                title="The edit broke the deck",
+                severity="error",
+                timeout=20,
+            )
+            return None
+        if edited.deck.id != loaded.deck.id:
+            self.notify(
+                f"The deck id changed ({loaded.deck.id} → {edited.deck.id}): progress is keyed by it, so the app"
+                " keeps the deck as it was; restart quizzer to open it under its new id.",
+                title="Edit",
+                severity="warning",
+                timeout=12,
+            )
+            return None
+        self.library.replace(edited)
+        self.answered()
+        if self.library.cache_keys is not None:
+            self.compute_cache_keys()  # edited cards are stale until re-verified
+        return edited
+
+    def run_editor(self, command: list[str]) -> None:
+        """Run the editor in the terminal, the app suspended meanwhile (Textual's `App.suspend`)."""
+        with self.suspend():
+            subprocess.run(command, check=False)
+
     def settings_changed(self) -> None:
         """The settings screen saved: the rollover hour and limits take effect now."""
         assert self.store is not None
@@ -407,6 +460,14 @@ class QuizzerApp(App[None]):
     def answered(self) -> None:
         """A screen recorded, undid or changed something: counts elsewhere must refresh."""
         self.data_generation += 1
+
+
+def editor_command(path: Path, line: int) -> list[str]:
+    """$VISUAL, else $EDITOR, else vi, opening `path` at `line` (`+N`: vi, vim, nano, emacs, micro, helix...)."""
+    editor = shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi") or ["vi"]
+    if Path(editor[0]).name in ("code", "codium"):  # a GUI editor: wait for the file to be closed
+        return [*editor, *(["--wait"] if "--wait" not in editor else []), "--goto", f"{path}:{line}"]
+    return [*editor, f"+{line}", str(path)]
 
 
 def _settle_memory() -> None:

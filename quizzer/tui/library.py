@@ -175,6 +175,10 @@ class Library:
     def loaded_for(self, key: str) -> LoadedDeck:
         return self.deck(key.partition("/")[0])
 
+    def replace(self, edited: LoadedDeck) -> None:
+        """Put a reloaded deck (same id, e.g. after an edit) in place of the one loaded before."""
+        self.decks = [edited if loaded.deck.id == edited.deck.id else loaded for loaded in self.decks]
+
     # ------------------------------------------------------------------ trust
 
     def reload_trust(self) -> None:

@@ -19,6 +19,7 @@ from quizzer.sm2 import CardState
 from quizzer.store import StoredCard
 from quizzer.tui.widgets.badges import badge_text
 from quizzer.tui.widgets.footer import KeyFooter
+from quizzer.tui.widgets.lists import ListTable
 from quizzer.tui.widgets.mathmd import prepare
 
 
@@ -50,7 +51,9 @@ class BrowserScreen(Screen):
         Binding("slash", "focus_search", "Search", key_display="/"),
         Binding("space", "toggle_suspend", "Suspend", key_display="space"),
         Binding("r", "reset", "Reset"),
+        Binding("e", "edit", "Edit"),
         Binding("ctrl+r", "reverify", "Verify", show=False),
+        Binding("down", "focus_table", "To the list", show=False),
     ]
 
     def __init__(self, query: str = "") -> None:
@@ -68,7 +71,7 @@ class BrowserScreen(Screen):
             )
             yield Static(id="browser-count")
         with Container(id="browser-main"):
-            yield DataTable(id="card-table", cursor_type="row", zebra_stripes=True)
+            yield ListTable(id="card-table", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="card-detail"):
                 yield Static(id="detail-title")
                 yield Static(id="detail-schedule")
@@ -91,7 +94,7 @@ class BrowserScreen(Screen):
         search = self.query_one("#search", Input)
         search.value = "" if key_query else self.initial_query
         self.filter(select=key_query or None)
-        table.focus()
+        (table if key_query else search).focus()  # typing goes to the search box, never to r(eset)
 
     # ------------------------------------------------------------------ data
 
@@ -232,7 +235,9 @@ class BrowserScreen(Screen):
         self.query_one("#card-table", DataTable).focus()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action in ("toggle_suspend", "reset", "reverify"):
+        if action == "focus_table":
+            return self.query_one("#search", Input).has_focus
+        if action in ("toggle_suspend", "reset", "reverify", "edit"):
             if self.query_one("#search", Input).has_focus:
                 return False
             return self._highlighted() is not None
@@ -284,6 +289,16 @@ class BrowserScreen(Screen):
         key = self._highlighted()
         if key is not None:
             self.app.reverify(key)
+
+    def action_focus_table(self) -> None:
+        self.query_one("#card-table", DataTable).focus()
+
+    def action_edit(self) -> None:
+        """`e`: the card's deck file in $EDITOR at its line; the list shows the deck as saved."""
+        key = self._highlighted()
+        if key is not None and self.app.edit_card(key) is not None:
+            self.load_entries()
+            self.filter(select=key if key in self.entries else None)
 
 
 def _short(text: str, width: int = 60) -> str:

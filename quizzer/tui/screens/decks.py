@@ -17,6 +17,7 @@ from quizzer.session import DeckOutlook, outlook
 from quizzer.trust import project_of, trust_command
 from quizzer.tui.widgets.badges import badge_summary
 from quizzer.tui.widgets.footer import KeyFooter
+from quizzer.tui.widgets.lists import ListTable
 
 
 def _days(n: int) -> str:
@@ -46,7 +47,7 @@ class DecksScreen(Screen):
         yield Header()
         with Vertical(id="decks-body"):
             yield Static("Loading decks…", id="today-line")
-            table: DataTable = DataTable(id="deck-table", cursor_type="row", zebra_stripes=True)
+            table: DataTable = ListTable(id="deck-table", cursor_type="row", zebra_stripes=True)
             table.loading = True
             yield table
             yield Static(id="empty-state")

@@ -51,6 +51,7 @@ class ReviewScreen(Screen):
         Binding("s", "skip", "Skip", show=False),
         Binding("ctrl+r", "reverify", "Verify"),
         Binding("v", "reverify", "Re-verify", show=False),
+        Binding("e", "edit", "Edit"),
         Binding("escape", "end", "End"),
         Binding("pageup", "scroll_card(-1)", "Scroll up", show=False),
         Binding("pagedown", "scroll_card(1)", "Scroll down", show=False),
@@ -102,7 +103,24 @@ class ReviewScreen(Screen):
     def on_mount(self) -> None:
         self.title = self.session_title
         self.watch(self.app, "verification_generation", self._verification_changed, init=False)
+        self.watch(self.app, "data_generation", self._data_changed, init=False)
         self.show_card()
+
+    def _data_changed(self) -> None:
+        """Another screen suspended a card or edited a deck during the sitting: the queue follows."""
+        library, before = self.app.library, self.item
+        for deck in self.session.decks:
+            current = library.deck(deck.id).deck if library else deck
+            if current is not deck:
+                self.session.replace_deck(current)
+        gone = self.session.drop_suspended()
+        if before is not None and (
+            self.item is None or self.item.key != before.key or self.item.card is not before.card
+        ):
+            note = f"{before.key} was suspended: it left this sitting" if before.key in gone else "the deck was edited"
+            self.show_card(Text(note, style="italic"))
+        else:
+            self._status()
 
     # ------------------------------------------------------------------ showing a card
 
@@ -260,7 +278,7 @@ class ReviewScreen(Screen):
                 return self.verdict is not None and suggested_grade(self.verdict) is not None
         if action == "undo":
             return self.session.can_undo
-        if action in ("skip", "reverify"):
+        if action in ("skip", "reverify", "edit"):
             return self.item is not None
         return True
 
@@ -496,6 +514,11 @@ class ReviewScreen(Screen):
     def action_reverify(self) -> None:
         if self.item is not None:
             self.app.reverify(self.item.key)
+
+    def action_edit(self) -> None:
+        """`e`: the card's deck file in $EDITOR; on return the card is shown afresh (nothing was graded)."""
+        if self.item is not None and self.app.edit_card(self.item.key) is not None:
+            self._data_changed()
 
     def action_scroll_card(self, direction: int) -> None:
         card = self.query_one("#card", VerticalScroll)
