@@ -77,8 +77,8 @@ class Query:
 
 def card_text(key: str, card: Card) -> str:
     """What words are searched in, lower-cased."""
-    parts = [key, card.prompt, card.explanation, card.source, " ".join(card.tags), str(card.answer.display())]
-    return "\n".join(parts).lower()
+    answers = [f"{part.label} {part.answer.display()}" for part in card.parts]
+    return "\n".join([key, card.prompt, card.explanation, card.source, " ".join(card.tags), *answers]).lower()
 
 
 def matching_keys(store: Store, chosen: Iterable[tuple[Deck, Sequence[Card]]], query: Query, today: date) -> list[str]:
