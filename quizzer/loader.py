@@ -613,9 +613,7 @@ def _top_level_functions(path: Path, mtime_ns: int, size: int) -> frozenset[str]
 
 
 def card_line(loaded: LoadedDeck, card_id: str) -> int:
-    """The line of a card's `[[cards]]` table in its deck file: where CI annotations point and an editor opens.
-
-    1 if unknown."""
+    """The line of a card's `[[cards]]` table in its deck file (1 if unknown): CI annotations, the editor."""
     index = next((i for i, card in enumerate(loaded.deck.cards) if card.id == card_id), None)
     if index is None:
         return 1
