@@ -214,6 +214,12 @@ class AnkiSide:
         self.queued = queued.new_count + queued.learning_count + queued.review_count
         return elapsed
 
+    def lift_limits(self) -> None:
+        """Before the answers: 1,000 answers need more than today's 220 queued cards (quizzer answers any card)."""
+        config = self.col.decks.config_dict_for_deck_id(1)
+        config["new"]["perDay"] = config["rev"]["perDay"] = 100_000
+        self.col.decks.save(config)
+
     def answer(self) -> float | None:
         from anki.cards import Card
         from anki.scheduler_pb2 import CardAnswer
@@ -318,6 +324,8 @@ def main() -> None:
         print(f"  quizzer's first queue build for fresh deck objects (lists their card ids): {first:.1f} ms")
 
         queues = interleaved(sides, "queue", args.repeats)
+        for side in sides[1:]:
+            side.lift_limits()
         answers = interleaved(sides, "answer", args.answers)
         print(f"\n{'':28}{'quizzer':52}{'anki' if len(sides) > 1 else ''}")
         rows = [(f"day's queue ({sides[0].queued} cards)", queues), ("record one answer", answers)]
