@@ -9,6 +9,8 @@ card's last verification (status, claims and the verifier's demonstration).
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -22,7 +24,7 @@ from quizzer.loader import LoadedDeck
 from quizzer.mathtext import render_math
 from quizzer.session import Elsewhere, QueuedCard, Session, Summary, suggested_grade
 from quizzer.sm2 import QUALITY_MEANINGS
-from quizzer.store import Review, StoreError
+from quizzer.store import Review, StoreError, is_busy
 
 MARKS = {"correct": "✓ correct", "incorrect": "✗ incorrect", "unparsable": "? unreadable", "self-graded": "· yours"}
 
@@ -84,8 +86,25 @@ def _review_one(
     _reveal(item, verdict)
     _show_verification(session, item, loaded.get(item.deck.id))
     quality = _read_grade(suggested_grade(verdict))
-    review = session.grade(quality, now=clock(), typed=typed, verdict=verdict, ms=ms)
+    review = _grade_when_free(session, quality, now=clock(), typed=typed, verdict=verdict, ms=ms)
     click.echo(_outcome(review, session))
+
+
+def _grade_when_free(session: Session, quality: int, **answer) -> Review:
+    """Record the grade; while another program holds the database past the timeout, keep it and ask
+    to try again (Enter) or quit without it (q). Nothing is acknowledged before it is committed."""
+    while True:
+        try:
+            return session.grade(quality, **answer)
+        except sqlite3.OperationalError as error:
+            if not is_busy(error):
+                raise
+        click.echo(
+            f"⏳ grade {quality} kept, not saved yet: another program holds the state database."
+            " Enter tries again, q quits without it."
+        )
+        with contextlib.suppress(_Undo):  # nothing to undo while this grade waits: u retries too
+            _read("retry> ")
 
 
 def _phase(item: QueuedCard) -> str:

@@ -329,3 +329,38 @@ def test_a_grade_given_while_another_program_holds_the_lock_is_kept_and_saved_on
     key = asyncio.run(drive())
     with contextlib.closing(sqlite3.connect(db)) as conn:
         assert conn.execute("SELECT key, quality FROM reviews").fetchall() == [(key, 4)]
+
+
+def test_review_plain_keeps_a_grade_while_the_lock_is_held_and_saves_it_on_retry(pristine, tmp_path, monkeypatch):
+    """The lock is taken after the sitting starts and released by a timer; the learner presses Enter
+    to retry. The grade is recorded once, after the retry; until then it was never acknowledged."""
+    import threading
+
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_SECONDS", 0.1)
+    path = tmp_path / "plain.db"
+    shutil.copy(pristine, path)
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    released = threading.Event()
+    real_grade = store_module.Store.record_answer
+
+    def locked_first(self, *args, **kwargs):
+        if not released.is_set() and not holder.in_transaction:
+            holder.execute("BEGIN EXCLUSIVE")  # another program starts writing just as the grade comes
+            threading.Timer(0.3, lambda: (holder.execute("ROLLBACK"), released.set())).start()
+        return real_grade(self, *args, **kwargs)
+
+    monkeypatch.setattr(store_module.Store, "record_answer", locked_first)
+    with Store.open(path) as store:
+        before = len(store.history("beta/two"))
+    result = CliRunner().invoke(
+        main, ["--db", str(path), "review", "--plain", "--today", "2024-03-01", str(DECK)], input="4\n5\n" + "\n" * 200
+    )
+    released.wait(5)
+    holder.close()
+    assert result.exit_code == 0, result.output
+    assert "grade 5 kept, not saved yet" in result.stdout
+    kept = result.stdout.index("grade 5 kept")
+    assert "\n→ " in result.stdout[kept:], "the outcome comes once the grade is saved"
+    assert "\n→ " not in result.stdout[result.stdout.index("answer> 4") : kept], "and not before"
+    with Store.open(path) as store:
+        assert len(store.history("beta/two")) == before + 1
