@@ -24,6 +24,7 @@ from functools import cache
 from pathlib import Path
 
 from quizzer.deck import Card
+from quizzer.instance import Instance, fixed
 from quizzer.loader import LoadedDeck
 
 MODEL_NAME = "quizzer card (verified by code)"
@@ -51,6 +52,8 @@ CSS = """.card { font-family: system-ui, sans-serif; font-size: 18px; line-heigh
 .verification { border-left: 3px solid #1a7f37; padding-left: 0.8em; font-size: 0.92em; }
 .verification .unverified, .verification .stale { color: #9a6700; }
 .verification .failed { color: #cf222e; }
+.verification .demonstrated { color: #0969da; }
+.parts .label { font-weight: normal; color: #555; }
 .claims { list-style: none; padding-left: 0; }
 .claims .measured { color: #666; font-family: ui-monospace, monospace; font-size: 0.9em; }
 pre { background: #f6f8fa; padding: 0.6em; overflow-x: auto; font-size: 0.85em; border-radius: 4px; }
@@ -192,16 +195,28 @@ def markdown_html(text: str, macros: Mapping[str, str] | None = None) -> str:
 # ---------------------------------------------------------------------- note fields
 
 
-def answer_html(card: Card, macros: Mapping[str, str]) -> str:
-    answer = card.answer
+def answer_html(card: Card, macros: Mapping[str, str], instance: Instance | None = None) -> str:
+    """The answer as HTML: a single answer's value, or the parts as a list of label and answer."""
+    instance = instance or fixed(card, None)
+    if card.declared_parts is None:
+        return _answer_value_html(instance.parts[0].answer, macros, instance)
+    items = []
+    for part in instance.parts:
+        label = _markdown(tuple(sorted(macros.items()))).renderInline(instance.render(part.label).strip())
+        value = _answer_value_html(part.answer, macros, instance)
+        items.append(f'<li><span class="label">{label}</span>: {value}</li>')
+    return f'<ol class="parts">{"".join(items)}</ol>'
+
+
+def _answer_value_html(answer, macros: Mapping[str, str], instance: Instance) -> str:
     if answer.kind == "text":
-        return markdown_html(answer.value, macros)
+        return markdown_html(instance.render(answer.value), macros)
     if answer.kind == "code":
         fence = "~~~~" if "```" in answer.value else "```"
         return markdown_html(f"{fence}{answer.language}\n{answer.value.strip(chr(10))}\n{fence}", macros)
     if answer.kind == "choice":
         shown = _markdown(tuple(sorted(macros.items()))).renderInline(answer.value.strip())
-    elif answer.kind in ("expression", "shape"):
+    elif answer.kind in ("expression", "shape", "tensor"):
         shown = f"<code>{html.escape(answer.display(), quote=False)}</code>"
     else:
         shown = html.escape(answer.display(), quote=False)
@@ -209,7 +224,8 @@ def answer_html(card: Card, macros: Mapping[str, str]) -> str:
 
 
 def options_html(card: Card, macros: Mapping[str, str]) -> str:
-    if card.answer.kind != "choice":
+    """A single choice answer's numbered options (a parts card lists each part's options in its answer)."""
+    if card.declared_parts is not None or card.answer.kind != "choice":
         return ""
     return markdown_html("\n".join(f"{i}. {o}" for i, o in enumerate(card.answer.options, start=1)), macros)
 
@@ -224,6 +240,11 @@ def verification_html(card: Card, last, macros: Mapping[str, str]) -> str:
     when = html.escape(f"{last.date} · torch {last.torch_version}")
     if last.status == "passed":
         head = f'<div class="verified">✓ Verified by code on {when}</div>'
+    elif last.status == "demonstrated":
+        reason = html.escape(outcome.demonstration)
+        head = (
+            f'<div class="demonstrated">◆ Demonstrated (true by construction, not verified) on {when}: {reason}</div>'
+        )
     else:
         message = html.escape(outcome.message or last.status)
         head = f'<div class="failed">✗ Verification {html.escape(last.status)} on {when}: {message}</div>'
@@ -256,11 +277,14 @@ class ExportSummary:
     notes: int = 0
     verified: int = 0
     stale: int = 0
+    demonstrated: int = 0
     failed: int = 0
     unverified: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         text = f"wrote {self.notes} note(s) from {self.decks} deck(s) to {self.path}: {self.verified} verified"
+        if self.demonstrated:
+            text += f", {self.demonstrated} demonstrated (true by construction, not verified)"
         if self.stale:
             text += f", {self.stale} verified for an earlier version (stale)"
         if self.failed:
@@ -285,16 +309,24 @@ def model():
 
 
 def build_note(loaded: LoadedDeck, card: Card, last):
+    """One note; templates filled from the verification (a parametric card: its first verified instance,
+    else its first worked example; Anki cannot draw new instances)."""
     import genanki
+
+    from quizzer.show import instance_to_show
 
     deck = loaded.deck
     macros = deck.macros
+    instance = instance_to_show(card, last)
+    prompt = instance.render(card.prompt)
+    if card.declared_parts is not None:
+        prompt += "\n\n" + "\n".join(f"{n}. {instance.render(p.label)}" for n, p in enumerate(card.parts, 1))
     fields = [
         f"{deck.id}/{card.id}",
-        markdown_html(card.prompt, macros),
+        markdown_html(prompt, macros),
         options_html(card, macros),
-        answer_html(card, macros),
-        markdown_html(card.explanation, macros),
+        answer_html(card, macros, instance),
+        markdown_html(instance.render(card.explanation), macros),
         verification_html(card, last, macros),
         html.escape(card.source, quote=False),
         html.escape(deck.title, quote=False),
@@ -323,10 +355,12 @@ def export_anki(selection: Sequence[tuple[LoadedDeck, Sequence[Card]]], out: Pat
             last = last_verification(store, loaded, card)
             if last is None or not card.verifier:
                 summary.unverified.append(f"{deck.id}/{card.id}")
-            elif last.status != "passed":
+            elif not last.outcome.ok:
                 summary.failed += 1
             elif last.stale:
                 summary.stale += 1
+            elif last.status == "demonstrated":
+                summary.demonstrated += 1
             else:
                 summary.verified += 1
             anki_deck.add_note(build_note(loaded, card, last))

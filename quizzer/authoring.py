@@ -83,8 +83,13 @@ def _declared_id(path: Path, quiet: bool = False) -> str | None:
     return deck_id if isinstance(deck_id, str) else None
 
 
-def create_card(deck: str, card_id: str, kind: str, root: Path | str = ".", title: str | None = None) -> NewCard:
+def create_card(
+    deck: str, card_id: str, kind: str, root: Path | str = ".", title: str | None = None, params: bool = False
+) -> NewCard:
     """Append a `kind` card `card_id` to DECK (creating the deck file) and write its verifier stub.
+
+    `params`: a parametric card (`[cards.params]`, a worked `[[cards.examples]]`, a verifier that
+    reads `ctx.params`).
 
     Raises `AuthoringError` (nothing written) for a bad id or kind, an unreadable deck, or a card id
     the deck already has.
@@ -92,6 +97,8 @@ def create_card(deck: str, card_id: str, kind: str, root: Path | str = ".", titl
     root = Path(root)
     if kind not in ANSWER_KINDS:
         raise AuthoringError(f"unknown answer kind {kind!r}; use one of {', '.join(ANSWER_KINDS)}")
+    if params and kind == "code":
+        raise AuthoringError("a code card runs its own snippet and cannot be parametric; drop --params")
     if not re.fullmatch(SLUG, card_id):
         raise AuthoringError(
             f"card id {card_id!r} must be lower-case letters, digits and hyphens, e.g. 'receptive-field'"
@@ -131,7 +138,7 @@ def create_card(deck: str, card_id: str, kind: str, root: Path | str = ".", titl
     if creating:
         header = deck_header(deck_id, title or deck_id.replace("-", " ").capitalize())
     separator = "\n" if text and not text.endswith("\n") else ""
-    stanza = card_stanza(card_id, kind, deck_id, verifier_ref)
+    stanza = card_stanza(card_id, kind, deck_id, verifier_ref) + (PARAMS_STANZA if params else "")
     card_line = len((header or text + separator).splitlines()) + 2  # after the blank line that opens the stanza
 
     written = header + stanza if creating else text + separator + stanza
@@ -152,7 +159,7 @@ def create_card(deck: str, card_id: str, kind: str, root: Path | str = ".", titl
     try:  # the stub first: a deck never names a verifier file that is not there
         if verifier_created:
             verifier_path.parent.mkdir(parents=True, exist_ok=True)
-            verifier_path.write_text(verifier_stub(deck_id, card_id, kind, verifier_ref), encoding="utf-8")
+            verifier_path.write_text(verifier_stub(deck_id, card_id, kind, verifier_ref, params), encoding="utf-8")
         deck_path.parent.mkdir(parents=True, exist_ok=True)
         deck_path.write_text(written, encoding="utf-8")
         if creating or _points_to_local_schema(text):
@@ -298,6 +305,18 @@ def card_stanza(card_id: str, kind: str, deck_id: str, verifier_ref: str) -> str
     )
 
 
+PARAMS_STANZA = """
+# Parameters, drawn afresh for each review; the prompt, part labels and explanation cite them as {{ n }}.
+# Integers: { min = 1, max = 8 } (inclusive, `step` optional); floats need a step; or { choices = [3, 5, 7] }.
+[cards.params]
+n = { min = 1, max = 8 }
+
+# A worked instance with its stated answer, checked by `quizzer verify` like a fixed card
+# (`answer = ...` here; default: the value in [cards.answer] above).
+[[cards.examples]]
+params = { n = 1 }
+"""
+
 _VALUE_HINTS = {
     "numeric": "r.value = float(measured)          # compared with the card's `value` within `tolerance`",
     "boolean": "r.value = bool(measured)           # compared with the card's true/false",
@@ -319,13 +338,18 @@ _VALUE_HINTS = {
 }
 
 
-def verifier_stub(deck_id: str, card_id: str, kind: str, verifier_ref: str) -> str:
-    signature = "verify(ctx: Context) -> Result" if kind == "code" else "verify() -> Result"
-    imports = {
-        "code": "from quizzer.verifier import Context, Result",
-        "expression": "from quizzer.verifier import Result, samples  # noqa: F401",
-        "tensor": "from quizzer.verifier import Result, tensor_samples  # noqa: F401",
-    }.get(kind, "from quizzer.verifier import Result")
+def verifier_stub(deck_id: str, card_id: str, kind: str, verifier_ref: str, params: bool = False) -> str:
+    takes_context = kind == "code" or params
+    signature = "verify(ctx: Context) -> Result" if takes_context else "verify() -> Result"
+    extra = {"expression": ", samples", "tensor": ", tensor_samples"}.get(kind, "")
+    names = ("Context, " if takes_context else "") + "Result" + extra
+    imports = f"from quizzer.verifier import {names}" + ("  # noqa: F401" if extra else "")
+    parametric = (
+        "    p = ctx.params  # this instance's parameters, e.g. p['n'] (the worked example's, then each draw's)\n"
+        '    # ctx.require(p["n"] <= 6, "why a draw is unusable")  # a false condition draws the parameters again\n\n'
+        if params
+        else ""
+    )
     return f'''"""Verifier for {deck_id}/{card_id} ({kind} card).
 
 TODO: compute the card's answer with code (never type the answer in), claim the facts the
@@ -338,7 +362,7 @@ Seeded, deterministic, CPU only, a few seconds. See AUTHORING.md.
 
 
 def {signature}:
-    r = Result()
+{parametric}    r = Result()
 
     # 1. Compute the answer (import torch inside this function if you need it), then:
     #    {_VALUE_HINTS[kind]}

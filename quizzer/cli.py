@@ -446,7 +446,18 @@ def schema() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True, help="Seconds per card.")
 @click.option("--no-cache", is_flag=True, help="Run every verifier even if its cached result is current.")
-@click.option("--strict", is_flag=True, help="Count cards without a verifier as failures (use in CI).")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Count cards without a verifier, and cited figures no verifier produced, as failures (use in CI).",
+)
+@click.option(
+    "--variants",
+    type=click.IntRange(1, 1000),
+    default=32,
+    show_default=True,
+    help="Instances computed per parametric card (the pool reviews draw from).",
+)
 @click.option("--json", "json_file", type=click.File("w"), help="Write every card's result as JSON to this file.")
 @click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here.")
 @FORMAT_OPTION
@@ -461,7 +472,19 @@ def schema() -> None:
 )
 @DB_OPTION
 def verify(
-    targets, jobs, timeout, no_cache, strict, json_file, junit_file, output_format, shard, merge, cache_files, db
+    targets,
+    jobs,
+    timeout,
+    no_cache,
+    strict,
+    variants,
+    json_file,
+    junit_file,
+    output_format,
+    shard,
+    merge,
+    cache_files,
+    db,
 ) -> None:
     """Run the verifiers of DECK files, deck ids or DECK/CARD ids; exit 0 only if every card passed.
 
@@ -499,7 +522,7 @@ def verify(
             covered = {row.key for row in rows}
         else:
             selection = _select(targets, on_broken=lambda path, error: (_warn_broken(path, error), broken.append(path)))
-            jobs_list = [Job(loaded, card) for loaded, cards in selection for card in cards]
+            jobs_list = [Job(loaded, card, variants) for loaded, cards in selection for card in cards]
             _trust_projects_of(store, [loaded for loaded, _ in selection])
             if shard_spec:
                 index, count = shard_spec
@@ -618,7 +641,8 @@ def trust(projects: tuple[Path, ...], remove: bool, db: Path | None) -> None:
     help="Project folder holding decks/ and verifiers/ (created if missing).",
 )
 @click.option("--title", help="Title of a new deck (default: from its id).")
-def new(deck, card_id, kind, root, title) -> None:
+@click.option("--params", is_flag=True, help="A parametric card: drawn parameters, a worked example, ctx.params.")
+def new(deck, card_id, kind, root, title, params) -> None:
     """Add card CARD-ID to DECK (a deck id or a .toml path) and a verifier stub that fails until written.
 
     Creates the deck file (with its schema.json for editors), decks/ and verifiers/ as needed.
@@ -627,7 +651,7 @@ def new(deck, card_id, kind, root, title) -> None:
     from quizzer.authoring import AuthoringError, create_card, next_steps, problems_after
 
     try:
-        made = create_card(deck, card_id, kind, root, title)
+        made = create_card(deck, card_id, kind, root, title, params)
     except AuthoringError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
@@ -654,12 +678,16 @@ def _shown_path(path: Path) -> str:
 
 @main.command()
 @click.argument("target", metavar="DECK/CARD")
+@click.option(
+    "--variant", type=click.IntRange(min=1), metavar="K", help="A parametric card's instance K of its verified pool."
+)
 @DB_OPTION
-def show(target, db) -> None:
+def show(target, variant, db) -> None:
     """Show a card as a learner sees it, with its answer, explanation and last verification.
 
     DECK/CARD is a deck id and card id (looked up in ./decks if it holds decks, else the bundled
-    decks) or `path/to/deck.toml::card-id`.
+    decks) or `path/to/deck.toml::card-id`. A parametric card shows instance 1 of its verified pool
+    (--variant K for another), or its first worked example before it is verified.
     """
     from rich.console import Console
 
@@ -672,7 +700,11 @@ def show(target, db) -> None:
     loaded, card = cards[0]
     with _open_store(db, only_if_exists=True) as store:
         last = showing.last_verification(store, loaded, card)
-    showing.render_card(Console(), loaded, card, last, showing.verify_target(loaded, card))
+    try:
+        instance = showing.instance_to_show(card, last, variant)
+    except IndexError as error:
+        raise click.UsageError(f"--variant {variant}: {error}") from None
+    showing.render_card(Console(), loaded, card, last, showing.verify_target(loaded, card), instance)
 
 
 @main.group()

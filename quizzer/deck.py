@@ -11,7 +11,9 @@ import contextlib
 import json
 import keyword
 import math
+import random
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
@@ -301,6 +303,9 @@ class ChoicesParam(_Model):
     def contains(self, value: Any) -> bool:
         return value in self.choices
 
+    def draw(self, rng: random.Random) -> Any:
+        return rng.choice(self.choices)
+
 
 class RangeParam(_Model):
     """An inclusive range: integers when `min`, `max` and `step` are integers, else floats on a `step` grid."""
@@ -332,6 +337,9 @@ class RangeParam(_Model):
             return int(self.min + index * (self.step or 1))
         return round(self.min + index * self.step, 12)
 
+    def draw(self, rng: random.Random) -> int | float:
+        return self.value_at(rng.randrange(self.count))
+
     def contains(self, value: Any) -> bool:
         if isinstance(value, bool) or not isinstance(value, int | float):
             return False
@@ -342,9 +350,9 @@ class RangeParam(_Model):
 
 
 def _param_kind(spec: Any) -> str:
-    """`choices = [...]` makes a choices parameter, anything else a range (so errors name the right fields)."""
+    """A spec with `min`, `max` or `step` is a range, anything else choices (so errors name the right keys)."""
     if isinstance(spec, dict):
-        return "choices" if "choices" in spec else "range"
+        return "range" if {"min", "max", "step"} & set(spec) else "choices"
     return "choices" if isinstance(spec, ChoicesParam) else "range"
 
 
@@ -524,6 +532,27 @@ class Deck(_Model):
             if card.id == card_id:
                 return card
         raise KeyError(card_id)
+
+
+def draw(params: Mapping[str, ChoicesParam | RangeParam], seed: int) -> dict[str, Any]:
+    """One instance's parameters: pure, the same for the same spec and seed (`random.Random(seed)`)."""
+    rng = random.Random(seed)
+    return {name: spec.draw(rng) for name, spec in params.items()}
+
+
+INSTANCE_ANSWER_KINDS = ("numeric", "boolean", "choice", "shape")
+
+
+def instance_part(part: Part, value: Any) -> Part:
+    """The part as one parametric instance asks it: the computed number, shape, choice or formula *is*
+    that instance's stated answer; measured samples (expression, tensor) leave the card's formula.
+
+    Raises `ValueError` when the value does not fit the part's kind.
+    """
+    kind = part.answer.kind
+    if value is not None and (kind in INSTANCE_ANSWER_KINDS or (kind == "expression" and isinstance(value, str))):
+        return stated_part(part, value)
+    return part
 
 
 def stated_part(part: Part, value: Any) -> Part:

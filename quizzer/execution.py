@@ -20,9 +20,9 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from quizzer.deck import SINGLE_PART, Card, Example, Part
+from quizzer.deck import SINGLE_PART, Card, Example, Part, draw, instance_part
 from quizzer.templates import format_value
-from quizzer.verifier import Context, Result
+from quizzer.verifier import Context, Redraw, Result
 
 Status = Literal["passed", "demonstrated", "failed", "error", "timeout", "crashed", "out-of-memory", "unverified"]
 # The verifier was stopped before it could return anything: a verdict on the machine, not on the card,
@@ -30,6 +30,8 @@ Status = Literal["passed", "demonstrated", "failed", "error", "timeout", "crashe
 INTERRUPTED = frozenset({"timeout", "crashed", "out-of-memory"})
 SEED = 0
 NO_VERIFIER = "no verifier: this card's answer is not checked by code"
+DEFAULT_VARIANTS = 32
+DRAWS_PER_INSTANCE = 10  # seeds tried per wanted instance (redraws, repeated draws) before the pool stops
 OK_STATUSES = ("passed", "demonstrated")
 
 
@@ -59,6 +61,8 @@ class Outcome:
     demonstration: str = ""
     missing_figures: list[str] = field(default_factory=list)
     examples: list[dict[str, Any]] = field(default_factory=list)
+    pool: list[dict[str, Any]] = field(default_factory=list)
+    variants: int = 0
 
     @property
     def ok(self) -> bool:
@@ -94,9 +98,9 @@ class Outcome:
                     continue
                 mark = "✓" if part["status"] == "passed" else "✗"
                 lines.append(f"{mark} part {part_id}: expected {part['expected']}, computed {part['computed']}")
-        for example in self.examples:
-            if example["status"] not in OK_STATUSES:
-                lines.append(f"✗ {example['label']}: {example['message']}")
+        for entry in self.examples + self.pool:
+            if entry["status"] not in OK_STATUSES:
+                lines.append(f"✗ {entry['label']}: {entry['message']}")
         for claim in self.claims:
             mark = "✓" if claim["holds"] else "✗"
             lines.append(f"{mark} {claim['name']}" + (f": {claim['measured']}" if claim["measured"] else ""))
@@ -146,10 +150,11 @@ def load_function(root: Path, card: Card):
     return function
 
 
-def execute(card: Card, root: Path) -> Outcome:
+def execute(card: Card, root: Path, variants: int = DEFAULT_VARIANTS) -> Outcome:
     """Run the card's verifier (seeded, output captured) and judge its result against the card.
 
-    A parametric card runs once per worked example (each judged against its stated answer).
+    A parametric card runs once per worked example (each judged against its stated answer), then
+    once per instance of a pool of `variants` seeded draws (`build_pool`).
     """
     if not card.verifier:
         return Outcome("unverified", NO_VERIFIER)
@@ -159,10 +164,15 @@ def execute(card: Card, root: Path) -> Outcome:
         with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
             function = load_function(root, card)
             if card.parametric:
-                outcomes = [judge(card, _call(function, card, example.params), example) for example in card.examples]
+                outcomes = [_run_example(function, card, number) for number in range(1, len(card.examples) + 1)]
                 outcome = _with_examples(card, outcomes)
+                outcome.pool = build_pool(function, card, variants)
+                outcome.variants = variants
+                outcome = decide(card, outcome)
             else:
                 outcome = judge(card, _call(function, card))
+    except _Unjudgeable as error:
+        outcome = Outcome("error", str(error), output=_trim(printed.getvalue()))
     except Exception:
         outcome = Outcome("error", "the verifier raised an exception", output=_trim(printed.getvalue()))
         outcome.traceback = _verifier_traceback(root)
@@ -170,6 +180,105 @@ def execute(card: Card, root: Path) -> Outcome:
         outcome.output = _trim(printed.getvalue())
     outcome.duration = time.perf_counter() - started
     return outcome
+
+
+class _Unjudgeable(Exception):  # noqa: N818
+    """A worked example the verifier refused or answered with something that is not a Result."""
+
+
+def _run_example(function, card: Card, number: int) -> Outcome:
+    example = card.examples[number - 1]
+    try:
+        result = _call(function, card, example.params)
+    except Redraw as redraw:
+        raise _Unjudgeable(f"the verifier refused its own worked {example_label(number, example)}: {redraw}") from None
+    if not isinstance(result, Result):
+        raise _Unjudgeable(f"the verifier returned {type(result).__name__}, not a quizzer.verifier.Result")
+    return judge(card, result, example)
+
+
+def build_pool(function, card: Card, variants: int) -> list[dict[str, Any]]:
+    """`variants` instances of a parametric card: seeds 0, 1, 2… drawn in turn, each run and judged.
+
+    A draw the verifier refuses (`ctx.require` → `Redraw`) or one already in the pool is skipped; at
+    most `DRAWS_PER_INSTANCE × variants` seeds are tried, so a small parameter space gives a smaller
+    pool. Deterministic for a card and N (a smaller N's pool is a prefix of a larger one's).
+    """
+    pool: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for seed in range(variants * DRAWS_PER_INSTANCE):
+        if len(pool) >= variants:
+            break
+        params = draw(card.params, seed)
+        identity = json.dumps(params, sort_keys=True)
+        if identity in seen:
+            continue
+        seen.add(identity)
+        entry: dict[str, Any] = {"label": instance_label(len(pool) + 1, params), "seed": seed, "params": params}
+        try:
+            result = _call(function, card, params, seed)
+        except Redraw:
+            continue
+        except Exception as error:  # this instance fails the card; the rest would add nothing
+            pool.append({**entry, "raised": f"the verifier raised {type(error).__name__}: {error}"})
+            break
+        if not isinstance(result, Result):
+            pool.append({**entry, "raised": f"the verifier returned {type(result).__name__}, not a Result"})
+            break
+        raw = judge(card, result)
+        pool.append(
+            {
+                **entry,
+                "value": _plain(result.value),
+                "parts": {str(k): {"value": _plain(v)} for k, v in result.parts.items()},
+                "figures": raw.figures,
+                "claims": raw.claims,
+                "notes": raw.notes,
+                "demonstration": raw.demonstration,
+            }
+        )
+    return [judge_instance(card, entry) for entry in pool]
+
+
+def judge_instance(card: Card, entry: dict[str, Any]) -> dict[str, Any]:
+    """One pool instance judged from its raw values: each part's value must be a valid answer of its kind
+    (it *is* that instance's answer), a formula part's stated formula must reproduce the instance's
+    samples, and every claim (the verifier's independent cross-check) must hold.
+    """
+    if "raised" in entry:
+        return {**entry, "status": "error", "message": entry["raised"], "parts": {}}
+    raw = Outcome(
+        "passed",
+        value=entry.get("value"),
+        parts={k: {"value": v.get("value")} for k, v in entry.get("parts", {}).items()},
+        figures=entry.get("figures", {}),
+        claims=entry.get("claims", []),
+        demonstration=entry.get("demonstration", ""),
+    )
+    parts = []
+    for part in card.parts:
+        value = raw.part_value(part.id)
+        try:
+            parts.append(instance_part(part, value))
+        except ValueError:
+            message = f"part {part.id!r}: {_show(value)} is not a {part.answer.kind} answer"
+            return {**entry, "status": "error", "message": message, "parts": {}}
+    judged = decide_instance(card, raw, parts)
+    for part in card.parts:
+        judged.parts[part.id]["value"] = raw.part_value(part.id)
+    return {
+        **entry,
+        "status": judged.status,
+        "message": judged.message,
+        "parts": judged.parts,
+        "missing_figures": judged.missing_figures,
+    }
+
+
+def instance_label(number: int, params: Mapping[str, Any]) -> str:
+    """`instance 3 (kernel=5, stride=2)`: its place in the pool (what `show --variant 3` names)."""
+    shown = ", ".join(f"{name}={format_value(value)}" for name, value in params.items())
+    return f"instance {number} ({shown})"
 
 
 def _call(function, card: Card, params: Mapping[str, Any] | None = None, seed: int = SEED) -> Any:
@@ -198,10 +307,10 @@ def judge(card: Card, result: Any, example: Example | None = None) -> Outcome:
 
 
 def _with_examples(card: Card, outcomes: list[Outcome]) -> Outcome:
-    """A parametric card's outcome: the first example's data, failing if any example fails."""
+    """A parametric card's outcome: the first example's data, the others' in `examples` (`decide` judges all)."""
     first, others = outcomes[0], outcomes[1:]
     first.examples = [_example_entry(card, number, o) for number, o in enumerate(others, start=2)]
-    return decide(card, first)
+    return first
 
 
 def _example_entry(card: Card, number: int, outcome: Outcome) -> dict[str, Any]:
@@ -221,7 +330,7 @@ def _example_entry(card: Card, number: int, outcome: Outcome) -> dict[str, Any]:
 
 def example_label(number: int, example: Example) -> str:
     shown = ", ".join(f"{name}={format_value(value)}" for name, value in example.params.items())
-    return f"example #{number} ({shown})"
+    return f"worked example #{number} ({shown})"
 
 
 def decide(card: Card, outcome: Outcome) -> Outcome:
@@ -247,12 +356,17 @@ def decide(card: Card, outcome: Outcome) -> Outcome:
         )
         judged = decide_instance(card, replay, card.parts_of(example), example)
         examples.append({**entry, "status": judged.status, "message": judged.message, "parts": judged.parts})
-    decided = replace(decided, examples=examples)
+    pool = [judge_instance(card, entry) for entry in outcome.pool]
+    missing = sorted({*decided.missing_figures, *(n for e in pool for n in e.get("missing_figures", []))})
+    decided = replace(decided, examples=examples, pool=pool, missing_figures=missing)
     if decided.ok:
-        failing = next((e for e in examples if e["status"] not in OK_STATUSES), None)
+        failing = next((e for e in examples + pool if e["status"] not in OK_STATUSES), None)
         if failing is not None:
             status = "error" if failing["status"] == "error" else "failed"
             return replace(decided, status=status, message=f"{failing['label']}: {failing['message']}")
+        if outcome.variants and not pool:
+            message = "no instance in the pool: the verifier refused every draw of the parameters (ctx.require)"
+            return replace(decided, status="error", message=message)
     if decided.status not in OK_STATUSES and decided.status != "error":
         return replace(decided, message=f"{example_label(1, card.examples[0])}: {decided.message}")
     return decided

@@ -15,7 +15,7 @@ from typing import Any
 
 from quizzer import templates
 from quizzer.checking import Verdict
-from quizzer.deck import SINGLE_PART, Card, Part, stated_part
+from quizzer.deck import SINGLE_PART, Card, Part, instance_part
 
 OK_STATUSES = ("passed", "demonstrated")
 
@@ -31,6 +31,7 @@ class Instance:
     disputed: Mapping[str, str] = field(default_factory=dict)  # part id → why it is not graded against
     seed: int | None = None  # a variant's pool seed (None for a fixed card)
     params: Mapping[str, Any] = field(default_factory=dict)
+    label: str = ""  # which posing: "instance 3 (kernel=5, stride=2)" or "worked example #1 (…)"
 
     @property
     def asked(self) -> tuple[Part, ...]:
@@ -70,7 +71,7 @@ def variant(card: Card, entry: Mapping[str, Any]) -> Instance:
     for part in card.parts:
         value = data[part.id]
         try:
-            posed = stated_part(part, value) if part.checkable and part.answer.kind != "tensor" else part
+            posed = instance_part(part, value)  # a computed number is the answer; samples keep the formula
         except ValueError:
             posed, disputed[part.id] = part, "a value the checker cannot read"
         parts.append(posed)
@@ -79,7 +80,47 @@ def variant(card: Card, entry: Mapping[str, Any]) -> Instance:
         disputed = {part.id: problem for part in card.parts if part.checkable}
     params = dict(entry.get("params") or {})
     values = {**(entry.get("figures") or {}), **params}
-    return Instance(card, tuple(parts), data, values, disputed, entry.get("seed"), params)
+    return Instance(card, tuple(parts), data, values, disputed, entry.get("seed"), params, entry.get("label", ""))
+
+
+def pose(card: Card, outcome: Any | None, seen: Sequence[int] = ()) -> Instance:
+    """How a review asks `card`: a fixed card as written; a parametric card as the pool entry `pick`
+    chooses (`seen`: the instance seeds of its review log, oldest first), or its first worked example
+    before any pool is verified."""
+    if not card.parametric:
+        return fixed(card, outcome)
+    entry = pick(outcome.pool, seen) if outcome is not None else None
+    return variant(card, entry) if entry is not None else example(card)
+
+
+def example(card: Card, number: int = 1) -> Instance:
+    """A parametric card's worked example `number`, asked with its parameters and graded against its
+    stated answers: how the card is posed before a pool is verified (and how `show` presents it)."""
+    worked = card.examples[number - 1]
+    params = dict(worked.params)
+    shown = ", ".join(f"{name}={templates.format_value(value)}" for name, value in params.items())
+    label = f"worked example #{number} ({shown})"
+    return Instance(card, tuple(card.parts_of(worked)), values=params, params=params, label=label)
+
+
+def sample_shapes(instance: Instance, part: Part) -> dict[str, tuple[int, ...]]:
+    """A tensor part's input shapes, read from its first cached sample (what the learner may use)."""
+    value = instance.data.get(part.id)
+    if part.answer.kind != "tensor" or not isinstance(value, dict):
+        return {}
+    try:
+        inputs = value["samples"][0]["inputs"]
+        return {name: _shape_of(inputs[name]) for name in part.answer.variables if name in inputs}
+    except (KeyError, IndexError, TypeError):
+        return {}
+
+
+def _shape_of(nested) -> tuple[int, ...]:
+    shape = []
+    while isinstance(nested, list) and len(shape) < 8:
+        shape.append(len(nested))
+        nested = nested[0] if nested else None
+    return tuple(shape)
 
 
 def _disputes(part: Part, value: Any) -> bool:

@@ -20,9 +20,13 @@ import click
 from rich.console import Console
 
 from quizzer.checking import Verdict
+from quizzer.deck import SINGLE_PART
+from quizzer.hints import input_hint
+from quizzer.instance import Instance, grade, overall, pose, sample_shapes
 from quizzer.loader import LoadedDeck
 from quizzer.mathtext import render_math
 from quizzer.session import Elsewhere, QueuedCard, Session, Summary, suggested_grade
+from quizzer.show import last_verification, verification_view, verify_target
 from quizzer.sm2 import QUALITY_MEANINGS
 from quizzer.store import Review, StoreError, is_busy
 
@@ -70,23 +74,46 @@ def run(session: Session, clock: Callable[[], datetime], loaded: Mapping[str, Lo
 def _review_one(
     session: Session, item: QueuedCard, clock: Callable[[], datetime], loaded: Mapping[str, LoadedDeck]
 ) -> None:
+    """One card: how it is posed, each checkable part asked in turn, the reveal, a grade from the parts."""
+    card, macros = item.card, item.deck.macros
+    deck_file = loaded.get(item.deck.id)
+    last = last_verification(session.store, deck_file, card) if deck_file is not None else None
+    outcome = last.outcome if last is not None else None
+    instance = pose(card, outcome, session.store.seen_instances(item.key) if card.parametric else ())
     click.echo(f"\n── {item.deck.title} · {item.key} ({_phase(item)}) · {session.remaining} to go ──")
-    click.echo(render_math(item.card.prompt.strip(), item.deck.macros))
-    hint = _answer_hint(item)
-    if hint:
-        click.echo(hint)
+    if instance.label:
+        click.echo(f"({instance.label})")
+    _caution(card, last, instance)
+    click.echo(render_math(instance.render(card.prompt).strip(), macros))
+    single = card.declared_parts is None
     started = time.monotonic()
-    while True:
-        typed = _read("answer> ")
-        verdict = session.answer(typed)
-        if verdict.status != "unparsable":
-            break
-        click.echo(f"? {verdict.message} — try again, or press Enter to reveal")
+    typed: dict[str, str] = {}
+    for number, part in enumerate(instance.parts, start=1):
+        if not single:
+            click.echo(f"{number}. {render_math(instance.render(part.label), macros)}")
+        hint = _answer_hint(part, instance)
+        if hint:
+            click.echo(hint)
+        if not single and not part.checkable:
+            continue  # a text or code part: self-graded at the reveal
+        while True:
+            typed[part.id] = _read("answer> " if single else f"{part.id}> ")
+            verdict = grade(instance, {part.id: typed[part.id]})[part.id]
+            if verdict.status != "unparsable":
+                break
+            click.echo(f"? {verdict.message} — try again, or press Enter to reveal")
+    verdicts = grade(instance, typed)
     ms = round((time.monotonic() - started) * 1000)
-    _reveal(item, verdict)
-    _show_verification(session, item, loaded.get(item.deck.id))
-    quality = _read_grade(suggested_grade(verdict))
-    review = _grade_when_free(session, quality, now=clock(), typed=typed, verdict=verdict, ms=ms)
+    _reveal(card, instance, verdicts, macros)
+    if deck_file is not None:
+        view = verification_view(deck_file, card, last, verify_target(deck_file, card), instance)
+        Console(highlight=False, soft_wrap=True).print(view)
+    quality = _read_grade(suggested_grade(*verdicts.values()))
+    shown_typed = typed.get(SINGLE_PART, "") if single else "; ".join(f"{k}: {v}" for k, v in typed.items())
+    verdict = verdicts[SINGLE_PART] if single else Verdict(overall(verdicts))
+    review = _grade_when_free(
+        session, quality, now=clock(), typed=shown_typed, verdict=verdict, ms=ms, seed=instance.seed
+    )
     click.echo(_outcome(review, session))
 
 
@@ -107,40 +134,49 @@ def _grade_when_free(session: Session, quality: int, **answer) -> Review:
             _read("retry> ")
 
 
+def _caution(card, last, instance: Instance) -> None:
+    """Before answering: say so when the card's verification failed or is stale, or a part is disputed."""
+    if last is None or not card.verifier:
+        return
+    for part_id, reason in instance.disputed.items():
+        which = "The stated answer" if card.declared_parts is None else f"Part {part_id}"
+        click.echo(f"! {which} is disputed by its verification ({reason}): you grade it yourself this time.")
+    if not last.outcome.ok and not instance.disputed:
+        click.echo(f"! This card failed verification: {last.outcome.message}")
+    if last.stale:
+        click.echo(f"! The card or its verifier changed since it was verified ({last.stale_reason}).")
+
+
 def _phase(item: QueuedCard) -> str:
     return "drill" if item.state.drill else item.state.phase
 
 
-def _answer_hint(item: QueuedCard) -> str:
-    answer = item.card.answer
+def _answer_hint(part, instance: Instance) -> str:
+    """What kind of input a part takes (never its answer: see `quizzer.hints`)."""
+    answer = part.answer
     if answer.kind == "choice":
         return "\n".join(f"  {number}. {option}" for number, option in enumerate(answer.options, start=1))
     if answer.kind == "boolean":
         return "(true or false)"
     if answer.kind == "expression":
         return f"(a formula in {', '.join(answer.variables)})"
+    if answer.kind == "tensor":
+        return f"({input_hint(answer, sample_shapes(instance, part))})"
     if answer.kind in ("code", "text"):
         return "(answer in your head, or type it; Enter reveals)"
     return ""
 
 
-def _reveal(item: QueuedCard, verdict: Verdict) -> None:
-    mark = MARKS[verdict.status]
-    shown = f": {verdict.normalized}" if verdict.normalized else ""
-    click.echo(f"{mark}{shown}" + (f" ({verdict.message})" if verdict.message else ""))
-    click.echo(f"Answer: {render_math(item.card.answer.display(), item.deck.macros)}")
-    click.echo(render_math(item.card.explanation.strip(), item.deck.macros))
-
-
-def _show_verification(session: Session, item: QueuedCard, loaded: LoadedDeck | None) -> None:
-    """The same verification block as `quizzer show`, in plain text when output is not a terminal."""
-    if loaded is None:
-        return
-    from quizzer.show import last_verification, verification_view, verify_target
-
-    last = last_verification(session.store, loaded, item.card)
-    view = verification_view(loaded, item.card, last, verify_target(loaded, item.card))
-    Console(highlight=False, soft_wrap=True).print(view)
+def _reveal(card, instance: Instance, verdicts: Mapping[str, Verdict], macros) -> None:
+    single = card.declared_parts is None
+    for part in instance.parts:
+        verdict = verdicts[part.id]
+        shown = f": {verdict.normalized}" if verdict.normalized else ""
+        prefix = "" if single else f"{part.id}: "
+        click.echo(f"{prefix}{MARKS[verdict.status]}{shown}" + (f" ({verdict.message})" if verdict.message else ""))
+        answer = part.answer.display() if part.answer.kind != "text" else instance.render(part.answer.value)
+        click.echo(f"{'Answer' if single else '  answer'}: {render_math(answer, macros)}")
+    click.echo(render_math(instance.render(card.explanation).strip(), macros))
 
 
 def _read_grade(suggestion: int | None) -> int:

@@ -77,6 +77,7 @@ class CardItem(pytest.Item):
             pytest.skip(NO_VERIFIER)
         [(_, outcome)] = _pool(self.config).run([Job(self.loaded, self.card)])
         self.user_properties.append(("verification", outcome.to_json()))
+        self.user_properties += _verification_summary(outcome)
         strict_failure = outcome.strict_failure() if self.config.getoption("verify_strict") else ""
         if not outcome.ok or strict_failure:
             raise VerificationFailed(_describe(self.loaded, self.card, outcome, strict_failure))
@@ -88,6 +89,17 @@ class CardItem(pytest.Item):
 
     def reportinfo(self):
         return self.path, None, f"{self.loaded.deck.id}/{self.card.id}"
+
+
+def _verification_summary(outcome) -> list[tuple[str, str]]:
+    """Per-part verdicts, worked examples and the pool, as report properties (`--junitxml` shows them)."""
+    summary = [("parts", ", ".join(f"{pid}={entry['status']}" for pid, entry in outcome.parts.items()))]
+    if outcome.examples or outcome.pool:
+        examples = ["worked example #1=" + outcome.status] + [f"{e['label']}={e['status']}" for e in outcome.examples]
+        summary.append(("examples", "; ".join(examples)))
+        passed = sum(entry["status"] in ("passed", "demonstrated") for entry in outcome.pool)
+        summary.append(("pool", f"{passed} of {len(outcome.pool)} instances verified"))
+    return summary
 
 
 def _describe(loaded: LoadedDeck, card, outcome, strict_failure: str = "") -> str:

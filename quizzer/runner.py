@@ -23,11 +23,11 @@ from multiprocessing.connection import Connection, wait
 
 from quizzer import zygote
 from quizzer.deck import Card
-from quizzer.execution import INTERRUPTED, Outcome, decide, execute
+from quizzer.execution import DEFAULT_VARIANTS, INTERRUPTED, Outcome, decide, execute
 from quizzer.loader import LoadedDeck
 from quizzer.sources import local_sources
 
-PROTOCOL = "1"  # bump when the way outcomes are judged changes, to invalidate every cache entry
+PROTOCOL = "2"  # bump when the way outcomes are judged changes, to invalidate every cache entry
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MEMORY_MB = 4096  # address space (RLIMIT_AS), not resident memory: torch maps ~0.7 GB at import
 STARTUP_ALLOWANCE = 60.0  # the zygote imports torch before the first card's clock starts
@@ -38,6 +38,7 @@ STOP_ALLOWANCE = 30.0  # beyond a card's timeout, how long the zygote may take t
 class Job:
     loaded: LoadedDeck
     card: Card
+    variants: int = DEFAULT_VARIANTS  # pool size of a parametric card (`quizzer verify --variants N`)
 
     @property
     def key(self) -> str:
@@ -58,6 +59,8 @@ def torch_version() -> str:
 def cache_key(job: Job, torch: str | None = None) -> str:
     digest = hashlib.sha256()
     digest.update(f"{PROTOCOL}\0{torch or torch_version()}\0{job.card.model_dump_json()}\0".encode())
+    if job.card.parametric:
+        digest.update(f"variants={job.variants}\0".encode())
     path = job.loaded.verifier_path(job.card)
     if path is not None:
         for source in sorted(local_sources(path, job.loaded.verifiers_root)):
@@ -115,7 +118,7 @@ class WorkerPool:
                     return
             while pending and len(running) < self.size:
                 job, job_id = pending.pop(), next(self._job_ids)
-                message = ("run", job_id, job.card.model_dump_json(), str(job.loaded.verifiers_root))
+                message = ("run", job_id, job.card.model_dump_json(), str(job.loaded.verifiers_root), job.variants)
                 self._connection.send((*message, self.timeout, self.memory_mb))
                 running[job_id] = (job, time.monotonic() + self.timeout + STOP_ALLOWANCE)
             give_up = min(limit for _, limit in running.values())

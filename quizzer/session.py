@@ -403,12 +403,14 @@ class Session:
         verdict: Verdict | None = None,
         ms: int = 0,
         lock_wait: float | None = None,
+        seed: int | None = None,
     ) -> Review:
         """Record the current card's grade (state and log in one transaction) and move on.
 
         A card SM-2 wants again today (q < 3, or a drill still below 4) goes to the back of the queue.
         If the store cannot record it (locked past `lock_wait`, see `Store.record_answer`), the
         session is unchanged and the same grade can be given again.
+        `seed` names the instance of a parametric card that was asked (SM-2 schedules the card, not it).
         """
         item = self._require_current()
         queue_before = list(self._queue)
@@ -421,6 +423,7 @@ class Session:
             "verdict": verdict.status if verdict else "",
             "ms": ms,
             "lock_wait": lock_wait,
+            "seed": seed,
         }
         if self.custom and self.custom.kind == "cram":
             review = self.store.record_cram(item.key, quality, **answer)

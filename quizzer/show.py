@@ -18,12 +18,13 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 from quizzer.deck import Card
-from quizzer.execution import NO_VERIFIER, Outcome
+from quizzer.execution import DEFAULT_VARIANTS, NO_VERIFIER, OK_STATUSES, Outcome
+from quizzer.instance import Instance, example, fixed, variant
 from quizzer.loader import LoadedDeck
 from quizzer.mathtext import render_math
 from quizzer.paths import bundled_decks
 
-STATUS_STYLE = {"passed": "bold green", "unverified": "yellow"}
+STATUS_STYLE = {"passed": "bold green", "demonstrated": "bold cyan", "unverified": "yellow"}
 FAILED_STYLE = "bold red"
 
 
@@ -71,14 +72,14 @@ def last_verification(store, loaded: LoadedDeck, card: Card) -> LastVerification
         return None
     from quizzer.runner import Job, cache_key, torch_version
 
-    job = Job(loaded, card)
-    record = store.verification(job.key)
+    record = store.verification(Job(loaded, card).key)
     if record is None:
         return None
     try:
         outcome = Outcome.from_json(record.outcome)
     except (ValueError, TypeError):
         outcome = Outcome(record.status, "the stored result could not be read; run quizzer verify again")
+    job = Job(loaded, card, outcome.variants or DEFAULT_VARIANTS)  # the pool size it was verified with
     reason = ""
     if record.cache_key != cache_key(job):
         if record.cache_key == cache_key(job, record.torch_version):
@@ -95,16 +96,24 @@ def _markdown(text: str, macros: dict[str, str]) -> Markdown:
     return Markdown(render_math(text.strip(), macros))
 
 
-def prompt_view(loaded: LoadedDeck, card: Card) -> Panel:
-    """The front of the card: what a learner is asked."""
+def prompt_view(loaded: LoadedDeck, card: Card, instance: Instance | None = None) -> Panel:
+    """The front of the card: what a learner is asked (this posing of it, templates filled)."""
     deck = loaded.deck
-    parts: list[RenderableType] = [_markdown(card.prompt, deck.macros)]
-    if card.answer.kind == "choice":
-        options = "\n".join(f"{i}. {option}" for i, option in enumerate(card.answer.options, start=1))
-        parts += [Text(""), _markdown(options, deck.macros)]
+    instance = instance or fixed(card, None)
+    shown: list[RenderableType] = []
+    if instance.label:
+        shown += [Text(instance.label, style="dim"), Text("")]
+    shown.append(_markdown(instance.render(card.prompt), deck.macros))
+    single = card.declared_parts is None
+    for number, part in enumerate(instance.parts, start=1):
+        if not single:
+            shown += [Text(""), Text(f"{number}. {instance.render(part.label)} ({part.answer.kind})", style="bold")]
+        if part.answer.kind == "choice":
+            options = "\n".join(f"{i}. {option}" for i, option in enumerate(part.answer.options, start=1))
+            shown += [Text(""), _markdown(options, deck.macros)]
     subtitle = " · ".join(filter(None, [", ".join(card.tags), card.source]))
     return Panel(
-        Group(*parts),
+        Group(*shown),
         title=f"[bold]{deck.title}[/] · {deck.id}/{card.id}",
         subtitle=subtitle or None,
         border_style="cyan",
@@ -112,19 +121,29 @@ def prompt_view(loaded: LoadedDeck, card: Card) -> Panel:
     )
 
 
-def answer_view(loaded: LoadedDeck, card: Card) -> RenderableType:
-    answer = card.answer
-    heading = Text(f"Answer ({answer.kind})", style="bold")
-    if answer.kind == "code":
-        body: RenderableType = Syntax(answer.value.strip("\n"), answer.language or "text", word_wrap=True)
-    elif answer.kind == "text":
-        body = _markdown(answer.value, loaded.deck.macros)
-    else:
-        body = Text(answer.display(), style="bold green")
-    return Group(heading, body)
+def answer_view(loaded: LoadedDeck, card: Card, instance: Instance | None = None) -> RenderableType:
+    """Every part's answer, as this posing states it (a variant: as its verifier computed it)."""
+    instance = instance or fixed(card, None)
+    shown: list[RenderableType] = []
+    single = card.declared_parts is None
+    for part in instance.parts:
+        answer = part.answer
+        title = f"Answer ({answer.kind})" if single else f"{part.id} — {instance.render(part.label)} ({answer.kind})"
+        if answer.kind == "code":
+            body: RenderableType = Syntax(answer.value.strip("\n"), answer.language or "text", word_wrap=True)
+        elif answer.kind == "text":
+            body = _markdown(instance.render(answer.value), loaded.deck.macros)
+        else:
+            body = Text(answer.display(), style="bold green")
+        shown += [Text(title, style="bold"), body]
+        if part.id in instance.disputed:
+            shown.append(Text(f"disputed: {instance.disputed[part.id]}", style=FAILED_STYLE))
+    return Group(*shown)
 
 
-def verification_view(loaded: LoadedDeck, card: Card, last: LastVerification | None, target: str) -> RenderableType:
+def verification_view(
+    loaded: LoadedDeck, card: Card, last: LastVerification | None, target: str, instance: Instance | None = None
+) -> RenderableType:
     heading = Text("Verification", style="bold")
     if not card.verifier:
         return Group(heading, Text(NO_VERIFIER, style="yellow"))
@@ -135,7 +154,7 @@ def verification_view(loaded: LoadedDeck, card: Card, last: LastVerification | N
         )
     outcome = last.outcome
     style = STATUS_STYLE.get(last.status, FAILED_STYLE)
-    mark = "✓" if last.status == "passed" else "✗"
+    mark = "✓" if last.status == "passed" else ("◆" if last.status == "demonstrated" else "✗")
     line = Text.assemble(
         (f"{mark} {last.status}", style),
         f" · {last.date} · torch {last.torch_version}",
@@ -147,9 +166,38 @@ def verification_view(loaded: LoadedDeck, card: Card, last: LastVerification | N
         parts.append(Text.assemble(("stale", "bold yellow"), f": {last.stale_reason}; run quizzer verify {target}"))
     if outcome.message:
         parts.append(Text(outcome.message, style=style if last.status != "passed" else ""))
+    if card.parametric:
+        passed = sum(entry.get("status") in OK_STATUSES for entry in outcome.pool)
+        parts.append(
+            Text(
+                f"{len(card.examples)} worked example(s) checked; pool of {len(outcome.pool)} instance(s), "
+                f"{passed} verified",
+                style="dim",
+            )
+        )
     if outcome.expected or outcome.computed:
-        parts.append(Text(f"card says {outcome.expected or '—'} · verifier computed {outcome.computed or '—'}"))
-    for claim in outcome.claims:
+        which = "worked example #1: " if card.parametric else ""
+        parts.append(Text(f"{which}card says {outcome.expected or '—'} · verifier computed {outcome.computed or '—'}"))
+    if card.declared_parts is not None:
+        for part_id, entry in outcome.parts.items():
+            if entry["status"] == "self-graded":
+                parts.append(Text(f"  · part {part_id}: self-graded (its facts are the claims)", style="dim"))
+                continue
+            ok = entry["status"] == "passed"
+            parts.append(
+                Text.assemble(
+                    ("  ✓ " if ok else "  ✗ ", "green" if ok else "red"),
+                    f"part {part_id}: card says {entry['expected'] or '—'}",
+                    f" · verifier computed {entry['computed'] or '—'}",
+                )
+            )
+    claims, notes = outcome.claims, outcome.notes
+    pooled = next((e for e in outcome.pool if instance is not None and e.get("seed") == instance.seed), None)
+    if pooled is not None:  # a variant has its own verification: its status, claims and notes
+        style_of_pooled = STATUS_STYLE.get(pooled["status"], FAILED_STYLE)
+        parts.append(Text(f"this {pooled.get('label', 'instance')}: {pooled['status']}", style=style_of_pooled))
+        claims, notes = pooled.get("claims", []), pooled.get("notes", [])
+    for claim in claims:
         parts.append(
             Text.assemble(
                 ("  ✓ " if claim["holds"] else "  ✗ ", "green" if claim["holds"] else "red"),
@@ -157,22 +205,51 @@ def verification_view(loaded: LoadedDeck, card: Card, last: LastVerification | N
                 (f" — {claim['measured']}" if claim.get("measured") else "", "dim"),
             )
         )
-    for note in outcome.notes:
+    for note in notes:
         parts.append(_markdown(note, loaded.deck.macros))
     if outcome.series:
         names = ", ".join(s["name"] for s in outcome.series)
         parts.append(Text(f"plots: {names} (shown in the review app)", style="dim"))
+    if outcome.missing_figures:
+        parts.append(
+            Text("cited but not produced by the verifier: " + ", ".join(outcome.missing_figures), style="yellow")
+        )
     if outcome.traceback:
         parts.append(Text(outcome.traceback.rstrip(), style="red"))
     return Group(*parts)
 
 
-def render_card(console: Console, loaded: LoadedDeck, card: Card, last: LastVerification | None, target: str) -> None:
-    console.print(prompt_view(loaded, card))
+def instance_to_show(card: Card, last: LastVerification | None, number: int | None = None) -> Instance:
+    """`quizzer show`: a parametric card's pool instance `number` (1-based; default the first), else
+    its first worked example; a fixed card as written. Raises `IndexError` for a number outside the pool."""
+    outcome = last.outcome if last is not None else None
+    if not card.parametric:
+        if number is not None:
+            raise IndexError("this card has no variants (it declares no [cards.params])")
+        return fixed(card, outcome)
+    pool = outcome.pool if outcome is not None else []
+    if number is None and not pool:
+        return example(card)
+    number = number or 1
+    if not 1 <= number <= len(pool):
+        raise IndexError(f"the pool holds {len(pool)} instance(s) (quizzer verify computes it)")
+    return variant(card, pool[number - 1])
+
+
+def render_card(
+    console: Console,
+    loaded: LoadedDeck,
+    card: Card,
+    last: LastVerification | None,
+    target: str,
+    instance: Instance | None = None,
+) -> None:
+    instance = instance or instance_to_show(card, last)
+    console.print(prompt_view(loaded, card, instance))
     console.print()
-    console.print(answer_view(loaded, card))
+    console.print(answer_view(loaded, card, instance))
     console.print()
     console.print(Text("Explanation", style="bold"))
-    console.print(_markdown(card.explanation, loaded.deck.macros))
+    console.print(_markdown(instance.render(card.explanation), loaded.deck.macros))
     console.print()
-    console.print(verification_view(loaded, card, last, target))
+    console.print(verification_view(loaded, card, last, target, instance))

@@ -156,6 +156,7 @@ class Review:
     ms: int
     previous_review: int | None = None
     undone: bool = False
+    seed: int | None = None  # the instance of a parametric card that was asked (its pool seed)
 
 
 @dataclass(frozen=True)
@@ -478,6 +479,7 @@ class Store:
         ms: int = 0,
         kind: str | None = None,
         lock_wait: float | None = None,
+        seed: int | None = None,
     ) -> Review:
         """Schedule the card with SM-2 and append the answer to the log, in one durable transaction.
 
@@ -486,6 +488,7 @@ class Store:
         answer is logged ("ahead" for review-ahead; default: from the card's phase, `answer_kind`).
         `lock_wait`: seconds to wait for another writer (default `BUSY_TIMEOUT_SECONDS`); past it,
         `sqlite3.OperationalError` (`is_busy`) and nothing is recorded.
+        `seed` is the instance of a parametric card that was asked, so the review can be reproduced.
         """
         sm2.check_quality(quality)
         with self._write(lock_wait) as conn:
@@ -510,6 +513,7 @@ class Store:
                 after,
                 int(ms),
                 previous_review=card.last_review,
+                seed=seed,
             )
             cursor = conn.execute(_INSERT_REVIEW, _review_columns(review))
             conn.execute(_UPDATE_STATE, (*_state_columns(after), cursor.lastrowid, key))
@@ -526,6 +530,7 @@ class Store:
         verdict: str = "",
         ms: int = 0,
         lock_wait: float | None = None,
+        seed: int | None = None,
     ) -> Review:
         """Log a custom-study (cram) answer, kind "cram": the card's schedule and row are left untouched."""
         sm2.check_quality(quality)
@@ -548,6 +553,7 @@ class Store:
                 card.state,
                 int(ms),
                 previous_review=card.last_review,
+                seed=seed,
             )
             cursor = conn.execute(_INSERT_REVIEW, _review_columns(review))
         return replace(review, id=cursor.lastrowid)
@@ -578,6 +584,15 @@ class Store:
             conn.execute(_UPDATE_STATE, (*_state_columns(review.before), review.previous_review, review.key))
             conn.execute("UPDATE reviews SET undone = 1 WHERE id = ?", (review_id,))
         return self.card(review.key)
+
+    def seen_instances(self, key: str) -> list[int]:
+        """Seeds of the instances of parametric card `key` answered so far, oldest answer first (one per
+        answer; undone answers left out): what `instance.pick` needs to prefer an unseen instance."""
+        rows = self._conn.execute(
+            "SELECT instance_seed FROM reviews WHERE key = ? AND undone = 0 AND instance_seed IS NOT NULL ORDER BY id",
+            (key,),
+        )
+        return [seed for (seed,) in rows]
 
     def review(self, review_id: int) -> Review | None:
         row = self._conn.execute(f"SELECT {_REVIEW_COLUMNS} FROM reviews WHERE id = ?", (review_id,)).fetchone()
@@ -951,12 +966,18 @@ def _trust_names_projects(db: Database) -> None:
     db["trusted_dirs"].drop()
 
 
+def _instance_seed(db: Database) -> None:
+    """Migration 6: which instance of a parametric card an answer was given to (NULL for a fixed card)."""
+    db["reviews"].add_column("instance_seed", int)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _initial_schema,
     _trust_and_settings,
     _history_index,
     _deck_limits,
     _trust_names_projects,
+    _instance_seed,
 ]
 """Applied in order, each in the transaction that bumps `PRAGMA user_version`; append, never edit."""
 
@@ -974,7 +995,7 @@ _STATE_PAIRS = ("ef", "repetitions", "interval", "due", "drill")
 _REVIEW_COLUMNS = (
     "id, time, day, key, deck, kind, quality, typed, verdict, "
     + ", ".join(f"{name}_before, {name}_after" for name in _STATE_PAIRS)
-    + ", ms, previous_review, undone"
+    + ", ms, previous_review, undone, instance_seed"
 )
 _INSERT_REVIEW = "INSERT INTO reviews ({}) VALUES ({})".format(
     _REVIEW_COLUMNS.removeprefix("id, "), ", ".join("?" * (_REVIEW_COLUMNS.count(",")))
@@ -1014,15 +1035,16 @@ def _review_columns(review: Review) -> tuple:
     before, after = _state_columns(review.before)[1:], _state_columns(review.after)[1:]
     pairs = tuple(value for pair in zip(before, after, strict=True) for value in pair)
     head = (review.time, review.day.isoformat(), review.key, review.deck, review.kind, review.quality)
-    return (*head, review.typed, review.verdict, *pairs, review.ms, review.previous_review, int(review.undone))
+    tail = (review.ms, review.previous_review, int(review.undone), review.seed)
+    return (*head, review.typed, review.verdict, *pairs, *tail)
 
 
 def _review_from_row(row: Sequence) -> Review:
     id_, time, day, key, deck, kind, quality, typed, verdict, *pairs = row[:19]
-    ms, previous_review, undone = row[19:]
+    ms, previous_review, undone, seed = row[19:]
     before, after = _state(*pairs[0::2]), _state(*pairs[1::2])
     head = (id_, time, date.fromisoformat(day), key, deck, kind, quality, typed or "", verdict or "")
-    return Review(*head, before, after, ms or 0, previous_review, bool(undone))
+    return Review(*head, before, after, ms or 0, previous_review, bool(undone), seed)
 
 
 def _verification_from_row(row: Sequence) -> VerificationRecord:

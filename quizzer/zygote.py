@@ -10,7 +10,7 @@ The zygote is started by `quizzer.runner.WorkerPool` (multiprocessing "spawn", s
 state with the command that started it) and talks to it over one connection:
 
     zygote → pool   ("ready",)                          after torch is imported and warmed up
-    pool → zygote   ("run", job_id, card_json, verifiers_root, timeout, memory_mb)
+    pool → zygote   ("run", job_id, card_json, verifiers_root, variants, timeout, memory_mb)
     zygote → pool   ("done", job_id, outcome_json)      once the card's processes are all gone
     pool → zygote   None (or the connection closing)    stop: kill every card, exit
 
@@ -109,7 +109,7 @@ def _prctl(option: int, value: int) -> None:
 # ---------------------------------------------------------------------- one card's process
 
 
-def _run_card(result_fd: int, card_json: str, root: str, memory_mb: int) -> None:
+def _run_card(result_fd: int, card_json: str, root: str, variants: int, memory_mb: int) -> None:
     """In the forked child: isolate, cap memory, run the verifier, kill what it started, report. Never returns."""
     code = 0
     try:
@@ -122,7 +122,7 @@ def _run_card(result_fd: int, card_json: str, root: str, memory_mb: int) -> None
         from quizzer.deck import Card
         from quizzer.execution import execute
 
-        outcome = execute(Card.model_validate_json(card_json), Path(root))
+        outcome = execute(Card.model_validate_json(card_json), Path(root), variants)
         if outcome.status == "error" and _out_of_memory(outcome.traceback):
             outcome.status = "out-of-memory"
             outcome.message = f"the verifier exceeded the memory cap of {memory_mb} MB"
@@ -235,7 +235,7 @@ class Zygote:
             return set()
         return set(readable)
 
-    def _start(self, job_id: int, card_json: str, root: str, timeout: float, memory_mb: int) -> None:
+    def _start(self, job_id: int, card_json: str, root: str, variants: int, timeout: float, memory_mb: int) -> None:
         result_read, result_write = os.pipe()
         pid = os.fork()
         if pid == 0:
@@ -243,7 +243,7 @@ class Zygote:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             for fd in self._own_fds() + [result_read]:
                 os.close(fd)
-            _run_card(result_write, card_json, root, memory_mb)
+            _run_card(result_write, card_json, root, variants, memory_mb)
         os.close(result_write)
         os.set_blocking(result_read, False)
         now = time.monotonic()

@@ -102,6 +102,14 @@ def test_save_verification_upserts_and_reads_back(store):
 def test_a_database_from_the_first_schema_is_migrated_in_place(tmp_path, monkeypatch):
     path = tmp_path / "q.db"
     monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:1])
+    # the log as the first schema wrote it: without the columns later migrations added (instance_seed)
+    first_columns = store_module._REVIEW_COLUMNS.removeprefix("id, ").removesuffix(", instance_seed")
+    placeholders = ", ".join("?" * (first_columns.count(",") + 1))
+    monkeypatch.setattr(
+        store_module, "_INSERT_REVIEW", f"INSERT INTO reviews ({first_columns}) VALUES ({placeholders})"
+    )
+    all_columns = store_module._review_columns
+    monkeypatch.setattr(store_module, "_review_columns", lambda review: all_columns(review)[:-1])
     with Store.open(path) as old:
         old.sync_deck("d", ["a"])
         old.record_answer("d/a", 5, today=DAY, now=NOW)
@@ -109,7 +117,7 @@ def test_a_database_from_the_first_schema_is_migrated_in_place(tmp_path, monkeyp
     with Store.open(path) as store:
         assert store.schema_version == len(store_module.MIGRATIONS)
         assert store.card("d/a").state.repetitions == 1
-        assert [review.quality for review in store.history("d/a")] == [5]
+        assert [(review.quality, review.seed) for review in store.history("d/a")] == [(5, None)]
         assert store.trusted_projects() == []
 
 
@@ -344,3 +352,15 @@ def test_two_processes_answering_at_once_lose_nothing(tmp_path):
         # both processes answered the same 50 cards: no answer overwrote another's state
         total = store.db.execute("SELECT sum(repetitions) FROM cards WHERE deck = 'shared'").fetchone()[0]
         assert total == 600
+
+
+def test_the_log_records_the_instance_and_knows_which_were_seen(store):
+    store.sync_deck("d", ["p"])
+    store.record_answer("d/p", 4, today=DAY, now=NOW, seed=7)
+    undone = store.record_answer("d/p", 2, today=DAY, now=NOW, seed=9)
+    store.record_answer("d/p", 5, today=DAY, now=NOW, seed=None)
+    assert store.review(undone.id).seed == 9
+    assert store.seen_instances("d/p") == [7, 9]
+    store.undo(store.history("d/p")[-1].id)
+    store.undo(undone.id)
+    assert store.seen_instances("d/p") == [7]

@@ -26,7 +26,7 @@ from textual.worker import get_current_worker
 from quizzer.checking import Verdict
 from quizzer.deck import SELF_GRADED, Part
 from quizzer.hints import input_hint
-from quizzer.instance import Instance, fixed, grade, overall
+from quizzer.instance import Instance, fixed, grade, overall, sample_shapes
 from quizzer.session import QueuedCard, Session, suggested_grade
 from quizzer.store import Review, StoreError, is_busy
 from quizzer.tui.library import Caution
@@ -165,14 +165,14 @@ class ReviewScreen(Screen):
         rows.display = len(asked) > 1
         if len(asked) == 1:
             single.value = ""
-            single.placeholder = input_hint(asked[0].answer, _sample_shapes(instance, asked[0]))
+            single.placeholder = input_hint(asked[0].answer, sample_shapes(instance, asked[0]))
             single.focus()
             return
         widgets = []
         widest = max(len(instance.render(part.label)) for part in asked)
         for part in asked:
             box = Input(
-                placeholder=input_hint(part.answer, _sample_shapes(instance, part)),
+                placeholder=input_hint(part.answer, sample_shapes(instance, part)),
                 id=f"answer-{part.id}",
                 classes="part-input",
                 compact=True,
@@ -549,26 +549,6 @@ def _part_label(label: str, widest: int) -> Static:
     widget = Static(f"{label}:", classes="part-label")
     widget.styles.width = min(widest + 4, 36)  # the colon, the padding and a space
     return widget
-
-
-def _sample_shapes(instance: Instance, part: Part) -> dict[str, tuple[int, ...]]:
-    """A tensor part's input shapes, read from its first cached sample (what the learner may use)."""
-    value = instance.data.get(part.id)
-    if part.answer.kind != "tensor" or not isinstance(value, dict):
-        return {}
-    try:
-        inputs = value["samples"][0]["inputs"]
-        return {name: _shape_of(inputs[name]) for name in part.answer.variables if name in inputs}
-    except (KeyError, IndexError, TypeError):
-        return {}
-
-
-def _shape_of(nested) -> tuple[int, ...]:
-    shape = []
-    while isinstance(nested, list) and len(shape) < 8:
-        shape.append(len(nested))
-        nested = nested[0] if nested else None
-    return tuple(shape)
 
 
 def _reason(verdicts: dict[str, Verdict]) -> str:
