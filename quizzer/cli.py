@@ -109,13 +109,11 @@ def lint(paths: tuple[Path, ...], output_format: str, db: Path | None) -> None:
 def _vanished_card_warnings(files: list[Path], db: Path | None) -> list[str]:
     """`path:1:1: warning: ...` for each card id gone from its deck but with answers in the database."""
     from quizzer.loader import DeckError, load_deck
-    from quizzer.show import open_store_if_exists
 
-    store = open_store_if_exists(db)
-    if store is None:
-        return []
-    warnings = []
-    try:
+    warnings: list[str] = []
+    with _open_store(db, only_if_exists=True) as store:
+        if store is None:
+            return warnings
         for path in files:
             try:
                 deck = load_deck(path, check_verifiers=False).deck
@@ -130,8 +128,6 @@ def _vanished_card_warnings(files: list[Path], db: Path | None) -> list[str]:
                         f' answer(s) in {store.path}; if it was renamed, add renamed_from = ["{card_id}"]'
                         " to the renamed card to keep its history"
                     )
-    finally:
-        store.close()
     return warnings
 
 

@@ -2,9 +2,10 @@
 
 Every step reads one line, so `printf 'true\\n5\\n' | quizzer review --plain` works: a typed answer
 (Enter alone reveals), then a grade 0–5 (Enter accepts the suggested one). `u` undoes the last
-grade, `q` quits, end of input ends the sitting; each way prints the summary. Markdown is shown as
-the plain text it already is, with LaTeX math turned into Unicode; after the reveal comes the
-card's last verification (status, claims and the verifier's demonstration).
+grade, `q` quits, end of input ends the sitting; each way prints the summary. Markdown is rendered
+as text (rich: emphasis without asterisks, tables drawn, code blocks indented; colour only on a
+terminal), with LaTeX math turned into Unicode; after the reveal comes the card's last
+verification (status, claims and the verifier's demonstration).
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def _review_one(
     if instance.label:
         click.echo(f"({instance.label})")
     _caution(card, last, instance)
-    click.echo(render_math(instance.render(card.prompt).strip(), macros))
+    _print_markdown(instance.render(card.prompt), macros)
     single = card.declared_parts is None
     started = time.monotonic()
     typed: dict[str, str] = {}
@@ -176,7 +177,17 @@ def _reveal(card, instance: Instance, verdicts: Mapping[str, Verdict], macros) -
         click.echo(f"{prefix}{MARKS[verdict.status]}{shown}" + (f" ({verdict.message})" if verdict.message else ""))
         answer = part.answer.display() if part.answer.kind != "text" else instance.render(part.answer.value)
         click.echo(f"{'Answer' if single else '  answer'}: {render_math(answer, macros)}")
-    click.echo(render_math(instance.render(card.explanation).strip(), macros))
+    _print_markdown(instance.render(card.explanation), macros)
+
+
+def _print_markdown(text: str, macros: Mapping[str, str]) -> None:
+    """Markdown as readable text: no `**`, pipes or fences; math as Unicode; colour only on a terminal."""
+    from rich.markdown import Markdown
+
+    console = Console(highlight=False)
+    with console.capture() as captured:
+        console.print(Markdown(render_math(text.strip(), macros), hyperlinks=False))
+    click.echo("\n".join(line.rstrip() for line in captured.get().rstrip().splitlines()), color=console.is_terminal)
 
 
 def _read_grade(suggestion: int | None) -> int:

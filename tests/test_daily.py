@@ -295,3 +295,16 @@ def test_undo_after_a_reset_is_refused_with_the_reason_and_earlier_answers_stay_
     with pytest.raises(ResetSince, match="d/c1 was reset since that answer"):
         session.undo()
     assert session.undo().key == "d/c0" and store.card("d/c0").state.due is None
+
+
+def test_plain_review_in_a_pipe_renders_markdown_as_readable_text(tmp_path):
+    deck = tmp_path / "md.toml"
+    deck.write_text(
+        'id = "md"\ntitle = "M"\n[[cards]]\nid = "c"\n'
+        "prompt = '''\nIs **this** `x` right?\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\nprint(1)\n```\n'''\n"
+        'explanation = "Because *so*."\nanswer = { kind = "boolean", value = true }\n'
+    )
+    shown = cli("review", "--plain", str(deck), "--db", str(tmp_path / "q.db"), input="true\n\n").output
+    assert "Is this x right?" in shown and "print(1)" in shown and "Because so." in shown
+    assert "**" not in shown and "```" not in shown and "|---" not in shown and "\x1b[" not in shown
+    assert not any(line != line.rstrip() for line in shown.splitlines() if not line.endswith("> "))
