@@ -217,8 +217,8 @@ class AnkiSide:
     def lift_limits(self) -> None:
         """Before the answers: 1,000 answers need more than today's 220 queued cards (quizzer answers any card)."""
         config = self.col.decks.config_dict_for_deck_id(1)
-        config["new"]["perDay"] = config["rev"]["perDay"] = 100_000
-        self.col.decks.save(config)
+        config["new"]["perDay"] = config["rev"]["perDay"] = 9999  # Anki's largest accepted limit
+        self.col.decks.update_config(config)
 
     def answer(self) -> float | None:
         from anki.cards import Card
