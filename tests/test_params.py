@@ -105,3 +105,26 @@ def test_quizzer_new_params_scaffolds_a_lint_clean_parametric_card_whose_stub_fa
     assert outcome.status == "failed" and "write this verifier" in outcome.message
     with pytest.raises(AuthoringError, match="cannot be parametric"):
         create_card("drills", "snippet", "code", tmp_path, params=True)
+
+
+def test_the_authoring_guide_parametric_example_lints_verifies_and_fails_when_an_example_is_wrong(tmp_path):
+    import re
+
+    from quizzer.execution import decide, execute
+
+    guide = (Path(__file__).resolve().parent.parent / "AUTHORING.md").read_text()
+    stanza = next(block for block in re.findall(r"```toml\n(.*?)```", guide, re.S) if 'id = "conv-width"' in block)
+    source = re.search(r"`verifiers/drills/conv_width.py`:\n\n```python\n(.*?)```", guide, re.S).group(1)
+    (tmp_path / "decks").mkdir()
+    (tmp_path / "verifiers" / "drills").mkdir(parents=True)
+    deck = tmp_path / "decks" / "drills.toml"
+    deck.write_text('id = "drills"\ntitle = "Drills"\n' + stanza)
+    (tmp_path / "verifiers" / "drills" / "conv_width.py").write_text(source)
+    assert lint(deck) == []
+    loaded = load_deck(deck)
+    card = loaded.deck.card("conv-width")
+    outcome = execute(card, loaded.verifiers_root, 8)
+    assert outcome.status == "passed", outcome.message + outcome.traceback
+    assert len(outcome.pool) == 8 and outcome.figures["width"]["value"] == 30
+    examples = [card.examples[0], card.examples[1].model_copy(update={"answer": 13})]
+    assert decide(card.model_copy(update={"examples": examples}), outcome).status == "failed"
