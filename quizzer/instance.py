@@ -32,6 +32,7 @@ class Instance:
     seed: int | None = None  # a variant's pool seed (None for a fixed card)
     params: Mapping[str, Any] = field(default_factory=dict)
     label: str = ""  # which posing: "instance 3 (kernel=5, stride=2)" or "worked example #1 (…)"
+    verification: Mapping[str, Any] = field(default_factory=dict)  # a variant's own: its pool entry
 
     @property
     def asked(self) -> tuple[Part, ...]:
@@ -80,7 +81,8 @@ def variant(card: Card, entry: Mapping[str, Any]) -> Instance:
         disputed = {part.id: problem for part in card.parts if part.checkable}
     params = dict(entry.get("params") or {})
     values = {**(entry.get("figures") or {}), **params}
-    return Instance(card, tuple(parts), data, values, disputed, entry.get("seed"), params, entry.get("label", ""))
+    label = entry.get("label", "")
+    return Instance(card, tuple(parts), data, values, disputed, entry.get("seed"), params, label, entry)
 
 
 def pose(card: Card, outcome: Any | None, seen: Sequence[int] = ()) -> Instance:

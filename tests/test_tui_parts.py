@@ -8,6 +8,9 @@ card whose verifier disputes one stated part. Its verifiers are torch-free and r
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import textwrap
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -171,6 +174,106 @@ async def test_a_part_its_verifier_disputes_is_announced_and_not_graded(tmp_path
         assert "Suggested 4" in text_of(screen, "#grade-meaning")
 
 
+# ---------------------------------------------------------------------- variants (issue 13 item 3)
+
+
+def verify_variants(db: Path) -> None:
+    """The parametric fixture card's pool, built in this process and cached as `quizzer verify` does."""
+    loaded = load_deck(DECKS / "variants.toml")
+    card = loaded.deck.card("receptive-field")
+    outcome = execute(card, FIXTURES / "verifiers")
+    assert outcome.status == "passed" and len(outcome.pool) >= 10, outcome.message
+    with Store.open(db) as store:
+        key = cache_key(Job(loaded, card))
+        store.save_verification("variants/receptive-field", key, "passed", outcome.to_json(), "2.4.1",
+                                "2025-03-01T08:00:00+0000", 0.1)  # fmt: skip
+
+
+def receptive_field(kernel: int, stride: int, layers: int) -> int:
+    """The answer worked out here, independently of the pool: 1 + Σ (k-1)·stride^i."""
+    return 1 + sum((kernel - 1) * stride**i for i in range(layers))
+
+
+@async_test
+async def test_ten_reviews_of_a_parametric_card_are_ten_instances_each_graded_against_its_own_value(tmp_path):
+    db = tmp_path / "q.db"
+    verify_variants(db)
+    async with make_app(db).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        pilot.app.start_review(["variants"])
+        await pilot.pause()
+        screen = pilot.app.screen
+        asked = []
+        for _ in range(10):
+            instance = screen.instance
+            params = dict(instance.params)
+            prompt = screen.query_one("#prompt").source
+            assert f"kernel {params['kernel']} and stride {params['stride']}" in prompt
+            assert instance.label in text_of(screen, "#status-line")
+            answer = receptive_field(**params)
+            await pilot.press(*str(answer), "enter")
+            await pilot.pause()
+            assert screen.verdict.status == "correct", (params, screen.verdict)
+            assert f"**Answer for this instance:** `{answer} pixels`" in screen.query_one("#stated-answer").source
+            assert f"{answer} pixels here" in screen.query_one("#explanation").source
+            badge = text_of(screen, "#verification-badge")
+            assert "✓ verified" in badge and instance.label in badge  # the instance's own verification
+            asked.append((instance.seed, tuple(params.items())))
+            await pilot.press("1")  # graded below 3: asked again this sitting, as another instance
+            await pilot.pause()
+    assert len({seed for seed, _ in asked}) == 10
+    logged = rows(db, "SELECT instance_seed, verdict FROM reviews ORDER BY id")
+    assert logged == [(seed, "correct") for seed, _ in asked]
+
+
+@async_test
+async def test_a_wrong_answer_is_judged_against_the_instance_not_the_worked_example(tmp_path):
+    db = tmp_path / "q.db"
+    verify_variants(db)
+    async with make_app(db).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        pilot.app.start_review(["variants"])
+        await pilot.pause()
+        screen = pilot.app.screen
+        answer = receptive_field(**screen.instance.params)
+        assert answer != 7  # the first instance is not the worked example's
+        await pilot.press("7", "enter")
+        await pilot.pause()
+        assert screen.verdict.status == "incorrect" and f"expected {answer}" in text_of(screen, "#verdict")
+
+
+def test_reviewing_variants_never_imports_torch(tmp_path):
+    db = tmp_path / "q.db"
+    verify_variants(db)
+    script = textwrap.dedent(
+        f"""
+        import asyncio, sys
+        from datetime import date
+        from quizzer.tui.app import QuizzerApp
+
+        async def main():
+            app = QuizzerApp({str(db)!r}, [{str(DECKS)!r}], today=date(2025, 3, 3), auto_verify=False,
+                             bundled={str(DECKS)!r})
+            async with app.run_test(size=(100, 30)) as pilot:
+                for _ in range(3):
+                    await app.workers.wait_for_complete()
+                    await pilot.pause()
+                app.start_review(["variants"])
+                await pilot.pause()
+                for keys in (["1", "enter"], ["1"], ["2", "enter"], ["1"]):
+                    await pilot.press(*keys)
+                    await pilot.pause()
+                assert app.screen.instance.seed is not None
+            print("torch" in sys.modules)
+
+        asyncio.run(main())
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False"]
+
+
 # ---------------------------------------------------------------------- snapshots
 
 
@@ -213,3 +316,22 @@ def test_snapshot_disputed_part_narrow(snap_compare, tmp_path):
     db = tmp_path / "q.db"
     verify_fixture(db)
     assert snap_compare(make_app(db), terminal_size=(60, 20), run_before=keys_then_steady(skip=2))
+
+
+def test_snapshot_variant_revealed(snap_compare, tmp_path):
+    db = tmp_path / "q.db"
+    verify_variants(db)
+
+    async def before(pilot) -> None:
+        from textual.widgets import Input
+
+        await settle(pilot)
+        pilot.app.start_review(["variants"])
+        await pilot.pause()
+        await pilot.press("7", "enter")
+        await pilot.pause()
+        for widget in pilot.app.screen.query(Input):
+            widget.cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(make_app(db), terminal_size=(80, 24), run_before=before)

@@ -26,7 +26,7 @@ from textual.worker import get_current_worker
 from quizzer.checking import Verdict
 from quizzer.deck import SELF_GRADED, Part
 from quizzer.hints import input_hint
-from quizzer.instance import Instance, fixed, grade, overall, sample_shapes
+from quizzer.instance import Instance, grade, overall, pose, sample_shapes
 from quizzer.session import QueuedCard, Session, suggested_grade
 from quizzer.store import Review, StoreError, is_busy
 from quizzer.tui.library import Caution
@@ -150,10 +150,12 @@ class ReviewScreen(Screen):
         self._status()
 
     def _pose(self, item: QueuedCard) -> Instance:
-        """How this review asks the card: as written, with its cached figures and samples."""
+        """How this review asks the card: as written with its cached figures and samples, or for a
+        parametric card an instance of its verified pool the learner has not seen (else seen longest ago)."""
         library = self.app.library
         outcome = library.verification(item.key).outcome() if library is not None else None
-        return fixed(item.card, outcome)
+        seen = self.session.store.seen_instances(item.key) if item.card.parametric else ()
+        return pose(item.card, outcome, seen)
 
     def _show_inputs(self, instance: Instance) -> None:
         """One input per asked part: the usual answer box for one, a labelled line each for several."""
@@ -232,6 +234,8 @@ class ReviewScreen(Screen):
         line.append(f"  {item.key}", style="bold")
         kinds = [part.answer.kind for part in item.card.parts]
         line.append(f"  · {kinds[0]}" if len(kinds) == 1 else f"  · {len(kinds)} parts", style="dim")
+        if self.instance is not None and self.instance.label:
+            line.append(f"  · {self.instance.label}", style="bold")
         if item.card.source:
             line.append(f"  · {item.card.source}", style="dim")
         self.query_one("#status-line", Static).update(line)
@@ -418,7 +422,11 @@ class ReviewScreen(Screen):
             {p.id: instance.render(p.label) for p in instance.parts} if instance and len(instance.parts) > 1 else None
         )
         self.query_one(VerificationPanel).show(
-            library.verification(item.key), deck_path=str(loaded.path), macros=item.deck.macros, labels=labels
+            library.verification(item.key),
+            deck_path=str(loaded.path),
+            macros=item.deck.macros,
+            labels=labels,
+            instance=instance.verification if instance is not None else None,
         )
 
     # ------------------------------------------------------------------ grading, undo, skip
@@ -431,15 +439,16 @@ class ReviewScreen(Screen):
         item = self.item
         now = self.app.clock()
         ms = max(0, int((now - self.shown_at).total_seconds() * 1000) if self.shown_at else 0)
-        grade = partial(self.session.grade, quality, now=now, typed=self.typed, verdict=self.verdict, ms=ms)
+        seed = self.instance.seed if self.instance is not None else None  # which variant was asked
+        record = partial(self.session.grade, quality, now=now, typed=self.typed, verdict=self.verdict, ms=ms, seed=seed)
         try:
-            review = grade(lock_wait=0)
+            review = record(lock_wait=0)
         except sqlite3.OperationalError as error:
             if not is_busy(error):
                 raise
             self.saving = quality
             self._hint_locked(quality, attempts=1)
-            self._save_when_free(item, quality, grade)
+            self._save_when_free(item, quality, record)
             return
         self._graded_saved(item, quality, review)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from rich.style import Style
 from rich.text import Text
@@ -55,6 +57,27 @@ class SeriesPlot(Vertical):
             plt.title(first.get("name", ""))
 
 
+def _instance_outcome(entry: Mapping[str, Any]):
+    """A pool entry as an `Outcome`, so an instance's verification reads like a card's."""
+    from quizzer.execution import Outcome
+
+    parts = dict(entry.get("parts") or {})
+    single = parts.get("answer", {})
+    return Outcome(
+        status=entry.get("status", "error"),
+        message=str(entry.get("message", "")),
+        computed=str(single.get("computed", "")),
+        claims=list(entry.get("claims") or []),
+        notes=[str(note) for note in entry.get("notes") or []],
+        parts=parts,
+    )
+
+
+def _instance_badge(entry: Mapping[str, Any]) -> str:
+    status = entry.get("status")
+    return "verified" if status == "passed" else "demonstrated" if status == "demonstrated" else "failed"
+
+
 class VerificationPanel(Vertical):
     """Shows one card's verification; `show()` it again whenever badges may have changed."""
 
@@ -71,14 +94,21 @@ class VerificationPanel(Vertical):
         deck_path: str = "",
         macros: dict | None = None,
         labels: dict[str, str] | None = None,
+        instance: Mapping[str, Any] | None = None,
     ) -> None:
-        """`labels`: part id → label, for a card in parts (each checkable part gets its own line)."""
+        """`labels`: part id → label, for a card in parts (each checkable part gets its own line).
+        `instance`: a variant's pool entry, whose own verification is shown instead of the card's."""
         app = self.app
         record = verification.record
         outcome = verification.outcome()
         badge = verification.badge
+        if instance and badge in ("verified", "demonstrated", "failed"):
+            outcome, badge = _instance_outcome(instance), _instance_badge(instance)
         suffix = ""
-        if badge in ("verified", "demonstrated", "failed") and record is not None:
+        if instance and record is not None and badge in ("verified", "demonstrated", "failed"):
+            shown = instance.get("label") or "this instance"
+            suffix = f"  {shown} · {_when(record.verified_at)}"
+        elif badge in ("verified", "demonstrated", "failed") and record is not None:
             suffix = f"  {_when(record.verified_at)} · torch {record.torch_version} · {record.duration:.1f} s"
         elif badge == "stale" and record is not None:
             suffix = f" — the card or its verifier changed since {_when(record.verified_at)}; shown below is that run"
