@@ -277,3 +277,80 @@ def test_self_graded_kinds(answer):
 
 def test_code_answer_defaults_to_python():
     assert CodeAnswer(kind="code", value="x = 1").language == "python"
+
+
+def problem(data: dict) -> str:
+    """The one sentence a deck author gets for an answer nothing could match."""
+    with pytest.raises(ValidationError) as caught:
+        answer_of(data)
+    [error] = caught.value.errors()
+    return error["msg"].removeprefix("Value error, ")
+
+
+LONG = "n" * 60
+
+
+@pytest.mark.parametrize(
+    "fields,message",
+    [
+        ({"options": ["a", ""], "value": "a"}, "an option is empty"),
+        ({"options": ["a", "  "], "value": "a"}, "an option is empty"),
+        ({"options": ["Yes", "no", "YES"], "value": "no"}, "options must differ (ignoring case): 'YES' repeats"),
+        (
+            {"options": [LONG, LONG.upper()], "value": LONG},
+            "options must differ (ignoring case): '" + "N" * 38 + "… repeats",
+        ),
+        ({"options": ["a", "b"], "value": "c"}, "value 'c' is not one of the options"),
+        ({"options": ["a", "b"], "value": LONG}, "value '" + "n" * 38 + "… is not one of the options"),
+    ],
+)
+def test_choice_problems_are_one_exact_sentence(fields, message):
+    assert problem({"kind": "choice", **fields}) == message
+
+
+def test_choice_options_differ_by_lowercase_like_the_checker():
+    answer = answer_of({"kind": "choice", "options": ["Straße", "STRASSE"], "value": "Straße"})
+    assert answer.check("straße").correct and answer.check("strasse").status == "incorrect"
+
+
+@pytest.mark.parametrize(
+    "fields,message",
+    [
+        (
+            {"value": "1", "variables": ["lambda"]},
+            "variable 'lambda' must be a name like p1 or x, and not a function's name",
+        ),
+        ({"value": "1", "variables": ["exp"]}, "variable 'exp' must be a name like p1 or x, and not a function's name"),
+        (
+            {"value": "1", "variables": [LONG + "-"]},
+            "variable '" + "n" * 38 + "… must be a name like p1 or x, and not a function's name",
+        ),
+        ({"value": "x", "variables": ["x", "y", "x"]}, "variables repeat: x"),
+        ({"value": "x", "variables": ["y", "x", "y", "x"]}, "variables repeat: x, y"),
+        (
+            {"value": "x", "variables": ["x"], "domain": {"y": [0, 1]}},
+            "domain names 'y', which is not one of the variables",
+        ),
+        (
+            {"value": "x", "variables": ["x"], "domain": {LONG: [0, 1]}},
+            "domain names '" + "n" * 38 + "…, which is not one of the variables",
+        ),
+        (
+            {"value": "x", "variables": ["x"], "domain": {"x": [2, 1]}},
+            "domain of x must be two finite numbers, low < high, not [2.0, 1.0]",
+        ),
+        ({"value": "x +", "variables": ["x"]}, "value does not parse as a formula: not a formula: 'x +'"),
+    ],
+)
+def test_expression_problems_are_one_exact_sentence(fields, message):
+    assert problem({"kind": "expression", **fields}) == message
+
+
+def test_variable_names_may_use_capitals_and_underscores():
+    answer = answer_of({"kind": "expression", "value": "X + x_1", "variables": ["X", "x_1"]})
+    assert answer.check("x_1 + X") == V("correct", "x_1 + X")
+
+
+def test_numeric_typed_answers_accept_the_cards_unit():
+    assert NUMERIC.check("1 pixels") == V("correct", "1")
+    assert NUMERIC.check("1 pixel") == V("correct", "1")

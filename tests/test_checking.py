@@ -1029,3 +1029,21 @@ def test_a_split_is_suggested_only_when_the_whole_name_splits():
 )
 def test_units_as_typed(unit, typed, verdict):
     assert checking.check_numeric(3, 0, typed, unit=unit) == verdict
+
+
+def test_leading_zeros_are_not_significant_digits():
+    assert checking.parse_number("0" * 5 + "9" * 100) == float("9" * 100)
+    assert checking.parse_number("0." + "0" * 3 + "9" * 100) == pytest.approx(float("0.000" + "9" * 100))
+
+
+def test_an_ambiguous_product_late_in_a_formula_names_its_operator():
+    assert checking.check_expression("p", ["p", "x"], {}, "x + 1/2p").message == (
+        "'/' before an implied product is ambiguous; write it out, e.g. 1/(2*p) or (1/2)*p"
+    )
+    assert checking.check_expression("p", ["p", "x"], {}, "x * 2^3p").message == (
+        "'^' before an implied product is ambiguous; write it out, e.g. 2^(3*p) or (2^3)*p"
+    )
+
+
+def test_underscores_in_a_formulas_numbers():
+    assert checking.check_expression("1000*x", ["x"], {}, "x*1_000") == V("correct", "x * 1000")
