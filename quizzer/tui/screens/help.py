@@ -11,15 +11,22 @@ from textual.widgets import Markdown, Static
 
 from quizzer.sm2 import QUALITY_MEANINGS
 
-GUIDE = """\
-## Reviewing
-
+ANSWERING = """\
 Type your answer and press **Enter**: the checker marks it right or wrong (numbers accept decimals,
 scientific notation, fractions `a/b` and percentages; shapes a tuple or `torch.Size([...])`;
 formulas are compared for equivalence; tensor formulas are evaluated on the verifier's sample
-tensors). A card whose verifier disputes its stated answer says so first, and you grade yourself.
+tensors). A card in parts asks one line per part: **Tab** or **Enter** moves to the next, Enter on
+the last checks them all. A card whose verifier disputes its stated answer says so first, and you
+grade yourself.
 An empty answer reveals the card as "I don't know". Explanation-only cards are self-graded: write a
 few words if you like, then compare.
+"""
+"""How to type an answer: syntax only, never a value (tests/test_hints.py scans it against every card)."""
+
+GUIDE = """\
+## Reviewing
+
+{answering}
 
 Then grade yourself **0–5** (the SM-2 quality), or press **Enter** for the suggested grade:
 
@@ -92,7 +99,7 @@ class HelpScreen(ModalScreen[None]):
             with VerticalScroll(id="help-scroll"):
                 yield Static(f"[b]Keys on the {title} screen[/b]", id="help-keys-title")
                 yield Static(keys_table(self.origin), id="help-keys")
-                yield Markdown(GUIDE.format(grades=grades), id="help-text")
+                yield Markdown(GUIDE.format(answering=ANSWERING, grades=grades), id="help-text")
 
     def on_mount(self) -> None:
         self.query_one("#help-scroll").focus()
