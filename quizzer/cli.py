@@ -529,7 +529,13 @@ def verify(
             report = VerifyReport(jobs_list, strict=strict)
             with report.progress():
                 run_verifiers(
-                    jobs_list, store, workers=jobs, timeout=timeout, use_cache=not no_cache, on_result=report.add
+                    jobs_list,
+                    store,
+                    workers=jobs,
+                    timeout=timeout,
+                    use_cache=not no_cache,
+                    on_result=report.add,
+                    on_start=report.started,
                 )
             covered = {job.key for job in jobs_list}
         report.print_summary()

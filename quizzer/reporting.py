@@ -12,6 +12,7 @@ import contextlib
 import json
 import sys
 import textwrap
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -68,6 +69,13 @@ class Row:
         )
 
 
+def _failure_kind(outcome) -> str:
+    """What went wrong, in the words of the per-card lines: failed, error, timeout, crashed, ..."""
+    if outcome.status == "unverified":
+        return "without a verifier"
+    return "failed" if outcome.ok else outcome.status  # ok but failing --strict (a cited figure never produced)
+
+
 class VerifyReport:
     def __init__(self, jobs: list[Job], *, strict: bool, console: Console | None = None):
         self.jobs = jobs
@@ -76,22 +84,42 @@ class VerifyReport:
         self.rows: list[Row] = []
         self._progress: Progress | None = None
         self._task = None
+        self._running: list[str] = []
 
     @contextlib.contextmanager
     def progress(self) -> Iterator[None]:
         if not self.console.is_terminal:
             yield
             return
-        columns = (TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        columns = (BarColumn(bar_width=24), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"))
         with Progress(*columns, console=self.console, transient=True) as progress:
-            self._progress, self._task = progress, progress.add_task("verify", total=len(self.jobs))
+            self._progress = progress
+            self._task = progress.add_task("checking the cache…", total=len(self.jobs))
             try:
                 yield
             finally:
                 self._progress = None
 
+    def started(self, job: Job) -> None:
+        """A worker took `job`: the bar names the cards running, so a slow one is never a silent wait."""
+        self._running.append(job.key)
+        self._describe()
+
+    def _describe(self) -> None:
+        if self._progress is None:
+            return
+        if self._running:
+            shown = ", ".join(self._running[:2]) + (f" +{len(self._running) - 2}" if len(self._running) > 2 else "")
+            self._progress.update(self._task, description=f"running {shown}")
+        else:
+            self._progress.update(self._task, description="starting the verifier process (it imports torch)…")
+
     def add(self, verified: Verified) -> None:
+        if verified.job.key in self._running:
+            self._running.remove(verified.job.key)
         self.add_row(Row.of(verified))
+        if not verified.cached and verified.job.card.verifier:
+            self._describe()
 
     def add_row(self, row: Row) -> None:
         self.rows.append(row)
@@ -139,15 +167,22 @@ class VerifyReport:
         for row in self.rows:
             if self.is_failure(row):
                 self._print_failure(row)
-        failures = sum(self.is_failure(row) for row in self.rows)
+        self.console.print(self.summary_line())
+
+    def summary_line(self) -> str:
+        """`66 cards: 64 verified, 1 failed, 1 timeout`: each failure named by what happened to it."""
+        failures = [row for row in self.rows if self.is_failure(row)]
         demonstrated = sum(row.outcome.status == "demonstrated" for row in self.rows)
-        shown_demonstrated = f", {demonstrated} of them demonstrated (by construction, not verified)"
-        self.console.print(
-            f"{len(self.rows)} cards: "
-            + ("[green]all verified[/]" if not failures else f"[red]{failures} not verified[/]")
-            + (shown_demonstrated if demonstrated else "")
-            + ("" if self.strict else " (cards without a verifier are allowed; --strict counts them)")
+        shown_demonstrated = f", {demonstrated} of them demonstrated (by construction, not verified)" * bool(
+            demonstrated
         )
+        if not failures:
+            allowed = "" if self.strict else " (cards without a verifier are allowed; --strict counts them)"
+            return f"{len(self.rows)} cards: [green]all verified[/]{shown_demonstrated}{allowed}"
+        kinds = Counter(_failure_kind(row.outcome) for row in failures)
+        named = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
+        passed = sum(row.outcome.verified for row in self.rows)
+        return f"{len(self.rows)} cards: {passed} verified, [red]{named}[/]{shown_demonstrated}"
 
     def _print_failure(self, row: Row) -> None:
         outcome = row.outcome

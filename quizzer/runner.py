@@ -104,8 +104,10 @@ class WorkerPool:
         self._process.join(timeout=STOP_ALLOWANCE)
         self._discard()
 
-    def run(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Outcome]]:
-        """Yield (job, outcome) as each finishes; every job yields exactly once."""
+    def run(
+        self, jobs: Iterable[Job], on_start: Callable[[Job], None] = lambda job: None
+    ) -> Iterator[tuple[Job, Outcome]]:
+        """Yield (job, outcome) as each finishes; every job yields exactly once. `on_start`: a job was handed out."""
         pending = list(jobs)
         pending.reverse()
         running: dict[int, tuple[Job, float]] = {}  # job id → (job, when the pool gives up on the zygote)
@@ -121,6 +123,7 @@ class WorkerPool:
                 message = ("run", job_id, job.card.model_dump_json(), str(job.loaded.verifiers_root), job.variants)
                 self._connection.send((*message, self.timeout, self.memory_mb))
                 running[job_id] = (job, time.monotonic() + self.timeout + STOP_ALLOWANCE)
+                on_start(job)
             give_up = min(limit for _, limit in running.values())
             ready = wait([self._connection, self._process.sentinel], timeout=max(0.0, give_up - time.monotonic()))
             if self._connection in ready:
@@ -201,6 +204,7 @@ def verify(
     memory_mb: int = DEFAULT_MEMORY_MB,
     use_cache: bool = True,
     on_result: Callable[[Verified], None] = lambda verified: None,
+    on_start: Callable[[Job], None] = lambda job: None,
 ) -> list[Verified]:
     """Verify every job, from the cache where the key still matches; results are saved to `store`.
 
@@ -225,7 +229,7 @@ def verify(
             to_run.append(job)
     if to_run:
         with WorkerPool(min(workers or os.cpu_count() or 1, len(to_run)), timeout, memory_mb) as pool:
-            for job, outcome in pool.run(to_run):
+            for job, outcome in pool.run(to_run, on_start):
                 if store is not None and not (outcome.interrupted and _holds_a_result(store, job.key, keys[job.key])):
                     store.save_verification(
                         job.key,

@@ -308,3 +308,25 @@ def test_plain_review_in_a_pipe_renders_markdown_as_readable_text(tmp_path):
     assert "Is this x right?" in shown and "print(1)" in shown and "Because so." in shown
     assert "**" not in shown and "```" not in shown and "|---" not in shown and "\x1b[" not in shown
     assert not any(line != line.rstrip() for line in shown.splitlines() if not line.endswith("> "))
+
+
+def test_verify_progress_names_the_cards_running_and_the_start_up_wait():
+    import io
+
+    from rich.console import Console
+
+    from quizzer.loader import load_deck
+    from quizzer.reporting import VerifyReport
+    from quizzer.runner import Job
+
+    loaded = load_deck(next((FIXTURE_DECKS.parent / "verify" / "decks").glob("*.toml")), check_verifiers=False)
+    jobs = [Job(loaded, card) for card in loaded.deck.cards[:3]]
+    console = Console(file=io.StringIO(), force_terminal=True, width=120)
+    report = VerifyReport(jobs, strict=False, console=console)
+    with report.progress():
+        task = report._progress.tasks[0]
+        report.started(jobs[0])
+        report.started(jobs[1])
+        assert task.description == f"running {jobs[0].key}, {jobs[1].key}"
+        report.started(jobs[2])
+        assert task.description.endswith("+1")

@@ -115,7 +115,7 @@ def test_two_shards_cover_every_card_once_and_merge_into_one_result(project, tmp
         home=tmp_path / "merge",
     )  # fmt: skip
     assert merged.returncode == 1
-    assert "8 cards: 2 not verified" in merged.stdout
+    assert "8 cards: 6 verified, 1 failed, 1 without a verifier" in merged.stdout
     assert ET.parse(project / "all.xml").getroot().get("tests") == "8"
     assert len(read_cache_file(project / "cache.json")) == 7  # every card with a verifier
     rerun = quizzer(project, "verify", "--cache-file", "cache.json", home=tmp_path / "laptop")

@@ -49,7 +49,7 @@ def test_failure_shows_expected_computed_and_verifier_path(db):
     assert "FAIL fixture/wrong-value" in result.stdout and "PASS fixture/passes" in result.stdout
     assert "expected: 10" in result.stdout and "computed: 11" in result.stdout
     assert "verifier: behaviours.py::wrong_value" in result.stdout
-    assert "1 not verified" in result.stdout
+    assert "2 cards: 1 verified, 1 failed" in result.stdout  # a failure is named as one
 
 
 def test_card_without_verifier_fails_only_under_strict(db):
