@@ -174,7 +174,11 @@ def _calendar(store, today: str | None):
 
 
 def _select(
-    targets: tuple[str, ...], *, cards: bool = True, on_broken: Callable[[Path, DeckError], None] | None = None
+    targets: tuple[str, ...],
+    *,
+    cards: bool = True,
+    on_broken: Callable[[Path, DeckError], None] | None = None,
+    check_verifiers: bool = True,
 ) -> list[Selected]:
     """The decks (and cards) named on the command line, resolved the same way for every command.
 
@@ -186,7 +190,7 @@ def _select(
     from quizzer.loader import DeckError, SelectionError, select
 
     try:
-        selection = select(targets, default_decks(), on_broken=on_broken)
+        selection = select(targets, default_decks(), on_broken=on_broken, check_verifiers=check_verifiers)
     except (DeckError, SelectionError) as error:
         raise click.UsageError(str(error)) from None
     if not cards:
@@ -200,9 +204,12 @@ def _select(
 
 
 def _load_decks(targets: tuple[str, ...]) -> list[LoadedDeck]:
-    """Whole decks for review, due and stats (broken ones reported on stderr and skipped)."""
+    """Whole decks for review, due and stats (broken ones reported on stderr and skipped).
 
-    decks = [loaded for loaded, _ in _select(targets, cards=False, on_broken=_warn_broken)]
+    Verifier references are not resolved here: a broken one is the verification's business (as in the
+    app), and a cached deck then loads without building its cards.
+    """
+    decks = [loaded for loaded, _ in _select(targets, cards=False, on_broken=_warn_broken, check_verifiers=False)]
     if not decks:
         raise click.ClickException("no usable deck files (*.toml) found")
     return decks

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from quizzer import templates
+from quizzer import deckcache, templates
 from quizzer.deck import (
     ANSWER_KINDS,
     PARAM_KINDS,
@@ -132,8 +132,16 @@ def _load(path: Path, check_verifiers: bool = True) -> tuple[Deck | None, list[P
     text, problem = _read_deck_text(path, shown)
     if problem is not None:
         return None, [problem]
+    cached = deckcache.lookup(path, text)
+    if cached is not None:  # parsed and validated before, from this very text
+        root = verifiers_root_for(path) if check_verifiers else None
+        problems = _semantic_problems(shown, _KeyLocator(text), cached, root) if root else []
+        return (None if problems else cached), problems
     try:
-        return _parse_and_validate(shown, text, path, check_verifiers)
+        deck, problems = _parse_and_validate(shown, text, path, check_verifiers)
+        if deck is not None:
+            deckcache.remember(path, text, deck)
+        return deck, problems
     except (RecursionError, MemoryError):  # the bounds below keep these out; if one still escapes, it is this file's
         message = "too deeply nested or too large to check; flatten the values here or split the file"
         return None, [Problem(shown, *_deepest_point(text), message)]
@@ -398,9 +406,13 @@ class _KeyLocator:
                 path = (*path, current[path])
         return path
 
+    @functools.cached_property
+    def lines(self) -> list[str]:
+        """The text's lines, split once (each card's template check looks one up: splitting per call was quadratic)."""
+        return self.text.splitlines()
+
     def line_text(self, line: int) -> str:
-        lines = self.text.splitlines()
-        return lines[line - 1] if 0 < line <= len(lines) else ""
+        return self.lines[line - 1] if 0 < line <= len(self.lines) else ""
 
     def find(self, loc: tuple) -> tuple[int, int]:
         for end in range(len(loc), 0, -1):
@@ -590,9 +602,9 @@ def select(
             entry = chosen.setdefault(loaded.path.resolve(), (loaded, []))
             if card_id:
                 try:
-                    card = loaded.deck.card(card_id)
+                    card = deckcache.find_card(loaded.deck, card_id)
                 except KeyError:
-                    ids = [c.id for c in loaded.deck.cards]
+                    ids = list(deckcache.card_ids(loaded.deck))
                     hint = difflib.get_close_matches(card_id, ids, n=1)
                     raise SelectionError(
                         f"deck {loaded.deck.id!r} has no card {card_id!r}"
@@ -600,8 +612,10 @@ def select(
                     ) from None
                 if card not in entry[1]:
                     entry[1].append(card)
-            else:
-                entry[1][:] = list(loaded.deck.cards)
+            else:  # the whole deck: a cached deck's cards stay unbuilt until used
+                cards = loaded.deck.cards
+                lazy = isinstance(cards, deckcache.LazyCards)
+                chosen[loaded.path.resolve()] = (loaded, cards if lazy else list(cards))
     return list(chosen.values())
 
 

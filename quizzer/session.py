@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal, NamedTuple
 
+from quizzer import deckcache
 from quizzer.checking import Verdict
 from quizzer.deck import Card, Deck
 from quizzer.instance import fixed, grade, overall
@@ -225,8 +226,8 @@ def _card_ids(deck: Deck) -> tuple[tuple[str, ...], dict[str, list[str]], str]:
     """
     key = id(deck)
     if key not in _CARD_IDS:
-        card_ids = tuple(card.id for card in deck.cards)
-        renames = {card.id: list(card.renamed_from) for card in deck.cards if card.renamed_from}
+        card_ids = deckcache.card_ids(deck)
+        renames = deckcache.card_renames(deck)
         _CARD_IDS[key] = (card_ids, renames, card_list_fingerprint(card_ids, renames))
         weakref.finalize(deck, _CARD_IDS.pop, key, None)
     return _CARD_IDS[key]

@@ -1,0 +1,177 @@
+"""Parsed decks cached by file content, so a 100,000-card collection is not re-parsed by every command.
+
+Parsing and validating TOML costs about 50 µs a card; `quizzer due` and the app's start-up need only
+each deck's header and card ids. After a deck file is parsed, `remember` writes its validated cards
+to `deck-cache/` beside the state database (one file per deck path, replaced when the deck changes):
+a JSON header line (the deck's fields, its card ids, the SHA-256 of the deck text, a fingerprint of
+the deck models' source) and then one line of JSON per card. `lookup` returns a `Deck` whose `cards`
+is a `LazyCards`: card ids at once, each `Card` validated from its line the first time it is used
+(so a session of 200 cards builds 200 cards, not 100,000), then kept.
+
+Invalidation: an entry is used only when the deck text hashes to the same digest and the models'
+source (deck.py and the modules its validation runs) is unchanged; anything else, or any entry that
+does not read back cleanly, is a miss and the file is parsed again. The cache is an optimisation:
+every failure to read or write it is silent. A card is validated by pydantic when materialised, so a
+tampered entry can at worst hold other *valid* cards, the trust the state database already has.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from quizzer.deck import Card, Deck
+
+FORMAT = "quizzer deck cache 2"
+MODEL_SOURCES = ("deck.py", "checking.py", "templates.py", "tensor_formula.py", "deckcache.py")
+"""Modules whose code decides what a valid card is: a change to any of them invalidates every entry."""
+
+
+class LazyCards(Sequence[Card]):
+    """A deck's cards, validated one by one from their cached JSON the first time each is used."""
+
+    __slots__ = ("ids", "renames", "_lines", "_cards", "_index")
+
+    def __init__(self, ids: tuple[str, ...], lines: list[bytes], renames: dict[str, list[str]]):
+        self.ids = ids
+        self.renames = renames  # card id → the ids it was renamed from (`renamed_from`)
+        self._lines = lines
+        self._cards: list[Card | None] = [None] * len(ids)
+        self._index: dict[str, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        card = self._cards[index]
+        if card is None:
+            card = Card.model_validate_json(self._lines[index])
+            self._cards[index] = card
+            self._lines[index] = b""  # the card holds it now
+        return card
+
+    def __iter__(self) -> Iterator[Card]:
+        return (self[i] for i in range(len(self)))
+
+    def position(self, card_id: str) -> int | None:
+        """Where the card with this id sits, without building any card."""
+        if self._index is None:
+            self._index = {card_id: i for i, card_id in enumerate(self.ids)}
+        return self._index.get(card_id)
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Sequence)
+            and len(other) == len(self)
+            and all(a == b for a, b in zip(self, other, strict=True))
+        )
+
+    __hash__ = None
+
+
+def card_ids(deck: Deck) -> tuple[str, ...]:
+    """The deck's card ids in order, without building cards when they are lazy."""
+    cards = deck.cards
+    return cards.ids if isinstance(cards, LazyCards) else tuple(card.id for card in cards)
+
+
+def card_renames(deck: Deck) -> dict[str, list[str]]:
+    """Card id → the ids it had before (`renamed_from`), for cards that have any, without building cards."""
+    cards = deck.cards
+    if isinstance(cards, LazyCards):
+        return cards.renames
+    return {card.id: list(card.renamed_from) for card in cards if card.renamed_from}
+
+
+def find_card(deck: Deck, card_id: str) -> Card:
+    """`deck.card(card_id)` in O(1) for a cached deck (KeyError if absent)."""
+    cards = deck.cards
+    if isinstance(cards, LazyCards):
+        position = cards.position(card_id)
+        if position is None:
+            raise KeyError(card_id)
+        return cards[position]
+    return deck.card(card_id)
+
+
+def cache_folder() -> Path:
+    """`deck-cache/` beside the default state database."""
+    from quizzer.paths import default_db
+
+    return default_db().parent / "deck-cache"
+
+
+@functools.cache
+def _models_fingerprint() -> str:
+    digest = hashlib.sha256(FORMAT.encode())
+    package = Path(__file__).resolve().parent
+    for name in MODEL_SOURCES:
+        with contextlib.suppress(OSError):
+            digest.update(name.encode() + b"\0" + (package / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _entry(path: Path, folder: Path | None) -> Path:
+    name = hashlib.sha256(str(path.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return (folder or cache_folder()) / f"{name}.deck"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def lookup(path: Path, text: str, folder: Path | None = None) -> Deck | None:
+    """The cached deck parsed from exactly `text`, or None."""
+    try:
+        data = _entry(path, folder).read_bytes()
+        head, _, body = data.partition(b"\n")
+        header = json.loads(head)
+        if header.get("format") != FORMAT or header.get("models") != _models_fingerprint():
+            return None
+        if header.get("content") != _digest(text):
+            return None
+        ids = tuple(header["ids"])
+        renames = header["renames"]
+        if not isinstance(renames, dict) or not all(isinstance(v, list) for v in renames.values()):
+            return None
+        lines = body.split(b"\n") if body else []
+        if len(lines) != len(ids) or not all(isinstance(i, str) for i in ids):
+            return None
+        fields = header["deck"]
+        if not isinstance(fields, dict) or "cards" in fields:
+            return None
+        header_only = Deck.model_validate({**fields, "cards": []})  # the header is small: validate it again
+        return header_only.model_copy(update={"cards": LazyCards(ids, lines, renames)})
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def remember(path: Path, text: str, deck: Deck, folder: Path | None = None) -> None:
+    """Write the entry for `path` (parsed from `text`); silently nothing if the folder is not writable."""
+    if isinstance(deck.cards, LazyCards):
+        return
+    target = _entry(path, folder)
+    header = {
+        "format": FORMAT,
+        "models": _models_fingerprint(),
+        "content": _digest(text),
+        "deck": deck.model_dump(mode="json", exclude={"cards"}),
+        "ids": [card.id for card in deck.cards],
+        "renames": card_renames(deck),
+    }
+    lines = [json.dumps(header, ensure_ascii=False).encode()] + [card.model_dump_json().encode() for card in deck.cards]
+    temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(b"\n".join(lines))
+        os.replace(temporary, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
