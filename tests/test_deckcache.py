@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from quizzer import deckcache
-from quizzer.deckcache import LazyCards, card_ids, find_card
+from quizzer.deckcache import LazyCards, card_ids, card_renames, find_card
 from quizzer.loader import DeckError, deck_files, lint, load_deck
 from quizzer.paths import bundled_decks
 
@@ -33,9 +33,21 @@ def test_a_cached_deck_equals_the_parsed_one(tmp_path, cache):
         again = load_deck(path)
         assert isinstance(again.deck.cards, LazyCards)
         assert card_ids(again.deck) == tuple(c.id for c in parsed.deck.cards)
+        assert card_renames(again.deck) == card_renames(parsed.deck)
         assert list(again.deck.cards) == list(parsed.deck.cards)
         assert again.deck.model_dump(exclude={"cards"}) == parsed.deck.model_dump(exclude={"cards"})
     assert len(list(cache.iterdir())) == len(list(deck_files([tmp_path / "project" / "decks"])))
+
+
+def test_renamed_cards_keep_their_old_ids_through_the_cache(tmp_path, cache):
+    path = _copy_bundled(tmp_path)[0]
+    text = path.read_text()
+    first_id = load_deck(path).deck.cards[0].id
+    path.write_text(text.replace(f'id = "{first_id}"', f'id = "{first_id}-v2"\nrenamed_from = ["{first_id}"]', 1))
+    load_deck(path)
+    cached = load_deck(path, check_verifiers=False).deck
+    assert isinstance(cached.cards, LazyCards)
+    assert card_renames(cached) == {f"{first_id}-v2": [first_id]}
 
 
 def test_cards_are_built_only_when_used(tmp_path, cache):
