@@ -117,7 +117,14 @@ class Outcome:
 
     @classmethod
     def from_json(cls, text: str) -> Outcome:
-        return cls(**json.loads(text))
+        """Raises `ValueError` or `TypeError` for JSON that is not an outcome (a damaged or edited cache row)."""
+        outcome = cls(**json.loads(text))
+        for name, kind in {"parts": dict, "figures": dict, "pool": list, "examples": list, "claims": list}.items():
+            value = getattr(outcome, name)
+            entries = value.values() if isinstance(value, dict) else value
+            if not isinstance(value, kind) or not all(isinstance(entry, dict) for entry in entries):
+                raise ValueError(f"the cached outcome's {name} is not a {kind.__name__} of objects")
+        return outcome
 
 
 def seed_everything(seed: int = SEED) -> None:

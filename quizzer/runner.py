@@ -222,8 +222,9 @@ def verify(
             on_result(results[job.key])
             continue
         record = store.verification(job.key) if (store is not None and use_cache) else None
-        if record is not None and record.cache_key == keys[job.key] and record.status not in INTERRUPTED:
-            results[job.key] = Verified(job, Outcome.from_json(record.outcome), True)
+        cached = _cached_outcome(record) if record is not None and record.cache_key == keys[job.key] else None
+        if cached is not None and record.status not in INTERRUPTED:
+            results[job.key] = Verified(job, cached, True)
             on_result(results[job.key])
         else:
             to_run.append(job)
@@ -243,6 +244,14 @@ def verify(
                 results[job.key] = Verified(job, outcome, False)
                 on_result(results[job.key])
     return [results[job.key] for job in jobs]
+
+
+def _cached_outcome(record) -> Outcome | None:
+    """The cached outcome, or None for a damaged row (the card is then simply verified again)."""
+    try:
+        return Outcome.from_json(record.outcome)
+    except (ValueError, TypeError):
+        return None
 
 
 def _holds_a_result(store, key: str, cache_key: str) -> bool:

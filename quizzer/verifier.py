@@ -41,6 +41,7 @@ MAX_SAMPLE_ELEMENTS = 4096
 MAX_SAMPLES = 16
 """Samples per tensor part: a handful of random draws decides a formula."""
 MAX_FIGURES = 200
+MAX_FIGURE_TEXT = 200  # characters a figure shows in card text: a number, not a report
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -116,6 +117,8 @@ class Result:
             text = f"{value:.4g}"
         else:
             text = str(value)
+        if len(text) > MAX_FIGURE_TEXT:
+            raise ValueError(f"figure {name!r} shows {len(text)} characters; at most {MAX_FIGURE_TEXT}")
         self.figures[name] = Figure(value, text)
         return self.figures[name]
 

@@ -107,6 +107,8 @@ def test_figure_names_and_values_are_checked_by_the_api():
     r.figure("x", 1)
     with pytest.raises(ValueError, match="twice"):
         r.figure("x", 2)
+    with pytest.raises(ValueError, match="at most 200"):
+        r.figure("wide", 1, "{:>5000}")
 
 
 def test_lint_places_part_problems_at_their_line(deck_dir):

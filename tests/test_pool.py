@@ -167,3 +167,26 @@ def test_the_plugin_reports_parts_examples_and_the_pool(project, pytester):
             "*vdata/receptive-field: failed: worked example #2 (kernel=5, stride=2, layers=2): the card says 12*",
         ]
     )
+
+
+@pytest.mark.parametrize(
+    "damage", [{"pool": [1, 2]}, {"pool": {"a": 1}}, {"parts": {"answer": 3}}, {"figures": []}, {"claims": ["x"]}]
+)
+def test_a_damaged_cached_outcome_is_refused_not_crashed_on(damage):
+    import json
+
+    from quizzer.execution import Outcome
+
+    with pytest.raises((ValueError, TypeError)):
+        Outcome.from_json(json.dumps({"status": "passed", **damage}))
+
+
+def test_a_damaged_cache_row_is_verified_again_not_a_crash(project, tmp_path):
+    from quizzer.runner import verify as run_verifiers
+
+    loaded, card = load(project)
+    job = Job(loaded, card, 4)
+    with Store.open(tmp_path / "state.db") as store:
+        store.save_verification(job.key, cache_key(job), "passed", '{"status": "passed", "pool": [1]}', "x", "t", 0.0)
+        [verified] = run_verifiers([job], store)
+    assert not verified.cached and verified.outcome.status == "passed" and len(verified.outcome.pool) == 4
