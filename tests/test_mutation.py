@@ -56,7 +56,10 @@ def answer_mutants(answer: Answer) -> list[Answer]:
 
 
 def mutants(card: Card) -> list[tuple[str, Card]]:
-    """(what changed, the card with one checkable part's answer changed), for every checkable part."""
+    """(what changed, the card with one checkable part's answer changed), for every checkable part;
+    for a parametric card, every checkable part of every worked example (the stated answers it has)."""
+    if card.parametric:
+        return [mutant for number in range(len(card.examples)) for mutant in _example_mutants(card, number)]
     if card.declared_parts is None:
         return [(m.display(), card.model_copy(update={"answer": m})) for m in answer_mutants(card.answer)]
     out = []
@@ -65,6 +68,26 @@ def mutants(card: Card) -> list[tuple[str, Card]]:
             parts = list(card.declared_parts)
             parts[i] = part.model_copy(update={"answer": m})
             out.append((f"part {part.id} = {m.display()}", card.model_copy(update={"declared_parts": parts})))
+    return out
+
+
+def _example_mutants(card: Card, number: int) -> list[tuple[str, Card]]:
+    example, out = card.examples[number], []
+    for part in card.parts_of(example):
+        for m in answer_mutants(part.answer):
+            stated = (
+                {"answer": m.value}
+                if card.declared_parts is None
+                else {"parts": {**(example.parts or {}), part.id: m.value}}
+            )
+            examples = list(card.examples)
+            examples[number] = example.model_copy(update=stated)
+            out.append(
+                (
+                    f"worked example #{number + 1}: {part.id} = {m.display()}",
+                    card.model_copy(update={"examples": examples}),
+                )
+            )
     return out
 
 
