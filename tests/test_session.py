@@ -9,15 +9,19 @@ from quizzer.checking import Verdict
 from quizzer.deck import Deck
 from quizzer.loader import load_deck
 from quizzer.session import (
+    CustomStudy,
     DuplicateDeckId,
+    Elsewhere,
     Limits,
     Session,
+    StudyDay,
     check_answer,
     outlook,
     statistics,
     suggested_grade,
+    waiting_elsewhere,
 )
-from quizzer.store import Store, StoreError
+from quizzer.store import Store, StoreError, StoredCard
 
 DAY = date(2024, 3, 1)
 NOW = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
@@ -286,3 +290,135 @@ def test_skip_moves_the_current_card_back_without_recording(store):
     assert session.skip().key == "d/c1"
     assert keys(session) == ["d/c1", "d/c2", "d/c0"]
     assert store.db.execute("SELECT count(*) FROM reviews").fetchone()[0] == 0
+
+
+# ---------------------------------------------------------------- pinned after mutation testing (issue 16)
+
+def test_reviews_answered_earlier_today_use_up_the_review_allowance(store):
+    deck = make_deck("d", 4, reviews_per_day=3)
+    store.sync_deck("d", [c.id for c in deck.cards])
+    for i in range(4):
+        store.record_answer(f"d/c{i}", 4, today=DAY - timedelta(days=1), now=NOW)  # all due today
+    first = Session(store, [deck], DAY)
+    assert first.remaining == 3
+    first.grade(4, now=NOW)
+    first.grade(4, now=NOW)
+    assert Session(store, [deck], DAY).remaining == 1, "two of today's three reviews are used"
+
+
+def test_the_apps_review_limit_for_a_deck_comes_before_the_deck_files():
+    deck = make_deck("d", 1, new_per_day=7, reviews_per_day=9)
+    assert Limits().for_deck(deck, (None, 5)) == (7, 5)
+    assert Limits().for_deck(deck, (3, None)) == (3, 9)
+    assert Limits(reviews_per_day=2).for_deck(deck, (None, 5)) == (7, 2)
+
+
+def test_duplicate_deck_ids_are_all_named():
+    decks = [make_deck("b", 1), make_deck("a", 1), make_deck("b", 1), make_deck("a", 1)]
+    with pytest.raises(DuplicateDeckId) as raised:
+        outlook(None, decks, DAY)
+    assert str(raised.value) == "deck id a, b is used by more than one deck file; rename one"
+
+
+def test_a_stored_row_from_another_version_of_the_deck_is_not_queued():
+    deck = make_deck("d", 2)
+    row = StoredCard("d/c1", "d", "c1", 1, True, False, None, None)
+    assert session_module._queued(deck, row).card.id == "c1"
+    assert session_module._queued(deck, row._replace(position=2)) is None  # past the end
+    assert session_module._queued(deck, row._replace(position=0)) is None  # another card sits there
+
+
+def test_outlook_rows_name_their_deck(store):
+    [row] = outlook(store, [make_deck("dice", 1)], DAY)
+    assert (row.deck, row.title) == ("dice", "Dice")
+
+
+def test_an_unchanged_deck_is_not_synced_again(store, monkeypatch):
+    deck = make_deck("d", 3)
+    session_module.sync_deck(store, deck)
+    calls = []
+    monkeypatch.setattr(store, "sync_deck", lambda *args: calls.append(args))
+    session_module.sync_deck(store, deck)
+    assert calls == []
+
+
+def test_statistics_cover_the_named_decks_and_a_30_day_window(store):
+    a, b = make_deck("a", 3), make_deck("b", 1)
+    store.sync_deck("a", [c.id for c in a.cards])
+    store.sync_deck("b", [c.id for c in b.cards])
+    store.record_answer("a/c0", 4, today=DAY - timedelta(days=60), now=NOW)
+    store.record_answer("a/c0", 1, today=DAY - timedelta(days=29), now=NOW)  # inside the 30 days
+    store.record_answer("a/c1", 4, today=DAY - timedelta(days=31), now=NOW)
+    store.record_answer("a/c1", 4, today=DAY - timedelta(days=30), now=NOW)  # just outside
+    store.record_answer("b/c0", 4, today=DAY - timedelta(days=1), now=NOW)
+    store.record_answer("b/c0", 4, today=DAY, now=NOW)
+    only_a = statistics(store, DAY, 7, ["a"])
+    assert only_a.retention_recent == (0, 1) and only_a.retention_all == (1, 2)
+    assert sum(day.reviews for day in only_a.history) == 0
+    only_b = statistics(store, DAY, 7, ["b"])
+    assert sum(only_b.forecast.values()) == 1, "b's card falls due this week"
+    both = statistics(store, DAY, 7)
+    assert both.retention_recent == (1, 2) and sum(day.reviews for day in both.history) == 2
+    assert sum(both.forecast.values()) == sum(only_a.forecast.values()) + 1
+
+
+@pytest.mark.parametrize(
+    "waiting,shown",
+    [
+        (Elsewhere(2, 1, 1), "2 due and 1 new cards in 1 other deck"),
+        (Elsewhere(1, 1, 3), "1 due and 1 new cards in 3 other decks"),
+        (Elsewhere(2, 0, 1), "2 due cards in 1 other deck"),
+        (Elsewhere(1, 0, 1), "1 due card in 1 other deck"),
+        (Elsewhere(0, 1, 2), "1 new card in 2 other decks"),
+    ],
+)
+def test_what_waits_elsewhere_is_said_in_words(waiting, shown):
+    assert str(waiting) == shown
+
+
+def test_learning_and_due_cards_elsewhere_are_counted_together(store):
+    learning_and_new, new_only = make_deck("a", 3), make_deck("b", 2)
+    store.sync_deck("a", [c.id for c in learning_and_new.cards])
+    store.record_answer("a/c0", 1, today=DAY, now=NOW)  # lapsed today: learning
+    store.record_answer("a/c1", 4, today=DAY - timedelta(days=1), now=NOW)  # due today
+    assert waiting_elsewhere(store, [learning_and_new], DAY) == Elsewhere(2, 1, 1)
+    only_learning = make_deck("c", 1)
+    store.sync_deck("c", ["c0"])
+    store.record_answer("c/c0", 1, today=DAY, now=NOW)
+    assert waiting_elsewhere(store, [only_learning, new_only], DAY) == Elsewhere(1, 2, 2)
+
+
+def test_an_empty_session_says_so():
+    session = Session.__new__(Session)
+    session._queue, session._answers = [], []
+    with pytest.raises(IndexError, match="^the session's queue is empty$"):
+        session.grade(4, now=NOW)
+    with pytest.raises(IndexError, match="^nothing to undo$"):
+        session.undo()
+
+
+def test_a_sitting_on_the_same_day_does_not_roll_over(store):
+    session = Session(store, [make_deck("d", 2)], DAY, calendar=StudyDay(rollover_hour=4))
+    assert session.advance(datetime(2024, 3, 1, 23, 0, tzinfo=UTC)) is False
+    assert session.advance(datetime(2024, 3, 2, 5, 0, tzinfo=UTC)) is True and session.today == DAY + timedelta(days=1)
+
+
+def test_a_grade_without_typed_text_or_verdict_logs_empty_strings(store):
+    session = Session(store, [make_deck("d", 1)], DAY)
+    review = session.grade(4, now=NOW)
+    assert (review.typed, review.verdict) == ("", "")
+
+
+def test_in_cram_a_three_is_not_asked_again_and_summaries_count_below_three(store):
+    deck = make_deck("d", 2)
+    cram = Session(store, [deck], DAY, custom=CustomStudy("cram"))
+    cram.grade(3, now=NOW)
+    cram.grade(2, now=NOW)
+    assert keys(cram) == ["d/c1"], "only the 2 comes back"
+    cram.grade(5, now=NOW)
+    assert cram.summary().again == 1
+
+
+def test_a_fixed_day_survives_reading_the_rollover_from_the_store(store):
+    assert StudyDay.from_store(store, fixed=DAY) == StudyDay(4, DAY)
+    assert StudyDay.from_store(store, fixed=DAY).of(datetime(2030, 1, 1, tzinfo=UTC)) == DAY
