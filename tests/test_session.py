@@ -21,7 +21,7 @@ from quizzer.session import (
     suggested_grade,
     waiting_elsewhere,
 )
-from quizzer.store import Store, StoreError, StoredCard
+from quizzer.store import Store, StoredCard, StoreError
 
 DAY = date(2024, 3, 1)
 NOW = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
@@ -293,6 +293,7 @@ def test_skip_moves_the_current_card_back_without_recording(store):
 
 
 # ---------------------------------------------------------------- pinned after mutation testing (issue 16)
+
 
 def test_reviews_answered_earlier_today_use_up_the_review_allowance(store):
     deck = make_deck("d", 4, reviews_per_day=3)
