@@ -103,7 +103,11 @@ def build_state(db: Path, paths: list[Path], plan: list, per_deck: int, home: Pa
 
 
 def _env(home: Path) -> dict:
-    return {**os.environ, "QUIZZER_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    """As a learner runs it: this checkout's quizzer, byte-code cached (a -B shell would skew start-up)."""
+    env = {**os.environ, "QUIZZER_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("QUIZZER_DB", None)
+    return env
 
 
 def quizzer_due(paths: list[Path], db: Path) -> list[str]:
@@ -174,7 +178,9 @@ col.close()
 
 
 def anki_available(python: str) -> str | None:
-    probe = subprocess.run([python, "-c", "import anki.buildinfo as b; print(b.version)"], capture_output=True, text=True)
+    probe = subprocess.run(
+        [python, "-c", "import anki.buildinfo as b; print(b.version)"], capture_output=True, text=True
+    )
     return probe.stdout.strip() if probe.returncode == 0 else None
 
 
@@ -267,7 +273,16 @@ def main() -> None:
             plan_file = folder / "plan.json"
             plan_file.write_text(json.dumps(plan))
             subprocess.run(
-                [args.anki_python, "-c", ANKI_BUILD, str(collection), str(args.decks), str(per_deck), str(plan_file), str(args.log_rows)],
+                [
+                    args.anki_python,
+                    "-c",
+                    ANKI_BUILD,
+                    str(collection),
+                    str(args.decks),
+                    str(per_deck),
+                    str(plan_file),
+                    str(args.log_rows),
+                ],
                 check=True,
             )
             anki_command = [args.anki_python, "-c", ANKI_DUE, str(collection)]
@@ -306,7 +321,9 @@ def main() -> None:
             held, _ = tracemalloc.get_traced_memory()
             tracemalloc.stop()
             cards = sum(len(loaded.deck.cards) for loaded in library.decks)
-            print(f"  {held / 2**20:.1f} MiB for {cards} cards: {held / 2**20 * 100_000 / cards:.1f} MiB per 100k (target ≤ 60)")
+            print(
+                f"  {held / 2**20:.1f} MiB for {cards} cards: {held / 2**20 * 100_000 / cards:.1f} MiB per 100k (target ≤ 60)"
+            )
             del library
 
         print("\nreview log bytes per row (growth per answer, after VACUUM, indexes included)")

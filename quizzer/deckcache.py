@@ -27,7 +27,7 @@ from pathlib import Path
 
 from quizzer.deck import Card, Deck
 
-FORMAT = "quizzer deck cache 2"
+FORMAT = "quizzer deck cache 3"
 MODEL_SOURCES = ("deck.py", "checking.py", "templates.py", "tensor_formula.py", "deckcache.py")
 """Modules whose code decides what a valid card is: a change to any of them invalidates every entry."""
 
@@ -35,10 +35,13 @@ MODEL_SOURCES = ("deck.py", "checking.py", "templates.py", "tensor_formula.py", 
 class LazyCards(Sequence[Card]):
     """A deck's cards, validated one by one from their cached JSON the first time each is used."""
 
-    __slots__ = ("ids", "renames", "_lines", "_cards", "_index")
+    __slots__ = ("ids", "verifiers", "renames", "_lines", "_cards", "_index")
 
-    def __init__(self, ids: tuple[str, ...], lines: list[bytes], renames: dict[str, list[str]]):
+    def __init__(
+        self, ids: tuple[str, ...], lines: list[bytes], renames: dict[str, list[str]], verifiers: tuple[str | None, ...]
+    ):
         self.ids = ids
+        self.verifiers = verifiers  # each card's `verifier` reference, by position: badges need no card built
         self.renames = renames  # card id → the ids it was renamed from (`renamed_from`)
         self._lines = lines
         self._cards: list[Card | None] = [None] * len(ids)
@@ -80,6 +83,14 @@ def card_ids(deck: Deck) -> tuple[str, ...]:
     """The deck's card ids in order, without building cards when they are lazy."""
     cards = deck.cards
     return cards.ids if isinstance(cards, LazyCards) else tuple(card.id for card in cards)
+
+
+def card_verifiers(deck: Deck) -> dict[str, str | None]:
+    """Card id → its verifier reference (None for a card without one), without building cards when lazy."""
+    cards = deck.cards
+    if isinstance(cards, LazyCards):
+        return dict(zip(cards.ids, cards.verifiers, strict=True))
+    return {card.id: card.verifier for card in cards}
 
 
 def card_renames(deck: Deck) -> dict[str, list[str]]:
@@ -138,7 +149,9 @@ def lookup(path: Path, text: str, folder: Path | None = None) -> Deck | None:
         if header.get("content") != _digest(text):
             return None
         ids = tuple(header["ids"])
-        renames = header["renames"]
+        renames, verifiers = header["renames"], tuple(header["verifiers"])
+        if len(verifiers) != len(ids) or not all(v is None or isinstance(v, str) for v in verifiers):
+            return None
         if not isinstance(renames, dict) or not all(isinstance(v, list) for v in renames.values()):
             return None
         lines = body.split(b"\n") if body else []
@@ -148,7 +161,7 @@ def lookup(path: Path, text: str, folder: Path | None = None) -> Deck | None:
         if not isinstance(fields, dict) or "cards" in fields:
             return None
         header_only = Deck.model_validate({**fields, "cards": []})  # the header is small: validate it again
-        return header_only.model_copy(update={"cards": LazyCards(ids, lines, renames)})
+        return header_only.model_copy(update={"cards": LazyCards(ids, lines, renames, verifiers)})
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
 
@@ -165,6 +178,7 @@ def remember(path: Path, text: str, deck: Deck, folder: Path | None = None) -> N
         "deck": deck.model_dump(mode="json", exclude={"cards"}),
         "ids": [card.id for card in deck.cards],
         "renames": card_renames(deck),
+        "verifiers": [card.verifier for card in deck.cards],
     }
     lines = [json.dumps(header, ensure_ascii=False).encode()] + [card.model_dump_json().encode() for card in deck.cards]
     temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")

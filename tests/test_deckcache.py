@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from quizzer import deckcache
-from quizzer.deckcache import LazyCards, card_ids, card_renames, find_card
+from quizzer.deckcache import LazyCards, card_ids, card_renames, card_verifiers, find_card
 from quizzer.loader import DeckError, deck_files, lint, load_deck
 from quizzer.paths import bundled_decks
 
@@ -34,6 +34,7 @@ def test_a_cached_deck_equals_the_parsed_one(tmp_path, cache):
         assert isinstance(again.deck.cards, LazyCards)
         assert card_ids(again.deck) == tuple(c.id for c in parsed.deck.cards)
         assert card_renames(again.deck) == card_renames(parsed.deck)
+        assert card_verifiers(again.deck) == card_verifiers(parsed.deck)
         assert list(again.deck.cards) == list(parsed.deck.cards)
         assert again.deck.model_dump(exclude={"cards"}) == parsed.deck.model_dump(exclude={"cards"})
     assert len(list(cache.iterdir())) == len(list(deck_files([tmp_path / "project" / "decks"])))
@@ -86,7 +87,7 @@ def test_a_cached_deck_still_has_its_verifier_references_checked(tmp_path, cache
     assert isinstance(load_deck(path, check_verifiers=False).deck.cards, LazyCards)
 
 
-@pytest.mark.parametrize("damage", [b"", b"not json\n", b'{"format": "quizzer deck cache 2"}\n'])
+@pytest.mark.parametrize("damage", [b"", b"not json\n", b'{"format": "quizzer deck cache 3"}\n'])
 def test_a_damaged_entry_is_a_miss(tmp_path, cache, damage):
     path = _copy_bundled(tmp_path)[0]
     expected = list(load_deck(path).deck.cards)

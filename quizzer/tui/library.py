@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from quizzer import deckcache
 from quizzer.instance import Instance
 from quizzer.loader import DeckError, LoadedDeck, deck_files, load_deck
 from quizzer.store import Store, VerificationRecord
@@ -140,6 +141,7 @@ class Library:
     records: dict[str, VerificationRecord] = field(default_factory=dict)
     verifying: set[str] = field(default_factory=set)
     trusted_projects: set[Path] = field(default_factory=set)
+    _verifiers: dict[str, dict[str, str | None]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, store: Store, paths: Iterable[Path | str], bundled: Path | None = None) -> Library:
@@ -198,19 +200,25 @@ class Library:
         torch = torch_version()
         keys = {}
         for loaded in self.decks:
-            for card in loaded.deck.cards:
-                if card.verifier:
+            for card_id, verifier in self.verifiers(loaded).items():
+                if verifier:  # only these cards are built (a cached deck's others stay unbuilt)
                     try:
-                        keys[f"{loaded.deck.id}/{card.id}"] = cache_key(Job(loaded, card), torch)
+                        card = deckcache.find_card(loaded.deck, card_id)
+                        keys[f"{loaded.deck.id}/{card_id}"] = cache_key(Job(loaded, card), torch)
                     except OSError:
-                        keys[f"{loaded.deck.id}/{card.id}"] = ""
+                        keys[f"{loaded.deck.id}/{card_id}"] = ""
         return keys
+
+    def verifiers(self, loaded: LoadedDeck) -> dict[str, str | None]:
+        """Card id → verifier reference for a deck, computed once (badges look one up per card)."""
+        if loaded.deck.id not in self._verifiers:
+            self._verifiers[loaded.deck.id] = deckcache.card_verifiers(loaded.deck)
+        return self._verifiers[loaded.deck.id]
 
     def verification(self, key: str) -> CardVerification:
         loaded = self.loaded_for(key)
-        card = loaded.deck.card(key.partition("/")[2])
         record = self.records.get(key)
-        if not card.verifier:
+        if not self.verifiers(loaded).get(key.partition("/")[2]):
             return CardVerification(key, "none")
         if key in self.verifying:
             return CardVerification(key, "verifying", record)
@@ -227,7 +235,7 @@ class Library:
 
     def deck_badges(self, deck_id: str) -> Counter[str]:
         loaded = self.deck(deck_id)
-        return Counter(self.verification(f"{deck_id}/{card.id}").badge for card in loaded.deck.cards)
+        return Counter(self.verification(f"{deck_id}/{card_id}").badge for card_id in deckcache.card_ids(loaded.deck))
 
     def needing_verification(self) -> list[str]:
         """Keys of cards in trusted decks whose verification is missing or stale (needs cache keys)."""
@@ -235,8 +243,8 @@ class Library:
         for loaded in self.decks:
             if not self.trusted(loaded):
                 continue
-            for card in loaded.deck.cards:
-                key = f"{loaded.deck.id}/{card.id}"
+            for card_id in deckcache.card_ids(loaded.deck):
+                key = f"{loaded.deck.id}/{card_id}"
                 if self.verification(key).badge in ("unverified", "stale"):
                     keys.append(key)
         return keys
