@@ -21,7 +21,7 @@ import bp_common as bp
 import torch
 import torch.nn.functional as F
 
-from quizzer.verifier import Result
+from quizzer.verifier import Result, tensor_samples
 
 
 def hand_gradients(p: dict, phi_prime, lam: float = bp.LAM, mistake: str | None = None, reading: str = "logit") -> dict:
@@ -88,8 +88,29 @@ MISTAKE = {  # the slip each card shows would be caught
 }
 
 
+def formula_samples(tensor: str) -> dict:
+    """The tensor part's samples: the network's tensors in batch form (rows of X are the samples; y and ŷ as
+    N×1 columns; A = φ(Z) and dphi = φ'(Z) for Z = X W₁ᵀ + b₁) and autograd's gradient, for φ = tanh and ReLU."""
+    points = []
+    for name, (phi, phi_prime) in bp.PHIS.items():
+        p = bp.problem(seed=0) | {"phi": name}
+        auto = autograd_gradients(p)
+        Z = p["X"] @ p["W1"].T + p["b1"]
+        inputs = {k: p[k] for k in ("X", "W1", "b1", "W2", "b2")} | {
+            "y": p["y"][:, None],
+            "yhat": auto["yhat"][:, None],
+            "A": phi(Z),
+            "dphi": phi_prime(Z),
+            "lam": bp.LAM,
+            "N": float(bp.N),
+        }
+        points.append((inputs, auto[tensor]))
+    return tensor_samples(points, tolerance=1e-9)
+
+
 def _check(tensor: str) -> Result:
     r = Result()
+    r.part("gradient", formula_samples(tensor))
     shown = {"W1": "W₁", "W2": "W₂", "b1": "b₁", "b2": "b₂", "x": "x⁽ⁱ⁾ (every row of X)"}[tensor]
     for name, (_, phi_prime) in bp.PHIS.items():
         p = bp.problem(seed=0) | {"phi": name}
