@@ -56,6 +56,12 @@ def verify() -> Result:
     m = {name: probe(net, x) for name, net in nets.items()}
     base, deep, big = m["3 x conv3 (baseline)"], m["6 x conv3 (depth)"], m["3 x conv5 (larger kernel)"]
     strided, pooled = m["3 x conv3 stride 2"], m["conv3, maxpool2, conv3, maxpool2, conv3"]
+    for part, net in (
+        ("three_conv3", base),
+        ("three_conv3_stride2", strided),
+        ("dilated_124", m["conv3 dilation 1, 2, 4"]),
+    ):
+        r.part(part, net["rf"])
     dil, grid, dil1 = m["conv3 dilation 1, 2, 4"], m["conv3 dilation 2, 2, 2"], m["one conv3 dilation 2"]
 
     r.claim(

@@ -79,6 +79,7 @@ def verify() -> Result:
         all(v > 0 for v in d_in.values()),
         ", ".join(f"{k}: {v:.3g}" for k, v in d_in.items()),
     )
+    r.part("outside_changes", any(v != 0 for v in d_out.values()))
     h, w = extent(union)
     r.note(f"Output pixel ({oi},{oj}) of a {H}x{H} input depends on rows {r0}..{r1}, cols {c0}..{c1}: a {h}x{w} field.")
     r.note(

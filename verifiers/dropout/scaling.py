@@ -3,7 +3,7 @@
 import torch
 import torch.nn as nn
 
-from quizzer.verifier import Result
+from quizzer.verifier import Result, samples
 
 PS = [0.1, 0.3, 0.5, 0.8]
 XS = [-2.0, 0.5, 3.0]
@@ -41,6 +41,7 @@ def verify() -> Result:
         ratio_scaled.append((mean_s / xt).mean().item())
         ratio_unscaled.append((mean_u / xt).mean().item())
         needed.append(factor.mean().item())
+    r.part("factor", samples([({"p": p}, f) for p, f in zip(PS, needed, strict=True)], tolerance=0.04))
     shown = ", ".join(f"{v:g}" for v in XS)
     r.note(
         f"Figure: measured E[output]/x against p (averaged over x = {shown}). With nn.Dropout's scaling it stays at 1 "

@@ -87,6 +87,18 @@ def verify() -> Result:
         # Decision: solved only if the gradient no longer vanishes AND both optimizers now train.
         r.value = (not vanishing) and all(v for k, v in trains.items() if k.startswith("tanh"))
 
+        for name, value, fmt_ in (
+            ("ratio_sigmoid", ratios["sigmoid"], "{:.1e}"),
+            ("ratio_tanh", ratios["tanh"], "{:.1e}"),
+            ("tanh_gain", ratios["tanh"] / ratios["sigmoid"], "{:.0e}"),
+            ("tanh_slope", slope, "{:.3f}"),
+            ("tanh_factor", factor, "{:.2f}"),
+            ("sgd_tanh_loss", finals["tanh, SGD lr 0.01"], "{:.3f}"),
+            ("adam_tanh_loss", finals["tanh, Adam lr 1e-3"], "{:.3f}"),
+            ("adam_sigmoid_loss", finals["sigmoid, Adam lr 1e-3"], "{:.3f}"),
+            ("mean_loss", baseline, "{:.3f}"),
+        ):
+            r.figure(name, value, fmt_)
         r.claim(
             "plain SGD still plateaus at the predict-the-mean loss with tanh",
             not trains["tanh, SGD lr 0.01"],
