@@ -149,6 +149,10 @@ def outputs() -> Result:
             other_size = "ran"
         except RuntimeError:
             other_size = "fails"
+    r.part("rpn_objectness", list(shapes[(38, 50)][0]))
+    r.part("rpn_deltas", list(shapes[(38, 50)][1]))
+    r.part("yolo", list(yo.shape))
+    r.demonstrated("the shapes are what our own RPN and YOLO v1 heads declare (torchvision does not load here)")
     r.claim(
         "RPN: objectness (N, k, H, W) [(N, 2k, H, W) with the paper's 2-way softmax] and deltas (N, 4k, H, W)",
         shapes[(38, 50)] == ((1, 9, 38, 50), (1, 36, 38, 50), (1, 18, 38, 50)),
