@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from losses_common import fmt
 from torch_threads import one_thread
 
-from quizzer.verifier import Result
+from quizzer.verifier import Result, samples
 
 L2 = "L2 loss (MSE) on the sigmoid output"
 BCE = "binary cross-entropy (log loss) on the logit"
@@ -132,6 +132,8 @@ def numerical_example() -> Result:
         f"max diff {fmt((gce - (p - 1)).abs().max().item())}",
     )
 
+    r.part("l2_grad", samples([({"p": pi}, gi) for pi, gi in zip(p.tolist(), g2.tolist(), strict=True)], 1e-9))
+    r.part("bce_grad", samples([({"p": pi}, gi) for pi, gi in zip(p.tolist(), gce.tolist(), strict=True)], 1e-9))
     i = zs.index(-10.0)
     r.claim(
         "at z=-10 (p=4.5e-5, label hotdog) the L2 loss is ~1 and its gradient ~ -9.1e-5",

@@ -234,6 +234,11 @@ def explain() -> Result:
                 if m == "as written (shared)"
             ),
         )
+        r.part("shrink_factor", factor)
+        r.part(
+            "shared_matrix_frozen",
+            not all(runs[m, o]["moved"][1] > 1e-3 for m, o in runs if m == "as written (shared)"),
+        )
         frozen = sum(1 for moved in unshared["moved"][:-1] if moved < 1e-9)
         learning = sum(1 for moved in unshared["moved"] if moved > 1e-2)
         r.claim(
