@@ -47,6 +47,7 @@ def what_why() -> Result:
     cos = oh @ oh.T
     dist = torch.cdist(oh, oh)
     off = ~torch.eye(sc.V, dtype=torch.bool)
+    r.part("one_hot_cosine", cos[off].abs().max().item())
     r.claim(
         "one-hot vectors: every pair of distinct words is orthogonal and equally far apart",
         cos[off].abs().max().item() == 0 and torch.allclose(dist[off], torch.full_like(dist[off], 2**0.5)),
@@ -61,6 +62,7 @@ def what_why() -> Result:
     same = (polarity[:, None] == polarity[None, :]) & off
     opposite = polarity[:, None] != polarity[None, :]
     c_same, c_opp = C[same].mean().item(), C[opposite].mean().item()
+    r.part("trained_similar", c_same > 0.5 and c_opp < -0.5)
     r.claim(
         "after training, same-sentiment words have similar vectors, opposite ones dissimilar",
         c_same > 0.5 and c_opp < -0.5,
@@ -129,6 +131,7 @@ def consequence() -> Result:
     # fake ordinal structure: the first layer is affine in the id
     with torch.no_grad():
         pre = raw.token_vectors(torch.tensor([0, 19, 38]))
+    r.part("halfway", torch.allclose(pre[2] - pre[0], 2 * (pre[1] - pre[0]), atol=1e-6))
     r.claim(
         "raw ids impose arithmetic on words: token 19 is exactly halfway between tokens 0 and 38",
         torch.allclose(pre[2] - pre[0], 2 * (pre[1] - pre[0]), atol=1e-6),
