@@ -39,6 +39,7 @@ def verify() -> Result:
         attn.enc.load_state_dict(plain.enc.state_dict())
         dH_plain0, _ = _grads(plain, src, tgt_in, tgt)
         dH_attn0, _ = _grads(attn, src, tgt_in, tgt)
+        r.part("direct_gradient_without_attention", bool(dH_plain0[:-1].abs().max() > 0))
         r.claim(
             "untrained, no attention: the decoder's loss has no direct gradient to h_1..h_{T-1} (only h_T is used)",
             dH_plain0[:-1].abs().max() == 0 and dH_plain0[-1] > 0,

@@ -51,6 +51,8 @@ def reconstructions() -> Result:
                 for name, m in (("full", full), ("nokl", nokl))
             }
         s_full, s_nokl = _posterior_stats(full, X), _posterior_stats(nokl, X)
+    r.part("at_least_as_good", mse["nokl"] <= mse["full"])
+    r.part("noise_shrinks", s_nokl["sigma"] < 0.5 * s_full["sigma"])
     r.claim(
         "without KL the reconstructions are at least as good (lower error, sampled z as in training)",
         mse["nokl"] <= mse["full"],
@@ -141,6 +143,7 @@ def samples() -> Result:
         f"mean distance of G(z), z~N(0,I), to the nearest cluster: no KL {d_nokl.mean():.3f} vs with KL "
         f"{d_full.mean():.3f} (real data {d_data.mean():.3f})",
     )
+    r.part("as_plausible", near(d_nokl) >= 0.5 * near(d_full))
     r.claim(
         "far fewer prior samples decode to plausible points without KL",
         near(d_nokl) < 0.5 * near(d_full),
