@@ -74,6 +74,7 @@ def verify() -> Result:
     accumulated = sum(flat_grad(model, Xr[i : i + 64], yr[i : i + 64]) * 64 for i in range(0, 512, 64)) / 512
     mem_full = StepCost(model, mse, Xr, yr).saved_bytes
     mem_chunk = StepCost(model, mse, Xr[:64], yr[:64]).saved_bytes
+    r.part("accumulation_exact", torch.allclose(accumulated, full, atol=1e-12))
     r.claim(
         "accumulating chunk gradients gives exactly the full-batch gradient with a chunk's memory",
         torch.allclose(accumulated, full, atol=1e-12) and mem_chunk < mem_full / 4,

@@ -15,7 +15,7 @@ from optim_common import (
 )
 from torch.utils.data import DataLoader, TensorDataset
 
-from quizzer.verifier import Result
+from quizzer.verifier import Result, samples
 
 N = 256
 
@@ -66,6 +66,7 @@ def verify() -> Result:
         slope > 0 and cost[mb].saved_bytes - cost[sgd].saved_bytes == slope * 31,
         ", ".join(f"{k}: {cost[k].saved_bytes} B" for k in variants) + f"; {slope:.0f} bytes per extra sample",
     )
+    r.part("updates_per_epoch", samples([({"N": N, "B": B}, steps[k]) for k, B in variants.items()], tolerance=0))
     r.claim(
         "updates per epoch are N/B (counted from a DataLoader)",
         [steps[k] for k in variants] == [N // B for B in variants.values()],

@@ -12,7 +12,7 @@ import torch
 from optim_common import DTYPE
 from torch import nn
 
-from quizzer.verifier import Result
+from quizzer.verifier import Result, samples
 
 WIDTH, D_IN = 32, 8
 ACTS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
@@ -62,6 +62,7 @@ def concepts() -> Result:
     g_van = hidden_weight_grads(deep_mlp(depth, *VANISH), X, y)
     g_exp = hidden_weight_grads(deep_mlp(depth, *EXPLODE), X, y)
     ratio_van, ratio_exp = g_van[0] / g_van[-1], g_exp[0] / g_exp[-1]
+    r.part("first_below_last", ratio_van < 1)
     r.claim(
         "vanishing: the first layer's gradient is many orders of magnitude below the last layer's",
         ratio_van < 1e-6,
@@ -136,6 +137,7 @@ def depth() -> Result:
     # Where the sigmoid factor comes from: σ' ≤ 1/4, so each layer's Jacobian diag(σ'(z))W shrinks vectors.
     z = torch.linspace(-10, 10, 2001, dtype=DTYPE).requires_grad_(True)
     (dsig,) = torch.autograd.grad(torch.sigmoid(z).sum(), z)
+    r.part("sigmoid_slope_max", dsig.max().item())
     r.claim(
         "the sigmoid's derivative never exceeds 1/4",
         dsig.max().item() <= 0.25 + 1e-12,
@@ -212,6 +214,10 @@ def numeric() -> Result:
             worst < 1e-9,
             f"worst relative deviation {worst:.1e}; L=50: {values[-1]:.3e}",
         )
+    points = [
+        ({"g": gain, "L": L}, m) for gain, values in measured.items() for m, L in zip(values, depths, strict=True)
+    ]
+    r.part("gradient_norm", samples([(at, m) for at, m in points if at["L"] <= 20], tolerance=1e-5))
     g32 = input_grad_norm(orthogonal_linear_net(160, 0.5, dtype=torch.float32), dtype=torch.float32)
     r.claim(
         "in float32, at depth 160 the vanishing gradient underflows to exactly 0",
@@ -281,6 +287,7 @@ def diagnose() -> Result:
         plateau,
         f"last 100 steps within 2% of {baseline:.3f} (start {vanish[0]:.4f}, final {vanish[-1]:.4f})",
     )
+    r.part("first_layer_moves", moved_first >= 1e-6)
     r.claim(
         "vanishing, seen in the weights: the first layer never leaves its initialization, the read-out does",
         moved_first < 1e-6 and moved_readout > 1e-2,

@@ -79,6 +79,7 @@ def verify() -> Result:
     best_gd_lr = min(gd, key=lambda k: gd[k][0])
     l_sgd, u_sgd = sgd[best_sgd_lr]
     l_gd, u_gd = gd[best_gd_lr]
+    r.part("sgd_lower_loss", l_sgd < l_gd)
     r.claim(
         f"with the same budget of {EPOCHS}·N sample-gradients, mini-batch SGD reaches a lower loss than GD "
         "(each with its best learning rate)",
