@@ -42,7 +42,7 @@ def how() -> Result:
         torch.allclose(ctr, exact, rtol=1e-8, atol=1e-9) and e_ctr < e_fwd / 100,
         f"max error {e_ctr:.1e} vs {e_fwd:.1e}",
     )
-    r.part("evaluations_per_parameter", ctr_calls / P)
+    r.part("evaluations_per_parameter", str(ctr_calls // P) if ctr_calls % P == 0 else f"{ctr_calls / P:g}")
     r.claim(
         "cost: forward differences need P + 1 loss evaluations, central 2P",
         fwd_calls == P + 1 and ctr_calls == 2 * P,
@@ -147,7 +147,7 @@ def drawbacks() -> Result:
         0.9 <= s_fwd <= 1.1,
         f"slope {s_fwd:.2f} for h ∈ [1e-4, 1e-1]",
     )
-    r.part("central_order", s_ctr)
+    r.part("central_order", {1: "h", 2: "h²", 3: "h³"}.get(round(s_ctr), f"h^{s_ctr:.2f}"))
     r.claim(
         "large h: truncation error ∝ h² for central differences (slope ≈ 2)",
         1.9 <= s_ctr <= 2.1,
