@@ -38,9 +38,10 @@ VALUE_CARDS = {
 
 def helper(folder: str, module: str):
     """A verifier helper module (verifiers/<folder>/<module>.py), imported the way the verifier imports it."""
-    folder = str(LOADED["cnn"].verifiers_root / folder)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
+    root = LOADED["cnn"].verifiers_root
+    for path in (str(root), str(root / folder)):  # as execution.load_function does: shared helpers at the root
+        if path not in sys.path:
+            sys.path.insert(0, path)
     return importlib.import_module(module)
 
 
@@ -223,6 +224,16 @@ def yolo_three_boxes_per_cell(mp):
     mp.setattr(models.TinyYOLOv1, "__init__", lambda self, S=7, B=2, C=20, **k: init(self, S, B + 1, C, **k))
 
 
+def loss_is_squared_error(mp):
+    common = helper("backprop", "bp_common")
+    mp.setattr(common, "bce", lambda y, p: (y - p) ** 2)
+
+
+def convolutions_ignore_dilation(mp):
+    init = nn.Conv2d.__init__
+    mp.setattr(nn.Conv2d, "__init__", lambda self, *a, dilation=1, padding=0, **k: init(self, *a, padding=padding, **k))
+
+
 WORLD_CHANGES = {
     "dropout/stacked-dropout-q": dropout_drops_half_as_often,
     "dropout/dropout-after-activation": dropout_does_nothing,
@@ -249,6 +260,17 @@ WORLD_CHANGES = {
     "unsupervised/gan-latent-from-standard-normal": generator_gets_no_signal,
     "unsupervised/gan-ideal-losses": discriminator_is_fooled_at_the_ideal,
     "unsupervised/vae-same-reconstruction": vae_encoder_without_noise,
+    "backprop/mlp-grad-w1": loss_is_squared_error,
+    "backprop/mlp-grad-w2": loss_is_squared_error,
+    "backprop/mlp-grad-b1": loss_is_squared_error,
+    "backprop/mlp-grad-b2": loss_is_squared_error,
+    "backprop/mlp-grad-x": loss_is_squared_error,
+    "cnn/receptive-field-growth": convolutions_ignore_dilation,
+    "dropout/dropout-scaling-proof": dropout_drops_half_as_often,
+    "detection/iou-vs-dice": dice_is_iou,
+    "losses-activations/l2-loss-dog-hotdog-example": cross_entropy_becomes_l2,
+    "optimization/sgd-minibatch-gd": loader_ignores_batch_size_1,
+    "sequence-models/embeddings-what-why": labels_unrelated_to_tokens,
 }
 
 # Changes whose verifier trains for tens of seconds on a loaded 2-core machine: run with QUIZZER_WORLD_HEAVY=1.
@@ -270,6 +292,25 @@ NOT_MUTATED = {
     "unsupervised/gan-train-past-equilibrium": "not yet: trains two GANs for 200 steps each; no cheap hook",
     "unsupervised/vae-minimize-upper-bound": "a closed-form identity of the linear-Gaussian model the verifier writes",
     "unsupervised/vae-posterior-is-standard-normal": "not yet: needs a KL weight hook in the toy VAE's training",
+    "attention/attention-effect-on-hidden-states": "not yet: trains six seq2seq models (tens of seconds)",
+    "attention/self-attention-instead-of-decoder-queries": "not yet: trains two seq2seq models",
+    "backprop/numerical-gradient-how": "not yet: counts calls of its own finite-difference code",
+    "backprop/numerical-gradient-drawbacks": "not yet: needs a hook on the floating-point type",
+    "cnn/receptive-field-meaning": "not yet: the question's CNN changed changes the claims' reference too",
+    "cnn/residual-filters": "not yet: needs a hook on the residual connection",
+    "detection/iou-vs-map": "not yet: needs a hook on the matching threshold",
+    "optimization/why-sgd-over-gd": "not yet: a learning-rate grid search (tens of seconds)",
+    "optimization/when-gd-impossible": "a sum identity of its own chunked gradients",
+    "optimization/vanishing-exploding-concepts": "not yet: deep_mlp sets its own init gains",
+    "optimization/vanishing-exploding-depth": "not yet: deep_mlp sets its own init gains",
+    "optimization/vanishing-exploding-example": "an identity of orthogonal matrices the verifier builds",
+    "optimization/vanishing-exploding-diagnose": "not yet: deep_mlp sets its own init gains",
+    "sequence-models/no-embedding-consequence": "not yet: the raw-id model's affinity is its own architecture",
+    "unsupervised/vae-no-kl-reconstructions": "not yet: trains two VAEs; needs a KL weight hook",
+    "unsupervised/vae-no-kl-generated": "not yet: trains two VAEs; needs a KL weight hook",
+    "detection/rpn-and-yolo-outputs": "to fix: a wider RPN head makes the verifier raise instead of fail",
+    "losses-activations/mlpirate-plateau-explain": "to fix: a shallower net makes the verifier raise instead of fail",
+    "sequence-models/embedding-output-content": "to fix: a summing embedding makes the verifier raise instead of fail",
 }
 
 
