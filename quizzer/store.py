@@ -92,8 +92,8 @@ def explain_failure(path: Path | str, error: BaseException) -> str:
         return f"the disk holding the state database {path} is full; free some space and try again"
     if is_busy(error):
         return (
-            f"the state database {path} stayed locked by another quizzer for {BUSY_TIMEOUT_SECONDS:.0f} s;"
-            " finish or close the other one and try again"
+            f"the state database {path} stayed locked by another program (another quizzer?) for"
+            f" {BUSY_TIMEOUT_SECONDS:g} s; finish or close the other one and try again"
         )
     if name.startswith("SQLITE_CANTOPEN"):
         return f"cannot open the state database {path}: its folder does not exist or is not a folder; use another --db"
@@ -105,12 +105,14 @@ def explain_failure(path: Path | str, error: BaseException) -> str:
 
 
 def _read_only(path: Path) -> bool:
+    """SQLite could not open the file: because it, or the folder its -wal/-shm files go into, is read-only?"""
     folder = path.parent
     existing = path if path.exists() else folder
     return existing.exists() and not (os.access(existing, os.W_OK) and os.access(folder, os.W_OK))
 
 
 def _disk_full(path: Path) -> bool:
+    """An I/O error on a disk with under 1 MiB free is a full disk (SQLite reports ENOSPC only as IOERR)."""
     try:
         return shutil.disk_usage(path.parent).free < 1 << 20
     except OSError:

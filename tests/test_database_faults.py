@@ -205,7 +205,7 @@ def test_a_lock_held_past_the_timeout_is_a_sentence(pristine, tmp_path, monkeypa
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    assert_one_sentence(result, f"the state database {path} stayed locked by another quizzer", "try again")
+    assert_one_sentence(result, f"the state database {path} stayed locked by another program", "try again")
 
 
 def test_a_lock_waits_without_holding_the_connection(pristine, tmp_path, monkeypatch):
