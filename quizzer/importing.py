@@ -42,6 +42,7 @@ from quizzer.authoring import refresh_schema
 from quizzer.loader import SCHEMA_DIRECTIVE, lint
 from quizzer.sm2 import CardState
 from quizzer.store import Review
+from quizzer.templates import escape
 
 MAX_COLLECTION_BYTES = 4 << 30  # an uncompressed collection beyond 4 GiB is refused, not unpacked
 MAX_MEDIA_BYTES = 256 << 20  # per media file
@@ -958,10 +959,10 @@ def deck_toml(deck: ImportedDeck) -> str:
             f"id = {_line(card.id)}\n"
             + (f"source = {_line(card.source)}\n" if card.source else "")
             + f"tags = [{', '.join(_line(t) for t in card.tags)}]\n"
-            f"prompt = {toml_string(card.prompt)}\n"
-            f"explanation = {toml_string(card.explanation)}\n"
+            f"prompt = {toml_string(escape(card.prompt))}\n"
+            f"explanation = {toml_string(escape(card.explanation))}\n"
             "[cards.answer]  # imported: self-graded, unverified until it gets an answer kind and a verifier\n"
-            f'kind = "text"\nvalue = {toml_string(card.answer)}\n'
+            f'kind = "text"\nvalue = {toml_string(escape(card.answer))}\n'
         )
     return "".join(parts)
 

@@ -2,7 +2,8 @@
 
 Pure and code-free: the only syntax is `{{ identifier }}` or `{{ identifier:format-spec }}` (a
 Python format spec such as `.3g`, applied to the number). Anything else between `{{` and `}}` is a
-lint error, never evaluated. A name with no value yet (the card was not verified) renders as
+lint error, never evaluated. `\{{` is a literal `{{` (LaTeX's `x^{{2}}`, a Python f-string): the
+importer writes every `{{` of imported text that way, so foreign text is never read as a field. A name with no value yet (the card was not verified) renders as
 `‹not yet verified›`, so a learner never sees a number that no verifier produced.
 """
 
@@ -15,7 +16,8 @@ from typing import Any
 
 MISSING = "‹not yet verified›"
 
-_OPEN_CLOSE = re.compile(r"\{\{(.*?)\}\}", re.S)
+ESCAPED_OPEN = "\\{{"
+_TOKEN = re.compile(r"\\\{\{|\{\{(.*?)\}\}", re.S)  # an escaped `{{`, or a field; scanned left to right
 _FIELD = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?::\s*([^{}\s]{1,16}))?\s*")
 
 
@@ -35,8 +37,10 @@ class Field:
 
 def fields(text: str) -> Iterator[Field]:
     """Every template field of `text`, in order; raises `TemplateError` for one that is not valid."""
-    for match in _OPEN_CLOSE.finditer(text):
+    for match in _TOKEN.finditer(text):
         inner = match[1]
+        if inner is None:  # an escaped, literal `{{`
+            continue
         parsed = _FIELD.fullmatch(inner)
         if parsed is None:
             raise TemplateError(
@@ -47,8 +51,8 @@ def fields(text: str) -> Iterator[Field]:
         if spec:
             _check_spec(spec, match[0])
         yield Field(match.start(), match.end(), name, spec)
-    if "{{" in _OPEN_CLOSE.sub("", text):
-        raise TemplateError("an unclosed '{{': close it with '}}' (or remove it)")
+    if "{{" in _TOKEN.sub("", text):
+        raise TemplateError("an unclosed '{{': close it with '}}' (or write \\{{ for a literal '{{')")
 
 
 def names(text: str) -> list[str]:
@@ -83,11 +87,20 @@ def render(text: str, values: Mapping[str, Any]) -> str:
         return text
     out, position = [], 0
     for field in found:
-        out.append(text[position : field.start])
+        out.append(_unescape(text[position : field.start]))
         out.append(_show(values.get(field.name), field.spec))
         position = field.end
-    out.append(text[position:])
+    out.append(_unescape(text[position:]))
     return "".join(out)
+
+
+def escape(text: str) -> str:
+    """Foreign text (an import) made template-safe: every `{{` becomes a literal `\\{{`."""
+    return text.replace("{{", ESCAPED_OPEN)
+
+
+def _unescape(literal: str) -> str:
+    return literal.replace(ESCAPED_OPEN, "{{")
 
 
 def _show(value: Any, spec: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
+from quizzer import templates
 from quizzer.cli import main
 from quizzer.importing import guid_card_id
 from quizzer.loader import deck_files, lint, load_deck
@@ -96,3 +97,18 @@ def test_existing_deck_files_are_replaced_only_with_force(tmp_path):
     assert again.exit_code == 1 and "--force" in again.output
     forced, decks = run_import(tmp_path, "q,b\n", "--force")
     assert forced.exit_code == 0 and decks["vocab"].cards[0].answer.value.strip() == "b"
+
+
+def test_double_braces_in_imported_text_stay_literal_text(tmp_path):
+    """LaTeX's `x^{{2}}` or a Jinja `{{ name }}` in someone's cards is text, never a template field."""
+    result, decks = run_import(
+        tmp_path,
+        "id,front,back,explanation\n"
+        'sq,"What is $\\frac{{d}}{dx} x^{{2}}$?","$2x$, not {{ x }}","Jinja would print {{ name }}"\n',
+    )
+    assert result.exit_code == 0, result.output
+    assert lint(tmp_path / "decks" / "vocab.toml") == []
+    card = decks["vocab"].card("sq")
+    assert templates.render(card.prompt, {}).strip() == "What is $\\frac{{d}}{dx} x^{{2}}$?"
+    assert templates.render(card.answer.value, {"x": 1}).strip() == "$2x$, not {{ x }}"
+    assert templates.render(card.explanation, {"name": 1}).strip() == "Jinja would print {{ name }}"

@@ -43,7 +43,8 @@ values = st.one_of(
 
 @given(st.dictionaries(names, values, max_size=5), st.lists(st.tuples(st.text(max_size=10), names), max_size=6))
 def test_render_fills_every_field_for_any_values(params, pieces):
-    text = "".join(f"{filler.replace('{', '(').replace('}', ')')}{{{{ {name} }}}}" for filler, name in pieces)
+    syntax_free = str.maketrans("{}\\", "()/")  # braces and the escape character are template syntax
+    text = "".join(f"{filler.translate(syntax_free)}{{{{ {name} }}}}" for filler, name in pieces)
     rendered = templates.render(text, params)
     assert "{{" not in rendered or any("{{" in str(v) for v in params.values())
     for _, name in pieces:
@@ -95,3 +96,25 @@ def test_lint_refuses_an_example_outside_the_parameter_ranges(deck_dir):
     (deck_dir.root / "verifiers" / "conv.py").write_text("def verify(ctx):\n    return 'rf'\n")
     path = deck_dir(DECK.replace("{{ strid }}", "{{ stride }}").replace("stride = 1 }", "stride = 7 }"))
     assert "stride = 7 is outside its [cards.params] range" in str(lint(path))
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("x^\\{{2}}", "x^{{2}}"),
+        ("\\{{ p }} is {{ p }}", "{{ p }} is 3"),
+        ("\\{{{ p }}}", "{{{ p }}}"),
+        ("\\{{ unclosed", "{{ unclosed"),
+    ],
+)
+def test_an_escaped_double_brace_is_literal_text(text, shown):
+    assert templates.names(text) == (["p"] if shown.endswith("3") else [])
+    assert templates.render(text, {"p": 3}) == shown
+
+
+@given(st.text(alphabet="{}\\ pab", max_size=40))
+def test_escaped_text_renders_back_unchanged(text):
+    """`escape` (what the importer writes) makes any text safe: no fields, and it renders as it was."""
+    escaped = templates.escape(text)
+    assert templates.names(escaped) == []
+    assert templates.render(escaped, {"p": 1}) == text
