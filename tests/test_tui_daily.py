@@ -265,3 +265,74 @@ async def test_undo_after_a_reset_says_so(tmp_path):
         messages = [n.message for n in app._notifications]
         assert any("basics/sum was reset since that answer" in message for message in messages), messages
         assert not review.session.can_undo
+
+
+# ---------------------------------------------------------------------- screens at every size
+
+
+@async_test
+async def test_at_60_columns_grades_keep_labels_decks_keep_badges_and_help_stays_in_the_footer(tmp_path):
+    from textual.widgets import Button
+
+    from quizzer.tui.widgets.footer import KeyFooter
+
+    db = tmp_path / "q.db"
+    seed(db)
+    async with make_app(db).run_test(size=(60, 20)) as pilot:
+        await settle(pilot)
+        table = pilot.app.screen.query_one("#deck-table")
+        assert sum(column.get_render_width(table) for column in table.columns.values()) <= table.size.width
+        keys = [key for key in pilot.app.screen.query_one(KeyFooter).children if hasattr(key, "action")]
+        assert keys[0].action == "help"
+        await pilot.press("enter", "1", "0", "enter")
+        await pilot.pause()
+        for button in pilot.app.screen.query(".grade").results(Button):
+            assert len(str(button.label)) <= button.content_region.width, str(button.label)
+
+
+@async_test
+async def test_browser_columns_fit_and_j_k_move_in_lists(tmp_path):
+    db = tmp_path / "q.db"
+    seed(db)
+    async with make_app(db).run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        decks = pilot.app.screen.query_one("#deck-table")
+        await pilot.press("j")
+        assert decks.cursor_row == 1
+        await pilot.press("k")
+        assert decks.cursor_row == 0
+        await pilot.press("b")
+        await pilot.pause(0.2)
+        table = pilot.app.screen.query_one("#card-table")
+        assert pilot.app.focused.id == "search"
+        assert sum(column.get_render_width(table) for column in table.columns.values()) <= table.size.width
+        await pilot.press("down", "j", "j")
+        assert table.cursor_row == 2
+
+
+@async_test
+async def test_a_long_prompt_says_more_below_until_scrolled_and_ctrl_r_answers_in_the_hint(tmp_path):
+    decks = copy_decks(tmp_path)
+    path = decks / "basics.toml"
+    path.write_text(
+        path.read_text().replace(
+            "What is $\\sum_{i=0}^{4} i$?", "Intro.\n" + "\n\nfiller line" * 40 + "\n\nWhat is the sum?"
+        )
+    )
+    from quizzer.tui.app import QuizzerApp
+
+    app = QuizzerApp(tmp_path / "q.db", [decks], today=TODAY, clock=lambda: NOW, auto_verify=False, bundled=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        review = app.screen
+        assert review.item.key == "basics/sum"
+        assert review.query_one("#more-cue").display
+        await pilot.press("end")
+        review.query_one("#card").scroll_end(animate=False)
+        await pilot.pause(0.2)
+        assert not review.query_one("#more-cue").display
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert "not trusted" in str(review.query_one("#hint").render())

@@ -235,26 +235,31 @@ class QuizzerApp(App[None]):
             return
         self.run_verify(pending)
 
-    def reverify(self, key: str) -> None:
-        """Run one card's verifier again (ignoring the cache), if its deck is trusted."""
+    def reverify(self, key: str, *, announce: bool = True) -> str:
+        """Run one card's verifier again (ignoring the cache), if its deck is trusted; what happened, in a sentence.
+
+        `announce=False`: the caller shows the sentence where the learner is looking (the review screen's hint).
+        """
         assert self.library is not None
         loaded = self.library.loaded_for(key)
         card = loaded.deck.card(key.partition("/")[2])
         if not card.verifier:
-            self.notify("This card has no verifier.", severity="warning")
+            message, severity = "This card has no verifier.", "warning"
         elif not self.library.trusted(loaded):
             project = project_of(loaded.path)
-            self.notify(
-                f"The deck project {project} is not trusted, so quizzer does not run its verifiers.\n"
-                f"To trust it: `{trust_command(project)}`",
-                title="Not trusted",
-                severity="warning",
-                timeout=8,
+            message, severity = (
+                f"The deck project {project} is not trusted, so quizzer does not run its verifiers."
+                f" To trust it: `{trust_command(project)}`",
+                "warning",
             )
         elif key in self.library.verifying:
-            self.notify("Already verifying this card.")
+            message, severity = "Already verifying this card.", "information"
         else:
             self.run_verify([key], no_cache=True)
+            message, severity = f"⟳ Re-verifying {key}: the verification below updates when it finishes.", "information"
+        if announce:
+            self.notify(message, severity=severity, timeout=8)
+        return message
 
     @work(group="verify", exit_on_error=False)
     async def run_verify(self, keys: list[str], no_cache: bool = False) -> None:

@@ -39,6 +39,10 @@ class Entry:
         return bool(self.stored and self.stored.suspended)
 
 
+DECK_WIDTH = 10
+MIN_ID_WIDTH, MAX_ID_WIDTH = 12, 40
+OTHER_COLUMNS_WIDTH = DECK_WIDTH + 9 + 6 + 4 + 4 + 2 * 6 - 4  # deck, state, due, EF, reps, cell padding
+
 COLUMNS = (("Card", "card"), ("Deck", "deck"), ("State", "state"), ("Due", "due"), ("EF", "ef"), ("Reps", "reps"))
 
 
@@ -61,6 +65,7 @@ class BrowserScreen(Screen):
         self.initial_query = query
         self.entries: dict[str, Entry] = {}
         self.shown: list[str] = []
+        self._shown_id_width = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -83,8 +88,6 @@ class BrowserScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one("#card-table", DataTable)
-        for label, key in COLUMNS:
-            table.add_column(label, key=key)
         history = self.query_one("#detail-history", DataTable)
         for label in ("Day", "q", "Typed", "", "Next"):
             history.add_column(label)
@@ -121,7 +124,10 @@ class BrowserScreen(Screen):
         today = self.app.today
         table = self.query_one("#card-table", DataTable)
         current = select or self._highlighted()
-        table.clear()
+        table.clear(columns=True)  # the Card column's width follows the table's (Due, EF and Reps must fit)
+        id_width = self._shown_id_width = self._id_width()
+        for label, key in COLUMNS:
+            table.add_column(label, key=key, width=id_width if key == "card" else None)
         self.shown = [
             key
             for key, entry in self.entries.items()
@@ -150,13 +156,23 @@ class BrowserScreen(Screen):
             shown = "today" if state.due == today else state.due.strftime(layout)
             due = Text(shown, style="bold" if state.due <= today else "")
         return [
-            _short(entry.card.id, 30),
-            _short(entry.loaded.deck.id, 12),
+            _short(entry.card.id, self._id_width()),
+            _short(entry.loaded.deck.id, DECK_WIDTH),
             label,
             due,
             f"{state.ef_thousandths / 1000:.2f}",
             str(state.repetitions),
         ]
+
+    def _id_width(self) -> int:
+        """What the Card column may take so that Due, EF and Reps always fit the table's width."""
+        width = self.query_one("#card-table", DataTable).size.width or self.app.size.width
+        return max(MIN_ID_WIDTH, min(MAX_ID_WIDTH, width - OTHER_COLUMNS_WIDTH))
+
+    @on(ListTable.Resized, "#card-table")
+    def _fit_columns(self) -> None:
+        if self._shown_id_width != self._id_width():
+            self.filter()
 
     def _highlighted(self) -> str | None:
         table = self.query_one("#card-table", DataTable)

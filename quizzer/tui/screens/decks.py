@@ -19,6 +19,9 @@ from quizzer.tui.widgets.badges import badge_summary
 from quizzer.tui.widgets.footer import KeyFooter
 from quizzer.tui.widgets.lists import ListTable
 
+MIN_TITLE_WIDTH = 12
+OTHER_COLUMNS_WIDTH = 44  # due, re-drill, new, verification badges, cell padding and the table's border
+
 
 def _days(n: int) -> str:
     return "tomorrow" if n == 1 else f"in {n} days"
@@ -68,6 +71,10 @@ class DecksScreen(Screen):
         if self.app.library is not None:
             self.refresh_counts()
 
+    def on_resize(self) -> None:
+        if self.app.library is not None and self.outlooks:
+            self.refresh_counts()
+
     def on_screen_resume(self) -> None:
         if self.app.library is not None:
             self.refresh_counts()
@@ -86,9 +93,12 @@ class DecksScreen(Screen):
         table = self.query_one(DataTable)
         selected = table.cursor_row
         table.clear()
+        title_width = max(MIN_TITLE_WIDTH, self.size.width - OTHER_COLUMNS_WIDTH)  # the badges column must fit
         for row in self.outlooks:
+            title = Text(row.title, style="bold")
+            title.truncate(title_width, overflow="ellipsis")
             table.add_row(
-                Text(row.title, style="bold"),
+                title,
                 _count(row.due, row.due_total),
                 _count(row.learning),
                 _count(row.new, row.new_total),

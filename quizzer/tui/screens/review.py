@@ -29,7 +29,7 @@ from quizzer.hints import input_hint
 from quizzer.instance import Instance, grade, overall, pose, sample_shapes
 from quizzer.session import QueuedCard, Session, suggested_grade
 from quizzer.store import Review, StoreError, is_busy
-from quizzer.tui.library import Caution
+from quizzer.tui.library import BADGE_TEXT, Caution
 from quizzer.tui.widgets.badges import badge_color
 from quizzer.tui.widgets.footer import KeyFooter
 from quizzer.tui.widgets.grades import GradeBar
@@ -74,6 +74,7 @@ class ReviewScreen(Screen):
         self.last_feedback: Text | None = None
         self.caution: Caution | None = None
         self._revealing = False
+        self._reverifying: str | None = None  # ctrl+r's card, until its result is announced
         self.saving: int | None = None
         """The grade kept while the database is locked by another program (saved by a worker)."""
 
@@ -91,6 +92,7 @@ class ReviewScreen(Screen):
                 yield Markdown(id="stated-answer")
                 yield Markdown(id="explanation")
                 yield VerificationPanel(id="verification")
+        yield Static("↓ more below: the question continues (PgDn scrolls)", id="more-cue")
         with Horizontal(id="answer-row"):
             with Vertical(id="inputs"):
                 yield Input(id="answer")
@@ -104,7 +106,21 @@ class ReviewScreen(Screen):
         self.title = self.session_title
         self.watch(self.app, "verification_generation", self._verification_changed, init=False)
         self.watch(self.app, "data_generation", self._data_changed, init=False)
+        card = self.query_one("#card", VerticalScroll)
+        self.watch(card, "scroll_y", self._more_cue, init=False)
+        self.watch(card, "virtual_size", self._more_cue, init=False)  # the Markdown has been laid out
         self.show_card()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._more_cue)
+
+    def _more_cue(self) -> None:
+        """Say so when the prompt runs past the bottom of the card: the question is often its last line."""
+        self.call_after_refresh(self._update_more_cue)
+
+    def _update_more_cue(self) -> None:
+        card = self.query_one("#card", VerticalScroll)
+        self.query_one("#more-cue").display = not self.revealed and card.scroll_y < card.max_scroll_y - 0.5
 
     def _data_changed(self) -> None:
         """Another screen suspended a card or edited a deck during the sitting: the queue follows."""
@@ -148,6 +164,7 @@ class ReviewScreen(Screen):
         self._show_caution()
         self.query_one("#card", VerticalScroll).scroll_home(animate=False)
         self._status()
+        self.call_after_refresh(self._more_cue)
 
     def _pose(self, item: QueuedCard) -> Instance:
         """How this review asks the card: as written with its cached figures and samples, or for a
@@ -218,6 +235,11 @@ class ReviewScreen(Screen):
             self.instance = self._pose(self.item)  # a verification that just landed may dispute an answer
             self._show_caution()
         self._refresh_verification()
+        library, key = self.app.library, self._reverifying
+        if library is not None and key is not None and key not in library.verifying:
+            self._reverifying = None
+            badge = library.verification(key).badge
+            self._hint(Text(f"Verification of {key} finished: {BADGE_TEXT.get(badge, badge)}", style="italic"))
 
     def _status(self) -> None:
         item = self.item
@@ -267,6 +289,7 @@ class ReviewScreen(Screen):
         self.query_one("#reveal").display = revealed
         self.query_one(GradeBar).display = revealed
         self.query_one("#answer-row").display = not revealed
+        self.query_one("#more-cue").display = False if revealed else self.query_one("#more-cue").display
         for box in self.query("#inputs Input").results(Input):
             box.disabled = revealed
         self.query_one("#check", Button).disabled = revealed
@@ -521,8 +544,10 @@ class ReviewScreen(Screen):
             self.show_card(Text(f"skipped {item.key}: it comes back at the end", style="italic"))
 
     def action_reverify(self) -> None:
+        """ctrl+r: the outcome is said in the hint under the card, where the learner is looking."""
         if self.item is not None:
-            self.app.reverify(self.item.key)
+            self._reverifying = self.item.key
+            self._hint(Text(self.app.reverify(self.item.key, announce=False), style="italic"))
 
     def action_edit(self) -> None:
         """`e`: the card's deck file in $EDITOR; on return the card is shown afresh (nothing was graded)."""

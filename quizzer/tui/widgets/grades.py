@@ -11,6 +11,9 @@ from textual.widgets import Button, Static
 from quizzer.sm2 import QUALITY_MEANINGS
 
 SHORT = {0: "blackout", 1: "wrong", 2: "almost", 3: "hard", 4: "good", 5: "perfect"}
+TINY = {0: "blank", 1: "wrong", 2: "almost", 3: "hard", 4: "good", 5: "easy"}
+"""Labels that fit six buttons across a 60-column terminal (8 cells each inside the button)."""
+TINY_BELOW = 70
 
 
 class GradeBar(Vertical):
@@ -33,6 +36,13 @@ class GradeBar(Vertical):
                 button.tooltip = f"{quality}: {QUALITY_MEANINGS[quality]}"
                 yield button
         yield Static(id="grade-meaning")
+
+    def on_resize(self) -> None:
+        tiny = self.app.size.width < TINY_BELOW
+        self.set_class(tiny, "-tiny")
+        words = TINY if tiny else SHORT
+        for quality in range(6):
+            self.query_one(f"#grade-{quality}", Button).label = f"{quality} {words[quality]}"
 
     def suggest(self, quality: int | None, reason: str = "") -> None:
         for button in self.query(Button):
