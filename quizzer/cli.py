@@ -473,6 +473,7 @@ def schema() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Read cached verifications from FILE (if it exists) first, write them back to it after (repeatable).",
 )
+@click.option("--watch", is_flag=True, help="Verify again each time a deck or verifier file changes (Ctrl-C stops).")
 @DB_OPTION
 def verify(
     targets,
@@ -487,6 +488,7 @@ def verify(
     shard,
     merge,
     cache_files,
+    watch,
     db,
 ) -> None:
     """Run the verifiers of DECK files, deck ids or DECK/CARD ids; exit 0 only if every card passed.
@@ -503,6 +505,11 @@ def verify(
 
     if merge and shard:
         raise click.UsageError("--merge joins finished shards; it takes no --shard")
+    if watch:
+        if merge or shard or cache_files or json_file or junit_file:
+            raise click.UsageError("--watch runs on its own: drop --merge, --shard, --cache-file, --json and --junit")
+        _watch_and_verify(targets, jobs=jobs, timeout=timeout, strict=strict, variants=variants, db=db)
+        return
     try:
         cached = [record for path in cache_files for record in read_cache_file(path)]
         shard_spec = parse_shard(shard) if shard else None
@@ -550,6 +557,71 @@ def verify(
             click.echo(f"{len(broken)} broken deck file(s) skipped; `quizzer lint` lists their problems", err=True)
         _write_ci_outputs(report, store, json_file, junit_file, output_format, shard_info, cache_files, covered, cached)
     sys.exit(0 if report.all_passed and not broken else 1)
+
+
+def _watch_and_verify(targets, *, jobs, timeout, strict, variants, db) -> None:
+    """`quizzer verify --watch`: verify, then again whenever a deck or verifier file changes, until Ctrl-C.
+
+    Each round verifies the whole selection, and the cache answers for every card whose deck text,
+    verifier and local modules did not change: only the edited cards run, each result printed as its
+    verifier finishes. A deck broken mid-edit is reported and the watch goes on.
+    """
+    import time
+
+    from quizzer.reporting import VerifyReport
+    from quizzer.runner import Job
+    from quizzer.runner import verify as run_verifiers
+
+    folders = _watched_folders(targets)
+    with _open_store(db) as store:
+        seen = None
+        try:
+            while True:
+                state = _file_state(folders)
+                if state != seen:
+                    seen = state
+                    try:
+                        selection = _select(targets, on_broken=_warn_broken)
+                    except click.UsageError as error:
+                        click.echo(f"error: {error.format_message()}", err=True)
+                        selection = []
+                    jobs_list = [Job(loaded, card, variants) for loaded, cards in selection for card in cards]
+                    report = VerifyReport(jobs_list, strict=strict)
+                    run_verifiers(jobs_list, store, workers=jobs, timeout=timeout, on_result=report.add)
+                    report.print_summary()
+                    click.echo(f"watching {len(state)} deck and verifier file(s); Ctrl-C stops", err=True)
+                    seen = _file_state(folders)  # edits made while verifying start the next round
+                    if seen != state:
+                        seen = None
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            click.echo("stopped watching", err=True)
+
+
+def _watched_folders(targets) -> list[Path]:
+    """The deck folders the targets name (a deck id means the default decks folder) and their verifiers."""
+    from quizzer.loader import verifiers_root_for
+
+    folders = set()
+    for target in targets or [str(default_decks())]:
+        path = Path(target.split("::")[0])
+        folder = path if path.is_dir() else path.parent if path.suffix == ".toml" else default_decks()
+        folders.add(folder.resolve())
+        folders.add(verifiers_root_for(folder / "deck.toml").resolve())
+    return sorted(folders)
+
+
+def _file_state(folders: list[Path]) -> dict[str, tuple[int, int]]:
+    """(mtime, size) of every deck file and verifier source under `folders`: a change starts a round."""
+    state = {}
+    for folder in folders:
+        for path in [*folder.glob("*.toml"), *folder.rglob("*.py")]:
+            try:
+                info = path.stat()
+            except OSError:
+                continue
+            state[str(path)] = (info.st_mtime_ns, info.st_size)
+    return state
 
 
 def _write_ci_outputs(report, store, json_file, junit_file, output_format, shard_info, cache_files, covered, cached):
