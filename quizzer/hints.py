@@ -36,6 +36,6 @@ def input_hint(answer, shapes: Mapping[str, Sequence[int]] | None = None) -> str
         return SHAPE
     if kind == "boolean":
         return BOOLEAN
-    if kind == "choice":
-        return CHOICE
+    if kind == "choice":  # every option alike: they are the question, not its answer
+        return " · ".join(f"{number}. {option}" for number, option in enumerate(answer.options, 1)) + f" — {CHOICE}"
     return FREE[kind]

@@ -54,7 +54,7 @@ def make_app(db: Path):
 
 
 async def review(pilot, *skip: int):
-    """Open the review of the fixture deck and skip to the card wanted (0 = dropout, 1 = grad-w2, 2 = shapes)."""
+    """Open the review of the fixture deck and skip to the card wanted (0 dropout, 1 grad-w2, 2 shapes, 3 order)."""
     await settle(pilot)
     pilot.app.start_review(["parts"])
     await pilot.pause()
@@ -171,6 +171,23 @@ async def test_a_part_its_verifier_disputes_is_announced_and_not_graded(tmp_path
         await pilot.pause()
         assert {p: v.status for p, v in screen.verdicts.items()} == {"transposed": "correct", "summed": "self-graded"}
         assert "disputed: the verifier computed [3]" in screen.query_one("#stated-answer").source
+        assert "Suggested 4" in text_of(screen, "#grade-meaning")
+
+
+@async_test
+async def test_a_card_in_parts_that_asks_one_part_still_names_it_and_lists_its_options(tmp_path):
+    db = tmp_path / "q.db"
+    verify_fixture(db)
+    async with make_app(db).run_test(size=(100, 30)) as pilot:
+        screen = await review(pilot, 3)
+        assert screen.item.key == "parts/order"
+        assert not screen.query_one("#answer").display and not screen.query(".choice")
+        assert [str(label.render()) for label in screen.query(".part-label")] == ["Its error is proportional to:"]
+        box = screen.query_one("#answer-error")
+        assert box.placeholder.startswith("1. h · 2. h² · 3. h³")
+        await pilot.press("2", "enter")
+        await pilot.pause()
+        assert {p: v.status for p, v in screen.verdicts.items()} == {"error": "correct", "why": "self-graded"}
         assert "Suggested 4" in text_of(screen, "#grade-meaning")
 
 

@@ -180,9 +180,10 @@ class ReviewScreen(Screen):
         rows = self.query_one("#part-inputs", Vertical)
         rows.remove_children()
         asked = instance.asked
-        single.display = len(asked) == 1
-        rows.display = len(asked) > 1
-        if len(asked) == 1:
+        labelled = len(instance.parts) > 1  # a card in parts names the part it asks, even just one
+        single.display = not labelled
+        rows.display = labelled
+        if not labelled:
             single.value = ""
             single.placeholder = input_hint(asked[0].answer, sample_shapes(instance, asked[0]))
             single.focus()
@@ -209,9 +210,8 @@ class ReviewScreen(Screen):
     def _inputs(self) -> dict[str, Input]:
         """Part id → its input box, for the parts this review asks."""
         assert self.instance is not None
-        asked = self.instance.asked
-        if len(asked) == 1:
-            return {asked[0].id: self.query_one("#answer", Input)}
+        if len(self.instance.parts) == 1:
+            return {self.instance.parts[0].id: self.query_one("#answer", Input)}
         return {box.part_id: box for box in self.query(".part-input").results(Input)}  # type: ignore[attr-defined]
 
     def _hint(self, text: Text | str | None) -> None:
@@ -268,7 +268,7 @@ class ReviewScreen(Screen):
         choices.remove_children()
         answer = instance.asked[0].answer
         options: list[str] = []
-        if len(instance.asked) > 1:
+        if len(instance.parts) > 1:  # typed on the part's line (its options are its placeholder)
             answer = None
         if answer is not None and answer.kind == "choice":
             options = list(answer.options)
@@ -343,7 +343,7 @@ class ReviewScreen(Screen):
         verdicts = grade(instance, typed)
         unreadable = next((part for part in instance.asked if verdicts[part.id].status == "unparsable"), None)
         if unreadable is not None:
-            where = f"{instance.render(unreadable.label)}: " if len(boxes) > 1 else ""
+            where = f"{instance.render(unreadable.label)}: " if len(instance.parts) > 1 else ""
             message = verdicts[unreadable.id].message
             self._hint(Text(f"⚠ {where}{message} — fix it, or clear the box and press Enter to see the answer."))
             boxes[unreadable.id].focus()
