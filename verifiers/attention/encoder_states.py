@@ -74,6 +74,10 @@ def verify() -> Result:
             all(a < n - 1 for a, n in zip(rise["cross"], rise["none"], strict=True)),
             f"‖∂L/∂x_T‖ / ‖∂L/∂x_1‖: attention {_fmt(rise['cross'])} vs none {_fmt(rise['none'])}",
         )
+        r.figure("rise_without_lo", min(rise["none"]), "{:.1f}")
+        r.figure("rise_without_hi", max(rise["none"]), "{:.1f}")
+        r.figure("rise_with_lo", min(rise["cross"]), "{:.1f}")
+        r.figure("rise_with_hi", max(rise["cross"]), "{:.1f}")
         r.claim(
             "but with attention it still decays: the last word gets a larger gradient than the first, in every seed",
             min(rise["cross"]) > 1.2,

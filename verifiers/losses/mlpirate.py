@@ -169,6 +169,11 @@ def explain() -> Result:
             "independent layers. Both models are measured below."
         )
 
+        r.figure("linear_calls", share["linear_calls"], "{}")
+        r.figure("unique_linears", share["unique_linears"], "{}")
+        r.figure("param_tensors", share["param_tensors"], "{}")
+        r.figure("params", share["params"], "{:,}")
+        r.figure("params_if_independent", share["params_if_independent"], "{:,}")
         prof = backward_profile(model, Xt, yt)
         z = prof["z_grad"]
         ratio = z[0] / z[-2]  # first Linear vs last hidden Linear (both behind the same 24 sigmoid layers)
@@ -285,6 +290,21 @@ def explain() -> Result:
             shallow < 0.5 * baseline,
             f"{shallow:.3f} vs {baseline:.3f}",
         )
+        figures = {
+            "z_out": z[-1], "z_25": z[-2], "z_20": z[19], "z_10": z[9], "z_1": z[0],
+            "shrink": factor, "slope": max_slope, "w_first": prof["w_first"], "w_last": prof["w_last"],
+            "spread_1": spread[0], "spread_25": spread[-2], "use_24": uses[-1], "shared_grad": shared["grads"][1],
+            "shared_moved": shared["moved"][1], "frozen_layers": frozen, "learning_layers": learning,
+            "plateau_loss": shared["losses"][-1], "spread_after": shared["spread"][-2], "shallow_loss": shallow,
+        }  # fmt: skip
+        formats = {"shared_moved": "{:.0%}", "frozen_layers": "{}", "learning_layers": "{}", "shrink": "{:.3f}",
+                   "slope": "{:.3f}", "plateau_loss": "{:.3f}", "shallow_loss": "{:.2f}"}  # fmt: skip
+        for name in (
+            "z_out", "z_25", "z_20", "z_10", "z_1", "shrink", "slope", "w_first", "w_last", "spread_1", "spread_25",
+            "use_24", "shared_grad", "shared_moved", "frozen_layers", "learning_layers", "plateau_loss",
+            "spread_after", "shallow_loss",
+        ):  # fmt: skip
+            r.figure(name, figures[name], formats.get(name, "{:.2g}"))
         r.note(
             f"As written, the shared matrix moved {shared['moved'][1]:.1%} under Adam ({shared_sgd['moved'][1]:.2%} "
             "under SGD) while the first Linear did not move at all; the loss still stayed at "

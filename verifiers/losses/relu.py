@@ -98,6 +98,11 @@ def no_vanishing() -> Result:
             f"ratio {fmt(he_ratio)}",
         )
 
+        r.figure("relu_ratio_init", ratio, "{:.1e}")
+        r.figure("relu_ratio_trained", trained_ratio, "{:.1e}")
+        r.figure("relu_ratio_independent", independent[0] / independent[-2], "{:.1e}")
+        r.figure("relu_he_ratio", he_ratio, "{:.2f}")
+        r.figure("relu_adam_loss", curve[-1], "{:.3f}")
         found = {k: v for k, v in counterexamples.items() if v < 1e-3}
         r.value = not found  # the statement claims no ReLU-only model can have vanishing gradients
 

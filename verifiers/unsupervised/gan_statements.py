@@ -244,6 +244,12 @@ def pretrain_discriminator() -> Result:
         after[3] > start[3],
         f"‖∇G‖ {start[3]:.4f} (arbitrary D) → {after[3]:.4f} (pre-trained D)",
     )
+    r.figure("pretrained_confidence", after[1], "{:.0e}")
+    r.figure("minimax_collapse", start[2] / after[2], "{:.0f}")
+    r.figure("minimax_untrained", start[2], "{:.3f}")
+    r.figure("minimax_few_steps", few[2], "{:.3f}")
+    r.figure("nonsat_untrained", start[3], "{:.3f}")
+    r.figure("nonsat_pretrained", after[3], "{:.2f}")
     peak = max(rows, key=lambda row: row[2])
     r.note(
         "Figure: log10 of G's gradient norm against the number of steps D was trained first. With the minimax loss "
