@@ -336,3 +336,22 @@ async def test_a_long_prompt_says_more_below_until_scrolled_and_ctrl_r_answers_i
         await pilot.press("ctrl+r")
         await pilot.pause()
         assert "not trusted" in str(review.query_one("#hint").render())
+
+
+@async_test
+async def test_the_browser_shows_a_parts_card_without_crashing(tmp_path):
+    decks = copy_decks(tmp_path)
+    (decks / "parts.toml").write_text(
+        'id = "parts"\ntitle = "Parts"\n[[cards]]\nid = "two"\nprompt = "Two things?"\nexplanation = "So."\n'
+        '[[cards.parts]]\nid = "a"\nlabel = "First"\nanswer = { kind = "numeric", value = 1 }\n'
+        '[[cards.parts]]\nid = "b"\nlabel = "Second"\nanswer = { kind = "boolean", value = true }\n'
+    )
+    from quizzer.tui.app import QuizzerApp
+
+    app = QuizzerApp(tmp_path / "q.db", [decks], today=TODAY, clock=lambda: NOW, auto_verify=False, bundled=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.open_browser("parts/two")
+        await pilot.pause(0.2)
+        shown = str(app.screen.query_one("#detail-schedule").render())
+        assert "First (numeric): 1" in shown and "Second (boolean): True" in shown

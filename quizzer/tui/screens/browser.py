@@ -220,9 +220,12 @@ class BrowserScreen(Screen):
                 f"[b]{state.phase}[/b] · EF {state.ef_thousandths / 1000:.2f} · {state.repetitions} in a row"
                 f" · interval {state.interval} d · due {state.due}" + (" · drilling" if state.drill else "")
             )
-        self.query_one("#detail-schedule", Static).update(
-            f"{schedule}\nanswer ({card.answer.kind}): {_short(card.answer.display())}"
-        )
+        answers = [
+            f"{'answer' if len(card.parts) == 1 else _short(part.label, 30)} ({part.answer.kind}):"
+            f" {_short(part.answer.display())}"
+            for part in card.parts
+        ]
+        self.query_one("#detail-schedule", Static).update("\n".join([schedule, *answers]))
         library = self.app.library
         self.query_one("#detail-verification", Static).update(badge_text(self.app, library.verification(key).badge))
         self.query_one("#detail-prompt", Markdown).update(prepare(card.prompt, entry.loaded.deck.macros))
