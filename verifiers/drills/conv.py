@@ -65,7 +65,7 @@ def receptive_field(ctx: Context) -> Result:
     r.claim("autograd footprint equals the recurrence r += d(k-1)·jump", measured == span, f"{measured} vs {span}")
     r.claim("the field is square: its columns span the same width", columns == span, f"{columns}")
     r.figure("jump", jump)
-    r.figure("eff_kernel", d * (k - 1) + 1)
+    r.figure("widen", d * (k - 1))
     return r
 
 

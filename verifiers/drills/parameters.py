@@ -11,13 +11,13 @@ def _count(model: nn.Module) -> int:
 
 
 def mlp(ctx: Context) -> Result:
-    """Parameters of Linear(d_in, h) → ReLU → (Linear(h, h) → ReLU) × (layers − 1) → Linear(h, d_out), all distinct."""
+    """Parameters of Linear(d_in, h) → ReLU → (Linear(h, h) → ReLU) × blocks → Linear(h, d_out), all distinct."""
     p = ctx.params
-    d_in, h, d_out, n = p["d_in"], p["hidden"], p["d_out"], p["layers"]
-    hidden = [m for _ in range(n - 1) for m in (nn.Linear(h, h), nn.ReLU())]
+    d_in, h, d_out, n = p["d_in"], p["hidden"], p["d_out"], p["blocks"]
+    hidden = [m for _ in range(n) for m in (nn.Linear(h, h), nn.ReLU())]
     model = nn.Sequential(nn.Linear(d_in, h), nn.ReLU(), *hidden, nn.Linear(h, d_out))
     measured = _count(model)
-    formula = (d_in * h + h) + (n - 1) * (h * h + h) + (h * d_out + d_out)
+    formula = (d_in * h + h) + n * (h * h + h) + (h * d_out + d_out)
     r = Result()
     r.value = measured
     r.claim("torch's count equals Σ (fan_in·fan_out + fan_out)", measured == formula, f"{measured} vs {formula}")
