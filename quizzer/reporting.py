@@ -141,6 +141,10 @@ class VerifyReport:
             return not outcome.ok or bool(outcome.strict_failure())
         return not outcome.ok and outcome.status != "unverified"
 
+    def passed(self, row: Row) -> bool:
+        """Verified and not failed by this run's rules (under --strict, a missing cited figure fails a verified card)."""
+        return row.outcome.verified and not self.is_failure(row)
+
     @property
     def all_passed(self) -> bool:
         return not any(self.is_failure(row) for row in self.rows)
@@ -156,9 +160,9 @@ class VerifyReport:
             table.add_row(
                 deck_id,
                 str(len(results)),
-                str(sum(v.outcome.verified for v in results)),
+                str(sum(self.passed(v) for v in results)),
                 str(sum(v.outcome.status == "demonstrated" for v in results)),
-                str(sum(not v.outcome.ok and v.outcome.status != "unverified" for v in results)),
+                str(sum(self.is_failure(v) and v.outcome.status != "unverified" for v in results)),
                 str(sum(v.outcome.status == "unverified" for v in results)),
                 str(sum(v.cached for v in results)),
                 f"{sum(v.outcome.duration for v in results if not v.cached):.1f}",
@@ -181,7 +185,7 @@ class VerifyReport:
             return f"{len(self.rows)} cards: [green]all verified[/]{shown_demonstrated}{allowed}"
         kinds = Counter(_failure_kind(row.outcome) for row in failures)
         named = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
-        passed = sum(row.outcome.verified for row in self.rows)
+        passed = sum(self.passed(row) for row in self.rows)
         return f"{len(self.rows)} cards: {passed} verified, [red]{named}[/]{shown_demonstrated}"
 
     def _print_failure(self, row: Row) -> None:

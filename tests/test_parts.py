@@ -183,3 +183,24 @@ def test_verify_strict_fails_a_card_citing_a_figure_never_produced(tmp_path):
     strict = verify("--strict")
     assert strict.returncode == 1
     assert "FAIL vdata/dropout-scaling (cached) the card cites {{ mean_ratio }}" in strict.stdout
+
+
+def test_strict_summary_counts_a_card_failed_for_a_missing_figure_as_failed_not_verified(loaded):
+    import io
+
+    from rich.console import Console
+
+    from quizzer.reporting import Row, VerifyReport
+
+    card = card_of(loaded, "dropout-scaling")
+    r = Result()
+    r.part("c", "1/(1-p)")
+    r.part("kept", 0.75)
+    r.figure("trials", 10)
+    row = Row("vdata", card.id, str(FIXTURE), 1, card.verifier or "", False, judge(card, r))
+    console = Console(file=io.StringIO(), width=200)
+    report = VerifyReport([], strict=True, console=console)
+    report.rows.append(row)
+    assert report.summary_line() == "1 cards: 0 verified, [red]1 failed[/]"
+    report.print_summary()
+    assert "│ vdata │     1 │      0 │            0 │      1 │" in console.file.getvalue()
