@@ -423,3 +423,18 @@ def test_in_cram_a_three_is_not_asked_again_and_summaries_count_below_three(stor
 def test_a_fixed_day_survives_reading_the_rollover_from_the_store(store):
     assert StudyDay.from_store(store, fixed=DAY) == StudyDay(4, DAY)
     assert StudyDay.from_store(store, fixed=DAY).of(datetime(2030, 1, 1, tzinfo=UTC)) == DAY
+
+
+def test_a_deck_whose_counts_would_cancel_out_still_waits(store):
+    learning_and_new, learning_and_due = make_deck("e", 2), make_deck("f", 2)
+    store.sync_deck("e", ["c0", "c1"])
+    store.record_answer("e/c0", 1, today=DAY, now=NOW)  # 1 learning, 1 new
+    store.sync_deck("f", ["c0", "c1"])
+    store.record_answer("f/c0", 1, today=DAY, now=NOW)  # 1 learning
+    store.record_answer("f/c1", 4, today=DAY - timedelta(days=1), now=NOW)  # 1 due, no new
+    assert waiting_elsewhere(store, [learning_and_new, learning_and_due], DAY) == Elsewhere(3, 1, 2)
+
+
+def test_without_a_calendar_a_sitting_never_advances(store):
+    session = Session(store, [make_deck("d", 1)], DAY)
+    assert session.advance(datetime(2030, 1, 1, tzinfo=UTC)) is False and session.today == DAY
