@@ -438,3 +438,15 @@ def test_a_deck_whose_counts_would_cancel_out_still_waits(store):
 def test_without_a_calendar_a_sitting_never_advances(store):
     session = Session(store, [make_deck("d", 1)], DAY)
     assert session.advance(datetime(2030, 1, 1, tzinfo=UTC)) is False and session.today == DAY
+
+
+def test_a_rename_alone_changes_what_is_synced(store, monkeypatch):
+    deck = make_deck("d", 2)
+    session_module.sync_deck(store, deck)
+    cards = [card.model_dump() for card in deck.cards]
+    cards[1]["renamed_from"] = ["old-c1"]
+    renamed = Deck.model_validate({"id": "d", "title": "D", "cards": cards})
+    calls = []
+    monkeypatch.setattr(store, "sync_deck", lambda *args: calls.append(args))
+    session_module.sync_deck(store, renamed)
+    assert calls == [("d", ("c0", "c1"), {"c1": ["old-c1"]})]
