@@ -450,3 +450,21 @@ def test_a_rename_alone_changes_what_is_synced(store, monkeypatch):
     monkeypatch.setattr(store, "sync_deck", lambda *args: calls.append(args))
     session_module.sync_deck(store, renamed)
     assert calls == [("d", ("c0", "c1"), {"c1": ["old-c1"]})]
+
+
+def test_an_edited_deck_replaces_the_queued_cards_keeping_progress(store):
+    deck, other = make_deck("d", 3), make_deck("o", 1)
+    session = Session(store, [deck, other], DAY)
+    session.grade(1, now=NOW)  # d/c0 lapses: asked again at the end
+    cards = [card.model_dump() for card in deck.cards]
+    cards[0]["prompt"] = "edited?"
+    cards[1] = {**cards[1], "id": "c1-new", "renamed_from": ["c1"]}
+    del cards[2]
+    edited = Deck.model_validate({"id": "d", "title": "D", "cards": cards})
+    session.replace_deck(edited)
+    assert keys(session) == ["d/c1-new", "o/c0", "d/c0"], "c2 left the deck; c1 follows its rename"
+    assert session._queue[2].card.prompt == "edited?" and session._queue[2].deck is edited
+    assert session._queue[1].deck is other and session.decks == [edited, other]
+    assert store.card("d/c1-new") is not None
+    session.undo()
+    assert keys(session) == ["d/c0", "d/c1-new", "o/c0"] and session.current.card.prompt == "edited?"
