@@ -453,7 +453,7 @@ def test_a_rename_alone_changes_what_is_synced(store, monkeypatch):
 
 
 def test_an_edited_deck_replaces_the_queued_cards_keeping_progress(store):
-    deck, other = make_deck("d", 3), make_deck("o", 1)
+    deck, other = make_deck("d", 3), make_deck("o", 3)  # o/c2: an id the edited d no longer has
     session = Session(store, [deck, other], DAY)
     session.grade(1, now=NOW)  # d/c0 lapses: asked again at the end
     cards = [card.model_dump() for card in deck.cards]
@@ -462,9 +462,9 @@ def test_an_edited_deck_replaces_the_queued_cards_keeping_progress(store):
     del cards[2]
     edited = Deck.model_validate({"id": "d", "title": "D", "cards": cards})
     session.replace_deck(edited)
-    assert keys(session) == ["d/c1-new", "o/c0", "d/c0"], "c2 left the deck; c1 follows its rename"
-    assert session._queue[2].card.prompt == "edited?" and session._queue[2].deck is edited
+    assert keys(session) == ["d/c1-new", "o/c0", "o/c1", "o/c2", "d/c0"], "c2 left d; c1 follows its rename"
+    assert session._queue[4].card.prompt == "edited?" and session._queue[4].deck is edited
     assert session._queue[1].deck is other and session.decks == [edited, other]
     assert store.card("d/c1-new") is not None
     session.undo()
-    assert keys(session) == ["d/c0", "d/c1-new", "o/c0"] and session.current.card.prompt == "edited?"
+    assert keys(session) == ["d/c0", "d/c1-new", "o/c0", "o/c1", "o/c2"] and session.current.card.prompt == "edited?"
