@@ -50,6 +50,8 @@ def verify() -> Result:
             (before == 0).float().mean().item(),
             (after == 0).float().mean().item(),
         )
+    r.figure("tanh_placement_gap", diffs["tanh"][0], "{:.2f}")
+    r.figure("sigmoid_placement_gap", diffs["sigmoid"][0], "{:.2f}")
     r.claim(
         "tanh and sigmoid: the two placements give different outputs",
         all(d > 0.1 for d, *_ in diffs.values()),
@@ -105,6 +107,8 @@ def verify() -> Result:
     dist_ridge = (w_drop - w_ridge).norm().item()
     dist_ols = (w_drop - w_ols).norm().item()
     shrinks = w_drop.norm().item() < w_ols.norm().item()
+    r.figure("dist_ridge", dist_ridge, "{:.2f}")
+    r.figure("dist_ols", dist_ols, "{:.2f}")
     trained_like_ridge = dist_ridge < 0.25 * dist_ols
     r.claim(
         "trained with input dropout, the weights land on the ridge solution, not on least squares, and are shrunk",

@@ -41,6 +41,10 @@ def verify() -> Result:
         ratio_scaled.append((mean_s / xt).mean().item())
         ratio_unscaled.append((mean_u / xt).mean().item())
         needed.append(factor.mean().item())
+    r.figure("worst_scaled_se", worst_z, "{:.1f}")
+    r.figure("min_unscaled_se", min_gap_z, "{:.0f}")
+    r.figure("factor_error", worst_factor, "{:.1%}")
+    r.figure("variance_error", worst_var, "{:.1%}")
     r.part("factor", samples([({"p": p}, f) for p, f in zip(PS, needed, strict=True)], tolerance=0.04))
     shown = ", ".join(f"{v:g}" for v in XS)
     r.note(
@@ -88,6 +92,7 @@ def verify() -> Result:
     with torch.no_grad():
         e_tanh = torch.tanh(drop(x)).view(len(XS), N).mean(1)
     gap = (e_tanh - torch.tanh(torch.tensor(XS))).abs().max().item()
+    r.figure("tanh_mean_gap", gap, "{:.2f}")
     r.claim(
         "a nonlinearity after dropout is not preserved in expectation",
         gap > 0.1,

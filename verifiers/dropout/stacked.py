@@ -50,6 +50,8 @@ def verify() -> Result:
         f"min {min(n for _, _, n, *_ in rows):,}",
     )
     se = max((q * (1 - q) / n) ** 0.5 for _, _, n, q, *_ in rows)
+    r.figure("active_millions", rows[0][2] / 1e6, "{:.2f}")
+    r.figure("tolerance_in_se", TOLERANCE / se, "{:.0f}")
     r.claim(
         "the tolerance is at least 5 standard errors of the measurement",
         5 * se <= TOLERANCE,
@@ -75,6 +77,8 @@ def verify() -> Result:
 
     # Alternatives a learner might propose, against the measurement at (0.1, 0.2).
     p1, p2, _, q, lo, _ = rows[0]
+    r.figure("drop_at_question", q, "{:.4f}")
+    r.figure("scale_at_question", lo, "{:.4f}")
     alternatives = {"p1 + p2": p1 + p2, "p1 * p2": p1 * p2, "max(p1, p2)": max(p1, p2)}
     r.claim(
         "the tolerance separates the plausible wrong formulas",
