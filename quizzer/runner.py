@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 
-from quizzer import zygote
 from quizzer.deck import Card
 from quizzer.execution import DEFAULT_VARIANTS, INTERRUPTED, Outcome, decide, execute
 from quizzer.loader import LoadedDeck
@@ -146,6 +145,8 @@ class WorkerPool:
 
     def _start(self) -> Outcome | None:
         """Start the zygote and wait until torch is imported; an outcome for every job if it never gets there."""
+        from quizzer import zygote  # only a run that verifies something needs it (a warm run stays lean)
+
         self._connection, child = self._context.Pipe()
         self._process = self._context.Process(target=zygote.serve, args=(child,), daemon=True)
         self._process.start()
