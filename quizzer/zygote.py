@@ -31,6 +31,7 @@ import os
 import resource
 import select
 import signal
+import sys
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -141,6 +142,18 @@ def _run_card(result_fd: int, card_json: str, root: str, variants: int, memory_m
         os._exit(code)
 
 
+def _close_inherited_fds(keep: set[int]) -> None:
+    """Close every descriptor but `keep` in a new card process.
+
+    It must not hold the pool's connection, other cards' result pipes, the zygote's wake-up pipe, or
+    what multiprocessing left open (its resource tracker's pipe, the spawn bootstrap's).
+    """
+    for name in os.listdir("/proc/self/fd"):
+        if int(name) not in keep:
+            with contextlib.suppress(OSError):  # the listing's own descriptor is already gone
+                os.close(int(name))
+
+
 def _out_of_memory(traceback_text: str) -> bool:
     return "MemoryError" in traceback_text or "can't allocate memory" in traceback_text
 
@@ -241,17 +254,12 @@ class Zygote:
         if pid == 0:
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            for fd in self._own_fds() + [result_read]:
-                os.close(fd)
+            _close_inherited_fds(keep={0, 1, 2, sys.stdin.fileno() if sys.stdin else 0, result_write})
             _run_card(result_write, card_json, root, variants, memory_mb)
         os.close(result_write)
         os.set_blocking(result_read, False)
         now = time.monotonic()
         self.cards[pid] = _Card(job_id, result_read, now + timeout, now, timeout)
-
-    def _own_fds(self) -> list[int]:
-        """What a card process must not inherit: the pool's connection and other cards' pipes."""
-        return [self.connection.fileno(), *self.wake_fds, *(c.result_fd for c in self.cards.values())]
 
     def _read(self, card: _Card) -> None:
         """Take what the card has written so far (non-blocking); stop reading past RESULT_LIMIT."""

@@ -275,3 +275,28 @@ def test_no_process_a_verifier_started_outlives_its_card(tmp_path, behaviour, st
     assert verified.outcome.status == status, verified.outcome.message
     assert len(started) == 3
     assert processes_with(marker) == []
+
+
+def test_a_card_holds_no_descriptor_but_its_own_result_pipe(tmp_path):
+    """Not the pool's connection, not other cards' pipes, not multiprocessing's resource-tracker pipe."""
+    deck = project(
+        tmp_path,
+        """
+        import os
+        from quizzer.verifier import Result
+
+        def descriptors():
+            r = Result(value=1)
+            for fd in os.listdir("/proc/self/fd"):
+                try:
+                    r.note(os.readlink(f"/proc/self/fd/{fd}"))
+                except OSError:  # the listing's own descriptor
+                    pass
+            return r
+        """,
+        [(f"c{i}", "descriptors", "{ kind = 'numeric', value = 1 }") for i in range(3)],
+    )
+    loaded = load_deck(deck)
+    for verified in verify([Job(loaded, card) for card in loaded.deck.cards], None, workers=3, use_cache=False):
+        held = [target for target in verified.outcome.notes if target != os.devnull]
+        assert len(held) == 1 and held[0].startswith("pipe:"), verified.outcome.notes
