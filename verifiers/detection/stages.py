@@ -168,6 +168,7 @@ def outputs() -> Result:
         anchors.shape == (38 * 50 * 9, 4),
         f"{tuple(anchors.shape)}",
     )
+    r.figure("anchor_count", anchors.shape[0], "{:,}")
     R = o["proposals"].shape[0]
     r.claim(
         "Mask R-CNN's second stage outputs per RoI: C+1 scores, 4(C+1) class-specific deltas, C masks",
