@@ -9,11 +9,15 @@ examples are cheap; no wall-clock threshold is asserted.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from quizzer import checking
 from quizzer.checking import Verdict
+from quizzer.cli import main
 from quizzer.deck import (
     BooleanAnswer,
     ChoiceAnswer,
@@ -74,3 +78,17 @@ def test_hostile_typed_answers_get_a_verdict_from_every_kind(typed):
         else:
             assert verdict.status != "self-graded", kind
             assert len(verdict.normalized) <= checking.MAX_INPUT_CHARS and len(verdict.message) <= 400, kind
+
+
+def test_the_answers_that_froze_review_plain_get_a_message_and_the_sitting_goes_on(tmp_path):
+    """Issue 11: `1e99999999/1` and `((10**999)**999)**99` hung `review --plain` (and the app)."""
+    alpha = Path(__file__).parent / "fixtures" / "scheduling-decks" / "alpha.toml"
+    typed = ["false", "5", "1e99999999/1", "112", "4", "RMSProp", "4", "(2, 3)", "4"]
+    typed += ["((10**999)**999)**99", "1-(1-p1)(1-p2)", "4", "q"]
+    db = ["--db", str(tmp_path / "q.db"), "--today", "2024-03-01"]
+    result = CliRunner().invoke(main, ["review", "--plain", *db, str(alpha)], input="\n".join(typed) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "? number too large: exponent 99999999 (at most ±400) — try again" in result.output
+    assert "? number too large: 10^999 (at most about 1.8e308) — try again" in result.output
+    assert "✓ correct: 112" in result.output and "✓ correct: 1 - (1 - p1) * (1 - p2)" in result.output
+    assert "5 answer(s) on 5 card(s)" in result.output
