@@ -33,6 +33,9 @@ def shape() -> Result:
         measured == [*X.shape, embedding.embedding_dim],
         f"X.shape {tuple(X.shape)}, embedding_dim {embedding.embedding_dim} → Y.shape {tuple(measured)}",
     )
+    r.figure("y_million_values", Y.numel() / 1e6, "{:.2f}")
+    r.figure("y_mb", megabytes, "{:.0f}")
+    r.figure("table_mb", embedding.weight.numel() * embedding.weight.element_size() / 1e6, "{:.1f}")
     r.note(f"Y.shape = torch.Size({measured}) — {Y.numel():,} float32 numbers, {megabytes:.0f} MB.")
     r.note(f"The embedding table itself is only {embedding.weight.numel() * 4 / 1e6:.1f} MB (42 × 42000).")
     del X, embedding, Y
@@ -74,6 +77,11 @@ def content() -> Result:
         f"Y.grad_fn = {type(Y.grad_fn).__name__}",
     )
     mb_y, mb_w = Y.numel() * Y.element_size() / 1e6, W.numel() * W.element_size() / 1e6
+    r.figure("positions", X.numel())
+    r.figure("distinct_rows", distinct_rows)
+    r.figure("y_mb", mb_y, "{:.0f}")
+    r.figure("table_mb", mb_w, "{:.1f}")
+    r.figure("size_ratio", mb_y / mb_w, "{:.0f}")
     r.claim(
         "the lookup output is far larger than the table", mb_y > 10 * mb_w, f"Y {mb_y:.0f} MB vs table {mb_w:.1f} MB"
     )

@@ -77,6 +77,10 @@ def what_why() -> Result:
         f"Toy sentiment task: {sc.V} words, half positive, half negative at random ids; sentences of {sc.T} words; "
         f"classifier = {sc.DIM}-d embedding → tanh → mean → linear."
     )
+    r.figure("cos_same", c_same, "{:+.2f}")
+    r.figure("cos_opposite", c_opp, "{:+.2f}")
+    r.figure("cos_init_same", C0[same].mean().item(), "{:+.2f}")
+    r.figure("cos_init_opposite", C0[opposite].mean().item(), "{:+.2f}")
     r.note(
         f"Before training (random init) same/opposite-polarity cosines are {C0[same].mean().item():+.2f} / "
         f"{C0[opposite].mean().item():+.2f}; after training {c_same:+.2f} / {c_opp:+.2f}: meaning became geometry."
@@ -111,6 +115,9 @@ def trainable() -> Result:
     )
     emb, *_ = _trained("embedding")
     acc_emb = sc.accuracy(emb, test)
+    r.figure("acc_raw", acc_test, "{:.2f}")
+    r.figure("acc_baseline", chance, "{:.2f}")
+    r.figure("acc_embedding", acc_emb, "{:.2f}")
     r.claim("but far worse than with an embedding", acc_emb - acc_test > 0.2, f"{acc_test:.3f} vs {acc_emb:.3f}")
     r.note(f"Input = token id / {sc.V - 1} as one number per position, then the same tanh → mean → linear classifier.")
     r.note(
@@ -167,6 +174,12 @@ def consequence() -> Result:
     r.claim(
         "…at V times the input size", ratio == sc.V, f"one-hot input has {ratio:.0f}× the elements of the id tensor"
     )
+    r.figure("flips_true", n_true)
+    r.figure("flips_raw", n_raw)
+    r.figure("acc_raw", a_raw, "{:.2f}")
+    r.figure("acc_embedding", a_emb, "{:.2f}")
+    r.figure("acc_one_hot", a_oh, "{:.2f}")
+    r.figure("one_hot_ratio", ratio, "{:.0f}")
     r.note(f"Held-out accuracy: embedding {a_emb:.3f}, one-hot + linear {a_oh:.3f}, raw id as a number {a_raw:.3f}.")
     r.note(
         f"Walking through ids 0…{sc.V - 1} the true polarity flips sign {n_true} times; the raw-id model's score only "

@@ -152,6 +152,9 @@ def only_limit_length() -> Result:
     )
     same = torch.allclose(cut, tb) and mse_cut <= 1.1 * mse_tb
     r.value = same  # the statement holds only if cutting the sequence behaved like TBPTT
+    r.figure("cut_error", cut_err, "{:.2f}")
+    r.figure("mse_tbptt", mse_tb, "{:.2f}")
+    r.figure("mse_cut", mse_cut, "{:.2f}")
     r.note(
         f"Forward over T={T} with S={S}: TBPTT matches the full sequence to {tb_err:.0e}; independent pieces are off "
         f"by up to {cut_err:.2f}."
@@ -227,6 +230,11 @@ def at_most_s_apart() -> Result:
     # (d) not guaranteed: with a default init the state does not keep x(t−6), and TBPTT cannot teach it to
     default = tc.train_lag(tc.LagRNN("default"), S2, L, "tbptt")
     mse_default = tc.lag_mse(default, L)
+    r.figure("max_reach", max(reach))
+    r.figure("first_step_reach", reach[S])
+    r.figure("mse_tbptt", mse, "{:.2f}")
+    r.figure("peak_lag", peak)
+    r.figure("mse_default_init", mse_default, "{:.2f}")
     r.claim(
         "…but not guaranteed: from a default init the same TBPTT training does not learn it",
         mse_default > 0.8,
