@@ -352,3 +352,69 @@ def test_snapshot_variant_revealed(snap_compare, tmp_path):
         await pilot.pause()
 
     assert snap_compare(make_app(db), terminal_size=(80, 24), run_before=before)
+
+
+@async_test
+async def test_after_a_grade_the_next_card_has_its_answer_box_focused(tmp_path):
+    """Keys typed at the next card go to its answer, not to the screen's bindings (`s` skipped it)."""
+    db = tmp_path / "q.db"
+    verify_fixture(db)
+    async with make_app(db).run_test(size=(100, 30)) as pilot:
+        screen = await review(pilot)
+        await pilot.press(*"1/(1-p)", "tab", *"0.75", "enter")
+        await pilot.pause()
+        assert screen.revealed
+        await pilot.press("enter")  # the suggested grade
+        await settle(pilot)
+        assert screen.item.key == "parts/grad-w2"
+        box = screen.query_one("#answer")
+        assert pilot.app.focused is box
+        await pilot.press(*"s")
+        assert screen.item.key == "parts/grad-w2" and box.value == "s"
+        await pilot.press("backspace", *"delta2 @ h1.T + 2*lam*W2", "enter")
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.item.key == "parts/shapes"
+        assert pilot.app.focused is screen.query(".part-input").first()
+
+
+@async_test
+async def test_a_card_in_parts_after_one_with_the_same_part_ids_has_its_first_box_focused(tmp_path):
+    """The backprop gradient cards all have parts `gradient` and `derivation`: the next card's box took focus
+    while the last card's box of the same id was still being removed, so typing went to the screen's keys."""
+    from quizzer.tui.app import QuizzerApp
+
+    decks = tmp_path / "decks"
+    decks.mkdir()
+    card = """
+[[cards]]
+id = "{id}"
+prompt = "What is {id}?"
+explanation = "Because."
+[[cards.parts]]
+id = "value"
+label = "The value"
+answer = {{ kind = "numeric", value = 1 }}
+[[cards.parts]]
+id = "why"
+label = "Why"
+answer = {{ kind = "text", value = "It is." }}
+"""
+    (decks / "twins.toml").write_text('id = "twins"\ntitle = "T"\n' + card.format(id="a") + card.format(id="b"))
+    app = QuizzerApp(tmp_path / "q.db", [decks], today=TODAY, clock=lambda: NOW, auto_verify=False, bundled=decks)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.start_review(["twins"])
+        await settle(pilot)
+        screen = app.screen
+        for key in ("twins/a", "twins/b"):
+            assert screen.item.key == key
+            assert app.focused is screen.query_one("#answer-value")
+            await pilot.press("1", "enter")
+            await settle(pilot)
+            assert screen.revealed
+            await pilot.press("enter")
+            await settle(pilot)
+
+

@@ -188,7 +188,7 @@ class ReviewScreen(Screen):
             single.placeholder = input_hint(asked[0].answer, sample_shapes(instance, asked[0]))
             single.focus()
             return
-        widgets = []
+        widgets, boxes = [], []
         widest = max(len(instance.render(part.label)) for part in asked)
         for part in asked:
             box = Input(
@@ -198,14 +198,16 @@ class ReviewScreen(Screen):
                 compact=True,
             )
             box.part_id = part.id  # type: ignore[attr-defined]
+            boxes.append(box)
             widgets.append(Horizontal(_part_label(instance.render(part.label), widest), box, classes="part-row"))
         rows.mount_all(widgets)
-        self.call_after_refresh(self._focus_first_part)
+        self.call_after_refresh(self._focus_first_part, boxes[0])
 
-    def _focus_first_part(self) -> None:
-        boxes = self.query(".part-input")
-        if boxes and not self.revealed:
-            boxes.first().focus()
+    def _focus_first_part(self, box: Input) -> None:
+        """Focus this card's first box, never one found by query: the last card's boxes may still be
+        on their way out (same ids when the cards share part ids), and focusing one loses the focus."""
+        if box.is_attached and not self.revealed:
+            box.focus()
 
     def _inputs(self) -> dict[str, Input]:
         """Part id → its input box, for the parts this review asks."""
