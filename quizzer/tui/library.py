@@ -235,7 +235,12 @@ class Library:
 
     def deck_badges(self, deck_id: str) -> Counter[str]:
         loaded = self.deck(deck_id)
-        return Counter(self.verification(f"{deck_id}/{card_id}").badge for card_id in deckcache.card_ids(loaded.deck))
+        verifiers = self.verifiers(loaded)
+        badges = Counter(self.verification(f"{deck_id}/{card_id}").badge for card_id, ref in verifiers.items() if ref)
+        without = sum(not ref for ref in verifiers.values())  # "none" needs no lookup: 100k imported cards are these
+        if without:
+            badges["none"] += without
+        return badges
 
     def needing_verification(self) -> list[str]:
         """Keys of cards in trusted decks whose verification is missing or stale (needs cache keys)."""
