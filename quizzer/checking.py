@@ -127,7 +127,7 @@ def parse_number(text: str) -> float:
     elif match := _NUMBER.fullmatch(s):
         value = _to_float(_decimal(match), s)
     else:
-        raise Unparsable(f"not a number: {shorten(text)!r} (try 42, 4.2e1, 3/4 or 75%)")
+        raise Unparsable(f"not a number: {shorten(text)!r} (write it as a decimal, a fraction a/b, a percentage or in e-notation)")
     return value / 100 if percent else value
 
 
@@ -279,7 +279,7 @@ def parse_shape(text: str) -> tuple[int, ...]:
     if bracketed and not s.strip():
         return ()  # a scalar's shape: (), [] or torch.Size([])
     if not parts or not all(p.isdecimal() for p in parts):
-        raise Unparsable(f"not a shape: {shorten(text)!r} (try (2, 3, 4) or torch.Size([2, 3, 4]))")
+        raise Unparsable(f"not a shape: {shorten(text)!r} (write whole numbers in parentheses, or torch.Size([...]))")
     if len(parts) > MAX_SHAPE_DIMS:
         raise TooLarge(f"shape too large: {len(parts)} dimensions (at most {MAX_SHAPE_DIMS})")
     if any(len(p.lstrip("0")) > 18 for p in parts):
