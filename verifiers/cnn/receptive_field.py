@@ -37,6 +37,9 @@ def verify() -> Result:
     dense = int(union.sum())
     r.claim("the footprint is dense (no holes) inside its bounding box", dense == h * w, f"{dense} of {h * w} pixels")
     single = [int((g > 0).sum()) for g in per_sample]
+    r.figure("footprint_size", h)
+    r.figure("out_channels", shape[1])
+    r.figure("out_size", shape[-1])
     r.note(
         f"Real network, default init: d out[:, :, {oi}, {oj}] / d input is non-zero on rows {r0}..{r1}, "
         f"cols {c0}..{c1} of a {H}x{H} input: a {h}x{w} patch, all {dense} pixels in it reached."

@@ -85,6 +85,12 @@ def verify() -> Result:
         x_test = torch.randn(8, C, 12, 12)
         d_function = (plain(x_test) - res(x_test)).abs().max().item()
 
+    r.figure("mse_plain", lp[-1], "{:.0e}")
+    r.figure("mse_residual", lr_[-1], "{:.0e}")
+    r.figure("function_gap", d_function, "{:.0e}")
+    r.figure("plain_to_target", d_plain_target, "{:.0e}")
+    r.figure("residual_to_target_minus_delta", d_res_residual, "{:.0e}")
+    r.figure("filter_gap", d_between, "{:.3f}")
     r.claim(
         "both layers fit the mapping",
         lp[-1] < 1e-6 and lr_[-1] < 1e-6,
@@ -126,6 +132,8 @@ def verify() -> Result:
         f"Same data, same target conv W, same initial filters, {len(lp)} Adam steps; final MSE: plain {lp[-1]:.1e}, "
         f"residual {lr_[-1]:.1e}; the two trained layers agree on new inputs to {d_function:.1e}."
     )
+    r.figure("centre_tap_drop_lo", (diag_p - diag_r).min().item(), "{:.3f}")
+    r.figure("centre_tap_drop_hi", (diag_p - diag_r).max().item(), "{:.3f}")
     r.note(
         "Centre tap of the in=out filters — plain: "
         + ", ".join(f"{v:+.3f}" for v in diag_p.tolist())
@@ -147,6 +155,8 @@ def verify() -> Result:
     train(plain2, x, y_near)
     train(res2, x, y_near)
     n_plain, n_res = norm(plain2.f.weight.detach()), norm(res2.f.weight.detach())
+    r.figure("near_identity_norm_residual", n_res, "{:.2f}")
+    r.figure("near_identity_norm_plain", n_plain, "{:.2f}")
     r.claim(
         "for a near-identity target the residual filter is much smaller than the plain one",
         n_res < 0.5 * n_plain,

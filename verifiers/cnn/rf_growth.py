@@ -63,6 +63,71 @@ def verify() -> Result:
     ):
         r.part(part, net["rf"])
     dil, grid, dil1 = m["conv3 dilation 1, 2, 4"], m["conv3 dilation 2, 2, 2"], m["one conv3 dilation 2"]
+    # The explanation's table cites every measurement as {{ <net>_<field> }} (area = the field's rf²).
+    table = {
+        "base": base,
+        "deep": deep,
+        "big": big,
+        "strided": strided,
+        "pooled": pooled,
+        "dil124": dil,
+        "dil222": grid,
+        "dil1": dil1,
+    }
+    for name in (
+        "base_rf",
+        "base_pixels",
+        "base_area",
+        "base_out",
+        "base_shift",
+        "base_params",
+        "big_rf",
+        "big_pixels",
+        "big_area",
+        "big_out",
+        "big_shift",
+        "big_params",
+        "deep_rf",
+        "deep_pixels",
+        "deep_area",
+        "deep_out",
+        "deep_shift",
+        "deep_params",
+        "strided_rf",
+        "strided_pixels",
+        "strided_area",
+        "strided_out",
+        "strided_shift",
+        "strided_params",
+        "pooled_rf",
+        "pooled_pixels",
+        "pooled_area",
+        "pooled_out",
+        "pooled_shift",
+        "pooled_params",
+        "dil124_rf",
+        "dil124_pixels",
+        "dil124_area",
+        "dil124_out",
+        "dil124_shift",
+        "dil124_params",
+        "dil222_rf",
+        "dil222_pixels",
+        "dil222_area",
+        "dil222_out",
+        "dil222_shift",
+        "dil222_params",
+        "dil1_rf",
+        "dil1_pixels",
+        "dil1_area",
+        "dil1_out",
+        "dil1_shift",
+        "dil1_params",
+    ):
+        slug, field = name.rsplit("_", 1)
+        v = table[slug]
+        r.figure(name, v["rf"] ** 2 if field == "area" else v[field])
+    r.figure("pooled_single", pooled["single"])
 
     r.claim(
         "every autograd extent equals the recurrence r += (k_eff-1)*jump",

@@ -81,6 +81,9 @@ def verify() -> Result:
     )
     r.part("outside_changes", any(v != 0 for v in d_out.values()))
     h, w = extent(union)
+    r.figure("field_size", h)
+    for name, rf in zip(("rf_layer1", "rf_layer2", "rf_layer3", "rf_layer4", "rf_layer5"), measured, strict=True):
+        r.figure(name, rf)
     r.note(f"Output pixel ({oi},{oj}) of a {H}x{H} input depends on rows {r0}..{r1}, cols {c0}..{c1}: a {h}x{w} field.")
     r.note(
         "Adding 50 to one input pixel — outside the field: max |Δout| = "
@@ -100,6 +103,7 @@ def verify() -> Result:
         extent(nb) == (h, w) and shift == jump,
         f"shift {shift}, total stride {jump}",
     )
+    r.figure("neighbour_shift", shift)
     r.note(
         f"The next output pixel to the right sees a {extent(nb)[0]}x{extent(nb)[1]} field shifted by {shift} pixels: "
         f"{overlap} of its {h * w} pixels are shared."

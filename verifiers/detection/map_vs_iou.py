@@ -130,8 +130,15 @@ def verify() -> Result:
         m_drop < m50 - 1e-6 and abs(iou_drop - mean_iou) < 0.05,
         f"mAP {m50:.4f} → {m_drop:.4f}; mean IoU {mean_iou:.4f} → {iou_drop:.4f}",
     )
-    for name, value in {"map50": m50, "map75": m75, "map_high_fp": m_high, "map_low_fp": m_low, "map_missed": m_drop,
-                        "matched_iou": mean_iou, "matched_iou_missed": iou_drop}.items():
+    for name, value in {
+        "map50": m50,
+        "map75": m75,
+        "map_high_fp": m_high,
+        "map_low_fp": m_low,
+        "map_missed": m_drop,
+        "matched_iou": mean_iou,
+        "matched_iou_missed": iou_drop,
+    }.items():
         r.figure(name, value, "{:.3f}")
     n_tp = len(ious)
     r.note(
