@@ -42,6 +42,9 @@ def how() -> Result:
         torch.allclose(ctr, exact, rtol=1e-8, atol=1e-9) and e_ctr < e_fwd / 100,
         f"max error {e_ctr:.1e} vs {e_fwd:.1e}",
     )
+    r.figure("parameters", P)
+    r.figure("forward_error", e_fwd, "{:.0e}")
+    r.figure("central_error", e_ctr, "{:.0e}")
     r.part("evaluations_per_parameter", str(ctr_calls // P) if ctr_calls % P == 0 else f"{ctr_calls / P:g}")
     r.claim(
         "cost: forward differences need P + 1 loss evaluations, central 2P",
@@ -166,6 +169,11 @@ def drawbacks() -> Result:
         f"argmin h: {hs[i_f]:.1e} (error {fwd[i_f]:.1e}) and {hs[i_c]:.1e} (error {ctr[i_c]:.1e}); "
         f"√ε = {eps**0.5:.1e}, ε^(1/3) = {eps ** (1 / 3):.1e}",
     )
+    r.figure("slope_forward", s_fwd, "{:.2f}")
+    r.figure("slope_central", s_ctr, "{:.2f}")
+    r.figure("slope_roundoff", s_fwd_round, "{:.2f}")
+    r.figure("best_h_forward", hs[i_f], "{:.0e}")
+    r.figure("best_h_central", hs[i_c], "{:.0e}")
     r.note(
         f"float64 sweep h = 1e-1 … 1e-12: forward-difference error falls as h (slope {s_fwd:.2f}) down to "
         f"{fwd[i_f]:.1e} at h = {hs[i_f]:.0e}, then rises again as ε/h (slope {s_fwd_round:.2f}) to {fwd[-1]:.1e} at "
@@ -185,6 +193,7 @@ def drawbacks() -> Result:
         best32 > 1000 * ctr[i_c],
         f"best float32 error {best32:.1e} vs float64 {ctr[i_c]:.1e}",
     )
+    r.figure("float32_orders_worse", math.log10(best32 / ctr[i_c]), "{:.0f}")
     r.plot(
         "central difference, float32",
         [math.log10(h) for h in hs],
@@ -207,5 +216,7 @@ def drawbacks() -> Result:
         abs(fd - ad) > 0.1,
         f"relu'(1e-7): central difference with h = 1e-6 gives {fd:.3f}, autograd {ad:.0f}",
     )
+    r.figure("kink_estimate", fd, "{:.2f}")
+    r.figure("kink_autograd", ad, "{:.0f}")
     r.note(f"ReLU at z = 1e-7 with h = 1e-6: the quotient straddles the kink and returns {fd:.2f} instead of {ad:.0f}.")
     return r

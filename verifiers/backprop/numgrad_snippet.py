@@ -32,6 +32,7 @@ def verify(ctx: Context) -> Result:
         torch.allclose(grad_W, aW) and torch.allclose(grad_b, ab),
         f"max |numerical − autograd|: W {eW:.1e}, b {eb:.1e}",
     )
+    r.figure("roundoff_error", max(eW, eb), "{:.0e}")
     r.claim(
         "they are estimates, not autograd's tensors: not bit-identical, not the same object",
         grad_W is not W.grad and not (torch.equal(grad_W, aW) and torch.equal(grad_b, ab)),
