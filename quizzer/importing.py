@@ -860,11 +860,13 @@ def csv_decks(path: Path, deck: str | None = None) -> list[ImportedDeck]:
     if separator is None:  # the candidate the first line uses most; tabs win ties (Anki's default)
         first_line = body.lstrip("\n").split("\n", 1)[0]
         separator = max("\t,;", key=first_line.count)
-    rows = [
-        row
-        for row in csv.reader(io.StringIO(body), delimiter=separator, skipinitialspace=True)
-        if any(cell.strip() for cell in row)
-    ]
+    # csv refuses cells over 128 KiB with a traceback; read up to the limit checked below, and say where a file is not CSV.
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_CHARS + 1))
+    reader = csv.reader(io.StringIO(body), delimiter=separator, skipinitialspace=True)
+    try:
+        rows = [row for row in reader if any(cell.strip() for cell in row)]
+    except csv.Error as error:
+        raise ImportProblem(f"{path}: line {reader.line_num + len(text.splitlines()) - len(lines)}: {error}") from None
     columns = _csv_columns(rows, options)
     if columns[0] == "header":
         rows, columns = rows[1:], columns[1:]

@@ -112,3 +112,16 @@ def test_double_braces_in_imported_text_stay_literal_text(tmp_path):
     assert templates.render(card.prompt, {}).strip() == "What is $\\frac{{d}}{dx} x^{{2}}$?"
     assert templates.render(card.answer.value, {"x": 1}).strip() == "$2x$, not {{ x }}"
     assert templates.render(card.explanation, {"name": 1}).strip() == "Jinja would print {{ name }}"
+
+
+def test_a_long_cell_is_imported_and_one_over_the_limit_is_refused_in_one_sentence(tmp_path):
+    from quizzer.importing import MAX_FIELD_CHARS
+
+    long = "x" * 200_000  # over csv's own 128 KiB default field limit, under quizzer's
+    result, decks = run_import(tmp_path, f"front,back\nq,{long}\n")
+    assert result.exit_code == 0, result.output
+    assert [card.answer.value.strip() for card in decks["vocab"].cards] == [long]
+    result, _ = run_import(tmp_path, "front,back\nq,a\nr," + "y" * (MAX_FIELD_CHARS + 2) + "\n", "--force")
+    assert result.exit_code == 1
+    assert "vocab.csv: line 3: field larger than field limit" in result.output
+    assert "Traceback" not in result.output
