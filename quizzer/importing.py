@@ -860,7 +860,8 @@ def csv_decks(path: Path, deck: str | None = None) -> list[ImportedDeck]:
     if separator is None:  # the candidate the first line uses most; tabs win ties (Anki's default)
         first_line = body.lstrip("\n").split("\n", 1)[0]
         separator = max("\t,;", key=first_line.count)
-    # csv refuses cells over 128 KiB with a traceback; read up to the limit checked below, and say where a file is not CSV.
+    # csv refuses cells over 128 KiB with a traceback: read up to the limit checked below,
+    # and say where a file is not CSV.
     csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_CHARS + 1))
     reader = csv.reader(io.StringIO(body), delimiter=separator, skipinitialspace=True)
     try:

@@ -142,7 +142,7 @@ class VerifyReport:
         return not outcome.ok and outcome.status != "unverified"
 
     def passed(self, row: Row) -> bool:
-        """Verified and not failed by this run's rules (under --strict, a missing cited figure fails a verified card)."""
+        """Verified and not failed by this run's rules (--strict fails a verified card citing a missing figure)."""
         return row.outcome.verified and not self.is_failure(row)
 
     @property

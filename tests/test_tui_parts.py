@@ -416,5 +416,3 @@ answer = {{ kind = "text", value = "It is." }}
             assert screen.revealed
             await pilot.press("enter")
             await settle(pilot)
-
-
