@@ -65,6 +65,15 @@ def ideal_losses() -> Result:
         with torch.no_grad():
             LD_c_after = d_loss(D_c, x, fake_c).item()
     fooled = d_fake.mean().item() > 0.6
+    r.figure("ideal_d_fake", d_fake.mean().item(), "{:.2f}")
+    r.figure("ideal_accuracy", acc, "{:.0%}")
+    r.figure("ideal_loss_d", LD, "{:.3f}")
+    r.figure("ideal_loss_g", LG, "{:.3f}")
+    r.figure("collapsed_loss_g", LG_c, "{:.3f}")
+    r.figure("collapsed_loss_d", LD_c, "{:.3f}")
+    r.figure("collapsed_loss_d_after", LD_c_after, "{:.3f}")
+    r.figure("collapsed_w1", w_c, "{:.2f}")
+    r.figure("ideal_w1", w_ideal, "{:.3f}")
     r.value = bool(fooled and LG < 0.5 * LOG2)  # the statement: at the ideal, D is fooled and G's loss is low
     r.claim(
         "at the ideal (p_g = p_data, D trained to optimum) D outputs ≈ 1/2 everywhere: it is not fooled, just unable "
@@ -381,6 +390,12 @@ def train_past_equilibrium() -> Result:
         f"MLP D accuracy {acc_c:.3f}; W1: {trace_c[0][1]:.3f} → {trace_c[-1][1]:.3f}",
     )
     lo, hi = min(w for _, w in trace), max(w for _, w in trace)
+    r.figure("equilibrium_accuracy", acc, "{:.0%}")
+    r.figure("off_target_gradient_ratio", g_off / g_eq, "{:.0f}")
+    r.figure("linear_d_accuracy", acc_b, "{:.0%}")
+    r.figure("capable_d_accuracy", acc_c, "{:.0%}")
+    r.figure("w1_equilibrium_before", trace[0][1], "{:.3f}")
+    r.figure("w1_equilibrium_after", trace[-1][1], "{:.3f}")
     r.note(
         f"(a) G with p_g = p_data, D trained to the stable state: accuracy {acc:.1%}, ‖∇G‖ = {g_eq:.4f} (vs "
         f"{g_off:.3f} when G is off target)."

@@ -144,6 +144,15 @@ def samples() -> Result:
         f"{d_full.mean():.3f} (real data {d_data.mean():.3f})",
     )
     r.part("as_plausible", near(d_nokl) >= 0.5 * near(d_full))
+    r.figure("kl_mu_mean_max", s_full["mu_mean"].abs().max().item(), "{:.2f}")
+    r.figure("kl_mu_std_lo", s_full["mu_std"].min().item(), "{:.2f}")
+    r.figure("kl_mu_std_hi", s_full["mu_std"].max().item(), "{:.2f}")
+    r.figure("aggregate_kl_ratio", s_nokl["kl_aggregate"] / s_full["kl_aggregate"], "{:.0f}")
+    r.figure("prior_samples", z.shape[0])
+    r.figure("near_with_kl", near(d_full), "{:.0%}")
+    r.figure("near_without_kl", near(d_nokl), "{:.0%}")
+    r.figure("distance_with_kl", d_full.mean().item(), "{:.2f}")
+    r.figure("distance_without_kl", d_nokl.mean().item(), "{:.2f}")
     r.claim(
         "far fewer prior samples decode to plausible points without KL",
         near(d_nokl) < 0.5 * near(d_full),

@@ -28,6 +28,12 @@ def posterior_is_standard_normal() -> Result:
         agg_mean = mu_all.mean(0)
         agg_var = mu_all.var(0) + lv_all.exp().mean(0)  # variance of the mixture mean_x q(z|x)
     r.value = bool(kl0 < 0.05)  # "is N(0,I)" only if the KL to N(0,I) is negligible
+    r.figure("sigma_lo", sigma0.min().item(), "{:.2f}")
+    r.figure("sigma_hi", sigma0.max().item(), "{:.2f}")
+    r.figure("kl_one_input", kl0, "{:.1f}")
+    r.figure("aggregate_mean_max", agg_mean.abs().max().item(), "{:.2f}")
+    r.figure("aggregate_var_lo", agg_var.min().item(), "{:.2f}")
+    r.figure("aggregate_var_hi", agg_var.max().item(), "{:.2f}")
     r.claim(
         "for one input, q(z|x) is far from N(0,I)",
         kl0 > 0.5,
@@ -141,6 +147,8 @@ def upper_bound() -> Result:
     mc_se = (log_lik.std() / math.sqrt(len(log_lik))).item()
 
     r.value = bool(min(gaps) >= -1e-9)  # −ELBO ≥ −log p(x) for every q: it is an upper bound
+    r.figure("random_q", len(gaps))
+    r.figure("gap_vs_kl", max(abs(g - kl) for g, kl in zip(gaps, kls, strict=True)), "{:.0e}")
     r.claim(
         "−ELBO ≥ −log p(x) for 300 random Gaussian q(z|x)",
         min(gaps) >= -1e-9,
