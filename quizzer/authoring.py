@@ -244,7 +244,8 @@ def deck_header(deck_id: str, title: str) -> str:
 
 _ANSWERS = {
     "numeric": (
-        "Typed as a decimal, a fraction a/b, a percentage or in e-notation. The verifier's computed number must equal `value` within `tolerance`.",
+        "Typed as a decimal, a fraction a/b, a percentage or in e-notation. "
+        "The verifier's computed number must equal `value` within `tolerance`.",
         'value = 0\ntolerance = 0\nunit = ""\n',
     ),
     "boolean": (
@@ -261,7 +262,8 @@ _ANSWERS = {
         'value = "x"\nvariables = ["x"]\n# domain = { x = [0.0, 1.0] }\n',
     ),
     "shape": (
-        "A tensor shape, typed as whole numbers in parentheses or torch.Size([...]). The verifier returns tuple(t.shape).",
+        "A tensor shape, typed as whole numbers in parentheses or torch.Size([...]). "
+        "The verifier returns tuple(t.shape).",
         "value = [1]\n",
     ),
     "tensor": (

@@ -127,7 +127,9 @@ def parse_number(text: str) -> float:
     elif match := _NUMBER.fullmatch(s):
         value = _to_float(_decimal(match), s)
     else:
-        raise Unparsable(f"not a number: {shorten(text)!r} (write it as a decimal, a fraction a/b, a percentage or in e-notation)")
+        raise Unparsable(
+            f"not a number: {shorten(text)!r} (write it as a decimal, a fraction a/b, a percentage or in e-notation)"
+        )
     return value / 100 if percent else value
 
 

@@ -43,6 +43,11 @@ class Job:
     def key(self) -> str:
         return f"{self.loaded.deck.id}/{self.card.id}"
 
+    @classmethod
+    def as_verified(cls, loaded: LoadedDeck, card: Card, outcome: Outcome | None) -> Job:
+        """The job a cached outcome came from: a parametric card's key depends on the pool size it was built with."""
+        return cls(loaded, card, (outcome.variants if outcome is not None else 0) or DEFAULT_VARIANTS)
+
 
 # ------------------------------------------------------------------ cache keys
 

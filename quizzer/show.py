@@ -18,7 +18,7 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 from quizzer.deck import Card
-from quizzer.execution import DEFAULT_VARIANTS, NO_VERIFIER, OK_STATUSES, Outcome
+from quizzer.execution import NO_VERIFIER, OK_STATUSES, Outcome
 from quizzer.instance import Instance, example, fixed, variant
 from quizzer.loader import LoadedDeck
 from quizzer.mathtext import render_math
@@ -79,7 +79,7 @@ def last_verification(store, loaded: LoadedDeck, card: Card) -> LastVerification
         outcome = Outcome.from_json(record.outcome)
     except (ValueError, TypeError):
         outcome = Outcome(record.status, "the stored result could not be read; run quizzer verify again")
-    job = Job(loaded, card, outcome.variants or DEFAULT_VARIANTS)  # the pool size it was verified with
+    job = Job.as_verified(loaded, card, outcome)
     reason = ""
     if record.cache_key != cache_key(job):
         if record.cache_key == cache_key(job, record.torch_version):

@@ -1,10 +1,11 @@
-"""`{{ name }}` templates in card text, filled from a card's parameters and its verifier's figures.
+r"""`{{ name }}` templates in card text, filled from a card's parameters and its verifier's figures.
 
 Pure and code-free: the only syntax is `{{ identifier }}` or `{{ identifier:format-spec }}` (a
 Python format spec such as `.3g`, applied to the number). Anything else between `{{` and `}}` is a
 lint error, never evaluated. `\{{` is a literal `{{` (LaTeX's `x^{{2}}`, a Python f-string): the
-importer writes every `{{` of imported text that way, so foreign text is never read as a field. A name with no value yet (the card was not verified) renders as
-`‹not yet verified›`, so a learner never sees a number that no verifier produced.
+importer writes every `{{` of imported text that way, so foreign text is never read as a field. A
+name with no value yet (the card was not verified) renders as `‹not yet verified›`, so a learner
+never sees a number that no verifier produced.
 """
 
 from __future__ import annotations

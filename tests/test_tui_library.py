@@ -208,3 +208,21 @@ def test_trusted_projects_and_settings(tmp_path):
         store.set_setting("tui.theme", "nord")
         store.set_setting("tui.theme", "gruvbox")
         assert store.setting("tui.theme") == "gruvbox"
+
+
+def test_a_pool_verified_with_fewer_variants_is_not_stale(tmp_path):
+    """`quizzer verify --variants 8` caches a key that includes 8: the badge must compare with that, not 32."""
+    from quizzer.execution import Outcome
+    from quizzer.runner import Job, cache_key
+
+    vdata = Path(__file__).parent / "fixtures" / "vdata" / "decks"
+    lib = Library.load(Store.open(tmp_path / "q.db"), [vdata], bundled=None)
+    loaded = lib.deck("vdata")
+    card = loaded.deck.card("receptive-field")
+    outcome = Outcome("passed", variants=8)
+    key = cache_key(Job(loaded, card, 8))
+    lib.store.save_verification("vdata/receptive-field", key, "passed", outcome.to_json(), "2.4.1",
+                                "2025-03-01T08:00:00+0000", 0.1)  # fmt: skip
+    lib.reload_records()
+    lib.cache_keys = lib.compute_cache_keys()
+    assert lib.verification("vdata/receptive-field").badge == "verified"

@@ -195,6 +195,7 @@ class Library:
 
     def compute_cache_keys(self) -> dict[str, str]:
         """The current cache key of every card with a verifier (reads verifier sources: run in a worker)."""
+        from quizzer.execution import Outcome
         from quizzer.runner import Job, cache_key, torch_version
 
         torch = torch_version()
@@ -202,11 +203,17 @@ class Library:
         for loaded in self.decks:
             for card_id, verifier in self.verifiers(loaded).items():
                 if verifier:  # only these cards are built (a cached deck's others stay unbuilt)
+                    key = f"{loaded.deck.id}/{card_id}"
                     try:
                         card = deckcache.find_card(loaded.deck, card_id)
-                        keys[f"{loaded.deck.id}/{card_id}"] = cache_key(Job(loaded, card), torch)
+                        record = self.records.get(key) if card.parametric else None
+                        try:
+                            outcome = Outcome.from_json(record.outcome) if record is not None else None
+                        except (ValueError, TypeError):
+                            outcome = None  # unreadable: the default pool size, so it shows as stale
+                        keys[key] = cache_key(Job.as_verified(loaded, card, outcome), torch)
                     except OSError:
-                        keys[f"{loaded.deck.id}/{card_id}"] = ""
+                        keys[key] = ""
         return keys
 
     def verifiers(self, loaded: LoadedDeck) -> dict[str, str | None]:
