@@ -36,6 +36,11 @@ def verify() -> Result:
         f"B: {m1:.1f} ± {s1:.1f} (s.e. {e1:.1f}); 2B: {m2:.1f} ± {s2:.1f} (s.e. {e2:.1f})",
     )
     r.value = "decrease" if m2 < m1 else "increase"
+    r.figure("iterations_b", m1, "{:.1f}")
+    r.figure("spread_b", s1, "{:.1f}")
+    r.figure("iterations_2b", m2, "{:.1f}")
+    r.figure("spread_2b", s2, "{:.1f}")
+    r.figure("gap_in_se", abs(m1 - m2) / (e1**2 + e2**2) ** 0.5, "{:.1f}")
 
     censored = {b: (its[b] < 0).any().item() for b in SWEEP}  # some seed never got there within STEPS
     means = [stats(torch.where(its[b] < 0, float(STEPS), its[b]))[0] for b in SWEEP]
@@ -52,13 +57,19 @@ def verify() -> Result:
         gd <= means[-1] <= gd * 1.1,
         f"n(128) = {means[-1]:.1f}, GD (B=N) = {gd:.1f}",
     )
+    r.figure("iterations_64", means[-2], "{:.1f}")
+    r.figure("iterations_128", means[-1], "{:.1f}")
+    r.figure("iterations_gd", gd, "{:.0f}")
     epochs1, epochs2 = m1 * B / N, m2 * 2 * B / N
+    r.figure("epochs_b", epochs1, "{:.2f}")
+    r.figure("epochs_2b", epochs2, "{:.2f}")
     r.claim(
         "but 2B uses more samples (epochs) in total to reach l0",
         epochs2 > epochs1,
         f"B: {epochs1:.3f} epochs, 2B: {epochs2:.3f} epochs",
     )
     scaled = stats(lsq_iterations_to_target(2 * B, 2 * LR, X, y, H, w_star, L0, SEEDS, STEPS))[0]
+    r.figure("iterations_scaled_lr", scaled, "{:.1f}")
     r.claim(
         "with the linear-scaling rule (2B and 2× learning rate) the iterations drop further",
         scaled < m2,

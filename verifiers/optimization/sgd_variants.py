@@ -45,6 +45,9 @@ def verify() -> Result:
         steps[name] = len(loaders[name])
 
     sgd, mb, gd = variants
+    r.figure("steps_sgd", steps[sgd])
+    r.figure("steps_minibatch", steps[mb])
+    r.figure("steps_gd", steps[gd])
     r.claim(
         "Monte-Carlo batch sampling agrees with the exact finite-population variance (within 15%)",
         all(abs(mc[k] - var[k]) <= 0.15 * var[k] for k in (sgd, mb)) and mc[gd] < 1e-20,

@@ -126,6 +126,12 @@ def verify() -> Result:
         f"SGD escaped in {escaped:.0%} of 32 seeds, mean loss {loss_sgd.mean().item():.3f} (minimum −0.25)",
     )
 
+    r.figure("macs_fraction", c_gd.macs / c_sgd.macs, "1/{:.0f}")
+    r.figure("updates_sgd", u_sgd)
+    r.figure("updates_gd", u_gd)
+    r.figure("loss_ratio", l_gd / l_sgd, "{:.1f}")
+    r.figure("budget_to_match_gd", half / (EPOCHS * N), "{:.0%}")
+    r.figure("escaped_share", escaped, "{:.0%}")
     r.note(f"Toy problem: 8→32→32→1 MLP, N={N}, budget {EPOCHS} epochs = {EPOCHS * N} sample-gradients.")
     r.note(
         f"Cost per step: B={B} does {c_sgd.macs} MACs and keeps {c_sgd.saved_bytes / 1024:.1f} KiB for backward; "
