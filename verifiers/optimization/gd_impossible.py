@@ -108,6 +108,15 @@ def verify() -> Result:
         ylabel="‖w − w*(t)‖²",
     )
 
+    r.figure("kib_per_sample", per_sample / 1024, "{:.0f}")
+    r.figure("full_batch_gib", full_batch / 2**30, "{:.0f}")
+    r.figure("b128_mib", (fixed + 128 * per_sample) / 2**20, "{:.0f}")
+    r.figure("accumulation_error", (accumulated - full).abs().max().item(), "{:.0e}")
+    r.figure("accumulation_memory", mem_chunk / mem_full, "{:.0%}")
+    r.figure("stream_samples", T)
+    r.figure("stream_rotation_degrees", math.degrees(0.0005 * T), "{:.0f}")
+    r.figure("excess_online_sgd", err_sgd, "{:.4f}")
+    r.figure("excess_full_history", err_batch, "{:.2f}")
     r.note(
         f"Small CNN on 3×32×32 images: {per_sample / 1024:.0f} KiB of activations per sample must stay alive "
         f"for backward, so a true full-batch step on {CIFAR_TRAIN} images needs {full_batch / 2**30:.1f} GiB; "
