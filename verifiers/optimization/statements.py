@@ -53,6 +53,9 @@ def per_sample_step() -> Result:
         f"samples seen: {counts[B][1]} (B={B}), {counts[1][1]} (B=1)",
     )
     r.claim(f"with B={B} an epoch makes ⌈N/B⌉ steps", counts[B][0] == math.ceil(N / B), f"{counts[B][0]} steps")
+    r.figure("steps_b1", counts[1][0])
+    r.figure("steps_b32", counts[B][0])
+    r.figure("last_batch", N - (counts[B][0] - 1) * B)
     r.note(f"N = {N} samples, one epoch through a shuffling DataLoader:")
     r.note(f"SGD (one sample per update, as question 1 defines it): {counts[1][0]} optimizer steps, one per sample.")
     r.note(f"mini-batch SGD, B={B}: {counts[B][0]} optimizer steps (⌈{N}/{B}⌉; the last batch has {N % B} samples).")
@@ -83,6 +86,11 @@ def less_variance() -> Result:
     quicker = sgd_iters < gd_iters
     r.value = less_var and quicker
     r.claim("GD reaches the target", gd_iters > 0, f"{gd_iters:.0f} iterations")
+    r.figure("variance_sgd", var_sgd, "{:.1f}")
+    r.figure("variance_gd", var_gd, "{:.0e}")
+    r.figure("iterations_gd", gd_iters, "{:.0f}")
+    r.figure("iterations_sgd", sgd_iters, "{:.0f}")
+    r.figure("epochs_sgd", sgd_iters * B / 1024, "{:.1f}")
     r.note(
         f"MLP, N={N}: variance of the gradient estimate E‖g − ∇L‖² = {var_sgd:.3g} for SGD (B={B}) vs "
         f"{var_gd:.1e} for GD (its gradient IS ∇L: zero variance)."
@@ -123,6 +131,13 @@ def local_minima() -> Result:
         stay_global >= 0.95,
         f"{stay_global:.0%} of {seeds} seeds still in the global basin",
     )
+    r.figure("x_local", x_loc, "{:.2f}")
+    r.figure("x_global", x_glob, "{:.2f}")
+    r.figure("barrier_local", f_bar - f_loc, "{:.2f}")
+    r.figure("barrier_global", f_bar - f_glob, "{:.2f}")
+    r.figure("sgd_global_share", sgd_global, "{:.0%}")
+    r.figure("stay_global_share", stay_global, "{:.0%}")
+    r.figure("seeds", seeds)
     r.claim("GD from x0 stops in the local minimum", abs(gd.item() - x_loc) < 1e-3, f"GD ends at x={gd.item():.4f}")
     r.note(
         f"F(x) = (x²−1)² + x, written as a finite sum f_i = F + a_i·x (Σa_i = 0); start x0 = {x0}, lr {lr}, "
@@ -156,6 +171,10 @@ def memory() -> Result:
         f"B={B}: {sgd.saved_bytes}, B={2 * B}: {mid.saved_bytes}, B=N={N}: {gd.saved_bytes} bytes "
         f"→ {per_sample:.0f} bytes/sample",
     )
+    r.figure("bytes_per_sample", per_sample, "{:.0f}")
+    r.figure("kib_b32", sgd.saved_bytes / 1024, "{:.0f}")
+    r.figure("kib_gd", gd.saved_bytes / 1024, "{:.0f}")
+    r.figure("gd_memory_ratio", gd.saved_bytes / sgd.saved_bytes, "{:.0f}")
     r.note(
         f"MLP on N={N}: a mini-batch step (B={B}) keeps {sgd.saved_bytes / 1024:.1f} KiB for backward "
         f"({sgd.saved_elems} numbers); a GD step keeps {gd.saved_bytes / 1024:.1f} KiB ({gd.saved_elems})."
@@ -198,6 +217,16 @@ def guarantees() -> Result:
         f"RMS distance from the minimum after 2000 steps: constant lr {rms[False]:.3f}, decaying lr {rms[True]:.4f}",
     )
     stuck = starts[at_local]
+    r.figure("starts", len(starts))
+    r.figure("starts_global", int(at_global.sum()))
+    r.figure("starts_local", int(at_local.sum()))
+    r.figure("first_local_start", stuck.min().item(), "{:.1f}")
+    r.figure("f_global", f_glob, "{:.2f}")
+    r.figure("f_local", f_loc, "{:.2f}")
+    r.figure("jitter_constant_lr", rms[False], "{:.2f}")
+    r.figure("jitter_decaying_lr", rms[True], "{:.3f}")
+    r.figure("sgd_runs_at_minimum", int(sgd_at_min.sum()))
+    r.figure("sgd_runs", len(sgd))
     r.note(
         f"F(x) = (x²−1)² + x: global minimum F({x_glob:.3f}) = {f_glob:.3f}, local minimum F({x_loc:.3f}) = "
         f"{f_loc:.3f}."
