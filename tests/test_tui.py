@@ -535,3 +535,19 @@ def test_quizzer_without_a_terminal_points_to_plain(tmp_path):
 
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "q.db")])
     assert result.exit_code == 1 and "--plain" in result.output
+
+
+@async_test
+async def test_statistics_at_60_columns_keep_every_plot_title(tmp_path):
+    """plotext drops a title wider than its plot: at 60 columns 'Recalled % (no reviews yet)' vanished."""
+    db = tmp_path / "q.db"
+    seed(db)
+    app = make_app(db)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        shown = app.export_screenshot().replace("&#160;", " ")
+        for plot in ("#plot-history", "#plot-forecast", "#plot-retention", "#plot-ease"):
+            title = app.screen.query_one(plot).plt._active.monitor.title  # the title plotext draws
+            assert title and title in shown, (plot, title)

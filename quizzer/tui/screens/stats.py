@@ -139,7 +139,7 @@ class StatsScreen(Screen):
         answered = sum(total for _, _, total in data.by_interval)
         self._bars(
             "#plot-retention",
-            "Recalled % by interval" if answered else "Recalled % (no reviews yet)",
+            "Recalled % by interval" if answered else "Recalled % (none yet)",
             labels,
             [percent],
             ["recalled %"],
