@@ -5,6 +5,8 @@ the argmin  w*(A, λ) = argmin_w ‖Φ_s w − y_s‖² + λ‖w‖²  on a supp
 torch.linalg.solve (no descent), and the outer loss is the error of Φ_q w* on a query set.
 """
 
+import math
+
 import torch
 from optim_common import DTYPE
 
@@ -65,6 +67,9 @@ def verify() -> Result:
         g_fd = (
             (outer_loss(A, log_lam + h, Xs, ys, Xq, yq) - outer_loss(A, log_lam - h, Xs, ys, Xq, yq)) / (2 * h)
         ).item()
+    r.figure("inner_gradient", inner_grad.abs().max().item(), "{:.0e}")
+    worst = max(abs(g_auto - g_ift), abs(g_auto - g_fd)) / abs(g_auto)
+    r.figure("agreeing_digits", -math.log10(worst) if worst > 0 else 16, "{:.0f}")
     agree = abs(g_auto - g_ift) < 1e-8 * max(1.0, abs(g_fd)) and abs(g_auto - g_fd) < 1e-6 * max(1.0, abs(g_fd))
     r.claim(
         "∂L/∂log λ: autograd through the solve = implicit function theorem = finite differences",
@@ -83,6 +88,8 @@ def verify() -> Result:
         losses.append(loss.item())
     final = outer_loss(A, log_lam, Xs, ys, Xq, yq).item()
     trains = final < 0.8 * losses[0]
+    r.figure("query_loss_start", losses[0], "{:.2f}")
+    r.figure("query_loss_end", final, "{:.2f}")
     r.claim(
         "the outer loss decreases while the inner problem is never solved by descent",
         trains,

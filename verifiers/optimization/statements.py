@@ -305,6 +305,17 @@ def ravine() -> Result:
     else:
         best_sgd, best_lr = None, None
 
+    r.figure("curvature_low", mu, "{:.0f}")
+    r.figure("curvature_high", L, "{:.0f}")
+    r.figure("condition_number", L / mu, "{:.0f}")
+    for name, iterations in (
+        ("newton_iterations", newton_iters),
+        ("heavy_ball_iterations", hb_iters),
+        ("sgd_momentum_iterations", best_sgd),
+    ):
+        if iterations is not None:  # a method that never got there fails the claim below and leaves its figure missing
+            r.figure(name, iterations)
+
     # Check the vectorised update is torch.optim.SGD's: one step from w0 on one batch.
     wt = w0.clone().requires_grad_(True)
     opt = torch.optim.SGD([wt], lr=1e-3, momentum=mom)
