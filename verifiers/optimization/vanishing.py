@@ -63,6 +63,8 @@ def concepts() -> Result:
     g_exp = hidden_weight_grads(deep_mlp(depth, *EXPLODE), X, y)
     ratio_van, ratio_exp = g_van[0] / g_van[-1], g_exp[0] / g_exp[-1]
     r.part("first_below_last", ratio_van < 1)
+    r.figure("ratio_vanishing", ratio_van, "{:.0e}")
+    r.figure("ratio_exploding", ratio_exp, "{:.0e}")
     r.claim(
         "vanishing: the first layer's gradient is many orders of magnitude below the last layer's",
         ratio_van < 1e-6,
@@ -124,6 +126,10 @@ def depth() -> Result:
             ratios[name].append(g[0] / g[-1])
     s_van, r2_van = log_fit(depths, ratios["sigmoid"])
     s_exp, r2_exp = log_fit(depths, ratios["tanh×3"])
+    r.figure("factor_sigmoid", 10**s_van, "{:.2f}")
+    r.figure("factor_tanh", 10**s_exp, "{:.2f}")
+    r.figure("factor_tanh_depth5", 10 ** (5 * s_exp), "{:.0f}")
+    r.figure("factor_tanh_depth40", 10 ** (40 * s_exp), "{:.0e}")
     r.claim(
         "vanishing: log(first/last gradient) falls linearly with depth (a constant factor < 1 per layer)",
         s_van < 0 and r2_van > 0.98,
@@ -281,6 +287,16 @@ def diagnose() -> Result:
     explode = train_curve(deep_mlp(depth, "relu", 1.5 * math.sqrt(2)), X, y, lr=0.01, steps=steps)
     healthy = train_curve(deep_mlp(depth, *HEALTHY), X, y, lr=0.05, steps=steps)
 
+    r.figure("baseline_loss", baseline, "{:.3f}")
+    r.figure("vanishing_start", vanish[0], "{:.3f}")
+    r.figure("vanishing_end", vanish[-1], "{:.3f}")
+    r.figure("first_layer_moved", moved_first, "{:.0e}")
+    r.figure("readout_moved", moved_readout, "{:.0f}")
+    r.figure("explode_loss_1", explode[0], "{:.0e}")
+    r.figure("explode_loss_2", explode[1], "{:.0e}")
+    r.figure("explode_steps", len(explode))
+    r.figure("healthy_start", healthy[0], "{:.3f}")
+    r.figure("healthy_end", healthy[-1], "{:.3f}")
     plateau = all(abs(v - baseline) < 0.02 * baseline for v in vanish[-100:])
     r.claim(
         "vanishing: the loss plateaus early at the 'predict the mean' level and stays there",
