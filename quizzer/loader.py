@@ -65,7 +65,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: {self.message}"
+        """One line, whatever the message quotes (a deck's text can hold any line break)."""
+        return f"{self.path}:{self.line}:{self.col}: " + " ⏎ ".join(self.message.splitlines())
 
 
 class DeckError(Exception):

@@ -44,8 +44,9 @@ def fields(text: str) -> Iterator[Field]:
             continue
         parsed = _FIELD.fullmatch(inner)
         if parsed is None:
+            shown = inner if len(inner) <= 40 and len(inner.splitlines()) <= 1 else inner.splitlines()[0][:40] + "…"
             raise TemplateError(
-                f"'{{{{{inner}}}}}' is not a template field: write {{{{ name }}}} or {{{{ name:.3g }}}}"
+                f"'{{{{{shown}}}}}' is not a template field: write {{{{ name }}}} or {{{{ name:.3g }}}}"
                 " (no expressions, no code)"
             )
         name, spec = parsed[1], parsed[2] or ""

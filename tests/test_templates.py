@@ -118,3 +118,11 @@ def test_escaped_text_renders_back_unchanged(text):
     escaped = templates.escape(text)
     assert templates.names(escaped) == []
     assert templates.render(escaped, {"p": 1}) == text
+
+
+def test_a_broken_field_spanning_lines_is_reported_on_one_line(deck_dir):
+    """Found by the deck fuzz: a stray character in `{{ z }}` made the message quote text up to the next `}}`."""
+    (deck_dir.root / "verifiers" / "conv.py").write_text("def verify(ctx):\n    return 'rf'\n")
+    broken = DECK.replace("{{ strid }}", "{{ stride }\ufeff}\nmore\u2028text {{ kernel }}")
+    [problem] = lint(deck_dir(broken))
+    assert len(str(problem).splitlines()) == 1 and "not a template field" in problem.message
