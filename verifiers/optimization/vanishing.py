@@ -220,11 +220,26 @@ def numeric() -> Result:
             worst < 1e-9,
             f"worst relative deviation {worst:.1e}; L=50: {values[-1]:.3e}",
         )
+    at = dict(zip(depths, range(len(depths)), strict=True))
+    for name, gain, L in (
+        ("grad_s05_L10", 0.5, 10),
+        ("grad_s05_L30", 0.5, 30),
+        ("grad_s05_L50", 0.5, 50),
+        ("grad_s15_L10", 1.5, 10),
+        ("grad_s15_L30", 1.5, 30),
+        ("grad_s15_L50", 1.5, 50),
+    ):
+        r.figure(name, measured[gain][at[L]], "{:.2g}")
+    deviation = max(
+        abs(m / gain**L - 1) for gain, values in measured.items() for m, L in zip(values, depths, strict=True)
+    )
+    r.figure("digits_of_agreement", -math.log10(deviation) if deviation > 0 else 16, "{:.0f}")
     points = [
         ({"g": gain, "L": L}, m) for gain, values in measured.items() for m, L in zip(values, depths, strict=True)
     ]
     r.part("gradient_norm", samples([(at, m) for at, m in points if at["L"] <= 20], tolerance=1e-5))
     g32 = input_grad_norm(orthogonal_linear_net(160, 0.5, dtype=torch.float32), dtype=torch.float32)
+    r.figure("float32_depth160", g32, "{!r}")
     r.claim(
         "in float32, at depth 160 the vanishing gradient underflows to exactly 0",
         g32 == 0.0,
