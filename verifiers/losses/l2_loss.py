@@ -93,6 +93,12 @@ def recommended() -> Result:
 
         trained = {name: train_from_confidently_wrong(loss) for name, loss in LOSSES.items()}
         best = max(trained, key=lambda name: trained[name][1])
+        r.figure("l2_wrong_gradient", smallest[L2], "{:.0e}")
+        r.figure("bce_wrong_gradient", smallest[BCE], "{:.2f}")
+        r.figure("bce_over_l2", smallest[BCE] / smallest[L2], "{:.0e}")
+        r.figure("start_accuracy", trained[BCE][0], "{:.0%}")
+        r.figure("bce_accuracy", trained[BCE][1], "{:.0%}")
+        r.figure("l2_accuracy", trained[L2][1], "{:.0%}")
         r.claim(
             "training from a confidently wrong start agrees: the chosen loss reaches the higher accuracy",
             best == r.value and trained[best][1] - min(t[1] for t in trained.values()) > 0.5,
