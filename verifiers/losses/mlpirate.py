@@ -59,6 +59,9 @@ def cause() -> Result:
         val_baseline = mse(yt.mean().expand_as(yv), yv).item()  # the same constant, on held-out data
         prof = backward_profile(model, Xt, yt)
         ratio = prof["z_grad"][0] / prof["z_grad"][-1]
+        r.figure("output_z_grad", prof["z_grad"][-1], "{:.2f}")
+        r.figure("first_z_grad", prof["z_grad"][0], "{:.0e}")
+        r.figure("mean_predictor_loss", baseline, "{:.3f}")
 
         finite = all(torch.isfinite(torch.tensor(losses)).tolist())
         plateau = train_loss > 0.95 * baseline
