@@ -391,7 +391,8 @@ def train_past_equilibrium() -> Result:
     )
     lo, hi = min(w for _, w in trace), max(w for _, w in trace)
     r.figure("equilibrium_accuracy", acc, "{:.0%}")
-    r.figure("off_target_gradient_ratio", g_off / g_eq, "{:.0f}")
+    if g_eq > 0:
+        r.figure("off_target_gradient_ratio", g_off / g_eq, "{:.0f}")
     r.figure("linear_d_accuracy", acc_b, "{:.0%}")
     r.figure("capable_d_accuracy", acc_c, "{:.0%}")
     r.figure("w1_equilibrium_before", trace[0][1], "{:.3f}")
