@@ -37,14 +37,11 @@ class SeriesPlot(Vertical):
         self.series = series
 
     def compose(self) -> ComposeResult:
+        """The figure is drawn on the plot before it is yielded: nothing to look up once mounted (a panel
+        replaced while it mounts, as a background verification does, left no plot to query)."""
         from quizzer.tui.widgets.plots import PlotextPlot
 
-        yield PlotextPlot(id="series-plot")
-
-    def on_mount(self) -> None:
-        from quizzer.tui.widgets.plots import PlotextPlot
-
-        plot = self.query_one(PlotextPlot)
+        plot = PlotextPlot(id="series-plot")
         plt = plot.plt
         plt.clear_figure()
         for line in self.series:
@@ -55,6 +52,7 @@ class SeriesPlot(Vertical):
         plt.ylabel(first.get("ylabel", ""))
         if len(self.series) == 1:
             plt.title(first.get("name", ""))
+        yield plot
 
 
 def _instance_outcome(entry: Mapping[str, Any]):
