@@ -34,6 +34,33 @@ _DECORATIONS = {
     "overline": "\u0305", "underline": "\u0332", "widehat": "\u0302", "widetilde": "\u0303",
     "overrightarrow": "\u20d7", "overleftarrow": "\u20d6",
 }  # fmt: skip
+# Commands pylatexenc has no text for: function names it would drop, and styling that only wraps
+# what follows (`\boldsymbol{W}` is W). Any other unknown command is shown as written.
+_NAMED_FUNCTIONS = ("det", "dim", "ker", "arg", "argmin", "argmax", "Pr", "gcd", "deg", "diag", "Var", "Cov")
+_TRANSPARENT = (
+    "boldsymbol", "bm", "operatorname", "left", "right", "middle", "mathrel", "mathbin", "mathop", "mathord",
+    "displaystyle", "textstyle", "scriptstyle", "limits", "nolimits",
+    "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "Biggl", "Biggr",
+)  # fmt: skip
+# Function names pylatexenc glues to their neighbours (`y\log p` → "ylogp"); spaces keep them apart.
+_FUNCTION = re.compile(
+    r"((?<=[A-Za-z0-9)]))?\\(?:(?:log|ln|exp|sin|cos|tan|sinh|cosh|tanh|max|min|sup|inf|lim|"
+    + "|".join(_NAMED_FUNCTIONS)
+    + r")(?![A-Za-z])|operatorname\{[^{}]*\})((?=\s*[A-Za-z0-9\\]))?"
+)
+_TRANSPOSED = re.compile(r"\\(?:top|intercal)(?![A-Za-z])\s*")
+_TRANSPOSE = re.compile(r"\^(?:\\(?:top|intercal)(?![A-Za-z])|\{\s*\\(?:top|intercal)\s*\}|\{?\\math(?:sf|rm)\{T\}\}?)")
+# Commands that separate rather than multiply: a fraction next to one needs no parentheses.
+_SEPARATORS = (
+    *_OPERATORS, "quad", "qquad", "cdots", "ldots", "dots", "vdots", "ddots", "leftarrow", "Leftarrow", "mid",
+    "Vert", "vert", "end", "lt", "gt", "neg", "cup", "cap", "subset", "subseteq", "colon",
+)  # fmt: skip
+_SEPARATOR = r"\\(?:[,;:!> ]|(?:" + "|".join(_SEPARATORS) + r")(?![A-Za-z]))"
+# A fraction touching a factor (`2\frac13`, `\tfrac12w`, `\frac{a}{b}^2`) is read whole only in parentheses.
+_FACTOR_BEFORE = re.compile(r"(?:[A-Za-z0-9)\]}]|\\[A-Za-z]+)$")
+_SIZING = re.compile(r"(?:\\(?:left|right|middle|[bB]igg?[lr]?)(?![A-Za-z])\s*)*")  # `\big)` closes, `\left(` opens
+_FACTOR_AFTER = re.compile(r"(?!$|[\s=+\-<>,;.:!?)\]|&]|" + _SEPARATOR + ")")
+_SEPARATOR_BEFORE = re.compile(_SEPARATOR + "$")
 _OPERATOR = re.compile(r"\\(" + "|".join(sorted(_OPERATORS, key=len, reverse=True)) + r")(?![A-Za-z])\s*")
 _CODE = re.compile(r"(```.*?```|~~~.*?~~~|`[^`\n]*`)", re.DOTALL)
 _MATH = re.compile(r"(\$\$.+?\$\$|(?<![\\$])\$(?!\s)[^$\n]+?(?<!\s)\$)", re.DOTALL)
@@ -59,10 +86,10 @@ def _render_span(span: str, macros: dict[str, str]) -> str:
 def latex_to_text(latex: str, macros: Mapping[str, str] | None = None) -> str:
     latex = _expand_macros(latex, dict(macros or {}))
     latex = _strip_newcommands(latex)
-    latex = _rewrite(latex, "frac", 2, lambda a, b: f"{_group(a)}/{_group(b)}")
-    latex = _rewrite(latex, "tfrac", 2, lambda a, b: f"{_group(a)}/{_group(b)}")
-    latex = _rewrite(latex, "dfrac", 2, lambda a, b: f"{_group(a)}/{_group(b)}")
-    latex = re.sub(r"\^\{?\\top\}?", "ᵀ", latex).replace("'", "′")
+    latex = _fractions(latex)
+    latex = _FUNCTION.sub(lambda m: " " * (m[1] is not None) + m[0] + "{} " * (m[2] is not None), latex)
+    latex = re.sub(r"\^\{([^{}]*)\}", lambda m: "^{" + _TRANSPOSED.sub("T", m[1]) + "}", latex)  # x^{(i)\top}
+    latex = _TRANSPOSE.sub(lambda m: _after_command(latex, m.start(), "ᵀ"), latex).replace("'", "′")
     latex = latex.replace(r"\|", "‖").replace(r"\lVert", "‖").replace(r"\rVert", "‖")
     latex = _scripts(latex)
     # pylatexenc eats the space after a command; `J \times= s` stays a compound assignment.
@@ -84,9 +111,18 @@ def _converter():
         macros=[
             MacroTextSpec(name, simplify_repl=lambda node, l2tobj, mark=mark: _decorate(node, l2tobj, mark))
             for name, mark in _DECORATIONS.items()
-        ],
+        ]
+        + [MacroTextSpec(name, simplify_repl=name) for name in _NAMED_FUNCTIONS]
+        + [MacroTextSpec(name, discard=False) for name in _TRANSPARENT],
     )
+    # A command pylatexenc does not know is shown as written, never silently dropped with its text.
+    context.set_unknown_macro_spec(MacroTextSpec("", simplify_repl=_unknown_macro))
     return LatexNodes2Text(latex_context=context, math_mode="text", strict_latex_spaces=False)
+
+
+def _unknown_macro(node) -> str:
+    """A command with no text form, as written: a misspelt or glued command (`\\Phiᵀ`) stays visible."""
+    return f"\\{node.macroname} "
 
 
 def _decorate(node, l2tobj, mark: str) -> str:
@@ -114,8 +150,9 @@ def _strip_newcommands(latex: str) -> str:
     return re.sub(r"\\(re)?newcommand\{[^}]*\}(\[\d\])?(\[[^]]*\])?\{([^{}]|\{[^{}]*\})*\}", "", latex)
 
 
-def _rewrite(latex: str, name: str, arity: int, make) -> str:
-    """Replace `\\name{a}{b}` (brace-matched arguments) with `make(a, b)`."""
+def _rewrite(latex: str, name: str, arity: int, make, around: bool = False) -> str:
+    """Replace `\\name{a}{b}` (brace-matched arguments) with `make(a, b)`; with `around`, with
+    `make(a, b, before=..., after=...)`, given the text around the call."""
     pattern = re.compile(r"\\" + re.escape(name) + r"(?![A-Za-z])")
     out, position = [], 0
     while match := pattern.search(latex, position):
@@ -129,10 +166,36 @@ def _rewrite(latex: str, name: str, arity: int, make) -> str:
             out.append(latex[position : match.end()])
             position = match.end()
             continue
-        out.append(latex[position : match.start()] + make(*args))
+        out.append(latex[position : match.start()])
+        before = "".join(out)
+        replacement = make(*args, before=before, after=latex[end:]) if around else make(*args)
+        out.append(_after_command(before, len(before), replacement))
         position = end
     out.append(latex[position:])
     return "".join(out)
+
+
+def _after_command(latex: str, offset: int, text: str) -> str:
+    """`text` to put at `offset`: after a command name, an empty group first, else pylatexenc reads
+    `\\Phiᵀ` or `\\logp` as one unknown command and drops it."""
+    if re.search(r"\\[A-Za-z]+$", latex[:offset]) and text[:1] not in ("", " ", "{", "\\", "}"):
+        return "{}" + text
+    return text
+
+
+def _fractions(latex: str) -> str:
+    r"""`\frac{a}{b}` (and `\tfrac`, `\dfrac`) → `a/b`, parenthesised whole when a factor touches it:
+    `\tfrac12w` is `(1/2)w`, never `1/2w`."""
+
+    def fraction(numerator: str, denominator: str, before: str, after: str) -> str:
+        text = f"{_group(_fractions(numerator))}/{_group(_fractions(denominator), denominator=True)}"
+        factor_before = _FACTOR_BEFORE.search(before) and not _SEPARATOR_BEFORE.search(before)
+        glued = factor_before or _FACTOR_AFTER.match(after, _SIZING.match(after).end())
+        return f"({text})" if glued else text
+
+    for name in ("frac", "tfrac", "dfrac"):
+        latex = _rewrite(latex, name, 2, fraction, around=True)
+    return latex
 
 
 def _argument(latex: str, start: int) -> tuple[str | None, int]:
@@ -155,12 +218,24 @@ def _argument(latex: str, start: int) -> tuple[str | None, int]:
     return None, start
 
 
-def _group(text: str) -> str:
-    """Parenthesise a fraction part unless it is a single symbol or already grouped."""
+def _group(text: str, denominator: bool = False) -> str:
+    """Parenthesise a fraction part unless it is a single symbol or already one group; a denominator
+    that is a product too (`x/2h` reads as (x/2)·h)."""
     stripped = text.strip()
-    if re.fullmatch(r"[A-Za-z0-9.]+|\\[A-Za-z]+(\{[^{}]*\})?|\\partial\s*[^\s+\-]+|\(.*\)", stripped):
+    word = r"[0-9.]+|[A-Za-z]" if denominator else r"[A-Za-z0-9.]+"
+    if re.fullmatch(word + r"|\\[A-Za-z]+(\{[^{}]*\})?|\\partial\s*[^\s+\-]+", stripped) or _one_group(stripped):
         return stripped
     return f"({stripped})"
+
+
+def _one_group(text: str) -> bool:
+    """`(a+b)` is one group; `(a)(b)` is not."""
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0:
+            return i == len(text) - 1 and ch == ")"
+    return False
 
 
 def _scripts(latex: str) -> str:
@@ -174,4 +249,4 @@ def _scripts(latex: str) -> str:
         return f"{mark}({argument})" if len(argument) > 1 else f"{mark}{argument}"
 
     latex = re.sub(r"(\\[A-Za-z]+)(?=[_^])", r"\1{}", latex)  # \sum_i: keep the script off the command name
-    return re.sub(r"([_^])(?:\{([^{}]*)\}|([A-Za-z0-9]))", replace, latex)
+    return re.sub(r"(?<!\\)([_^])(?:\{([^{}]*)\}|([A-Za-z0-9]))", replace, latex)

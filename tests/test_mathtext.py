@@ -22,6 +22,8 @@ def test_course_macros_expand():
 def test_fractions_get_parentheses_only_when_needed():
     assert latex_to_text(r"\frac{2J}{1+J}") == "2J/(1+J)"
     assert latex_to_text(r"\frac{1}{N}") == "1/N"
+    assert latex_to_text(r"\frac{x}{2h}") == "x/(2h)"  # not (x/2)·h
+    assert latex_to_text(r"\frac{1}{(a+b)(c+d)}") == "1/((a+b)(c+d))"
 
 
 def test_scripts():
@@ -68,3 +70,34 @@ def test_no_decoration_is_dropped():
     for command in ("overline", "underline", "widehat", "widetilde", "overrightarrow", "overleftarrow", "bar", "hat"):
         text = unicodedata.normalize("NFD", latex_to_text(rf"\{command}{{ab}}"))  # â → a + combining ^
         assert text != "ab" and text[0] == "a" and "b" in text, command
+
+
+def test_a_fraction_next_to_a_factor_is_parenthesised():
+    # `\tfrac12w_1^2` read "1/2w₁²": is that 1/(2w₁²)? A fraction glued to a factor gets parentheses.
+    assert latex_to_text(r"\tfrac12w_1^2") == "(1/2)w₁²"
+    assert latex_to_text(r"\dfrac{a}{b}c") == "(a/b)c"
+    assert latex_to_text(r"2\frac{1}{3}") == "2(1/3)"
+    assert latex_to_text(r"\frac{1}{2}\|w\|^2") == "(1/2)‖w‖²"
+    assert latex_to_text(r"\frac{a}{b}^2") == "(a/b)²"
+    assert latex_to_text(r"\frac{1}{2} x") == "1/2 x"  # a space already separates it
+    assert latex_to_text(r"\frac{a}{b} \cdot c") == "a/b · c"
+
+
+def test_nothing_after_a_command_is_swallowed():
+    # pylatexenc reads `\Phiᵀ` and `\logp` as unknown command names and drops them.
+    assert latex_to_text(r"\Phi^\top\Phi") == "ΦᵀΦ"
+    assert latex_to_text(r"(\Phi^\top\Phi+\lambda I)^{-1}") == "(ΦᵀΦ+λI)⁻¹"
+    assert latex_to_text(r"\log\frac{p}{q}") == "log(p/q)"
+    assert latex_to_text(r"\text{fan\_in}") == "fan_in"
+    assert latex_to_text(r"A^\intercal B^{\top}") == "Aᵀ Bᵀ"
+    assert latex_to_text(r"x^{(i)\top}") == "x⁽ⁱ⁾ᵀ"
+
+
+def test_function_names_stay_apart_from_their_argument():
+    assert latex_to_text(r"\log p + \sin x") == "log p + sin x"
+    assert latex_to_text(r"\operatorname{tr}A") == "tr A"
+    assert latex_to_text(r"\max_i x_i") == "maxᵢ xᵢ"
+
+
+def test_an_unknown_command_is_shown_not_dropped():
+    assert latex_to_text(r"\foo{x} + y") == r"\foo x + y"
