@@ -167,8 +167,8 @@ def _rewrite(latex: str, name: str, arity: int, make, around: bool = False) -> s
             position = match.end()
             continue
         out.append(latex[position : match.start()])
-        before = "".join(out)
-        replacement = make(*args, before=before, after=latex[end:]) if around else make(*args)
+        before = "".join(out[-3:])[-64:]  # enough to see the command or character before the call
+        replacement = make(*args, before=before, after=latex[end : end + 64]) if around else make(*args)
         out.append(_after_command(before, len(before), replacement))
         position = end
     out.append(latex[position:])
