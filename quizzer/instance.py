@@ -33,6 +33,7 @@ class Instance:
     params: Mapping[str, Any] = field(default_factory=dict)
     label: str = ""  # which posing: "instance 3 (kernel=5, stride=2)" or "worked example #1 (…)"
     verification: Mapping[str, Any] = field(default_factory=dict)  # a variant's own: its pool entry
+    missing: str = templates.MISSING  # what a cited figure without a value says (see `missing_figure`)
 
     @property
     def asked(self) -> tuple[Part, ...]:
@@ -42,7 +43,7 @@ class Instance:
 
     def render(self, text: str) -> str:
         """Card text with `{{ name }}` filled from this instance's parameters and figures."""
-        return templates.render(text, self.values)
+        return templates.render(text, self.values, self.missing)
 
 
 def fixed(card: Card, outcome: Any | None) -> Instance:
@@ -57,7 +58,7 @@ def fixed(card: Card, outcome: Any | None) -> Instance:
         for part in parts
         if _disputes(part, data[part.id])
     }
-    return Instance(card, parts, data, dict(outcome.figures), disputed)
+    return Instance(card, parts, data, dict(outcome.figures), disputed, missing=missing_figure(outcome.status))
 
 
 def variant(card: Card, entry: Mapping[str, Any]) -> Instance:
@@ -82,7 +83,16 @@ def variant(card: Card, entry: Mapping[str, Any]) -> Instance:
     params = dict(entry.get("params") or {})
     values = {**(entry.get("figures") or {}), **params}
     label = entry.get("label", "")
-    return Instance(card, tuple(parts), data, values, disputed, entry.get("seed"), params, label, entry)
+    missing = missing_figure(entry.get("status"))
+    return Instance(card, tuple(parts), data, values, disputed, entry.get("seed"), params, label, entry, missing)
+
+
+def missing_figure(status: str | None) -> str:
+    """What a cited figure with no value says, by the status of the verification it was looked up
+    in: none yet, a verification that records no such figure, or one that failed before measuring."""
+    if status in (None, "unverified"):
+        return templates.MISSING
+    return templates.NOT_PRODUCED if status in OK_STATUSES else templates.NOT_MEASURED
 
 
 def pose(card: Card, outcome: Any | None, seen: Sequence[int] = ()) -> Instance:

@@ -4,8 +4,9 @@ Pure and code-free: the only syntax is `{{ identifier }}` or `{{ identifier:form
 Python format spec such as `.3g`, applied to the number). Anything else between `{{` and `}}` is a
 lint error, never evaluated. `\{{` is a literal `{{` (LaTeX's `x^{{2}}`, a Python f-string): the
 importer writes every `{{` of imported text that way, so foreign text is never read as a field. A
-name with no value yet (the card was not verified) renders as `‹not yet verified›`, so a learner
-never sees a number that no verifier produced.
+name with no value renders as the caller's `missing` text, saying why (`MISSING`: no verification
+yet; `NOT_PRODUCED`: verified, but its verifier records no such figure; `NOT_MEASURED`: the
+verification failed first), so a learner never sees a number that no verifier produced.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 MISSING = "‹not yet verified›"
+NOT_PRODUCED = "‹not produced by its verifier›"
+NOT_MEASURED = "‹not measured: its verification failed›"
 
 ESCAPED_OPEN = "\\{{"
 _TOKEN = re.compile(r"\\\{\{|\{\{(.*?)\}\}", re.S)  # an escaped `{{`, or a field; scanned left to right
@@ -77,10 +80,10 @@ def _check_spec(spec: str, shown: str) -> None:
     raise TemplateError(f"'{shown}': {spec!r} is not a number format (try .3g, .2f or d)")
 
 
-def render(text: str, values: Mapping[str, Any]) -> str:
+def render(text: str, values: Mapping[str, Any], missing: str = MISSING) -> str:
     """Fill every field from `values` (a parameter's value, or a figure `{"value", "text"}`).
 
-    A field without a value renders as `MISSING`; a text that is not a valid template (only possible
+    A field without a value renders as `missing`; a text that is not a valid template (only possible
     for a deck that skipped lint) is returned unchanged rather than half-filled.
     """
     try:
@@ -90,7 +93,8 @@ def render(text: str, values: Mapping[str, Any]) -> str:
     out, position = [], 0
     for field in found:
         out.append(_unescape(text[position : field.start]))
-        out.append(_show(values.get(field.name), field.spec))
+        value = values.get(field.name)
+        out.append(missing if value is None else _show(value, field.spec))
         position = field.end
     out.append(_unescape(text[position:]))
     return "".join(out)
@@ -106,8 +110,6 @@ def _unescape(literal: str) -> str:
 
 
 def _show(value: Any, spec: str) -> str:
-    if value is None:
-        return MISSING
     if isinstance(value, Mapping):  # a figure: its number for a spec, else the verifier's own text
         number, text = value.get("value"), str(value.get("text", value.get("value", "")))
     else:

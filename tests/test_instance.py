@@ -66,6 +66,7 @@ def test_a_fixed_card_disputes_a_part_whose_computed_value_disagrees():
     card = PARTS_CARD.model_copy(update={"params": {}, "examples": []})
 
     class Outcome:
+        status = "failed"
         parts = {"c": {"status": "failed", "computed": "3", "value": 3}}
         figures = {}
 
@@ -76,3 +77,39 @@ def test_a_fixed_card_disputes_a_part_whose_computed_value_disagrees():
     assert instance.disputed == {"c": "the verifier computed 3"}
     assert grade(instance, {"c": "2"})["c"].status == "self-graded"
     assert fixed(card, None).disputed == {}
+
+
+FIGURE_CARD = Card.model_validate(
+    {
+        "id": "tanh",
+        "prompt": "Loss?",
+        "explanation": "Measured {{ loss }} after {{ steps:d }} steps.",
+        "answer": {"kind": "numeric", "value": 1},
+    }
+)
+
+
+def test_a_figure_without_a_value_says_why():
+    """‹not yet verified› was shown for a figure that a verified verifier simply did not produce."""
+    from quizzer import templates
+    from quizzer.execution import Outcome
+
+    steps = {"steps": {"value": 40, "text": "40"}}
+    assert (
+        fixed(FIGURE_CARD, None).render(FIGURE_CARD.explanation)
+        == f"Measured {templates.MISSING} after {templates.MISSING} steps."
+    )
+    for status, missing in [
+        ("passed", templates.NOT_PRODUCED),
+        ("demonstrated", templates.NOT_PRODUCED),
+        ("failed", templates.NOT_MEASURED),
+        ("error", templates.NOT_MEASURED),
+        ("timeout", templates.NOT_MEASURED),
+        ("unverified", templates.MISSING),
+    ]:
+        posed = fixed(FIGURE_CARD, Outcome(status, figures=steps))
+        assert posed.render(FIGURE_CARD.explanation) == f"Measured {missing} after 40 steps.", status
+    assert len({templates.MISSING, templates.NOT_PRODUCED, templates.NOT_MEASURED}) == 3
+    failed_variant = variant(PARTS_CARD, {**entry(1, 2.0, status="failed"), "figures": {}})
+    assert failed_variant.render("{{ ratio }}") == templates.NOT_MEASURED
+    assert variant(PARTS_CARD, {**entry(1, 2.0), "figures": {}}).render("{{ ratio }}") == templates.NOT_PRODUCED

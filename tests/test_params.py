@@ -49,7 +49,7 @@ def test_the_parametric_card_renders_for_any_draw(seed):
         for name in CARD.params:
             if f"{{{{ {name} }}}}" in text:
                 assert templates.format_value(params[name]) in rendered
-    assert "rf" in CARD.cited_figures and instance.render("{{ rf }}") == templates.MISSING
+    assert "rf" in CARD.cited_figures and instance.render("{{ rf }}") == templates.NOT_PRODUCED  # verified, no rf
 
 
 def test_an_integer_range_is_inclusive_and_a_float_range_needs_a_step():

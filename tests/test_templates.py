@@ -22,6 +22,10 @@ def test_a_missing_figure_renders_as_not_yet_verified():
     assert templates.render("ratio {{ ratio }}", {}) == f"ratio {templates.MISSING}"
 
 
+def test_a_missing_figure_renders_as_the_callers_reason():
+    assert templates.render("r {{ ratio:.2f }}", {}, templates.NOT_PRODUCED) == f"r {templates.NOT_PRODUCED}"
+
+
 @pytest.mark.parametrize(
     "text",
     ["{{ a + b }}", "{{ f(x) }}", "{{ x.__class__ }}", "{{ 1 }}", "{{ x:.3g:y }}", "{{ x:zz }}", "{{ x", "{{}}"],
