@@ -38,6 +38,11 @@ class ShapeMismatch(FormulaError):
     """A readable formula whose tensors do not fit together: a wrong answer, not an unreadable one."""
 
 
+class InvalidCall(FormulaError):
+    """A readable call that no tensor library would run on these tensors (an axis out of range, a
+    permutation that is not one): the learner's input is invalid, not a wrong answer."""
+
+
 class SampleError(ValueError):
     """The card's cached sample tensors are unusable (the card's fault, never the learner's)."""
 
@@ -84,7 +89,7 @@ _COMPARISONS: dict[type[ast.cmpop], Callable[[np.ndarray, np.ndarray], np.ndarra
     ast.Eq: np.equal,
     ast.NotEq: np.not_equal,
 }
-_SPELLINGS = {"^": "**", "⊙": "*", "−": "-"}
+_SPELLINGS = {"^": "**", "⊙": "*", "−": "-", "ᵀ": ".T", "⊤": ".T"}  # `W1ᵀ` as the card renders it
 
 
 # ---------------------------------------------------------------- parsing
@@ -464,21 +469,42 @@ class _Evaluation:
 
     def reduce(self, name: str, value: np.ndarray, axes: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
         if axes is not None:
-            normalized = [axis + value.ndim if axis < 0 else axis for axis in axes]
-            if any(not 0 <= axis < value.ndim for axis in normalized) or len(set(normalized)) != len(normalized):
-                shown = ", ".join(map(str, axes))
-                raise ShapeMismatch(f"axis {shown} does not fit a tensor of shape {format_shape(value.shape)}")
-            axes = tuple(normalized)
+            axes = _normalized_axes(axes, value.shape, f"{name}(…, axis={', '.join(map(str, axes))})")
         self.charge(value.size, f"the {name}")
         return _REDUCTIONS[name](value, axis=axes, keepdims=keepdims)
 
     def transpose(self, name: str, value: np.ndarray, axes: tuple[int, ...] | None) -> np.ndarray:
         if name == "t" and value.ndim > 2:
-            raise ShapeMismatch(f".t() transposes a matrix, not a tensor of shape {format_shape(value.shape)}")
-        if axes is not None and sorted(a + value.ndim if a < 0 else a for a in axes) != list(range(value.ndim)):
-            raise ShapeMismatch(f"axes {axes} are not a reordering of the axes of {format_shape(value.shape)}")
+            raise InvalidCall(
+                f"invalid call: .t() transposes a matrix, not a {value.ndim}-d tensor of shape "
+                f"{format_shape(value.shape)}; use transpose(x, axes)"
+            )
+        if axes is not None:
+            normalized = _normalized_axes(axes, value.shape, f"transpose(…, {axes})")
+            if len(normalized) != value.ndim:
+                raise InvalidCall(
+                    f"invalid call: transpose(…, {axes}): axes {axes} are not a reordering of the "
+                    f"{value.ndim} axes of shape {format_shape(value.shape)}"
+                )
+            axes = normalized
         self.charge(value.size, "the transpose")
         return np.transpose(value, axes)
+
+
+def _normalized_axes(axes: tuple[int, ...], shape: tuple[int, ...], call: str) -> tuple[int, ...]:
+    """`axes` made non-negative; InvalidCall naming the call for one out of range or listed twice."""
+    ndim, normalized = len(shape), []
+    for axis in axes:
+        if not -ndim <= axis < ndim:
+            shown = str(axis) if abs(axis) < 10**6 else f"{str(axis)[:6]}…"
+            raise InvalidCall(
+                f"invalid call: {_clip(call)}: axis {shown} is out of range for a {ndim}-d tensor "
+                f"(shape {format_shape(shape)}, axes {-ndim} to {ndim - 1})"
+            )
+        if axis % ndim in normalized:
+            raise InvalidCall(f"invalid call: {_clip(call)}: axis {axis % ndim} is listed twice")
+        normalized.append(axis % ndim)
+    return tuple(normalized)
 
 
 def evaluate(formula: str, variables: Mapping[str, np.ndarray]) -> np.ndarray:

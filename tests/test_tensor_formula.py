@@ -279,14 +279,15 @@ HOSTILE = [
     "\\",
     "x @",
     "@x",
+    # parsable calls that no tensor library would run: invalid, never a wrong answer
+    "sum(x, axis=(0, 0))",
+    "transpose(x, (0, 0))",
+    "sum(x, axis=999999999999999999999)",
 ]
 
 
 # Readable, bounded, but wrong: graded as answers.
 MISFITS = [
-    "sum(x, axis=(0, 0))",
-    "transpose(x, (0, 0))",
-    "sum(x, axis=999999999999999999999)",
     "exp(" * 40 + "x" + ")" * 40,
 ]
 
@@ -434,3 +435,42 @@ def test_grading_a_formula_never_imports_torch():
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("sum(x, axis=99)", "axis 99 is out of range for a 2-d tensor"),
+        ("x.sum(-3)", "axis -3 is out of range for a 2-d tensor"),
+        ("mean(x, axis=(1, 1))", "axis 1 is listed twice"),
+        ("transpose(x, (0, 2))", "axis 2 is out of range for a 2-d tensor"),
+        ("transpose(x, (1,))", "axes (1,) are not a reordering of the 2 axes"),
+        ("outer(x, z).t()", None),  # 2-d: fine, a wrong answer
+        ("sum(x, axis=0, keepdim=True, dims=1)", "not dims="),
+        ("sum(x, 0, 1)", "takes a tensor and an axis"),
+        ("sigmoid(x, z)", "sigmoid takes 1 argument, not 2"),
+    ],
+)
+def test_an_invalid_call_is_unparsable_not_a_wrong_answer(typed, said):
+    """`sum(X, axis=99)` was graded "incorrect": the learner wrote a call that cannot run, not a wrong formula."""
+    verdict = tf.check_tensor(typed, NAMES, samples(lambda x, z, y, v, s: x), 0)
+    if said is None:
+        assert verdict.status == "incorrect", verdict
+    else:
+        assert verdict.status == "unparsable" and said in verdict.message, verdict
+
+
+def test_a_three_axis_t_is_invalid():
+    data = [{"inputs": {"a": np.ones((2, 3, 4)).tolist()}, "value": np.ones((4, 3, 2)).tolist()}]
+    verdict = tf.check_tensor("a.t()", ["a"], data, 0)
+    assert verdict.status == "unparsable" and "3-d" in verdict.message, verdict
+
+
+@pytest.mark.parametrize("typed", ["xᵀ", "x⊤", "(x @ y)ᵀ @ x", "transpose(x)ᵀ"])
+def test_a_superscript_t_is_a_transpose(typed):
+    """`W1ᵀ` (copied from the card's own rendering) read as the unknown name 'W1T'."""
+    truths = {"xᵀ": lambda x, z, y, v, s: x.T, "x⊤": lambda x, z, y, v, s: x.T}
+    truths["(x @ y)ᵀ @ x"] = lambda x, z, y, v, s: (x @ y).T @ x
+    truths["transpose(x)ᵀ"] = lambda x, z, y, v, s: x
+    assert tf.check_tensor(typed, NAMES, samples(truths[typed]), 1e-9).status == "correct"
+    assert tf.check_tensor("W1ᵀ @ d", ["W1", "d"], [], 0).message != "unknown name 'W1T'"
