@@ -175,6 +175,20 @@ def numerical_example() -> Result:
         f"d²L2/dz² = {fmt(curv.item())}, d²BCE/dz² = {fmt(curv_b.item())}",
     )
 
+    r.figure("curvature_l2", curv.item(), "{:+.3f}")
+    r.figure("curvature_bce", curv_b.item(), "{:+.3f}")
+    table = {  # the explanation's table, the wrong and the undecided side of a hotdog: p, L2, ∂L2/∂z, BCE, ∂BCE/∂z
+        -10.0: ("p_m10", "l2_m10", "l2_grad_m10", "bce_m10", "bce_grad_m10"),
+        -5.0: ("p_m5", "l2_m5", "l2_grad_m5", "bce_m5", "bce_grad_m5"),
+        -2.0: ("p_m2", "l2_m2", "l2_grad_m2", "bce_m2", "bce_grad_m2"),
+        0.0: ("p_0", "l2_0", "l2_grad_0", "bce_0", "bce_grad_0"),
+    }
+    for zk, names in table.items():
+        k = zs.index(zk)
+        columns = ((p[k], "{:.2g}"), (l2[k], "{:.5f}"), (g2[k], "{:.3g}"), (ce[k], "{:.5f}"), (gce[k], "{:.5f}"))
+        for name, (value, pattern) in zip(names, columns, strict=True):
+            r.figure(name, value.item(), pattern)
+
     two_class = F.cross_entropy(
         torch.stack([torch.zeros_like(z), z], 1), torch.ones(len(zs), dtype=torch.long), reduction="none"
     )

@@ -298,13 +298,13 @@ def explain() -> Result:
             "shrink": factor, "slope": max_slope, "w_first": prof["w_first"], "w_last": prof["w_last"],
             "spread_1": spread[0], "spread_25": spread[-2], "use_24": uses[-1], "shared_grad": shared["grads"][1],
             "shared_moved": shared["moved"][1], "frozen_layers": frozen, "learning_layers": learning,
-            "plateau_loss": shared["losses"][-1], "spread_after": shared["spread"][-2], "shallow_loss": shallow,
+            "z_ratio": ratio, "predicted": predicted, "plateau_loss": shared["losses"][-1], "spread_after": shared["spread"][-2], "shallow_loss": shallow,
         }  # fmt: skip
         formats = {"shared_moved": "{:.0%}", "frozen_layers": "{}", "learning_layers": "{}", "shrink": "{:.3f}",
-                   "slope": "{:.3f}", "plateau_loss": "{:.3f}", "shallow_loss": "{:.2f}"}  # fmt: skip
+                   "slope": "{:.3f}", "predicted": "{:.3f}", "z_ratio": "{:.0e}", "plateau_loss": "{:.3f}", "shallow_loss": "{:.2f}"}  # fmt: skip
         for name in (
             "z_out", "z_25", "z_20", "z_10", "z_1", "shrink", "slope", "w_first", "w_last", "spread_1", "spread_25",
-            "use_24", "shared_grad", "shared_moved", "frozen_layers", "learning_layers", "plateau_loss",
+            "use_24", "shared_grad", "shared_moved", "frozen_layers", "learning_layers", "z_ratio", "predicted", "plateau_loss",
             "spread_after", "shallow_loss",
         ):  # fmt: skip
             r.figure(name, figures[name], formats.get(name, "{:.2g}"))

@@ -10,6 +10,7 @@ from losses_common import (
     fmt,
     log10,
     mse,
+    per_layer_factor,
     pirate_data,
     standardized_pirates,
     train,
@@ -99,6 +100,7 @@ def no_vanishing() -> Result:
         )
 
         r.figure("relu_ratio_init", ratio, "{:.1e}")
+        r.figure("relu_factor", per_layer_factor(ratio, 24), "{:.2f}")
         r.figure("relu_ratio_trained", trained_ratio, "{:.1e}")
         r.figure("relu_ratio_independent", independent[0] / independent[-2], "{:.1e}")
         r.figure("relu_he_ratio", he_ratio, "{:.2f}")
@@ -272,6 +274,13 @@ def dead_neurons() -> Result:
             f"loss {losses_leaky[0]:.3f} → {losses_leaky[-1]:.3f}",
         )
 
+        r.figure("hidden_units", hidden)
+        r.figure("examples", len(X))
+        r.figure("learning_rate", lr, "{:g}")
+        r.figure("active_at_init", int(active0.sum()))
+        r.figure("killed", n_killed)
+        r.figure("loss_start", losses[0], "{:.2f}")
+        r.figure("loss_end", losses[-1], "{:.2f}")
         counts, counts_leaky = zero_grad.sum(1).tolist(), zero_grad_leaky.sum(1).tolist()
         first_deaths = sorted(died_at[killed].tolist())
         r.note(

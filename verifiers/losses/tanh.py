@@ -97,6 +97,8 @@ def verify() -> Result:
             ("adam_tanh_loss", finals["tanh, Adam lr 1e-3"], "{:.3f}"),
             ("adam_sigmoid_loss", finals["sigmoid, Adam lr 1e-3"], "{:.3f}"),
             ("mean_loss", baseline, "{:.3f}"),
+            ("w_first_tanh", profiles["tanh"]["w_first"], "{:.0e}"),
+            ("w_first_sigmoid", profiles["sigmoid"]["w_first"], "{:.0e}"),
         ):
             r.figure(name, value, fmt_)
         r.claim(
