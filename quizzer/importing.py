@@ -868,7 +868,11 @@ def csv_decks(path: Path, deck: str | None = None) -> list[ImportedDeck]:
         rows = [row for row in reader if any(cell.strip() for cell in row)]
     except csv.Error as error:
         raise ImportProblem(f"{path}: line {reader.line_num + len(text.splitlines()) - len(lines)}: {error}") from None
-    columns = _csv_columns(rows, options)
+    try:
+        columns = _csv_columns(rows, options)
+    except UnknownColumns as error:
+        blank = next((i for i, line in enumerate(lines) if line.strip(f" \t\r\n{separator}")), 0)
+        raise ImportProblem(f"{path}: line {len(text.splitlines()) - len(lines) + blank + 1}: {error}") from None
     if columns[0] == "header":
         rows, columns = rows[1:], columns[1:]
     if "prompt" not in columns:
@@ -910,6 +914,39 @@ def csv_decks(path: Path, deck: str | None = None) -> list[ImportedDeck]:
     return [d for d in decks.values() if d.cards]
 
 
+class UnknownColumns(ValueError):
+    """A header row naming columns quizzer does not read: refused, so no header becomes a card."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        shown = ", ".join(repr(name.strip()[:40]) for name in names[:5]) + (", …" if len(names) > 5 else "")
+        super().__init__(
+            f"this looks like a header row, but quizzer does not know the column(s) {shown}; name the columns "
+            "id, guid, prompt (or front, question), answer (or back), explanation (or extra), tags, deck and "
+            "source (or, if this row is a card, put a line '#columns:prompt,answer' before it)"
+        )
+
+
+# Header words of flash-card files that are not quizzer's column names: a row of short labels using
+# one is a header, not a card asking "term". (A row with a known name is read as a header too.)
+_HEADER_WORDS = frozenset({
+    "term", "definition", "word", "words", "meaning", "meanings", "translation", "notes", "note", "hint", "hints",
+    "comment", "comments", "category", "topic", "concept", "description", "example", "examples", "sentence",
+    "reading", "pronunciation", "side1", "side2", "field1", "field2", "text", "card",
+})  # fmt: skip
+_LABEL = re.compile(r"[a-z][a-z0-9_\- ]{0,23}")
+
+
+def _is_header(first: Sequence[str]) -> bool:
+    """Whether the first row names columns: two known names, or short labels with a known name or a
+    common header word among them (`term, definition`). A row of words like `hola, hello` is a card."""
+    named = [cell for cell in first if cell]
+    known = sum(cell in _CSV_COLUMNS for cell in named)
+    if known >= 2:
+        return True
+    labels = all(_LABEL.fullmatch(cell) and len(cell.split()) <= 3 for cell in named)
+    return labels and (known >= 1 or any(cell.replace(" ", "") in _HEADER_WORDS for cell in named))
+
+
 def _csv_columns(rows: list[list[str]], options: dict[str, str]) -> list[str]:
     """Column roles, first element "header" when the first row names them."""
     width = max(map(len, rows))
@@ -917,7 +954,10 @@ def _csv_columns(rows: list[list[str]], options: dict[str, str]) -> list[str]:
         names = re.split(r"[\t,;|]", options["columns"])
         return [_CSV_COLUMNS.get(n.strip().lower(), f"_{i}") for i, n in enumerate(names)]
     first = [cell.strip().lower() for cell in rows[0]]
-    if sum(cell in _CSV_COLUMNS for cell in first) >= 2:
+    if _is_header(first):
+        unknown = [cell for cell in rows[0] if cell.strip() and cell.strip().lower() not in _CSV_COLUMNS]
+        if unknown:
+            raise UnknownColumns(unknown)
         return ["header"] + [_CSV_COLUMNS.get(cell, f"_{i}") for i, cell in enumerate(first)]
     roles = [""] * width
     for key, role in (

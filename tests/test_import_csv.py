@@ -125,3 +125,39 @@ def test_a_long_cell_is_imported_and_one_over_the_limit_is_refused_in_one_senten
     assert result.exit_code == 1
     assert "vocab.csv: line 3: field larger than field limit" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_header_with_unknown_column_names_is_refused_not_imported_as_a_card(tmp_path):
+    """`term,definition` was imported as a card asking "term"; now the import names what it accepts."""
+    for header in ("term,definition", "Word\tMeaning\tTags", "front,meaning", "id,front,back,notes"):
+        separator = "\t" if "\t" in header else ","
+        text = f"{header}\nhola{separator}hello\n"
+        result, decks = run_import(tmp_path, text, "--force")
+        assert result.exit_code == 1, (header, result.output)
+        line = result.output.strip()
+        assert "vocab.csv: line 1" in line and "Traceback" not in line and len(line.splitlines()) == 1, line
+        assert "prompt" in line and "answer" in line and "#columns:" in line, line
+        unknown = [n for n in header.replace("\t", ",").split(",") if n.lower() not in ("id", "front", "back", "tags")]
+        assert all(f"'{name}'" in line for name in unknown), line
+
+
+def test_the_header_refusal_points_past_anki_header_lines(tmp_path):
+    result, _ = run_import(tmp_path, "#separator:comma\n#html:false\nterm,definition\nhola,hello\n")
+    assert result.exit_code == 1 and "vocab.csv: line 3" in result.output, result.output
+
+
+def test_data_rows_are_not_mistaken_for_headers(tmp_path):
+    result, decks = run_import(tmp_path, "hola,hello\nla respuesta,the answer\n")
+    assert result.exit_code == 0, result.output
+    assert [c.prompt.strip() for c in decks["vocab"].cards] == ["hola", "la respuesta"]
+    # a `#columns:` line says there is no header: its first row is a card, whatever it reads like
+    result, decks = run_import(tmp_path, "#columns:prompt,answer\nterm,definition\n", "--force")
+    assert result.exit_code == 0 and [c.prompt.strip() for c in decks["vocab"].cards] == ["term"], result.output
+
+
+def test_a_header_of_known_names_only_still_sets_the_columns(tmp_path):
+    result, decks = run_import(tmp_path, "Question\nWhat is 2+2?\n")
+    assert result.exit_code == 0, result.output
+    assert [c.prompt.strip() for c in decks["vocab"].cards] == ["What is 2+2?"]
+    result, _ = run_import(tmp_path, "\n\n,,\nterm,definition\nhola,hello\n")
+    assert result.exit_code == 1 and "vocab.csv: line 4" in result.output, result.output
