@@ -179,18 +179,22 @@ def _select(
     cards: bool = True,
     on_broken: Callable[[Path, DeckError], None] | None = None,
     check_verifiers: bool = True,
+    ids_only: bool = False,
 ) -> list[Selected]:
     """The decks (and cards) named on the command line, resolved the same way for every command.
 
     `cnn`, `cnn/receptive-field-size`, `decks/cnn.toml`, `decks/cnn.toml::card` and folders
     (default: ./decks in a deck project, else the bundled decks), by `quizzer.loader.select`. A deck
     that does not load stops the command, unless `on_broken` takes it (the other decks stay usable);
-    `cards=False` refuses single cards (for commands that work on whole decks).
+    `cards=False` refuses single cards (for commands that work on whole decks); `ids_only` loads cached
+    decks without their cards' text (for commands that only count them).
     """
     from quizzer.loader import DeckError, SelectionError, select
 
     try:
-        selection = select(targets, default_decks(), on_broken=on_broken, check_verifiers=check_verifiers)
+        selection = select(
+            targets, default_decks(), on_broken=on_broken, check_verifiers=check_verifiers, ids_only=ids_only
+        )
     except (DeckError, SelectionError) as error:
         raise click.UsageError(str(error)) from None
     if not cards:
@@ -203,13 +207,14 @@ def _select(
     return selection
 
 
-def _load_decks(targets: tuple[str, ...]) -> list[LoadedDeck]:
+def _load_decks(targets: tuple[str, ...], *, ids_only: bool = False) -> list[LoadedDeck]:
     """Whole decks for review, due and stats (broken ones reported on stderr and skipped).
 
     Verifier references are not resolved here: a broken one is the verification's business (as in the
-    app), and a cached deck then loads without building its cards.
+    app), and a cached deck then loads without building its cards. `ids_only`: not even their text.
     """
-    decks = [loaded for loaded, _ in _select(targets, cards=False, on_broken=_warn_broken, check_verifiers=False)]
+    selection = _select(targets, cards=False, on_broken=_warn_broken, check_verifiers=False, ids_only=ids_only)
+    decks = [loaded for loaded, _ in selection]
     if not decks:
         raise click.ClickException("no usable deck files (*.toml) found")
     return decks
@@ -223,7 +228,13 @@ def _warn_broken(path: Path, error: DeckError) -> None:
 def _app_deck_files(targets: tuple[str, ...]) -> tuple[Path, ...]:
     """The deck files the app opens for these targets: broken ones too, the app lists their problems."""
     broken: list[Path] = []
-    selection = _select(targets, cards=False, on_broken=lambda path, _: broken.append(path)) if targets else []
+    # No verifier checks: a deck whose verifier reference is broken opens all the same (its badge says
+    # so), and checking them builds every card: 8 s before the first frame on 100,000 cached cards.
+    selection = (
+        _select(targets, cards=False, on_broken=lambda path, _: broken.append(path), check_verifiers=False)
+        if targets
+        else []
+    )
     return (*(loaded.path for loaded, _ in selection), *broken)
 
 
@@ -374,7 +385,7 @@ def due(decks, as_json, new_per_day, reviews_per_day, db, today) -> None:
 
     from quizzer.session import DuplicateDeckId, Limits, outlook
 
-    loaded = [d.deck for d in _load_decks(decks)]
+    loaded = [d.deck for d in _load_decks(decks, ids_only=True)]
     with _open_store(db) as store:
         try:
             rows = outlook(store, loaded, _calendar(store, today).of(_clock()), Limits(new_per_day, reviews_per_day))
@@ -404,7 +415,7 @@ def stats(decks, as_json, days, db, today) -> None:
 
     from quizzer.session import statistics
 
-    deck_ids = sorted({d.deck.id for d in _load_decks(decks)}) if decks else None
+    deck_ids = sorted({d.deck.id for d in _load_decks(decks, ids_only=True)}) if decks else None
     with _open_store(db) as store:
         report = statistics(store, _calendar(store, today).of(_clock()), days, deck_ids)
     if as_json:

@@ -35,15 +35,16 @@ MODEL_SOURCES = ("deck.py", "checking.py", "templates.py", "tensor_formula.py", 
 class LazyCards(Sequence[Card]):
     """A deck's cards, validated one by one from their cached JSON the first time each is used."""
 
-    __slots__ = ("ids", "verifiers", "renames", "_lines", "_cards", "_index")
+    __slots__ = ("ids", "verifiers", "renames", "_body", "_lines", "_cards", "_index")
 
     def __init__(
-        self, ids: tuple[str, ...], lines: list[bytes], renames: dict[str, list[str]], verifiers: tuple[str | None, ...]
+        self, ids: tuple[str, ...], body: bytes | None, renames: dict[str, list[str]], verifiers: tuple[str | None, ...]
     ):
         self.ids = ids
         self.verifiers = verifiers  # each card's `verifier` reference, by position: badges need no card built
         self.renames = renames  # card id → the ids it was renamed from (`renamed_from`)
-        self._lines = lines
+        self._body = body  # one JSON line per card, split on the first card asked for; None: ids only
+        self._lines: list[bytes] | None = None
         self._cards: list[Card | None] = [None] * len(ids)
         self._index: dict[str, int] | None = None
 
@@ -55,6 +56,10 @@ class LazyCards(Sequence[Card]):
             return [self[i] for i in range(*index.indices(len(self)))]
         card = self._cards[index]
         if card is None:
+            if self._lines is None:
+                if self._body is None:
+                    raise LookupError("this deck was loaded with ids_only=True: its cards cannot be built")
+                self._lines, self._body = self._body.split(b"\n"), b""
             card = Card.model_validate_json(self._lines[index])
             self._cards[index] = card
             self._lines[index] = b""  # the card holds it now
@@ -138,30 +143,35 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def lookup(path: Path, text: str, folder: Path | None = None) -> Deck | None:
-    """The cached deck parsed from exactly `text`, or None."""
+def lookup(path: Path, text: str, folder: Path | None = None, *, ids_only: bool = False) -> Deck | None:
+    """The cached deck parsed from exactly `text`, or None.
+
+    `ids_only`: read the header alone (a 100,000-card collection's card lines are 30 MB): the deck's
+    cards can be counted and listed by id (`card_ids`), not built. For commands that only count.
+    """
     try:
-        data = _entry(path, folder).read_bytes()
-        head, _, body = data.partition(b"\n")
-        header = json.loads(head)
+        with _entry(path, folder).open("rb") as entry:
+            header = json.loads(entry.readline())
+            body = None if ids_only else entry.read()  # one copy of the lines, split when a card is needed
         if header.get("format") != FORMAT or header.get("models") != _models_fingerprint():
             return None
         if header.get("content") != _digest(text):
             return None
         ids = tuple(header["ids"])
         renames, verifiers = header["renames"], tuple(header["verifiers"])
-        if len(verifiers) != len(ids) or not all(v is None or isinstance(v, str) for v in verifiers):
+        if len(verifiers) != len(ids) or not {*map(type, verifiers)} <= {str, type(None)}:
             return None
         if not isinstance(renames, dict) or not all(isinstance(v, list) for v in renames.values()):
             return None
-        lines = body.split(b"\n") if body else []
-        if len(lines) != len(ids) or not all(isinstance(i, str) for i in ids):
+        if not {*map(type, ids)} <= {str}:
+            return None
+        if body is not None and body.count(b"\n") + bool(body) != len(ids):
             return None
         fields = header["deck"]
         if not isinstance(fields, dict) or "cards" in fields:
             return None
         header_only = Deck.model_validate({**fields, "cards": []})  # the header is small: validate it again
-        return header_only.model_copy(update={"cards": LazyCards(ids, lines, renames, verifiers)})
+        return header_only.model_copy(update={"cards": LazyCards(ids, body, renames, verifiers)})
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
 

@@ -101,14 +101,16 @@ def verifiers_root_for(deck_path: Path) -> Path:
     return (folder.parent if folder.name == "decks" else folder) / "verifiers"
 
 
-def load_deck(path: Path | str, *, check_verifiers: bool = True) -> LoadedDeck:
+def load_deck(path: Path | str, *, check_verifiers: bool = True, ids_only: bool = False) -> LoadedDeck:
     """The validated deck, or `DeckError` with every problem.
 
     `check_verifiers=False` skips resolving and parsing each card's verifier file: for the review app,
     where a broken verifier reference is the verification badge's business, not a reason to hide a deck.
+    `ids_only` (with `check_verifiers=False`): from the deck cache, the deck's header and card ids
+    without its cards' text (`deckcache.lookup`), for commands that only count, like `quizzer due`.
     """
     path = Path(path)
-    deck, problems = _load(path, check_verifiers)
+    deck, problems = _load(path, check_verifiers, ids_only and not check_verifiers)
     if problems or deck is None:
         raise DeckError(problems)
     return LoadedDeck(deck, path, verifiers_root_for(path))
@@ -128,12 +130,12 @@ def deck_files(paths: Iterable[Path | str]) -> Iterator[Path]:
             yield path
 
 
-def _load(path: Path, check_verifiers: bool = True) -> tuple[Deck | None, list[Problem]]:
+def _load(path: Path, check_verifiers: bool = True, ids_only: bool = False) -> tuple[Deck | None, list[Problem]]:
     shown = str(path)
     text, problem = _read_deck_text(path, shown)
     if problem is not None:
         return None, [problem]
-    cached = deckcache.lookup(path, text)
+    cached = deckcache.lookup(path, text, ids_only=ids_only)
     if cached is not None:  # parsed and validated before, from this very text
         root = verifiers_root_for(path) if check_verifiers else None
         problems = _semantic_problems(shown, _KeyLocator(text), cached, root) if root else []
@@ -539,6 +541,7 @@ def select(
     *,
     on_broken: Callable[[Path, DeckError], None] | None = None,
     check_verifiers: bool = True,
+    ids_only: bool = False,
 ) -> list[tuple[LoadedDeck, list[Card]]]:
     """Resolve `decks/cnn.toml`, `cnn`, `cnn/receptive-field`, `decks/cnn.toml::receptive-field` or a folder.
 
@@ -547,15 +550,16 @@ def select(
     deck there. A broken deck raises `DeckError`, unless `on_broken` is given: then it is reported to
     it and skipped, so the other decks stay usable. A target that matches nothing raises
     `SelectionError`. A deck file elsewhere that fails to load never stops an id from resolving.
+    `ids_only`: whole decks named by file or folder load with their card ids only (see `load_deck`).
     """
     targets = list(targets)
     by_id: dict[str, LoadedDeck] | None = None
     unreadable: list[Path] = []
     named_paths = [Path(t.split("::")[0]) for t in targets if t.split("::")[0].endswith(".toml")]
 
-    def load(path: Path) -> LoadedDeck | None:
+    def load(path: Path, whole: bool) -> LoadedDeck | None:
         try:
-            return load_deck(path, check_verifiers=check_verifiers)
+            return load_deck(path, check_verifiers=check_verifiers, ids_only=ids_only and whole)
         except DeckError as error:
             if on_broken is None:
                 raise
@@ -593,9 +597,9 @@ def select(
             target, card_id = target.split("::", 1)
         path = Path(target)
         if path.is_dir():
-            decks = [load(p) for p in deck_files([path])]
+            decks = [load(p, card_id is None) for p in deck_files([path])]
         elif path.suffix == ".toml" or path.exists():
-            decks = [load(path)]
+            decks = [load(path, card_id is None)]
         else:
             deck_id, _, card_id = target.partition("/")
             decks = [deck_by_id(deck_id)]
@@ -611,7 +615,7 @@ def select(
                         f"deck {loaded.deck.id!r} has no card {card_id!r}"
                         + (f"; did you mean {hint[0]!r}?" if hint else "")
                     ) from None
-                if card not in entry[1]:
+                if not isinstance(entry[1], deckcache.LazyCards) and card not in entry[1]:  # lazy: the whole deck
                     entry[1].append(card)
             else:  # the whole deck: a cached deck's cards stay unbuilt until used
                 cards = loaded.deck.cards

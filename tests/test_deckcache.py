@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from quizzer import deckcache
 from quizzer.deckcache import LazyCards, card_ids, card_renames, card_verifiers, find_card
-from quizzer.loader import DeckError, deck_files, lint, load_deck
+from quizzer.loader import DeckError, deck_files, lint, load_deck, select
 from quizzer.paths import bundled_decks
 
 
@@ -110,3 +113,92 @@ def test_an_unwritable_cache_folder_changes_nothing(tmp_path, cache):
     cache.write_text("a file where the folder should be")
     assert load_deck(path).deck.cards
     assert not isinstance(load_deck(path).deck.cards, LazyCards)
+
+
+def test_ids_only_reads_the_header_and_never_builds_a_card(tmp_path, cache):
+    path = _copy_bundled(tmp_path)[0]
+    full = load_deck(path).deck
+    deck = load_deck(path, check_verifiers=False, ids_only=True).deck
+    assert card_ids(deck) == tuple(c.id for c in full.cards) and len(deck.cards) == len(full.cards)
+    assert card_renames(deck) == card_renames(full) and card_verifiers(deck) == card_verifiers(full)
+    with pytest.raises(LookupError, match="ids_only"):
+        deck.cards[0]
+
+
+def test_ids_only_sees_an_edit_of_the_same_size(tmp_path, cache):
+    """Keyed by content, not by size or time: swapping two letters of a card id is a miss."""
+    path = _copy_bundled(tmp_path)[0]
+    first = load_deck(path).deck.cards[0].id
+    stat = path.stat()
+    swapped = first[1] + first[0] + first[2:]
+    path.write_text(path.read_text().replace(f'id = "{first}"', f'id = "{swapped}"', 1))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size
+    assert card_ids(load_deck(path, check_verifiers=False, ids_only=True).deck)[0] == swapped
+
+
+def test_a_card_target_beside_its_whole_ids_only_deck(tmp_path, cache):
+    path = _copy_bundled(tmp_path)[0]
+    first = load_deck(path).deck.cards[0].id
+    ((loaded, cards),) = select([str(path), f"{path}::{first}"], path.parent, ids_only=True, check_verifiers=False)
+    assert len(cards) == len(loaded.deck.cards)  # the whole deck, the card in it
+
+
+def test_the_app_command_builds_no_card_of_a_cached_deck(tmp_path, cache, monkeypatch):
+    """`quizzer review DECK` only names the files for the app; checking verifier references built every
+    card (8 s before the first frame on 100,000 cached cards)."""
+    from quizzer import cli
+
+    paths = _copy_bundled(tmp_path)
+    for path in paths:
+        load_deck(path)
+
+    def refuse(*_):
+        raise AssertionError("a card was built")
+
+    monkeypatch.setattr(LazyCards, "__getitem__", refuse)
+    assert cli._app_deck_files(tuple(map(str, paths))) == tuple(paths)
+
+
+STATES = st.lists(st.tuples(st.integers(0, 5), st.integers(-3, 3)), max_size=12)  # (grade, day offset) answers
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    cards=st.integers(1, 30),
+    answers=st.dictionaries(st.integers(0, 29), STATES, max_size=15),
+    limits=st.tuples(st.none() | st.integers(0, 5), st.none() | st.integers(0, 5)),
+    renamed=st.booleans(),
+)
+def test_due_counts_from_the_ids_only_path_equal_the_full_load(
+    tmp_path_factory, monkeypatch, cards, answers, limits, renamed
+):
+    """`quizzer due`'s fast path (cached ids only) counts exactly what the parsed deck counts."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from quizzer.session import Limits, outlook
+    from quizzer.store import Store
+
+    folder = tmp_path_factory.mktemp("due")
+    monkeypatch.setenv("QUIZZER_HOME", str(folder / "home"))
+    path = folder / "d.toml"
+    lines = ['id = "d"\ntitle = "D"\nnew_per_day = 3\n']
+    for i in range(cards):
+        history = f'renamed_from = ["old{i}"]\n' if renamed and i % 2 else ""
+        answer = f'answer = {{ kind = "numeric", value = {i} }}'
+        lines.append(f'\n[[cards]]\nid = "c{i}"\n{history}prompt = "{i}?"\nexplanation = "."\n{answer}\n')
+    path.write_text("".join(lines))
+    today = date(2024, 3, 1)
+    counts = []
+    for ids_only in (False, True):  # the first load parses and remembers; the second reads the header only
+        deck = load_deck(path, check_verifiers=False, ids_only=ids_only).deck
+        assert isinstance(deck.cards, LazyCards) == ids_only
+        with Store.open(folder / f"state-{ids_only}.db") as store:
+            outlook(store, [deck], today)  # syncs the cards
+            for index, history in sorted(answers.items()):
+                for grade, offset in history:
+                    if index < cards:
+                        day = today + timedelta(days=offset)
+                        store.record_answer(f"d/c{index}", grade, today=day, now=datetime(2024, 3, 1, 9, tzinfo=UTC))
+            counts.append(outlook(store, [deck], today, Limits(*limits)))
+    assert counts[0] == counts[1]
