@@ -115,10 +115,7 @@ def verify() -> Result:
     centre = (slice(None), slice(None), K // 2, K // 2)
     diag_p = wp[centre].diagonal()
     diag_r = wr[centre].diagonal()
-    r.part(
-        "differ_by_identity",
-        torch.allclose(diag_p - diag_r, torch.ones(C), atol=1e-2) and abs(d_between - norm(identity)) < 1e-2,
-    )
+    r.part("centre_tap_difference", (diag_p - diag_r).mean().item())
     r.claim(
         "only the centre taps of the diagonal (in=out channel) filters differ, each by 1",
         torch.allclose(diag_p - diag_r, torch.ones(C), atol=1e-2),

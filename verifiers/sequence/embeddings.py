@@ -47,7 +47,7 @@ def what_why() -> Result:
     cos = oh @ oh.T
     dist = torch.cdist(oh, oh)
     off = ~torch.eye(sc.V, dtype=torch.bool)
-    r.part("one_hot_orthogonal", cos[off].abs().max().item() == 0)
+    r.part("one_hot_cosine", cos[off].abs().max().item())
     r.claim(
         "one-hot vectors: every pair of distinct words is orthogonal and equally far apart",
         cos[off].abs().max().item() == 0 and torch.allclose(dist[off], torch.full_like(dist[off], 2**0.5)),
