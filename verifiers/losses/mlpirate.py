@@ -204,7 +204,7 @@ def explain() -> Result:
             spread[-2] < 1e-5 * spread[0],
             f"std over the batch of z: layer 1 {fmt(spread[0])}, layer 25 {fmt(spread[-2])}",
         )
-        steps_down = [z[i] / z[i + 1] for i in range(len(z) - 2)]  # hidden layer l vs l+1
+        steps_down = [z[i] / z[i + 1] for i in range(len(z) - 2)] or [1.0]  # hidden layer l vs l+1 (none: no shrink)
         r.note(
             f"Figure: log10 ‖∂L/∂z_l‖ for Linear layers 1..26 at the default init, from {fmt(z[-1])} at the output "
             f"to {fmt(z[0])} at layer 1. Each hidden layer multiplies it by between ×{min(steps_down):.3f} and "
@@ -226,7 +226,7 @@ def explain() -> Result:
         r.claim(
             "that gradient comes from its uses near the output: the use next to the output gives most of it",
             uses[-1] > 0.5 * shared["grads"][1] and uses[0] < 1e-12 * uses[-1],
-            f"‖term of use 24 (next to the output)‖ {fmt(uses[-1])}, use 23 {fmt(uses[-2])}, use 1 {fmt(uses[0])}; "
+            f"‖term of use 24 (next to the output)‖ {fmt(uses[-1])}, use 23 {fmt(uses[-2]) if len(uses) > 1 else 'none'}, use 1 {fmt(uses[0])}; "
             f"‖sum‖ {fmt(shared['grads'][1])}",
         )
         r.claim(
@@ -294,20 +294,20 @@ def explain() -> Result:
             f"{shallow:.3f} vs {baseline:.3f}",
         )
         figures = {
-            "z_out": z[-1], "z_25": z[-2], "z_20": z[19], "z_10": z[9], "z_1": z[0],
+            "z_out": z[-1], "z_25": z[-2], "z_1": z[0],
             "shrink": factor, "slope": max_slope, "w_first": prof["w_first"], "w_last": prof["w_last"],
             "spread_1": spread[0], "spread_25": spread[-2], "use_24": uses[-1], "shared_grad": shared["grads"][1],
             "shared_moved": shared["moved"][1], "frozen_layers": frozen, "learning_layers": learning,
-            "z_ratio": ratio, "predicted": predicted, "plateau_loss": shared["losses"][-1], "spread_after": shared["spread"][-2], "shallow_loss": shallow,
+            "z_ratio": ratio, "predicted": predicted, "plateau_loss": shared["losses"][-1],
+            "spread_after": shared["spread"][-2], "shallow_loss": shallow,
         }  # fmt: skip
+        # Layers 20 and 10 of the table exist only in a stack that deep (a changed world may be shallower).
+        figures.update({name: z[layer - 1] for name, layer in (("z_20", 20), ("z_10", 10)) if layer < len(z)})
         formats = {"shared_moved": "{:.0%}", "frozen_layers": "{}", "learning_layers": "{}", "shrink": "{:.3f}",
-                   "slope": "{:.3f}", "predicted": "{:.3f}", "z_ratio": "{:.0e}", "plateau_loss": "{:.3f}", "shallow_loss": "{:.2f}"}  # fmt: skip
-        for name in (
-            "z_out", "z_25", "z_20", "z_10", "z_1", "shrink", "slope", "w_first", "w_last", "spread_1", "spread_25",
-            "use_24", "shared_grad", "shared_moved", "frozen_layers", "learning_layers", "z_ratio", "predicted", "plateau_loss",
-            "spread_after", "shallow_loss",
-        ):  # fmt: skip
-            r.figure(name, figures[name], formats.get(name, "{:.2g}"))
+                   "slope": "{:.3f}", "predicted": "{:.3f}", "z_ratio": "{:.0e}", "plateau_loss": "{:.3f}",
+                   "shallow_loss": "{:.2f}"}  # fmt: skip
+        for name, value in figures.items():
+            r.figure(name, value, formats.get(name, "{:.2g}"))
         r.note(
             f"As written, the shared matrix moved {shared['moved'][1]:.1%} under Adam ({shared_sgd['moved'][1]:.2%} "
             "under SGD) while the first Linear did not move at all; the loss still stayed at "
