@@ -64,25 +64,17 @@ def lag_batch(generator: torch.Generator, batch: int, T: int, lag: int):
 def train_lag(
     model: LagRNN, S: int, lag: int, mode: str, steps: int = 100, T: int = 40, batch: int = 32, lr: float = 1e-2
 ):
-    """Train on the recall task with chunks of S steps; the gradients of all chunks of a batch are
-    accumulated and applied once per batch. Loss only where a target exists (t ≥ lag)."""
+    """Train on the recall task with chunks of S steps (forwarded by `run_chunked` in `mode`); the
+    gradients of all chunks of a batch are summed and applied once per batch. Loss only where a target
+    exists (t ≥ lag)."""
     g = torch.Generator().manual_seed(1)
     opt = Adam(model.parameters(), lr=lr)
     mask = (torch.arange(T) >= lag).float().view(1, T, 1)
     for _ in range(steps):
         x, y = lag_batch(g, batch, T, lag)
         opt.zero_grad()
-        h = None
-        for sl in chunks(T, S):
-            if mode == "reset":
-                h = None
-            elif h is not None:
-                h = h.detach()
-            pred, h = model(x[:, sl], h)
-            m = mask[:, sl]
-            if m.sum() > 0:
-                loss = (((pred - y[:, sl]) ** 2) * m).sum() / (batch * (T - lag))
-                loss.backward()
+        pred = torch.cat(run_chunked(model, x, S, mode), dim=1)
+        ((((pred - y) ** 2) * mask).sum() / (batch * (T - lag))).backward()
         opt.step()
     return model
 
