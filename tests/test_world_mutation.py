@@ -218,6 +218,20 @@ def labels_unrelated_to_tokens(mp):
     mp.setattr(common, "task", shuffled)
 
 
+def word_meanings_follow_their_ids(mp):
+    """Negative words at the low ids, positive ones at the high ids: a raw id then carries the meaning."""
+    common = helper("sequence", "seq_common")
+    task = common.task
+
+    def ordered(*a, **k):
+        polarity, (Xt, _), (Xv, _) = task(*a, **k)
+        ordinal = polarity.sort().values
+        label = lambda X: (ordinal[X].sum(1) > 0).float()  # noqa: E731
+        return ordinal, (Xt, label(Xt)), (Xv, label(Xv))
+
+    mp.setattr(common, "task", ordered)
+
+
 def yolo_three_boxes_per_cell(mp):
     models = helper("detection", "detection_models")
     init = models.TinyYOLOv1.__init__
@@ -258,6 +272,7 @@ WORLD_CHANGES = {
     "sequence-models/no-embedding-trainable": labels_unrelated_to_tokens,
     "sequence-models/tbptt-only-limit-length": tbptt_forgets_the_state,
     "sequence-models/tbptt-at-most-s-apart": tbptt_forgets_the_state,
+    "sequence-models/no-embedding-consequence": word_meanings_follow_their_ids,
     "unsupervised/gan-pretrain-discriminator": generator_loss_is_non_saturating,
     "unsupervised/gan-latent-from-standard-normal": generator_gets_no_signal,
     "unsupervised/gan-ideal-losses": discriminator_is_fooled_at_the_ideal,
@@ -306,7 +321,6 @@ NOT_MUTATED = {
     "optimization/vanishing-exploding-depth": "not yet: deep_mlp sets its own init gains",
     "optimization/vanishing-exploding-example": "an identity of orthogonal matrices the verifier builds",
     "optimization/vanishing-exploding-diagnose": "not yet: deep_mlp sets its own init gains",
-    "sequence-models/no-embedding-consequence": "not yet: the raw-id model's affinity is its own architecture",
     "unsupervised/vae-no-kl-reconstructions": "not yet: trains two VAEs; needs a KL weight hook",
     "unsupervised/vae-no-kl-generated": "not yet: trains two VAEs; needs a KL weight hook",
     "detection/rpn-and-yolo-outputs": "to fix: a wider RPN head makes the verifier raise instead of fail",
