@@ -91,6 +91,10 @@ def _unstack(stacked: nn.Sequential, target: nn.Sequential, index: int) -> None:
                 out.bias.copy_(layer.b[index, 0])
 
 
+# The KL term's weight in the loss of the two VAEs `_train_pair` trains: the full loss, and the KL forgotten.
+KL_WEIGHTS = (1.0, 0.0)
+
+
 @functools.cache
 def _train_pair(steps: int, seed: int):
     """Train two identically initialised toy VAEs on the same data: [with KL, KL forgotten].
@@ -107,7 +111,7 @@ def _train_pair(steps: int, seed: int):
             m.load_state_dict(init.state_dict())
         enc, dec = _stack([m.enc for m in models]), _stack([m.dec for m in models])
         opt = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=8e-3)
-        kl_weight = torch.tensor([1.0, 0.0])
+        kl_weight = torch.tensor(KL_WEIGHTS)
         Xb = X.expand(2, -1, -1)
         history = [], []
         for _ in range(steps):
