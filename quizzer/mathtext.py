@@ -20,6 +20,7 @@ SUPERSCRIPT = dict(
         strict=True,
     )
 )
+SUPERSCRIPT["*"] = "∗"  # w^* → w∗: the asterisk operator, which Markdown does not read as emphasis
 SUBSCRIPT = dict(zip("0123456789+-=()aeijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True))
 
 _OPERATORS = {
@@ -87,6 +88,7 @@ def latex_to_text(latex: str, macros: Mapping[str, str] | None = None) -> str:
     latex = _expand_macros(latex, dict(macros or {}))
     latex = _strip_newcommands(latex)
     latex = _fractions(latex)
+    latex = re.sub(r"(\\[A-Za-z]+)(?=[ \t]+[=<>+\-])", r"\1{}", latex)  # `\lambda = 1` keeps its space
     latex = _FUNCTION.sub(lambda m: " " * (m[1] is not None) + m[0] + "{} " * (m[2] is not None), latex)
     latex = re.sub(r"\^\{([^{}]*)\}", lambda m: "^{" + _TRANSPOSED.sub("T", m[1]) + "}", latex)  # x^{(i)\top}
     latex = _TRANSPOSE.sub(lambda m: _after_command(latex, m.start(), "ᵀ"), latex).replace("'", "′")
@@ -96,7 +98,7 @@ def latex_to_text(latex: str, macros: Mapping[str, str] | None = None) -> str:
     latex = _OPERATOR.sub(
         lambda m: f" {_OPERATORS[m.group(1)]}" + ("" if latex[m.end() : m.end() + 1] == "=" else " "), latex
     )
-    text = _converter().latex_to_text(latex)
+    text = _converter().latex_to_text(latex).replace("*", "∗")  # `w^* … w^*` is no *emphasis* in Markdown
     return re.sub(r"[ \t]{2,}", " ", text)
 
 
@@ -249,4 +251,4 @@ def _scripts(latex: str) -> str:
         return f"{mark}({argument})" if len(argument) > 1 else f"{mark}{argument}"
 
     latex = re.sub(r"(\\[A-Za-z]+)(?=[_^])", r"\1{}", latex)  # \sum_i: keep the script off the command name
-    return re.sub(r"(?<!\\)([_^])(?:\{([^{}]*)\}|([A-Za-z0-9]))", replace, latex)
+    return re.sub(r"(?<!\\)([_^])(?:\{([^{}]*)\}|([A-Za-z0-9*]))", replace, latex)

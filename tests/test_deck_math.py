@@ -80,6 +80,7 @@ def test_bundled_math_renders_cleanly(deck, card, where, text):
         for match in MATH.finditer(segment):
             span = match[1] or match[2]
             shown = latex_to_text(span, deck.macros)
+            assert "*" not in shown, f"{span!r} renders as {shown!r}: Markdown reads a * as emphasis"
             lost = source_letters_and_digits(span) - letters_and_digits(shown)
             assert not lost, f"{span!r} renders as {shown!r}, losing {sorted(lost.elements())}"
 

@@ -95,9 +95,16 @@ def test_nothing_after_a_command_is_swallowed():
 
 def test_function_names_stay_apart_from_their_argument():
     assert latex_to_text(r"\log p + \sin x") == "log p + sin x"
+    assert latex_to_text(r"\ell = -y\log p") == "ℓ = -y log p"  # the space after a command is kept
     assert latex_to_text(r"\operatorname{tr}A") == "tr A"
     assert latex_to_text(r"\max_i x_i") == "maxᵢ xᵢ"
 
 
 def test_an_unknown_command_is_shown_not_dropped():
     assert latex_to_text(r"\foo{x} + y") == r"\foo x + y"
+
+
+def test_a_star_is_no_markdown_emphasis():
+    # `\vec w^*` twice in a line rendered as w^*…w^* and Markdown italicised what lay between.
+    assert latex_to_text(r"\partial w^*/\partial\lambda = 2w^{*}") == "∂w∗/∂λ = 2w∗"
+    assert "*" not in render_math(r"$a * b$ and $h^*$")
