@@ -81,7 +81,7 @@ def _render_span(span: str, macros: dict[str, str]) -> str:
     display = span.startswith("$$")
     body = span[2:-2] if display else span[1:-1]
     text = latex_to_text(body, macros)
-    return f"\n\n    {text.strip()}\n\n" if display else text
+    return f"\n\n    {text.strip()}\n\n" if display else text.strip()  # `be $\le 0$`: one space, not two
 
 
 def latex_to_text(latex: str, macros: Mapping[str, str] | None = None) -> str:

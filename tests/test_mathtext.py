@@ -40,6 +40,10 @@ def test_code_and_dollars_in_code_are_untouched():
     assert "print('$x^2$')" in out and "`$y_1$`" in out
 
 
+def test_an_inline_span_adds_no_space_of_its_own():
+    assert render_math(r"a logit can be $\le 0$ or $\ge 1$") == "a logit can be ≤ 0 or ≥ 1"
+
+
 def test_display_math_becomes_an_indented_block():
     assert render_math("Loss:\n$$\\hat{y} = \\sigma(z)$$\nend") == "Loss:\n\n    ŷ = σ(z)\n\nend"
     assert render_math("Loss:\n\n$$\n\\hat{y}\n$$\n\nend") == "Loss:\n\n    ŷ\n\nend"
