@@ -345,7 +345,6 @@ HEAVY = {
     "dropout/dropout-after-activation",
     "optimization/batch-size-doubling",
     "sequence-models/no-embedding-trainable",
-    "sequence-models/tbptt-only-limit-length",
 }
 
 NOT_MUTATED = {
