@@ -228,12 +228,12 @@ def _warn_broken(path: Path, error: DeckError) -> None:
 def _app_deck_files(targets: tuple[str, ...]) -> tuple[Path, ...]:
     """The deck files the app opens for these targets: broken ones too, the app lists their problems."""
     broken: list[Path] = []
-    # No verifier checks: a deck whose verifier reference is broken opens all the same (its badge says
-    # so), and checking them builds every card: 8 s before the first frame on 100,000 cached cards.
-    selection = (
-        _select(targets, cards=False, on_broken=lambda path, _: broken.append(path), check_verifiers=False)
-        if targets
-        else []
+    if not targets:
+        return ()
+    # Only the files are wanted here (the app loads them itself, in a worker): ids only, and no verifier
+    # checks (a broken reference is the badge's business; checking built every cached card, 8 s on 100k).
+    selection = _select(
+        targets, cards=False, on_broken=lambda path, _: broken.append(path), check_verifiers=False, ids_only=True
     )
     return (*(loaded.path for loaded, _ in selection), *broken)
 
