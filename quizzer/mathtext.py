@@ -99,7 +99,7 @@ def latex_to_text(latex: str, macros: Mapping[str, str] | None = None) -> str:
         lambda m: f" {_OPERATORS[m.group(1)]}" + ("" if latex[m.end() : m.end() + 1] == "=" else " "), latex
     )
     text = _converter().latex_to_text(latex).replace("*", "∗")  # `w^* … w^*` is no *emphasis* in Markdown
-    return re.sub(r"[ \t]{2,}", " ", text)
+    return re.sub(r"[ \t\u00a0]{2,}", " ", text)  # `W_2~ \varphi`: one space, not a tie and a space
 
 
 @cache

@@ -44,6 +44,11 @@ def test_an_inline_span_adds_no_space_of_its_own():
     assert render_math(r"a logit can be $\le 0$ or $\ge 1$") == "a logit can be ≤ 0 or ≥ 1"
 
 
+def test_a_tie_next_to_a_space_is_one_space():
+    assert latex_to_text(r"W_2~ \varphi(x)") == "W₂ φ(x)"
+    assert latex_to_text(r"a~b") == "a\u00a0b"  # a tie alone stays unbreakable
+
+
 def test_display_math_becomes_an_indented_block():
     assert render_math("Loss:\n$$\\hat{y} = \\sigma(z)$$\nend") == "Loss:\n\n    ŷ = σ(z)\n\nend"
     assert render_math("Loss:\n\n$$\n\\hat{y}\n$$\n\nend") == "Loss:\n\n    ŷ\n\nend"
