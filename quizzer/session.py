@@ -291,6 +291,13 @@ def statistics(store: Store, today: date, days: int, decks: Sequence[str] | None
     return Statistics(history, recent, store.retention(date.min, decks), store.forecast(today, days, decks))
 
 
+class Suspension(NamedTuple):
+    """A card suspended during a sitting, on its study day (an undoable step, like an answer)."""
+
+    key: str
+    day: date
+
+
 class Session:
     """A sitting over `decks` starting on `today` (see the module docstring for the protocol).
 
@@ -316,7 +323,7 @@ class Session:
         self._decks = list(decks)
         self._limits = limits
         self._queue: list[QueuedCard] = self._build_queue()
-        self._answers: list[tuple[Review, list[QueuedCard]]] = []  # each with the queue it was given from
+        self._undoable: list[tuple[Review | Suspension, list[QueuedCard]]] = []  # each with the queue it left
 
     @property
     def decks(self) -> list[Deck]:
@@ -380,7 +387,7 @@ class Session:
 
     @property
     def can_undo(self) -> bool:
-        return bool(self._answers)
+        return bool(self._undoable)
 
     def answer(self, typed: str) -> Verdict:
         """Check `typed` against the current card; records nothing (grading does)."""
@@ -414,9 +421,9 @@ class Session:
         `seed` names the instance of a parametric card that was asked (SM-2 schedules the card, not it).
         """
         item = self._require_current()
-        queue_before = list(self._queue)
         if self.advance(now) and self.custom is None:
             self._queue = [item, *(other for other in self._queue if other.key != item.key)]
+        queue_before = list(self._queue)  # the day's queue it was given from (after a rollover, the new day's)
         answer = {
             "today": self.today,
             "now": now,
@@ -433,11 +440,19 @@ class Session:
             kind = "ahead" if self.custom else None
             review = self.store.record_answer(item.key, quality, kind=kind, **answer)
             again = review.after.is_due(self.today)
-        self._answers.append((review, queue_before))
+        self._undoable.append((review, queue_before))
         self._queue.pop(0)
         if again:
             self._queue.append(item._replace(state=review.after))
         return review
+
+    def suspend_current(self) -> QueuedCard:
+        """Suspend the current card (as the browser does): it leaves this sitting; `undo` unsuspends it."""
+        item = self._require_current()
+        self.store.set_suspended(item.key, True)
+        self._undoable.append((Suspension(item.key, self.today), list(self._queue)))
+        self._queue = [other for other in self._queue if other.key != item.key]
+        return item
 
     def drop_suspended(self) -> list[str]:
         """Take the cards suspended since the sitting began (say, in the browser) out of its queue; their keys."""
@@ -467,29 +482,38 @@ class Session:
             return kept
 
         self._queue = updated(self._queue)
-        self._answers = [(review, updated(queue)) for review, queue in self._answers]
+        self._undoable = [(step, updated(queue)) for step, queue in self._undoable]
 
     def undo(self) -> QueuedCard:
-        """Take back the latest answer still standing: the card gets its exact previous state and is current again.
+        """Take back the latest answer (or suspension) still standing: the card gets its exact previous
+        state and is current again, first in the queue it was given from, or, when the day has rolled
+        over since, first in the new day's queue.
 
         Raises `IndexError` when there is nothing to undo, `StoreError` if another process has since
         answered that card, `ResetSince` if the card was reset since (that answer then leaves the undo
         stack, so the ones before it can still be undone).
         """
-        if not self._answers:
+        if not self._undoable:
             raise IndexError("nothing to undo")
-        review, queue = self._answers[-1]
-        try:
-            self.store.undo(review.id)
-        except ResetSince:
-            self._answers.pop()  # out of reach for good: the answers before it may still be undone
-            raise
-        self._answers.pop()
-        self._queue = queue
+        step, queue = self._undoable[-1]
+        if isinstance(step, Suspension):
+            self.store.set_suspended(step.key, False)
+        else:
+            try:
+                self.store.undo(step.id)
+            except ResetSince:
+                self._undoable.pop()  # out of reach for good: the answers before it may still be undone
+                raise
+        self._undoable.pop()
+        if step.day != self.today and self.custom is None:
+            undone = queue[0]
+            self._queue = [undone, *(other for other in self._build_queue() if other.key != undone.key)]
+        else:
+            self._queue = queue
         return self._queue[0]
 
     def summary(self) -> Summary:
-        reviews = [review for review, _ in self._answers]
+        reviews = [step for step, _ in self._undoable if isinstance(step, Review)]
         kinds = Counter(review.kind for review in reviews)
         return Summary(
             answers=len(reviews),

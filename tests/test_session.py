@@ -391,7 +391,7 @@ def test_learning_and_due_cards_elsewhere_are_counted_together(store):
 
 def test_an_empty_session_says_so():
     session = Session.__new__(Session)
-    session._queue, session._answers = [], []
+    session._queue, session._undoable = [], []
     with pytest.raises(IndexError, match="^the session's queue is empty$"):
         session.grade(4, now=NOW)
     with pytest.raises(IndexError, match="^nothing to undo$"):
