@@ -33,12 +33,12 @@ class DecksScreen(Screen):
     TITLE = "Decks"
     BINDINGS = [
         Binding("enter", "review_selected", "Review", priority=True),
-        Binding("a", "review_all", "All decks"),
-        Binding("s", "app.statistics", "Stats"),
+        Binding("a", "review_all", "All"),
         Binding("b", "app.browse", "Browse"),
+        Binding("s", "app.statistics", "Stats"),
         Binding("c", "custom_study", "Custom"),
-        Binding("o", "app.settings", "Settings"),
         Binding("v", "verify", "Verify"),
+        Binding("o", "app.settings", "Settings"),  # last: at 60 columns the help screen names it
         Binding("q", "app.quit", "Quit", show=False),
     ]
 

@@ -34,8 +34,9 @@ Then grade yourself **0–5** (the SM-2 quality), or press **Enter** for the sug
 
 A **3** drills the card again in this session until you give it a 4 or 5 (drill answers do not
 change its schedule); **0–2** sends it to the back of the queue to be asked again today.
-**ctrl+z** undoes the last grade (as many steps as you like), **ctrl+n** skips a card to the end,
-**escape** ends the sitting with a summary.
+**ctrl+z** undoes the last grade or suspension (as many steps as you like), **ctrl+n** skips a card
+to the end, **ctrl+s** suspends it (it leaves the sitting), **ctrl+o** (or **e** once revealed) opens
+it in `$EDITOR`, **escape** ends the sitting with a summary.
 
 ## Verification badges
 
@@ -56,7 +57,9 @@ re-verifies the current card.
 ## Everywhere
 
 **ctrl+p** opens the command palette (review a deck, open a card, change the theme — your choice is
-remembered), **?** or **F1** this help, **ctrl+q** quits. Everything can be clicked with the mouse.
+remembered), **?** or **F1** this help, **ctrl+q** quits. On the decks screen **o** opens the
+settings and **v** verifies. Everything can be clicked with the mouse. Below 100 columns the key bar
+leaves ctrl+p and ctrl+q out; a screen's last keys may not fit in it, and every key works anyway.
 """
 
 

@@ -49,10 +49,12 @@ class ReviewScreen(Screen):
         Binding("u", "undo", "Undo", show=False),
         Binding("ctrl+n", "skip", "Skip"),
         Binding("s", "skip", "Skip", show=False),
-        Binding("ctrl+r", "reverify", "Verify"),
-        Binding("v", "reverify", "Re-verify", show=False),
-        Binding("e", "edit", "Edit"),
+        Binding("ctrl+s", "suspend", "Suspend"),
+        Binding("ctrl+o", "edit", "Edit"),  # a control key: it works while an answer box has the focus
+        Binding("e", "edit", "Edit", show=False),
         Binding("escape", "end", "End"),
+        Binding("ctrl+r", "reverify", "Verify"),  # last: at 60 columns the help screen names it
+        Binding("v", "reverify", "Re-verify", show=False),
         Binding("pageup", "scroll_card(-1)", "Scroll up", show=False),
         Binding("pagedown", "scroll_card(1)", "Scroll down", show=False),
         *[Binding(str(q), f"grade({q})", f"Grade {q}", show=False) for q in range(6)],
@@ -298,7 +300,7 @@ class ReviewScreen(Screen):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if self.saving is not None and action in ("grade", "grade_suggested", "undo", "skip", "end"):
+        if self.saving is not None and action in ("grade", "grade_suggested", "undo", "skip", "suspend", "end"):
             return False  # a kept grade is being saved: the card stays until it is
         if action in ("grade", "grade_suggested"):
             if not self.revealed:
@@ -307,7 +309,7 @@ class ReviewScreen(Screen):
                 return self.verdict is not None and suggested_grade(self.verdict) is not None
         if action == "undo":
             return self.session.can_undo
-        if action in ("skip", "reverify", "edit"):
+        if action in ("skip", "reverify", "edit", "suspend"):
             return self.item is not None
         return True
 
@@ -533,7 +535,7 @@ class ReviewScreen(Screen):
             self.notify(str(error), title="Cannot undo", severity="error")
             return
         self.app.answered()
-        self.show_card(Text(f"↶ undid the last grade of {item.key}", style="italic"))
+        self.show_card(Text(f"↶ undid the last step of {item.key}", style="italic"))
 
     def action_skip(self) -> None:
         item = self.item
@@ -552,9 +554,31 @@ class ReviewScreen(Screen):
             self._hint(Text(self.app.reverify(self.item.key, announce=False), style="italic"))
 
     def action_edit(self) -> None:
-        """`e`: the card's deck file in $EDITOR; on return the card is shown afresh (nothing was graded)."""
-        if self.item is not None and self.app.edit_card(self.item.key) is not None:
+        """ctrl+o (or `e` once revealed): the card's deck file in $EDITOR; on return the card is shown
+        afresh with the sitting as it was (nothing was graded; an answer being typed is kept)."""
+        item = self.item
+        if item is None:
+            return
+        typed = {} if self.revealed else {part_id: box.value for part_id, box in self._inputs().items()}
+        if self.app.edit_card(item.key) is not None:
             self._data_changed()
+            self.call_after_refresh(self._retype, item.key, typed)  # once a card in parts has its boxes
+
+    def _retype(self, key: str, typed: dict[str, str]) -> None:
+        """Put back what was typed before an edit, in the boxes of the parts the edited card still asks."""
+        if self.item is None or self.item.key != key or self.revealed:
+            return
+        for part_id, box in self._inputs().items():
+            box.value = typed.get(part_id, box.value)
+            box.cursor_position = len(box.value)  # typing goes on at its end
+
+    def action_suspend(self) -> None:
+        """ctrl+s: suspend the card, as the browser's space does; it leaves this sitting, ctrl+z brings it back."""
+        if self.item is None or self.saving is not None:
+            return
+        item = self.session.suspend_current()
+        self.app.answered()  # the decks screen and the browser count it suspended
+        self.show_card(Text(f"{item.key} suspended: it left this sitting (ctrl+z takes it back)", style="italic"))
 
     def action_scroll_card(self, direction: int) -> None:
         card = self.query_one("#card", VerticalScroll)

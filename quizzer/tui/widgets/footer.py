@@ -16,9 +16,28 @@ class KeyFooter(Footer):
     after each rebuild prunes them.
     """
 
+    NARROW = 100
+    """Below this width the keys are drawn compact, and the palette and quit keys are left to the help
+    screen (it names ctrl+p and ctrl+q), so a 60-column screen still shows the screen's own keys.
+    Each screen lists its keys most important first: what does not fit is cut from the right."""
+
+    LEFT_TO_HELP = ("quit",)
+
+    @property
+    def narrow(self) -> bool:
+        return 0 < self.size.width < self.NARROW
+
+    def on_resize(self) -> None:
+        if self.narrow != self.compact:
+            self.compact = self.narrow
+            self.show_command_palette = not self.narrow
+            self.refresh(recompose=True)
+
     def compose(self) -> ComposeResult:
         """Textual's keys with `? Help` first, so it never falls off the right edge of a narrow terminal."""
         keys = list(super().compose())
+        if self.narrow:
+            keys = [key for key in keys if getattr(key, "action", None) not in self.LEFT_TO_HELP]
         first = [key for key in keys if getattr(key, "action", None) == "help"]
         yield from first + [key for key in keys if key not in first]
 

@@ -1,0 +1,94 @@
+"""Pilot tests of the review screen's own keys: edit before the reveal, suspend (and undo it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_tui import SIZE, async_test, card_state, make_app, seed, settle
+from test_tui_daily import copy_decks, editing_app
+
+from quizzer.session import Limits
+
+
+@async_test
+async def test_ctrl_o_edits_before_the_reveal_and_keeps_the_typed_answer_and_the_sitting(tmp_path):
+    from quizzer.tui.screens.review import ReviewScreen
+
+    decks = copy_decks(tmp_path)
+    db = tmp_path / "q.db"
+
+    def edit(path, line):
+        Path(path).write_text(Path(path).read_text().replace("What is the shape of `x.T`", "What shape has `x.T`"))
+
+    app = editing_app(db, decks, edit, limits=Limits(new_per_day=2))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        await pilot.press("1", "0", "enter", "4")  # sum answered; transpose-shape is next
+        await pilot.pause()
+        assert screen.item.key == "basics/transpose-shape" and not screen.revealed
+        await pilot.press(*"(3, 2", "ctrl+o")  # typing: the focus is in the answer box
+        await pilot.pause()
+        assert len(app.editor_calls) == 1, "the editor ran before the reveal"
+        assert "What shape has" in screen.item.card.prompt and not screen.revealed
+        assert screen.query_one("#answer").value == "(3, 2", "the half-typed answer is kept"
+        assert screen.session.remaining == 1 and screen.session.can_undo
+        assert card_state(db, "basics/sum").state.repetitions == 1
+        await pilot.press(")", "enter")
+        await pilot.pause()
+        assert screen.revealed and screen.verdict.status == "correct"
+
+
+@async_test
+async def test_ctrl_s_suspends_the_card_it_leaves_the_sitting_and_undo_brings_it_back(tmp_path):
+    from quizzer.tui.screens.review import ReviewScreen
+
+    db = tmp_path / "q.db"
+    seed(db)
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        review = app.screen
+        assert isinstance(review, ReviewScreen) and review.item.key == "basics/sum"
+        before = review.session.remaining
+        await pilot.press("1", "ctrl+s")  # while typing
+        await pilot.pause()
+        assert review.item.key != "basics/sum" and review.session.remaining == before - 1
+        assert card_state(db, "basics/sum").suspended
+        assert "basics/sum suspended" in str(review.query_one("#hint").render())
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert review.item.key == "basics/sum" and review.session.remaining == before
+        assert not card_state(db, "basics/sum").suspended
+
+
+def visible_keys(app, width):
+    """The descriptions of the footer keys drawn whole within `width` columns."""
+    from textual.widgets._footer import FooterKey
+
+    return [key.description for key in app.screen.query(FooterKey) if key.region.width and key.region.right <= width]
+
+
+@async_test
+async def test_at_60_columns_the_footer_shows_each_screens_important_keys(tmp_path):
+    from quizzer.tui.screens.review import ReviewScreen
+
+    db = tmp_path / "q.db"
+    seed(db)
+    app = make_app(db)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await settle(pilot)
+        assert visible_keys(app, 60)[:5] == ["Help", "Review", "All", "Browse", "Stats"]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        await pilot.press("1", "0", "enter", "4", "enter")  # one card graded, the next revealed
+        await pilot.pause()
+        shown = visible_keys(app, 60)
+        for description in ("Help", "Grade", "Undo", "Skip", "Suspend", "Edit", "End"):
+            assert description in shown, (description, shown)
