@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TextIO
 
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -67,6 +68,20 @@ class Row:
             verified.cached,
             verified.outcome,
         )
+
+
+SUMMARY_COLUMNS = (
+    ("cards", "cards"),
+    ("passed", "ok"),
+    ("demonstrated", "demo"),
+    ("failed", "fail"),
+    ("unverified", "unver"),
+    ("cached", "cache"),
+    ("seconds", "s"),
+)
+"""The summary's count columns: full header, and the abbreviation used where the full ones do not fit."""
+
+SUMMARY_LEGEND = "ok=passed demo=demonstrated unver=unverified s=seconds"
 
 
 def _failure_kind(outcome) -> str:
@@ -150,15 +165,11 @@ class VerifyReport:
         return not any(self.is_failure(row) for row in self.rows)
 
     def print_summary(self) -> None:
-        table = Table(title="verification", title_justify="left")
-        for column in ("deck", "cards", "passed", "demonstrated", "failed", "unverified", "cached", "seconds"):
-            table.add_column(column, justify="left" if column == "deck" else "right")
         decks: dict[str, list[Row]] = {}
         for row in self.rows:
             decks.setdefault(row.deck, []).append(row)
-        for deck_id, results in decks.items():
-            table.add_row(
-                deck_id,
+        counts = [
+            (
                 str(len(results)),
                 str(sum(self.passed(v) for v in results)),
                 str(sum(v.outcome.status == "demonstrated" for v in results)),
@@ -167,11 +178,38 @@ class VerifyReport:
                 str(sum(v.cached for v in results)),
                 f"{sum(v.outcome.duration for v in results if not v.cached):.1f}",
             )
+            for results in decks.values()
+        ]
+        table = self._summary_table(max(map(len, decks), default=4), counts)
+        for deck_id, row_counts in zip(decks, counts, strict=True):
+            table.add_row(deck_id, *row_counts)
         self.console.print(table)
         for row in self.rows:
             if self.is_failure(row):
                 self._print_failure(row)
         self.console.print(self.summary_line())
+
+    def _summary_table(self, deck_width: int, counts: list[tuple[str, ...]]) -> Table:
+        """The per-deck table, its headers whole: abbreviated (with a legend) when the full ones would
+        not fit the terminal, and long deck ids wrapped rather than cut."""
+        widest = [max([len(full), *(len(row[i]) for row in counts)]) for i, (full, _) in enumerate(SUMMARY_COLUMNS)]
+        full_width = deck_width + sum(widest) + 3 * (len(widest) + 1) + 1  # padding and rules
+        short = full_width > self.console.width
+        headers = [short_name if short else full for full, short_name in SUMMARY_COLUMNS]
+        table = Table(
+            title="verification",
+            title_justify="left",
+            box=box.SIMPLE_HEAD if short else box.HEAVY_HEAD,
+            caption=SUMMARY_LEGEND if short else None,
+            caption_justify="left",
+            caption_style="dim",
+            show_edge=not short,
+            pad_edge=not short,
+        )
+        table.add_column("deck", justify="left", overflow="fold", min_width=4)
+        for header in headers:
+            table.add_column(header, justify="right", no_wrap=True)
+        return table
 
     def summary_line(self) -> str:
         """`66 cards: 64 verified, 1 failed, 1 timeout`: each failure named by what happened to it."""

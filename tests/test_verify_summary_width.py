@@ -1,0 +1,41 @@
+"""`quizzer verify`'s summary table stays readable in an 80- and a 60-column terminal."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURE = Path(__file__).parent / "fixtures" / "tui"
+HEADERS = ("cards", "passed", "demonstrated", "failed", "unverified", "cached", "seconds")
+
+
+def summary(tmp_path, columns):
+    env = {**os.environ, "COLUMNS": str(columns), "QUIZZER_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "quizzer", "verify", "decks"],
+        cwd=FIXTURE, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr  # the fixture's extra/double fails
+    lines = result.stdout.splitlines()
+    start = lines.index("verification")
+    end = next(i for i, line in enumerate(lines) if "extra/double — failed" in line)
+    return lines[start + 1 : end]
+
+
+@pytest.mark.parametrize("columns", [80, 60])
+def test_the_summary_fits_with_whole_headers_and_a_legend_for_the_abbreviations(tmp_path, columns):
+    table = summary(tmp_path, columns)
+    text = "\n".join(table)
+    assert "…" not in text, text
+    assert all(len(line) <= columns for line in table), text
+    header = next(line for line in table if "cards" in line).split()
+    assert header == ["deck", "cards", "ok", "demo", "fail", "unver", "cache", "s"], text
+    assert "ok=passed demo=demonstrated unver=unverified s=seconds" in text
+    assert next(line for line in table if "basics" in line).split() == ["basics", "6", "3", "0", "0", "3", "0", "0.0"]
+
+
+def test_a_wide_terminal_keeps_the_full_headers(tmp_path):
+    text = "\n".join(summary(tmp_path, 120))
+    assert all(header in text for header in HEADERS) and "demo=demonstrated" not in text
