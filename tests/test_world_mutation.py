@@ -291,6 +291,13 @@ def convolutions_ignore_dilation(mp):
     mp.setattr(nn.Conv2d, "__init__", lambda self, *a, dilation=1, padding=0, **k: init(self, *a, padding=padding, **k))
 
 
+def matching_ignores_localisation(mp):
+    """mAP's matching takes any overlap (or none) as a hit: the IoU threshold no longer enters it."""
+    metrics = helper("detection", "detection_metrics")
+    match = metrics.match_detections
+    mp.setattr(metrics, "match_detections", lambda dets, gts, cls, iou_thr: match(dets, gts, cls, 0.0))
+
+
 WORLD_CHANGES = {
     "dropout/stacked-dropout-q": dropout_drops_half_as_often,
     "dropout/dropout-after-activation": dropout_does_nothing,
@@ -340,6 +347,7 @@ WORLD_CHANGES = {
     "sequence-models/embedding-output-content": embedding_sums_its_vectors,
     # worldA
     "detection/rpn-and-yolo-outputs": rpn_five_numbers_per_anchor,
+    "detection/iou-vs-map": matching_ignores_localisation,
 }
 
 # Changes whose verifier trains for tens of seconds on a loaded 2-core machine: run with QUIZZER_WORLD_HEAVY=1.
@@ -361,7 +369,6 @@ NOT_MUTATED = {
     "backprop/numerical-gradient-drawbacks": "not yet: needs a hook on the floating-point type",
     "cnn/receptive-field-meaning": "not yet: the question's CNN changed changes the claims' reference too",
     "cnn/residual-filters": "not yet: needs a hook on the residual connection",
-    "detection/iou-vs-map": "not yet: needs a hook on the matching threshold",
     "optimization/why-sgd-over-gd": "not yet: a learning-rate grid search (tens of seconds)",
     "optimization/when-gd-impossible": "a sum identity of its own chunked gradients",
     "optimization/vanishing-exploding-concepts": "not yet: deep_mlp sets its own init gains",
