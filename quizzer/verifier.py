@@ -110,6 +110,12 @@ class Result:
             raise ValueError(f"figure {name!r} was recorded twice")
         if len(self.figures) >= MAX_FIGURES:
             raise ValueError(f"more than {MAX_FIGURES} figures")
+        if hasattr(value, "item") and callable(value.item):
+            value = value.item()
+        if isinstance(value, float) and not math.isfinite(value):
+            # A measurement that diverged (a changed world, a broken verifier) fails verification; it is no crash.
+            self.claim(f"figure {name!r} is a finite measurement", False, str(value))
+            value, fmt = str(value), ""
         value = _scalar(value, f"figure {name!r}")
         if fmt:
             text = fmt.format(value)

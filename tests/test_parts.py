@@ -102,13 +102,24 @@ def test_figure_names_and_values_are_checked_by_the_api():
     r = Result()
     with pytest.raises(ValueError, match="identifier"):
         r.figure("mean ratio", 1.0)
-    with pytest.raises(ValueError, match="finite"):
-        r.figure("x", float("nan"))
     r.figure("x", 1)
     with pytest.raises(ValueError, match="twice"):
         r.figure("x", 2)
     with pytest.raises(ValueError, match="at most 200"):
         r.figure("wide", 1, "{:>5000}")
+
+
+def test_a_non_finite_figure_fails_verification_instead_of_raising(loaded):
+    """A measurement that diverges (a changed world) is a failed verification, not a verifier crash."""
+    card = card_of(loaded, "dropout-scaling")
+    r = Result()
+    r.part("c", "1/(1-p)")
+    r.part("kept", 0.75)
+    r.figure("trials", float("inf"))
+    r.figure("mean_ratio", float("nan"), "{:.3f}")
+    assert r.figures["mean_ratio"].text == "nan"
+    assert [c.holds for c in r.claims] == [False, False]
+    assert judge(card, r).status == "failed"
 
 
 def test_lint_places_part_problems_at_their_line(deck_dir):
