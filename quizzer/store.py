@@ -13,10 +13,12 @@ or by any statement failing with SQLITE_CORRUPT/NOTADB — refuses every later w
 writes into a damaged file. `explain_failure` turns any fault (damaged, read-only, disk full,
 locked, newer schema) into one sentence saying what is wrong and what to do.
 
-Progress is keyed by "deck-id/card-id". A card that disappears from its deck file keeps its row
-(`present = 0`) and its log, and returns with both. The review log is append-only in spirit: an
-undo never deletes its row but sets `undone = 1` and restores the state saved in the row itself;
-every query of the log skips undone rows.
+Progress is keyed by "deck-id/card-id" (`cards.key`); each card row also has an integer id
+(`cards.id`), which is all a review-log row repeats of its card, so the log stays small (migration
+7) and a renamed card takes its history along by changing one row. A card that disappears from its
+deck file keeps its row (`present = 0`) and its log, and returns with both. The review log is
+append-only in spirit: an undo never deletes its row but sets `undone = 1` and restores the state
+saved in the row itself; every query of the log skips undone rows.
 
 Rows become objects in one place only: the "rows ↔ objects" section at the end of this file.
 """
@@ -32,7 +34,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from functools import cached_property, lru_cache
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, NamedTuple
@@ -375,17 +377,17 @@ class Store:
         old, new = f"{deck}/{old_id}", f"{deck}/{card_id}"
         if old == new or conn.execute("SELECT 1 FROM cards WHERE key = ?", (old,)).fetchone() is None:
             return
-        if conn.execute("SELECT 1 FROM reviews WHERE key = ? LIMIT 1", (new,)).fetchone():
+        if conn.execute(f"SELECT 1 FROM reviews WHERE card = ({_CARD_ID}) LIMIT 1", (new,)).fetchone():
             return  # the card has history under its new id already: never mix two histories
         conn.execute("DELETE FROM cards WHERE key = ?", (new,))
-        conn.execute("UPDATE cards SET key = ?, card = ? WHERE key = ?", (new, card_id, old))
-        conn.execute("UPDATE reviews SET key = ? WHERE key = ?", (new, old))
+        conn.execute("UPDATE cards SET key = ?, card = ? WHERE key = ?", (new, card_id, old))  # its log follows
         conn.execute("DELETE FROM verifications WHERE key = ?", (old,))
 
     def absent_with_history(self, deck: str, card_ids: Sequence[str]) -> dict[str, int]:
         """Card ids of `deck` with answers in the log that are not among `card_ids`, with their answer counts."""
         rows = self._conn.execute(
-            "SELECT substr(key, length(deck) + 2), count(*) FROM reviews WHERE deck = ? AND undone = 0 GROUP BY key",
+            "SELECT cards.card, count(*) FROM cards JOIN reviews ON reviews.card = cards.id"
+            " WHERE cards.deck = ? AND reviews.undone = 0 GROUP BY cards.id",
             (deck,),
         )
         present = set(card_ids)
@@ -428,8 +430,9 @@ class Store:
             return self._cards("phase = 'learning' ORDER BY due, position", (deck,))
         operator = "<" if earlier else ">="
         return self._cards(
-            f"phase = 'learning' AND coalesce(({_LAST_ANSWER_DAY}), '') {operator} ? ORDER BY due, position",
-            (deck, today.isoformat()),
+            f"phase = 'learning' AND coalesce(({_LAST_ANSWER_DAY}), {_BEFORE_ANY_DAY}) {operator} ?"
+            " ORDER BY due, position",
+            (deck, _day_number(today)),
         )
 
     def due_ahead(self, deck: str, today: date, days: int) -> list[StoredCard]:
@@ -494,32 +497,17 @@ class Store:
         """
         sm2.check_quality(quality)
         with self._write(lock_wait) as conn:
-            row = conn.execute(f"SELECT {_CARD_COLUMNS} FROM cards WHERE key = ?", (key,)).fetchone()
-            if row is None:  # a card never synced (e.g. answered through the API): start its row now
+            found = _read_card(conn, key)
+            if found is None:  # a card never synced (e.g. answered through the API): start its row now
                 deck, _, card_id = key.partition("/")
                 conn.execute("INSERT INTO cards (key, deck, card) VALUES (?, ?, ?)", (key, deck, card_id))
-                row = conn.execute(f"SELECT {_CARD_COLUMNS} FROM cards WHERE key = ?", (key,)).fetchone()
-            card = _card_from_row(row)
+                found = _read_card(conn, key)
+            row_id, card = found
             after = sm2.review(card.state, quality, today)
-            review = Review(
-                0,
-                now.isoformat(timespec="milliseconds"),
-                today,
-                key,
-                card.deck,
-                kind or answer_kind(card.state),
-                quality,
-                typed,
-                verdict,
-                card.state,
-                after,
-                int(ms),
-                previous_review=card.last_review,
-                seed=seed,
-            )
-            cursor = conn.execute(_INSERT_REVIEW, _review_columns(review))
-            conn.execute(_UPDATE_STATE, (*_state_columns(after), cursor.lastrowid, key))
-        return replace(review, id=cursor.lastrowid)
+            logged = dict(today=today, now=now, typed=typed, verdict=verdict, ms=ms, seed=seed)
+            review = self._log(conn, row_id, card, kind or answer_kind(card.state), quality, after, **logged)
+            conn.execute(_UPDATE_STATE, (*_state_columns(after), review.id, row_id))
+        return review
 
     def record_cram(
         self,
@@ -537,27 +525,35 @@ class Store:
         """Log a custom-study (cram) answer, kind "cram": the card's schedule and row are left untouched."""
         sm2.check_quality(quality)
         with self._write(lock_wait) as conn:
-            row = conn.execute(f"SELECT {_CARD_COLUMNS} FROM cards WHERE key = ?", (key,)).fetchone()
-            if row is None:
+            found = _read_card(conn, key)
+            if found is None:
                 raise StoreError(f"{key} is not in the state database; review its deck once first")
-            card = _card_from_row(row)
-            review = Review(
-                0,
-                now.isoformat(timespec="milliseconds"),
-                today,
-                key,
-                card.deck,
-                "cram",
-                quality,
-                typed,
-                verdict,
-                card.state,
-                card.state,
-                int(ms),
-                previous_review=card.last_review,
-                seed=seed,
-            )
-            cursor = conn.execute(_INSERT_REVIEW, _review_columns(review))
+            row_id, card = found
+            logged = dict(today=today, now=now, typed=typed, verdict=verdict, ms=ms, seed=seed)
+            return self._log(conn, row_id, card, "cram", quality, card.state, **logged)
+
+    @staticmethod
+    def _log(
+        conn: sqlite3.Connection,
+        row_id: int,
+        card: StoredCard,
+        kind: str,
+        quality: int,
+        after: CardState,
+        *,
+        today: date,
+        now: datetime,
+        typed: str,
+        verdict: str,
+        ms: int,
+        seed: int | None,
+    ) -> Review:
+        """Append one answer to card row `row_id` (`card` as it stood before, `after` the state it leaves) to
+        the log, inside the caller's transaction: `record_answer` and `record_cram` differ only around it."""
+        time = now.isoformat(timespec="milliseconds")
+        head = (0, time, today, card.key, card.deck, kind, quality, typed, verdict)
+        review = Review(*head, card.state, after, int(ms), card.last_review, seed=seed)
+        cursor = conn.execute(_INSERT_REVIEW, _review_columns(review, row_id))
         return replace(review, id=cursor.lastrowid)
 
     def undo(self, review_id: int) -> StoredCard:
@@ -567,23 +563,19 @@ class Store:
         another process has since followed with its own) is refused rather than losing an answer.
         """
         with self._write() as conn:
-            row = conn.execute(f"SELECT {_REVIEW_COLUMNS} FROM reviews WHERE id = ?", (review_id,)).fetchone()
+            row = conn.execute(f"{_SELECT_REVIEWS} WHERE reviews.id = ?", (review_id,)).fetchone()
             review = _review_from_row(row) if row else None
             if review is None or review.undone:
                 raise StoreError(f"answer {review_id} is not in the log or is already undone")
+            row_id, card = _read_card(conn, review.key)
             if review.kind == "cram":  # changed no schedule: there is nothing to restore
                 conn.execute("UPDATE reviews SET undone = 1 WHERE id = ?", (review_id,))
-                return _card_from_row(
-                    conn.execute(f"SELECT {_CARD_COLUMNS} FROM cards WHERE key = ?", (review.key,)).fetchone()
-                )
-            card = _card_from_row(
-                conn.execute(f"SELECT {_CARD_COLUMNS} FROM cards WHERE key = ?", (review.key,)).fetchone()
-            )
+                return card
             if card.last_review is None:
                 raise ResetSince(f"{review.key} was reset since that answer, so the answer stays in its history")
             if card.last_review != review_id:
                 raise StoreError(f"{review.key} has been answered again since; undo that answer first")
-            conn.execute(_UPDATE_STATE, (*_state_columns(review.before), review.previous_review, review.key))
+            conn.execute(_UPDATE_STATE, (*_state_columns(review.before), review.previous_review, row_id))
             conn.execute("UPDATE reviews SET undone = 1 WHERE id = ?", (review_id,))
         return self.card(review.key)
 
@@ -591,13 +583,14 @@ class Store:
         """Seeds of the instances of parametric card `key` answered so far, oldest answer first (one per
         answer; undone answers left out): what `instance.pick` needs to prefer an unseen instance."""
         rows = self._conn.execute(
-            "SELECT instance_seed FROM reviews WHERE key = ? AND undone = 0 AND instance_seed IS NOT NULL ORDER BY id",
+            f"SELECT instance_seed FROM reviews WHERE card = ({_CARD_ID}) AND undone = 0 AND instance_seed IS NOT NULL"
+            " ORDER BY id",
             (key,),
         )
         return [seed for (seed,) in rows]
 
     def review(self, review_id: int) -> Review | None:
-        row = self._conn.execute(f"SELECT {_REVIEW_COLUMNS} FROM reviews WHERE id = ?", (review_id,)).fetchone()
+        row = self._conn.execute(f"{_SELECT_REVIEWS} WHERE reviews.id = ?", (review_id,)).fetchone()
         return _review_from_row(row) if row else None
 
     def answered_on(self, day: date, deck: str) -> Counter[str]:
@@ -607,14 +600,17 @@ class Store:
         (their previous answer was before `day`): those count against the review limit.
         """
         rows = self._conn.execute(
-            "SELECT kind, count(*) FROM reviews WHERE day = ? AND deck = ? AND undone = 0 GROUP BY kind",
-            (day.isoformat(), deck),
+            "SELECT kind, count(*) FROM reviews JOIN cards ON cards.id = reviews.card"
+            " WHERE day = ? AND deck = ? AND undone = 0 GROUP BY kind",
+            (_day_number(day), deck),
         )
-        counts = Counter(dict(rows.fetchall()))
+        counts = Counter({_kind(code): count for code, count in rows})
         (carried,) = self._conn.execute(
-            "SELECT count(*) FROM reviews AS r JOIN reviews AS p ON p.id = r.previous_review"
-            " WHERE r.day = ? AND r.deck = ? AND r.undone = 0 AND r.kind IN ('learning', 'drill') AND p.day < r.day",
-            (day.isoformat(), deck),
+            "SELECT count(*) FROM reviews AS r JOIN cards AS c ON c.id = r.card"
+            " JOIN reviews AS p ON p.id = r.previous_review"
+            f" WHERE r.day = ? AND c.deck = ? AND r.undone = 0 AND r.kind IN ({_KIND_CODES['learning']},"
+            f" {_KIND_CODES['drill']}) AND p.day < r.day",
+            (_day_number(day), deck),
         ).fetchone()
         if carried:
             counts["carried"] = carried
@@ -624,21 +620,21 @@ class Store:
 
     def reviews_per_day(self, since: date, decks: Sequence[str] | None = None) -> list[DayCount]:
         """Answers per day from `since` on, with how many of them were passed (q ≥ 3)."""
-        where, params = _deck_filter(decks)
+        log, where, params = _log_of(decks)
         rows = self._conn.execute(
-            "SELECT day, count(*), sum(quality >= 3) FROM reviews"
-            f" WHERE day >= ? AND undone = 0{where} GROUP BY day ORDER BY day",
-            (since.isoformat(), *params),
+            f"SELECT day, count(*), sum(quality >= 3) FROM {log} WHERE day >= ? AND undone = 0{where}"
+            " GROUP BY day ORDER BY day",
+            (_day_number(since), *params),
         )
-        return [DayCount(date.fromisoformat(day), count, passed) for day, count, passed in rows]
+        return [DayCount(_day(day), count, passed) for day, count, passed in rows]
 
     def retention(self, since: date, decks: Sequence[str] | None = None) -> tuple[int, int]:
         """(passed, answered) over scheduled reviews since `since`: how often a due card was recalled."""
-        where, params = _deck_filter(decks)
+        log, where, params = _log_of(decks)
         passed, total = self._conn.execute(
-            "SELECT coalesce(sum(quality >= 3), 0), count(*) FROM reviews"
-            f" WHERE day >= ? AND kind = 'review' AND undone = 0{where}",
-            (since.isoformat(), *params),
+            f"SELECT coalesce(sum(quality >= 3), 0), count(*) FROM {log}"
+            f" WHERE day >= ? AND kind = {_KIND_CODES['review']} AND undone = 0{where}",
+            (_day_number(since), *params),
         ).fetchone()
         return passed, total
 
@@ -691,7 +687,7 @@ class Store:
     def history(self, key: str) -> list[Review]:
         """A card's answers that stand (undone ones left out), oldest first."""
         rows = self._conn.execute(
-            f"SELECT {_REVIEW_COLUMNS} FROM reviews WHERE key = ? AND undone = 0 ORDER BY id", (key,)
+            f"{_SELECT_REVIEWS} WHERE reviews.card = ({_CARD_ID}) AND undone = 0 ORDER BY reviews.id", (key,)
         )
         return [_review_from_row(row) for row in rows]
 
@@ -701,7 +697,9 @@ class Store:
         The card's last answer can no longer be undone afterwards (undo only restores a card's latest answer).
         """
         with self._write() as conn:
-            conn.execute(_UPDATE_STATE, (*_state_columns(sm2.NEW_CARD), None, key))
+            found = conn.execute(_CARD_ID, (key,)).fetchone()
+            if found is not None:
+                conn.execute(_UPDATE_STATE, (*_state_columns(sm2.NEW_CARD), None, *found))
 
     def next_due(self, today: date, decks: Sequence[str] | None = None) -> date | None:
         """The first day after `today` on which a scheduled review falls due (for "next review in 3 days")."""
@@ -723,11 +721,12 @@ class Store:
 
     def retention_by_interval(self, since: date, decks: Sequence[str] | None = None) -> list[tuple[int, int, int]]:
         """(interval before the answer, passed, answered) over scheduled reviews since `since`, by interval."""
-        where, params = _deck_filter(decks)
+        log, where, params = _log_of(decks)
         rows = self._conn.execute(
-            "SELECT interval_before, coalesce(sum(quality >= 3), 0), count(*) FROM reviews"
-            f" WHERE day >= ? AND kind = 'review' AND undone = 0{where} GROUP BY interval_before ORDER BY 1",
-            (since.isoformat(), *params),
+            f"SELECT interval_before, coalesce(sum(quality >= 3), 0), count(*) FROM {log}"
+            f" WHERE day >= ? AND kind = {_KIND_CODES['review']} AND undone = 0{where}"
+            " GROUP BY interval_before ORDER BY 1",
+            (_day_number(since), *params),
         )
         return [(interval, passed, total) for interval, passed, total in rows]
 
@@ -815,19 +814,22 @@ class Store:
         """
         deck, _, card_id = key.partition("/")
         with self._write() as conn:
-            row = conn.execute(f"SELECT {_CARD_COLUMNS} FROM cards WHERE key = ?", (key,)).fetchone()
-            answered = conn.execute("SELECT 1 FROM reviews WHERE key = ? LIMIT 1", (key,)).fetchone()
-            existing = _card_from_row(row) if row is not None else None
-            if answered or (existing is not None and (existing.state != sm2.NEW_CARD or existing.suspended)):
-                return False
-            if existing is None:
-                conn.execute("INSERT INTO cards (key, deck, card) VALUES (?, ?, ?)", (key, deck, card_id))
+            found = _read_card(conn, key)
+            if found is not None:
+                row_id, existing = found
+                answered = conn.execute("SELECT 1 FROM reviews WHERE card = ? LIMIT 1", (row_id,)).fetchone()
+                if answered or existing.state != sm2.NEW_CARD or existing.suspended:
+                    return False
+            else:
+                row_id = conn.execute(
+                    "INSERT INTO cards (key, deck, card) VALUES (?, ?, ?)", (key, deck, card_id)
+                ).lastrowid
             previous = None
             for review in answers:
-                cursor = conn.execute(_INSERT_REVIEW, _review_columns(replace(review, previous_review=previous)))
-                previous = cursor.lastrowid
-            conn.execute(_UPDATE_STATE, (*_state_columns(state), previous, key))
-            conn.execute("UPDATE cards SET suspended = ? WHERE key = ?", (int(suspended), key))
+                columns = _review_columns(replace(review, previous_review=previous), row_id)
+                previous = conn.execute(_INSERT_REVIEW, columns).lastrowid
+            conn.execute(_UPDATE_STATE, (*_state_columns(state), previous, row_id))
+            conn.execute("UPDATE cards SET suspended = ? WHERE id = ?", (int(suspended), row_id))
         return True
 
     def merge_verifications(self, records: Sequence[VerificationRecord]) -> int:
@@ -853,6 +855,12 @@ def _deck_filter(decks: Sequence[str] | None) -> tuple[str, tuple[str, ...]]:
     if decks is None:
         return "", ()
     return f" AND deck IN ({', '.join('?' * len(decks))})", tuple(decks)
+
+
+def _log_of(decks: Sequence[str] | None) -> tuple[str, str, tuple[str, ...]]:
+    """(FROM clause, filter, parameters) of the answers to these decks' cards (all answers: no join)."""
+    where, params = _deck_filter(decks)
+    return ("reviews JOIN cards ON cards.id = reviews.card" if decks is not None else "reviews"), where, params
 
 
 # ---------------------------------------------------------------------- migrations
@@ -973,6 +981,123 @@ def _instance_seed(db: Database) -> None:
     db["reviews"].add_column("instance_seed", int)
 
 
+_CARDS_V7 = """CREATE TABLE cards_v7 (
+   id INTEGER PRIMARY KEY,  -- what the log refers to: an explicit key, so VACUUM never renumbers it
+   key TEXT NOT NULL UNIQUE,  -- "deck-id/card-id"
+   deck TEXT NOT NULL,
+   card TEXT NOT NULL,
+   position INTEGER NOT NULL DEFAULT 0,
+   present INTEGER NOT NULL DEFAULT 1,
+   suspended INTEGER NOT NULL DEFAULT 0,
+   phase TEXT NOT NULL DEFAULT 'new',
+   ef_thousandths INTEGER NOT NULL DEFAULT 2500,
+   repetitions INTEGER NOT NULL DEFAULT 0,
+   interval INTEGER NOT NULL DEFAULT 0,
+   due TEXT,
+   drill INTEGER NOT NULL DEFAULT 0,
+   last_review INTEGER
+)"""
+_REVIEWS_V7 = """CREATE TABLE reviews_v7 (
+   id INTEGER PRIMARY KEY,
+   card INTEGER NOT NULL,  -- cards.id
+   time INTEGER NOT NULL,  -- milliseconds since 1970-01-01 UTC (text only for a legacy value that would not round-trip)
+   utc_offset INTEGER,  -- seconds east of UTC on the clock that gave `time`; NULL for a naive time
+   day INTEGER NOT NULL,  -- the learner's date of the sitting, days since 1970-01-01: limits and statistics count by it
+   kind INTEGER NOT NULL,  -- index into _KINDS: new | learning | drill | review | cram | ahead
+   quality INTEGER NOT NULL,
+   typed TEXT,
+   verdict INTEGER,  -- index into _VERDICTS (text for any other verdict)
+   ef_before INTEGER,
+   ef_after INTEGER,
+   repetitions_before INTEGER,
+   repetitions_after INTEGER,
+   interval_before INTEGER,
+   interval_after INTEGER,
+   due_before INTEGER,  -- days since 1970-01-01, NULL while new
+   due_after INTEGER,
+   drill_before INTEGER,
+   drill_after INTEGER,
+   ms INTEGER,
+   previous_review INTEGER,  -- the card's last_review before this answer: what undo puts back
+   undone INTEGER NOT NULL DEFAULT 0,
+   instance_seed INTEGER
+)"""
+_CARD_FIELDS = "key, deck, card, position, present, suspended, phase, ef_thousandths, repetitions, interval, due, drill"
+
+
+def _compact_review_log(db: Database) -> None:
+    """Migration 7: a log row names its card by `cards.id` and holds times, days and kinds as numbers.
+
+    It was 162 bytes a row (the deck and "deck/card" repeated in the row and in two text indexes, ISO
+    text for times and dates); Anki's revlog is 65. Cards get an explicit integer id (their rowid,
+    kept); a log row whose card has no row (a hand-edited file) gets an absent card row, so every answer
+    is kept. Values are converted by the encoders of the rows ↔ objects section; a value that would
+    not read back unchanged is kept as it was. The index on the deck is gone with the deck column; the
+    day index and the card index (history) remain.
+    """
+    conn = db.conn
+    conn.create_function("quizzer_time", 1, lambda text: _time_columns(text)[0], deterministic=True)
+    conn.create_function("quizzer_offset", 1, lambda text: _time_columns(text)[1], deterministic=True)
+    conn.create_function("quizzer_day", 1, _legacy_day, deterministic=True)
+    conn.create_function("quizzer_kind", 1, lambda kind: _KIND_CODES.get(kind, kind), deterministic=True)
+    conn.create_function("quizzer_verdict", 1, lambda verdict: _VERDICT_CODES.get(verdict, verdict), deterministic=True)
+    conn.execute(
+        "INSERT OR IGNORE INTO cards (key, deck, card, present)"
+        " SELECT key, deck, substr(key, length(deck) + 2), 0 FROM reviews GROUP BY key"
+    )
+    conn.execute(_CARDS_V7)
+    conn.execute(
+        f"INSERT INTO cards_v7 (id, {_CARD_FIELDS}, last_review) SELECT rowid, {_CARD_FIELDS}, last_review"
+        " FROM cards ORDER BY rowid"
+    )
+    conn.execute(_REVIEWS_V7)
+    pairs = ", ".join(f"{name}_before, {name}_after" for name in ("ef", "repetitions", "interval", "due", "drill"))
+    conn.execute(
+        f"INSERT INTO reviews_v7 (id, card, time, utc_offset, day, kind, quality, typed, verdict, {pairs},"
+        " ms, previous_review, undone, instance_seed)"
+        " SELECT r.id, c.id, quizzer_time(r.time), quizzer_offset(r.time), quizzer_day(r.day), quizzer_kind(r.kind),"
+        " r.quality, r.typed, quizzer_verdict(r.verdict), r.ef_before, r.ef_after, r.repetitions_before,"
+        " r.repetitions_after, r.interval_before, r.interval_after, quizzer_day(r.due_before),"
+        " quizzer_day(r.due_after), r.drill_before, r.drill_after, r.ms, r.previous_review, r.undone,"
+        " r.instance_seed FROM reviews AS r JOIN cards_v7 AS c ON c.key = r.key ORDER BY r.id"
+    )
+    for table in ("reviews", "cards"):
+        conn.execute(f"DROP TABLE {table}")
+        conn.execute(f"ALTER TABLE {table}_v7 RENAME TO {table}")
+    conn.execute("CREATE INDEX cards_queue ON cards (deck, phase, due, position) WHERE present = 1 AND suspended = 0")
+    conn.execute("CREATE INDEX reviews_card ON reviews (card)")  # a card's history
+    conn.execute("CREATE INDEX reviews_day ON reviews (day)")  # the day's answers (limits), statistics since a day
+    conn.execute(_review_log_view())
+
+
+def _review_log_view() -> str:
+    """`review_log`: the log as a person reads it in `sqlite3` (key, deck, ISO dates, kind and verdict words).
+
+    Generated from the vocabularies of the rows ↔ objects section; a migration that appends to them
+    recreates it. Quizzer itself never reads it: objects come from `_review_from_row`.
+    """
+
+    def words(column: str, vocabulary: Sequence[str]) -> str:
+        cases = " ".join(f"WHEN {code} THEN '{word}'" for code, word in enumerate(vocabulary))
+        return f"CASE {column} {cases} ELSE {column} END"
+
+    def iso_day(column: str) -> str:
+        return f"CASE typeof({column}) WHEN 'integer' THEN date({column} * 86400, 'unixepoch') ELSE {column} END"
+
+    states = ", ".join(
+        f"{iso_day(column) + ' AS ' + column if name == 'due' else column}"
+        for name in _STATE_PAIRS
+        for column in (f"{name}_before", f"{name}_after")
+    )
+    return (
+        "CREATE VIEW review_log AS SELECT reviews.id, cards.key, cards.deck,"
+        " CASE typeof(time) WHEN 'integer' THEN strftime('%Y-%m-%dT%H:%M:%fZ', time / 1000.0, 'unixepoch')"
+        f" ELSE time END AS time_utc, utc_offset, {iso_day('day')} AS day, {words('kind', _KINDS)} AS kind, quality,"
+        f" typed, {words('verdict', _VERDICTS)} AS verdict, {states}, ms, previous_review, undone, instance_seed"
+        " FROM reviews JOIN cards ON cards.id = reviews.card"
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _initial_schema,
     _trust_and_settings,
@@ -980,6 +1105,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _deck_limits,
     _trust_names_projects,
     _instance_seed,
+    _compact_review_log,
 ]
 """Applied in order, each in the transaction that bumps `PRAGMA user_version`; append, never edit."""
 
@@ -989,19 +1115,33 @@ MIGRATIONS: list[Callable[[Database], None]] = [
 _CARD_COLUMNS = (
     "key, deck, card, position, present, suspended, ef_thousandths, repetitions, interval, due, drill, last_review"
 )
+_CARD_ID = "SELECT id FROM cards WHERE key = ?"
 _UPDATE_STATE = (
     "UPDATE cards SET phase = ?, ef_thousandths = ?, repetitions = ?, interval = ?, due = ?, drill = ?,"
-    " last_review = ? WHERE key = ?"
+    " last_review = ? WHERE id = ?"
 )
 _STATE_PAIRS = ("ef", "repetitions", "interval", "due", "drill")
-_REVIEW_COLUMNS = (
-    "id, time, day, key, deck, kind, quality, typed, verdict, "
+_LOGGED_COLUMNS = (
+    "time, utc_offset, day, kind, quality, typed, verdict, "
     + ", ".join(f"{name}_before, {name}_after" for name in _STATE_PAIRS)
     + ", ms, previous_review, undone, instance_seed"
 )
-_INSERT_REVIEW = "INSERT INTO reviews ({}) VALUES ({})".format(
-    _REVIEW_COLUMNS.removeprefix("id, "), ", ".join("?" * (_REVIEW_COLUMNS.count(",")))
+_SELECT_REVIEWS = (
+    f"SELECT reviews.id, cards.key, cards.deck, {_LOGGED_COLUMNS} FROM reviews JOIN cards ON cards.id = reviews.card"
 )
+_INSERT_REVIEW = "INSERT INTO reviews (card, {}) VALUES (?, {})".format(
+    _LOGGED_COLUMNS, ", ".join("?" * (_LOGGED_COLUMNS.count(",") + 1))
+)
+_KINDS = ("review", "new", "learning", "drill", "cram", "ahead")
+"""How an answer counts (`Review.kind`), stored as its index here: append, never reorder."""
+_KIND_CODES = {kind: code for code, kind in enumerate(_KINDS)}
+_VERDICTS = ("", "correct", "incorrect", "self-graded", "unparsable")
+"""The checker's verdicts (`quizzer.checking.Status`), stored as their index; any other verdict is kept as text."""
+_VERDICT_CODES = {verdict: code for code, verdict in enumerate(_VERDICTS)}
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_EPOCH = datetime(1970, 1, 1)
+_MILLISECOND = timedelta(milliseconds=1)
+_BEFORE_ANY_DAY = date.min.toordinal() - _EPOCH_ORDINAL - 1
 _VERIFICATION_COLUMNS = "key, cache_key, status, outcome, torch_version, verified_at, duration"
 _LAST_ANSWER_DAY = "SELECT day FROM reviews WHERE reviews.id = cards.last_review"
 ROLLOVER_SETTING = "day.rollover_hour"
@@ -1027,25 +1167,105 @@ def _state(ef: int, repetitions: int, interval: int, due: str | None, drill: int
     return CardState(ef, repetitions, interval, date.fromisoformat(due) if due else None, bool(drill))
 
 
+@lru_cache(maxsize=1 << 12)
+def _logged_state(ef: int, repetitions: int, interval: int, due: int | str | None, drill: int) -> CardState:
+    """A state as a log row holds it (its due date a day number), shared like `_state`'s."""
+    return CardState(ef, repetitions, interval, None if due is None else _day(due), bool(drill))
+
+
+def _read_card(conn: sqlite3.Connection, key: str) -> tuple[int, StoredCard] | None:
+    """A card's row id (what the log refers to) and its row, or None when it has no row."""
+    row = conn.execute(f"SELECT id, {_CARD_COLUMNS} FROM cards WHERE key = ?", (key,)).fetchone()
+    return (row[0], _card_from_row(row[1:])) if row else None
+
+
 def _card_from_row(row: Sequence) -> StoredCard:
     key, deck, card, position, present, suspended, *state, last_review = row
     return StoredCard(key, deck, card, position, bool(present), bool(suspended), _state(*state), last_review)
 
 
-def _review_columns(review: Review) -> tuple:
-    """Every column of `_REVIEW_COLUMNS` but the id, for `_INSERT_REVIEW`."""
-    before, after = _state_columns(review.before)[1:], _state_columns(review.after)[1:]
-    pairs = tuple(value for pair in zip(before, after, strict=True) for value in pair)
-    head = (review.time, review.day.isoformat(), review.key, review.deck, review.kind, review.quality)
-    tail = (review.ms, review.previous_review, int(review.undone), review.seed)
-    return (*head, review.typed, review.verdict, *pairs, *tail)
+def _day_number(day: date) -> int:
+    """A date as the log stores it: days since 1970-01-01."""
+    return day.toordinal() - _EPOCH_ORDINAL
+
+
+def _day(value: int | str) -> date:
+    """A stored day back to a date (text: a legacy value kept as it was, read as ISO)."""
+    return date.fromordinal(value + _EPOCH_ORDINAL) if isinstance(value, int) else date.fromisoformat(value)
+
+
+def _legacy_day(text: str | None) -> int | str | None:
+    """An ISO date of a schema-6 log row as a day number; anything that is not one exactly stays as it was."""
+    try:
+        day = date.fromisoformat(text)
+    except (TypeError, ValueError):
+        return text
+    return _day_number(day) if day.isoformat() == text else text
+
+
+def _time_columns(time: str) -> tuple[int | str, int | None]:
+    """`Review.time` (ISO, to the millisecond) as (ms since 1970-01-01 UTC, UTC offset in seconds or None).
+
+    A text that would not read back unchanged (`_time_text`) is kept as text, with no offset.
+    """
+    try:
+        moment = datetime.fromisoformat(time)
+        offset = moment.utcoffset()
+        ms = (moment.replace(tzinfo=None) - (offset or timedelta()) - _EPOCH) // _MILLISECOND
+    except (TypeError, ValueError, OverflowError):
+        return time, None
+    seconds = None if offset is None else offset // timedelta(seconds=1)
+    return (ms, seconds) if _time_text(ms, seconds) == time else (time, None)
+
+
+def _time_text(ms: int | str, offset: int | None) -> str:
+    """The inverse of `_time_columns`; a damaged value comes back as its text, never as an exception."""
+    if not isinstance(ms, int):
+        return str(ms)
+    try:
+        if offset is None:
+            return (_EPOCH + ms * _MILLISECOND).isoformat(timespec="milliseconds")
+        zone = timezone(timedelta(seconds=offset))
+        return (
+            (_EPOCH + ms * _MILLISECOND + timedelta(seconds=offset))
+            .replace(tzinfo=zone)
+            .isoformat(timespec="milliseconds")
+        )
+    except (TypeError, ValueError, OverflowError):
+        return str(ms)
+
+
+def _kind(code: int | str) -> str:
+    return _KINDS[code] if isinstance(code, int) and 0 <= code < len(_KINDS) else str(code)
+
+
+def _verdict(code: int | str | None) -> str:
+    if isinstance(code, int):
+        return _VERDICTS[code] if 0 <= code < len(_VERDICTS) else str(code)
+    return code or ""
+
+
+def _review_columns(review: Review, row_id: int) -> tuple:
+    """The values of `_INSERT_REVIEW` for `review`, an answer to card row `row_id` (its id is not stored)."""
+    before, after = review.before, review.after
+    time, offset = _time_columns(review.time)
+    due_before = None if before.due is None else _day_number(before.due)
+    due_after = None if after.due is None else _day_number(after.due)
+    return (
+        row_id, time, offset, _day_number(review.day), _KIND_CODES.get(review.kind, review.kind), review.quality,
+        review.typed, _VERDICT_CODES.get(review.verdict, review.verdict),
+        before.ef_thousandths, after.ef_thousandths, before.repetitions, after.repetitions,
+        before.interval, after.interval, due_before, due_after, int(before.drill), int(after.drill),
+        review.ms, review.previous_review, int(review.undone), review.seed,
+    )  # fmt: skip
 
 
 def _review_from_row(row: Sequence) -> Review:
-    id_, time, day, key, deck, kind, quality, typed, verdict, *pairs = row[:19]
-    ms, previous_review, undone, seed = row[19:]
-    before, after = _state(*pairs[0::2]), _state(*pairs[1::2])
-    head = (id_, time, date.fromisoformat(day), key, deck, kind, quality, typed or "", verdict or "")
+    """A row of `_SELECT_REVIEWS` as a `Review`."""
+    id_, key, deck, time, offset, day, kind, quality, typed, verdict, *pairs = row[:20]
+    ms, previous_review, undone, seed = row[20:]
+    before, after = _logged_state(*pairs[0::2]), _logged_state(*pairs[1::2])
+    head = (id_, _time_text(time, offset), _day(day), key, deck, _kind(kind), quality, typed or "", _verdict(verdict))
     return Review(*head, before, after, ms or 0, previous_review, bool(undone), seed)
 
 

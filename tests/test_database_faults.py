@@ -328,7 +328,7 @@ def test_a_grade_given_while_another_program_holds_the_lock_is_kept_and_saved_on
 
     key = asyncio.run(drive())
     with contextlib.closing(sqlite3.connect(db)) as conn:
-        assert conn.execute("SELECT key, quality FROM reviews").fetchall() == [(key, 4)]
+        assert conn.execute("SELECT key, quality FROM review_log").fetchall() == [(key, 4)]
 
 
 def test_review_plain_keeps_a_grade_while_the_lock_is_held_and_saves_it_on_retry(pristine, tmp_path, monkeypatch):

@@ -102,22 +102,28 @@ def test_save_verification_upserts_and_reads_back(store):
 def test_a_database_from_the_first_schema_is_migrated_in_place(tmp_path, monkeypatch):
     path = tmp_path / "q.db"
     monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:1])
-    # the log as the first schema wrote it: without the columns later migrations added (instance_seed)
-    first_columns = store_module._REVIEW_COLUMNS.removeprefix("id, ").removesuffix(", instance_seed")
-    placeholders = ", ".join("?" * (first_columns.count(",") + 1))
-    monkeypatch.setattr(
-        store_module, "_INSERT_REVIEW", f"INSERT INTO reviews ({first_columns}) VALUES ({placeholders})"
-    )
-    all_columns = store_module._review_columns
-    monkeypatch.setattr(store_module, "_review_columns", lambda review: all_columns(review)[:-1])
     with Store.open(path) as old:
         old.sync_deck("d", ["a"])
-        old.record_answer("d/a", 5, today=DAY, now=NOW)
     monkeypatch.undo()
+    conn = sqlite3.connect(path)  # an answer as the first schema logged it (text key, deck, ISO dates)
+    conn.execute(
+        "INSERT INTO reviews (time, day, key, deck, kind, quality, typed, verdict, ef_before, ef_after,"
+        " repetitions_before, repetitions_after, interval_before, interval_after, due_before, due_after,"
+        " drill_before, drill_after, ms, previous_review) VALUES ('2024-03-01T09:30:00.000+00:00', '2024-03-01',"
+        " 'd/a', 'd', 'new', 5, '', '', 2500, 2600, 0, 1, 0, 1, NULL, '2024-03-02', 0, 0, 1200, NULL)"
+    )
+    conn.execute(
+        "UPDATE cards SET phase = 'review', ef_thousandths = 2600, repetitions = 1, interval = 1,"
+        " due = '2024-03-02', last_review = 1"
+    )
+    conn.commit()
+    conn.close()
     with Store.open(path) as store:
         assert store.schema_version == len(store_module.MIGRATIONS)
         assert store.card("d/a").state.repetitions == 1
-        assert [(review.quality, review.seed) for review in store.history("d/a")] == [(5, None)]
+        assert [(review.quality, review.seed, review.time) for review in store.history("d/a")] == [
+            (5, None, "2024-03-01T09:30:00.000+00:00")
+        ]
         assert store.trusted_projects() == []
 
 
@@ -188,8 +194,11 @@ def test_queue_and_history_queries_read_an_index_not_the_table(store, monkeypatc
     monkeypatch.setattr(store, "_conn", Spy())
     args = {"due_reviews": ("d", DAY, 5), "learning": ("d",), "new_cards": ("d", 5), "history": ("d/a",)}[method]
     getattr(store, method)(*args)
-    index = "reviews_key" if method == "history" else "cards_queue"
-    assert plans and all(f"USING INDEX {index}" in plan for plan in plans), plans
+    if method == "history":  # the card's answers by its index, each joined to the card row by its integer key
+        assert any("USING INDEX reviews_card" in plan for plan in plans), plans
+        assert not any(plan.startswith("SCAN") for plan in plans), plans
+    else:
+        assert plans and all("USING INDEX cards_queue" in plan for plan in plans), plans
     assert not any("TEMP B-TREE" in plan for plan in plans), plans
 
 
@@ -334,7 +343,7 @@ def test_sigkill_mid_run_keeps_the_file_sound_and_every_acknowledged_answer(tmp_
         assert set(acknowledged) <= logged
         # state and log moved together: every card's last review is the newest logged answer to it
         mismatched = store.db.execute(
-            "SELECT count(*) FROM cards WHERE last_review IS NOT (SELECT max(id) FROM reviews WHERE key = cards.key)"
+            "SELECT count(*) FROM cards WHERE last_review IS NOT (SELECT max(id) FROM reviews WHERE card = cards.id)"
         ).fetchone()[0]
         assert mismatched == 0
 

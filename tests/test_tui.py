@@ -153,7 +153,7 @@ async def test_review_typed_answer_grade_redrill_undo_and_finish(tmp_path):
         await pilot.pause()
         assert screen.item.key == "basics/sum" and not screen.revealed
         assert card_state(db, "basics/sum").state.drill is True
-        assert rows(db, "SELECT quality, undone FROM reviews WHERE key = 'basics/sum' ORDER BY id")[-1] == (4, 1)
+        assert rows(db, "SELECT quality, undone FROM review_log WHERE key = 'basics/sum' ORDER BY id")[-1] == (4, 1)
 
         await pilot.press("1", "0", "enter", "5")  # drill again, done
         await pilot.press(*"(3,2)", "enter", "4")  # the lapsed card, now right
@@ -166,7 +166,7 @@ async def test_review_typed_answer_grade_redrill_undo_and_finish(tmp_path):
         await pilot.pause()
         assert app.screen.__class__.__name__ == "DecksScreen"
 
-    log = rows(db, "SELECT key, quality, typed, verdict, kind FROM reviews WHERE undone = 0 ORDER BY id")
+    log = rows(db, "SELECT key, quality, typed, verdict, kind FROM review_log WHERE undone = 0 ORDER BY id")
     assert log == [
         ("basics/sum", 5, "", "", "new"),  # the seed
         ("basics/sum", 3, "10", "correct", "review"),
@@ -212,7 +212,7 @@ async def test_choice_by_click_skip_and_self_graded_card(tmp_path):
         assert screen.revealed and screen.verdict.status == "correct"
         await pilot.click("#grade-5")
         await pilot.pause()
-        assert rows(db, "SELECT key, quality, typed FROM reviews") == [("basics/activation", 5, "relu")]
+        assert rows(db, "SELECT key, quality, typed FROM review_log") == [("basics/activation", 5, "relu")]
         # boolean, expression, then the self-graded text card: no suggestion, Enter does not grade.
         await pilot.press(*"yes", "enter", "enter")
         await pilot.press(*"1-(1-p2)*(1-p1)", "enter")
@@ -225,7 +225,8 @@ async def test_choice_by_click_skip_and_self_graded_card(tmp_path):
         assert screen.item.key == "basics/meaning"  # still waiting for a grade
         await pilot.press("2")
         assert screen.item.key in ("basics/sum", "basics/transpose-shape")
-    assert rows(db, "SELECT key, quality, verdict FROM reviews ORDER BY id")[-1] == ("basics/meaning", 2, "self-graded")
+    last = rows(db, "SELECT key, quality, verdict FROM review_log ORDER BY id")[-1]
+    assert last == ("basics/meaning", 2, "self-graded")
 
 
 # ---------------------------------------------------------------------- decks screen
@@ -322,7 +323,7 @@ async def test_browse_search_suspend_unsuspend_and_reset(tmp_path):
         await pilot.pause()
         state = card_state(db, "basics/sum")
         assert state.state.phase == "new" and state.suspended is True
-        assert rows(db, "SELECT count(*) FROM reviews WHERE key = 'basics/sum'") == [(1,)]  # history kept
+        assert rows(db, "SELECT count(*) FROM review_log WHERE key = 'basics/sum'") == [(1,)]  # history kept
 
         await pilot.press("slash", "ctrl+u", *"is:suspended", "enter")
         await pilot.pause()
@@ -376,7 +377,7 @@ async def test_a_disputed_answer_is_announced_before_answering_and_not_graded(tm
         assert screen.item.key == "extra/double"
         await pilot.press("4")
         await pilot.pause()
-    assert rows(db, "SELECT key, typed, verdict FROM reviews") == [("extra/double", "42", "self-graded")]
+    assert rows(db, "SELECT key, typed, verdict FROM review_log") == [("extra/double", "42", "self-graded")]
 
 
 @async_test

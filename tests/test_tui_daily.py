@@ -88,7 +88,7 @@ async def test_a_deck_with_nothing_due_offers_custom_study_and_cram_changes_no_s
         await pilot.press("5")
         await pilot.pause()
     assert card_state(db, "basics/sum") == before
-    assert rows(db, "SELECT kind, quality FROM reviews WHERE key = 'basics/sum' AND day = ?", TODAY.isoformat()) == [
+    assert rows(db, "SELECT kind, quality FROM review_log WHERE key = 'basics/sum' AND day = ?", TODAY.isoformat()) == [
         ("cram", 5)
     ]
 

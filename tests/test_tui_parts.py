@@ -94,7 +94,7 @@ async def test_a_card_in_parts_asks_each_checkable_part_and_judges_each(tmp_path
         assert "Suggested 1" in text_of(screen, "#grade-meaning")
         await pilot.press("enter")
         await pilot.pause()
-    assert rows(db, "SELECT key, quality, typed, verdict FROM reviews") == [
+    assert rows(db, "SELECT key, quality, typed, verdict FROM review_log") == [
         ("parts/dropout", 1, json.dumps({"c": "1/(1-p)", "kept": "0.5"}), "incorrect")
     ]
 
@@ -239,7 +239,7 @@ async def test_ten_reviews_of_a_parametric_card_are_ten_instances_each_graded_ag
             await pilot.press("1")  # graded below 3: asked again this sitting, as another instance
             await pilot.pause()
     assert len({seed for seed, _ in asked}) == 10
-    logged = rows(db, "SELECT instance_seed, verdict FROM reviews ORDER BY id")
+    logged = rows(db, "SELECT instance_seed, verdict FROM review_log ORDER BY id")
     assert logged == [(seed, "correct") for seed, _ in asked]
 
 
