@@ -39,7 +39,14 @@ from pathlib import Path
 from quizzer.deck import Deck
 from quizzer.session import Session
 from quizzer.sm2 import CardState
-from quizzer.store import Store
+from quizzer.store import (  # the log's encoders: 1M rows written in bulk, as the store would write them
+    _INSERT_REVIEW,
+    _KIND_CODES,
+    _VERDICT_CODES,
+    Store,
+    _day_number,
+    _time_columns,
+)
 
 TODAY = date(2024, 3, 1)
 NOW = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
@@ -105,24 +112,37 @@ def build_quizzer(path: Path, decks: list[Deck], states: list[CardState], review
             for key, s in seen
         ),
     )
+    ids = dict(conn.execute("SELECT key, id FROM cards"))
+    seen_ids = [ids[key] for key, _ in seen]
     conn.executemany(
-        "INSERT INTO reviews (time, day, key, deck, kind, quality, typed, verdict, ef_before, ef_after,"
-        " repetitions_before, repetitions_after, interval_before, interval_after, due_before, due_after,"
-        " drill_before, drill_after, ms, undone) VALUES (?, ?, ?, ?, 'review', ?, '', 'correct', 2500, 2500,"
-        " 1, 2, 1, 6, ?, ?, 0, 0, ?, 0)",
-        (_log_row(seen, rng) for _ in range(reviews)),
+        f"{_INSERT_REVIEW.partition(' VALUES')[0]} VALUES (?, ?, ?, ?, ?, ?, '', ?, 2500, 2500, 1, 2, 1, 6, ?, ?,"
+        " 0, 0, 4000, NULL, 0, NULL)",
+        (_log_row(seen_ids, rng) for _ in range(reviews)),
     )
     conn.execute("COMMIT")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return store
 
 
-def _log_row(seen: list[tuple[str, CardState]], rng: random.Random) -> tuple:
-    key, _ = seen[rng.randrange(len(seen))]
+def _log_row(seen_ids: list[int], rng: random.Random) -> tuple:
+    """One scheduled review of a seen card on a day of the last two years, in the log's columns (migration 7)."""
     day = TODAY - timedelta(days=rng.randint(1, 730))
-    when = datetime(day.year, day.month, day.day, 9, tzinfo=UTC).isoformat(timespec="milliseconds")
-    due = (day + timedelta(days=6)).isoformat()
-    return when, day.isoformat(), key, key.partition("/")[0], rng.choice((1, 3, 4, 4, 5)), day.isoformat(), due, 4000
+    time, offset = _time_columns(
+        datetime(day.year, day.month, day.day, 9, tzinfo=UTC).isoformat(timespec="milliseconds")
+    )
+    number = _day_number(day)
+    kind, verdict = _KIND_CODES["review"], _VERDICT_CODES["correct"]
+    return (
+        seen_ids[rng.randrange(len(seen_ids))],
+        time,
+        offset,
+        number,
+        kind,
+        rng.choice((1, 3, 4, 4, 5)),
+        verdict,
+        number,
+        number + 6,
+    )
 
 
 def build_anki(folder: Path, states: list[CardState], reviews: int, rng: random.Random):
