@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from test_tui import SIZE, async_test, card_state, make_app, seed, settle
 from test_tui_daily import copy_decks, editing_app
 
@@ -92,3 +94,36 @@ async def test_at_60_columns_the_footer_shows_each_screens_important_keys(tmp_pa
         shown = visible_keys(app, 60)
         for description in ("Help", "Grade", "Undo", "Skip", "Suspend", "Edit", "End"):
             assert description in shown, (description, shown)
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24), (60, 20)])
+@async_test
+async def test_a_placeholder_wider_than_its_box_is_written_out_below_it(tmp_path, size):
+    from rich.cells import cell_len
+    from test_tui_parts import make_app as parts_app
+    from test_tui_parts import review, verify_fixture
+
+    db = tmp_path / "q.db"
+    verify_fixture(db)
+    async with parts_app(db).run_test(size=size) as pilot:
+        screen = await review(pilot, 1)
+        assert screen.item.key == "parts/grad-w2"
+        box = screen.query_one("#answer")
+        assert cell_len(box.placeholder) > box.content_region.width, "the fixture's placeholder is cut"
+        help_line = screen.query_one("#answer-help")
+        assert help_line.display and str(help_line.render()).replace("\n", " ").split() == box.placeholder.split()
+        assert help_line.region.right <= size[0] and help_line.region.bottom <= size[1]
+        await pilot.press("enter")  # reveal
+        await pilot.pause()
+        assert screen.revealed and not help_line.display
+
+
+@async_test
+async def test_a_placeholder_that_fits_adds_no_line(tmp_path):
+    db = tmp_path / "q.db"
+    seed(db)
+    async with make_app(db).run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not pilot.app.screen.query_one("#answer-help").display

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import on, work
@@ -100,6 +101,7 @@ class ReviewScreen(Screen):
                 yield Input(id="answer")
                 yield Vertical(id="part-inputs")
             yield Button("Check", id="check", variant="primary", compact=True)
+        yield Static(id="answer-help")
         yield Static(id="hint")
         yield GradeBar(id="grades")
         yield KeyFooter()
@@ -115,6 +117,21 @@ class ReviewScreen(Screen):
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._more_cue)
+        self.call_after_refresh(self._show_answer_help)
+
+    def on_descendant_focus(self) -> None:
+        self.call_after_refresh(self._show_answer_help)
+
+    def _show_answer_help(self) -> None:
+        """A placeholder wider than its box (a tensor formula's variables and syntax, a long choice list)
+        is cut by the box: the focused box's whole placeholder is then written out, wrapped, below it."""
+        help_line = self.query_one("#answer-help", Static)
+        focused = self.focused
+        boxes = list(self.query("#inputs Input").results(Input)) if self.instance is not None else []
+        box = focused if focused in boxes else next((b for b in boxes if b.display), None)
+        cut = box is not None and cell_len(box.placeholder) > box.content_region.width
+        help_line.update(box.placeholder if cut and box is not None else "")
+        help_line.display = cut and not self.revealed
 
     def _more_cue(self) -> None:
         """Say so when the prompt runs past the bottom of the card: the question is often its last line."""
@@ -167,6 +184,7 @@ class ReviewScreen(Screen):
         self.query_one("#card", VerticalScroll).scroll_home(animate=False)
         self._status()
         self.call_after_refresh(self._more_cue)
+        self.call_after_refresh(self._show_answer_help)
 
     def _pose(self, item: QueuedCard) -> Instance:
         """How this review asks the card: as written with its cached figures and samples, or for a
@@ -293,6 +311,7 @@ class ReviewScreen(Screen):
         self.query_one("#reveal").display = revealed
         self.query_one(GradeBar).display = revealed
         self.query_one("#answer-row").display = not revealed
+        self.query_one("#answer-help").display = False if revealed else self.query_one("#answer-help").display
         self.query_one("#more-cue").display = False if revealed else self.query_one("#more-cue").display
         for box in self.query("#inputs Input").results(Input):
             box.disabled = revealed
