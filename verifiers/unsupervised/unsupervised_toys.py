@@ -92,6 +92,7 @@ def _unstack(stacked: nn.Sequential, target: nn.Sequential, index: int) -> None:
 
 
 # The KL term's weight in the loss of the two VAEs `_train_pair` trains: the full loss, and the KL forgotten.
+# The first is the VAE loss's weight wherever a card measures that loss (vae_statements.upper_bound bounds it).
 KL_WEIGHTS = (1.0, 0.0)
 
 
