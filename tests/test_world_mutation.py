@@ -352,6 +352,19 @@ def labels_drowned_in_noise(mp):
     mp.setattr(common, "regression_data", lambda n=256, d=8, noise=0.1, seed=0: data(n, d, 100 * noise, seed))
 
 
+def the_mlp_normalizes_over_its_batch(mp):
+    """BatchNorm after each hidden layer: a sample's output depends on the others in its batch, so the loss of the
+    data set is no longer the sum of its chunks' losses."""
+    common = helper("optimization", "optim_common")
+
+    def batch_normalized(d=8, h=32, seed=0):
+        torch.manual_seed(seed)
+        hidden = [nn.Linear(d, h), nn.BatchNorm1d(h), nn.Tanh(), nn.Linear(h, h), nn.BatchNorm1d(h), nn.Tanh()]
+        return nn.Sequential(*hidden, nn.Linear(h, 1)).to(common.DTYPE)
+
+    mp.setattr(common, "mlp", batch_normalized)
+
+
 WORLD_CHANGES = {
     "dropout/stacked-dropout-q": dropout_drops_half_as_often,
     "dropout/dropout-after-activation": dropout_does_nothing,
@@ -410,6 +423,7 @@ WORLD_CHANGES = {
     # ---- optimization (worldC)
     "optimization/convergence-guarantees": the_well_has_one_minimum,
     "optimization/why-sgd-over-gd": labels_drowned_in_noise,
+    "optimization/when-gd-impossible": the_mlp_normalizes_over_its_batch,
 }
 
 # Changes whose verifier trains for tens of seconds on a loaded 2-core machine: run with QUIZZER_WORLD_HEAVY=1.
@@ -427,7 +441,6 @@ NOT_MUTATED = {
     "backprop/numerical-gradient-drawbacks": "not yet: needs a hook on the floating-point type",
     "cnn/receptive-field-meaning": "not yet: the question's CNN changed changes the claims' reference too",
     "cnn/residual-filters": "not yet: needs a hook on the residual connection",
-    "optimization/when-gd-impossible": "a sum identity of its own chunked gradients",
     "optimization/vanishing-exploding-depth": "not yet: with 4x wider weights the sigmoid saturates and still "
     "vanishes (log-linear in depth); needs a change that keeps it unsaturated",
     "optimization/vanishing-exploding-example": "an identity of orthogonal matrices the verifier builds",
