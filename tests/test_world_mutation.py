@@ -237,6 +237,12 @@ def vae_loss_weighs_its_kl_by_half(mp):  # reconstruction + ½·KL: below −log
     kl_weights(mp, 0.5, 0.0)
 
 
+def skip_connection_adds_half_the_input(mp):
+    """The residual layer's skip connection carries x/2: y = f(x) + x/2, so its filter must supply the other half."""
+    layers = helper("cnn", "cnn_residual_layers")
+    mp.setattr(layers.Residual, "forward", lambda self, x: self.f(x) + x / 2)
+
+
 def labels_unrelated_to_tokens(mp):
     common = helper("sequence", "seq_common")
     task = common.task
@@ -420,6 +426,7 @@ WORLD_CHANGES = {
     # ---- detection, unsupervised, backprop, cnn (worldD)
     "detection/one-stage-detector": yolo_rescores_its_own_boxes,
     "unsupervised/vae-minimize-upper-bound": vae_loss_weighs_its_kl_by_half,
+    "cnn/residual-filters": skip_connection_adds_half_the_input,
     # ---- optimization (worldC)
     "optimization/convergence-guarantees": the_well_has_one_minimum,
     "optimization/why-sgd-over-gd": labels_drowned_in_noise,
@@ -440,7 +447,6 @@ NOT_MUTATED = {
     "backprop/numerical-gradient-how": "not yet: counts calls of its own finite-difference code",
     "backprop/numerical-gradient-drawbacks": "not yet: needs a hook on the floating-point type",
     "cnn/receptive-field-meaning": "not yet: the question's CNN changed changes the claims' reference too",
-    "cnn/residual-filters": "not yet: needs a hook on the residual connection",
     "optimization/vanishing-exploding-depth": "not yet: with 4x wider weights the sigmoid saturates and still "
     "vanishes (log-linear in depth); needs a change that keeps it unsaturated",
     "optimization/vanishing-exploding-example": "an identity of orthogonal matrices the verifier builds",

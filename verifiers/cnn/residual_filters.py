@@ -8,24 +8,9 @@ target minus the identity ("delta") kernel, i.e. to the residual. Both compute t
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from cnn_residual_layers import C, K, Plain, Residual
 
 from quizzer.verifier import Result
-
-C, K = 4, 3
-
-
-class Plain(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.f = nn.Conv2d(C, C, K, padding=1)
-
-    def forward(self, x):
-        return self.f(x)
-
-
-class Residual(Plain):
-    def forward(self, x):
-        return self.f(x) + x
 
 
 def train(model, x, y, steps=200, track=None):
