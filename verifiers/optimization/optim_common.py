@@ -189,6 +189,27 @@ def run_well(
 
 
 # --------------------------------------------------------------------------------------------------
+# A narrow ravine (statement 6)
+# --------------------------------------------------------------------------------------------------
+
+
+def ravine_problem(N: int = 256):
+    """A realizable regression y = X·w_min whose inputs spread 30× more along one direction (rotated by 30°):
+    with the least-squares loss, a ravine with Hessian eigenvalues about 1 and 900. Returns X, y, w_min."""
+    g = torch.Generator().manual_seed(0)
+    c, s = math.cos(math.radians(30)), math.sin(math.radians(30))
+    Z = torch.randn(N, 2, generator=g, dtype=DTYPE)
+    X = (Z / Z.std(0)) * torch.tensor([1.0, 30.0], dtype=DTYPE) @ torch.tensor([[c, s], [-s, c]], dtype=DTYPE)
+    w_min = torch.tensor([2.0, -1.0], dtype=DTYPE)
+    return X, X @ w_min, w_min
+
+
+def residual_loss(residual: torch.Tensor) -> torch.Tensor:
+    """Each sample's loss as a function of its residual: least squares, ½r²."""
+    return 0.5 * residual**2
+
+
+# --------------------------------------------------------------------------------------------------
 # Noisy least squares with an exact excess loss (Q3, statement 2)
 # --------------------------------------------------------------------------------------------------
 

@@ -13,7 +13,9 @@ from optim_common import (
     mlp,
     mse,
     per_sample_grads,
+    ravine_problem,
     regression_data,
+    residual_loss,
     run_well,
     well,
     well_grad,
@@ -263,38 +265,44 @@ def guarantees() -> Result:
 def ravine() -> Result:
     """4.6 'narrow ravine: SGD with momentum converges more quickly than Newton's method'."""
     r = Result()
-    g = torch.Generator().manual_seed(0)
-    N = 256
-    c, s = math.cos(math.radians(30)), math.sin(math.radians(30))
-    Z = torch.randn(N, 2, generator=g, dtype=DTYPE)
-    X = (Z / Z.std(0)) * torch.tensor([1.0, 30.0], dtype=DTYPE) @ torch.tensor([[c, s], [-s, c]], dtype=DTYPE)
-    y = X @ torch.tensor([2.0, -1.0], dtype=DTYPE)  # realizable: minimum loss 0
+    X, y, w_min = ravine_problem()
+    N = len(X)
 
-    def loss(w):
-        return 0.5 * ((X @ w - y) ** 2).mean()
+    def loss(W, idx=None):
+        """The mean residual loss of each row of W (runs, 2): on every sample, or on each run's batch idx (runs, B)."""
+        residual = W @ X.T - y if idx is None else torch.einsum("kbd,kd->kb", X[idx], W) - y[idx]
+        return residual_loss(residual).mean(-1)
 
-    H = X.T @ X / N
-    mu, L = torch.linalg.eigvalsh(H).tolist()
-    w0 = torch.tensor([-3.0, 3.0], dtype=DTYPE)
+    def gradient(W, idx=None):  # autograd, one row per run
+        W = W.detach().requires_grad_(True)
+        return torch.autograd.grad(loss(W, idx).sum(), W)[0]
+
+    def hessian(w):  # autograd, of the loss at one point w (2,)
+        w = w.detach().requires_grad_(True)
+        (grad,) = torch.autograd.grad(loss(w[None])[0], w, create_graph=True)
+        return torch.stack([torch.autograd.grad(grad[i], w, retain_graph=True)[0] for i in range(2)])
+
+    mu, L = torch.linalg.eigvalsh(hessian(w_min)).tolist()  # the ravine's curvatures at its minimum
+    w0 = torch.tensor([[-3.0, 3.0]], dtype=DTYPE)
     tol = 1e-8 * loss(w0).item()
 
-    # Newton's method with the Hessian from autograd (no closed form used).
+    # Newton's method with the gradient and Hessian from autograd (no closed form used).
     w, newton_iters = w0.clone(), None
     for k in range(1, 50):
-        w.requires_grad_(True)
-        grad = torch.autograd.grad(loss(w), w, create_graph=True)[0]
-        hess = torch.stack([torch.autograd.grad(grad[i], w, retain_graph=True)[0] for i in range(2)])
-        w = (w - torch.linalg.solve(hess, grad)).detach()
+        try:
+            w = w - torch.linalg.solve(hessian(w[0]), gradient(w)[0])
+        except torch.linalg.LinAlgError:  # a singular Hessian: Newton's step is undefined, the method stops
+            break
         if loss(w).item() <= tol:
             newton_iters = k
             break
 
-    # Heavy-ball momentum, exact gradients, Polyak's optimal step and momentum (momentum's best case).
+    # Heavy-ball momentum, exact gradients, Polyak's optimal step and momentum for these curvatures (its best case).
     alpha = 4 / (math.sqrt(L) + math.sqrt(mu)) ** 2
     beta = ((math.sqrt(L / mu) - 1) / (math.sqrt(L / mu) + 1)) ** 2
     w, prev, hb_iters = w0.clone(), w0.clone(), None
     for k in range(1, 5001):
-        w, prev = w - alpha * X.T @ (X @ w - y) / N + beta * (w - prev), w
+        w, prev = w - alpha * gradient(w) + beta * (w - prev), w
         if loss(w).item() <= tol:
             hb_iters = k
             break
@@ -306,12 +314,9 @@ def ravine() -> Result:
     V = torch.zeros_like(W)
     gen = torch.Generator().manual_seed(1)
     for k in range(1, cap + 1):
-        idx = torch.randint(0, N, (len(lrs), Bm), generator=gen)
-        Xb = X[idx]
-        grad = torch.einsum("kb,kbd->kd", torch.einsum("kbd,kd->kb", Xb, W) - y[idx], Xb) / Bm
-        V = mom * V + grad
+        V = mom * V + gradient(W, torch.randint(0, N, (len(lrs), Bm), generator=gen))
         W = W - lrs[:, None] * V
-        f = 0.5 * ((W @ H) * W).sum(1) - (W @ (X.T @ y / N)) + 0.5 * (y**2).mean()
+        f = loss(W)
         if (f <= tol).any():  # the first learning rate of the grid to get there: the best of the grid
             best_sgd, best_lr = k, lrs[int((f <= tol).nonzero()[0])].item()
             break
@@ -329,17 +334,17 @@ def ravine() -> Result:
         if iterations is not None:  # a method that never got there fails the claim below and leaves its figure missing
             r.figure(name, iterations)
 
-    # Check the vectorised update is torch.optim.SGD's: one step from w0 on one batch.
+    # Check the vectorised update is torch.optim.SGD's: two steps from w0 on one batch.
     wt = w0.clone().requires_grad_(True)
     opt = torch.optim.SGD([wt], lr=1e-3, momentum=mom)
-    idx = torch.arange(Bm)
+    idx = torch.arange(Bm)[None]
     for _ in range(2):
         opt.zero_grad()
-        (0.5 * ((X[idx] @ wt - y[idx]) ** 2).mean()).backward()
+        loss(wt, idx).sum().backward()
         opt.step()
-    wm, vm = w0.clone(), torch.zeros(2, dtype=DTYPE)
+    wm, vm = w0.clone(), torch.zeros_like(w0)
     for _ in range(2):
-        vm = mom * vm + X[idx].T @ (X[idx] @ wm - y[idx]) / Bm
+        vm = mom * vm + gradient(wm, idx)
         wm = wm - 1e-3 * vm
     r.claim(
         "the hand-vectorised momentum update equals torch.optim.SGD(momentum=0.9)",
@@ -355,7 +360,7 @@ def ravine() -> Result:
     never = float("inf")
     r.value = min(hb_iters or never, best_sgd or never) < (newton_iters or never)
     r.note(
-        f"Quadratic ravine: Hessian eigenvalues {mu:.2f} and {L:.0f} (condition number {L / mu:.0f}); "
+        f"Ravine: Hessian eigenvalues {mu:.2f} and {L:.0f} at its minimum (condition number {L / mu:.0f}); "
         f"stop when the loss falls to 1e-8 of its start."
     )
     r.note(
