@@ -243,6 +243,17 @@ def skip_connection_adds_half_the_input(mp):
     mp.setattr(layers.Residual, "forward", lambda self, x: self.f(x) + x / 2)
 
 
+def dilated_convolutions_compute_undilated(mp):
+    """A conv declared with dilation d computes with adjacent taps: the law k_eff = d(k−1)+1 no longer holds
+    (the declared layers, which the recurrence reads, are unchanged)."""
+    conv2d = F.conv2d
+    mp.setattr(
+        F,
+        "conv2d",
+        lambda x, w, b=None, stride=1, padding=0, dilation=1, groups=1: conv2d(x, w, b, stride, padding, 1, groups),
+    )
+
+
 def labels_unrelated_to_tokens(mp):
     common = helper("sequence", "seq_common")
     task = common.task
@@ -433,6 +444,7 @@ WORLD_CHANGES = {
     "detection/one-stage-detector": yolo_rescores_its_own_boxes,
     "unsupervised/vae-minimize-upper-bound": vae_loss_weighs_its_kl_by_half,
     "cnn/residual-filters": skip_connection_adds_half_the_input,
+    "cnn/receptive-field-meaning": dilated_convolutions_compute_undilated,
     # ---- optimization (worldC)
     "optimization/convergence-guarantees": the_well_has_one_minimum,
     "optimization/why-sgd-over-gd": labels_drowned_in_noise,
@@ -452,7 +464,6 @@ NOT_MUTATED = {
     "optimization/bilevel-inner-descent": "not yet: needs a hook on the inner problem",
     "backprop/numerical-gradient-how": "not yet: counts calls of its own finite-difference code",
     "backprop/numerical-gradient-drawbacks": "not yet: needs a hook on the floating-point type",
-    "cnn/receptive-field-meaning": "not yet: the question's CNN changed changes the claims' reference too",
     "optimization/vanishing-exploding-depth": "not yet: with 4x wider weights the sigmoid saturates and still "
     "vanishes (log-linear in depth); needs a change that keeps it unsaturated",
     "optimization/vanishing-exploding-example": "an identity of orthogonal matrices the verifier builds",

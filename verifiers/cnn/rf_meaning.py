@@ -11,7 +11,7 @@ def verify() -> Result:
     torch.manual_seed(0)
     cnn = question_cnn()
     H = 160
-    x = torch.randn(6, 3, H, H)
+    x = torch.randn(8, 3, H, H)
 
     # The RF grows layer by layer: autograd footprint of one central pixel after each conv/pool.
     cut_points = [i + 1 for i, m in enumerate(cnn) if not isinstance(m, torch.nn.ReLU)]
@@ -81,6 +81,11 @@ def verify() -> Result:
     )
     r.part("outside_changes", any(v != 0 for v in d_out.values()))
     h, w = extent(union)
+    r.claim(
+        "the field is a solid square: every pixel of its bounding box has a non-zero gradient",
+        h == w and bool(union[r0 : r1 + 1, c0 : c1 + 1].all()),
+        f"{h}x{w} box, {int(union.sum())} of its {h * w} pixels in the footprint",
+    )
     r.figure("field_size", h)
     for name, rf in zip(("rf_layer1", "rf_layer2", "rf_layer3", "rf_layer4", "rf_layer5"), measured, strict=True):
         r.figure(name, rf)
@@ -131,6 +136,9 @@ def verify() -> Result:
         f"central half-width square: {share_deep:.0%} (10 layers) vs {share_q3:.0%} (question's CNN)",
     )
     area_q3, area_deep = half**2 / (h * w), half_deep**2 / rf_deep**2
+    r.figure("central_share_shallow", share_q3, "{:.0%}")
+    r.figure("central_area_shallow", area_q3, "{:.0%}")
+    r.figure("central_share_deep", share_deep, "{:.0%}")
     r.note(
         f"Inside the field, pixels do not count equally. The central {half}x{half} square of the question's CNN "
         f"field ({area_q3:.0%} of its area) gets {share_q3:.0%} of the mean |gradient|: spread fairly evenly. In a "
