@@ -254,6 +254,11 @@ def dilated_convolutions_compute_undilated(mp):
     )
 
 
+def finite_differences_on_a_relu_mlp(mp):
+    """The differentiated MLP has ReLU's kinks: large steps h cross them, so the error is no Taylor remainder."""
+    mp.setattr(helper("backprop", "bp_common"), "PHI", torch.relu)
+
+
 def labels_unrelated_to_tokens(mp):
     common = helper("sequence", "seq_common")
     task = common.task
@@ -445,6 +450,7 @@ WORLD_CHANGES = {
     "unsupervised/vae-minimize-upper-bound": vae_loss_weighs_its_kl_by_half,
     "cnn/residual-filters": skip_connection_adds_half_the_input,
     "cnn/receptive-field-meaning": dilated_convolutions_compute_undilated,
+    "backprop/numerical-gradient-drawbacks": finite_differences_on_a_relu_mlp,
     # ---- optimization (worldC)
     "optimization/convergence-guarantees": the_well_has_one_minimum,
     "optimization/why-sgd-over-gd": labels_drowned_in_noise,
@@ -462,8 +468,8 @@ HEAVY = {
 NOT_MUTATED = {
     "optimization/sgd-more-memory": "not yet: the saved-bytes count grows with the batch by autograd's design",
     "optimization/bilevel-inner-descent": "not yet: needs a hook on the inner problem",
-    "backprop/numerical-gradient-how": "not yet: counts calls of its own finite-difference code",
-    "backprop/numerical-gradient-drawbacks": "not yet: needs a hook on the floating-point type",
+    "backprop/numerical-gradient-how": "demonstrated: counts the loss evaluations of its own central-difference "
+    "loop, two per parameter by the formula's definition",
     "optimization/vanishing-exploding-depth": "not yet: with 4x wider weights the sigmoid saturates and still "
     "vanishes (log-linear in depth); needs a change that keeps it unsaturated",
     "optimization/vanishing-exploding-example": "an identity of orthogonal matrices the verifier builds",

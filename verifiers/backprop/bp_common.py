@@ -15,6 +15,7 @@ import torch
 DTYPE = torch.float64
 N, D, H = 8, 4, 6  # samples, input features, hidden units
 LAM = 0.1
+PHI = torch.tanh  # φ of the MLP whose loss the finite-difference cards differentiate (`loss`'s default)
 
 PHIS = {
     # φ and the φ' the hand-written formulas use (never autograd's)
@@ -53,8 +54,8 @@ def logits(X, W1, b1, W2, b2, phi=torch.tanh):
     return (phi(X @ W1.transpose(-1, -2) + b1.unsqueeze(-2)) @ W2.transpose(-1, -2)).squeeze(-1) + b2
 
 
-def loss(X, y, W1, b1, W2, b2, lam=LAM, phi=torch.tanh):
-    yhat = logits(X, W1, b1, W2, b2, phi)
+def loss(X, y, W1, b1, W2, b2, lam=LAM, phi=None):
+    yhat = logits(X, W1, b1, W2, b2, PHI if phi is None else phi)
     reg = lam / 2 * (W1.pow(2).sum((-1, -2)) + W2.pow(2).sum((-1, -2)))
     return bce(y, torch.sigmoid(yhat)).mean(-1) + reg
 
@@ -82,15 +83,14 @@ def unflatten(theta: torch.Tensor, p: dict) -> dict:
 class CountingLoss:
     """L(θ) on the fixed batch; counts every evaluation (a batch of K θ's counts K forward passes)."""
 
-    def __init__(self, p: dict, dtype=DTYPE, phi=torch.tanh):
+    def __init__(self, p: dict, dtype=DTYPE):
         self.p = {k: v.to(dtype) for k, v in p.items()}
-        self.phi = phi
         self.calls = 0
 
     def __call__(self, theta: torch.Tensor) -> torch.Tensor:
         self.calls += math.prod(theta.shape[:-1]) if theta.dim() > 1 else 1
         q = unflatten(theta, self.p)
-        return loss(self.p["X"], self.p["y"], q["W1"], q["b1"], q["W2"], q["b2"], phi=self.phi)
+        return loss(self.p["X"], self.p["y"], q["W1"], q["b1"], q["W2"], q["b2"])
 
 
 def forward_difference(f, theta: torch.Tensor, h: float) -> torch.Tensor:
