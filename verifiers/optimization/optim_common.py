@@ -210,6 +210,16 @@ def residual_loss(residual: torch.Tensor) -> torch.Tensor:
 
 
 # --------------------------------------------------------------------------------------------------
+# The inner problem of a bi-level layer (Q5)
+# --------------------------------------------------------------------------------------------------
+
+
+def inner_objective(w: torch.Tensor, Phi: torch.Tensor, y: torch.Tensor, lam: torch.Tensor) -> torch.Tensor:
+    """g(w; Φ, λ) = ‖Φw − y‖² + λ‖w‖²: ridge regression on the features Φ, the layer's output is its argmin."""
+    return ((Phi @ w - y) ** 2).sum() + lam * (w**2).sum()
+
+
+# --------------------------------------------------------------------------------------------------
 # Noisy least squares with an exact excess loss (Q3, statement 2)
 # --------------------------------------------------------------------------------------------------
 
