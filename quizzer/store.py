@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
 BUSY_TIMEOUT_SECONDS = 5.0
+_BUSY_TIMEOUT = f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}"
 
 
 class StoreError(Exception):
@@ -228,7 +229,7 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
         try:
-            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+            conn.execute(_BUSY_TIMEOUT)
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
             store = cls(conn, path)
@@ -315,7 +316,7 @@ class Store:
                 time.sleep(delay)
                 delay = min(2 * delay, 0.05)
         finally:
-            self._conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+            self._conn.execute(_BUSY_TIMEOUT)
 
     # ------------------------------------------------------------------ schema
 
@@ -550,11 +551,10 @@ class Store:
     ) -> Review:
         """Append one answer to card row `row_id` (`card` as it stood before, `after` the state it leaves) to
         the log, inside the caller's transaction: `record_answer` and `record_cram` differ only around it."""
-        time = now.isoformat(timespec="milliseconds")
-        head = (0, time, today, card.key, card.deck, kind, quality, typed, verdict)
-        review = Review(*head, card.state, after, int(ms), card.last_review, seed=seed)
-        cursor = conn.execute(_INSERT_REVIEW, _review_columns(review, row_id))
-        return replace(review, id=cursor.lastrowid)
+        time, *columns = _answer_time(now)
+        answer = (kind, quality, typed, verdict, card.state, after, int(ms), card.last_review)
+        cursor = conn.execute(_INSERT_REVIEW, _log_columns(row_id, columns, today, *answer, False, seed))
+        return Review(cursor.lastrowid, time, today, card.key, card.deck, *answer, seed=seed)
 
     def undo(self, review_id: int) -> StoredCard:
         """Restore the exact state before answer `review_id` and mark that answer undone.
@@ -1116,6 +1116,7 @@ _CARD_COLUMNS = (
     "key, deck, card, position, present, suspended, ef_thousandths, repetitions, interval, due, drill, last_review"
 )
 _CARD_ID = "SELECT id FROM cards WHERE key = ?"
+_SELECT_CARD = f"SELECT id, {_CARD_COLUMNS} FROM cards WHERE key = ?"
 _UPDATE_STATE = (
     "UPDATE cards SET phase = ?, ef_thousandths = ?, repetitions = ?, interval = ?, due = ?, drill = ?,"
     " last_review = ? WHERE id = ?"
@@ -1141,6 +1142,7 @@ _VERDICT_CODES = {verdict: code for code, verdict in enumerate(_VERDICTS)}
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _EPOCH = datetime(1970, 1, 1)
 _MILLISECOND = timedelta(milliseconds=1)
+_SECOND = timedelta(seconds=1)
 _BEFORE_ANY_DAY = date.min.toordinal() - _EPOCH_ORDINAL - 1
 _VERIFICATION_COLUMNS = "key, cache_key, status, outcome, torch_version, verified_at, duration"
 _LAST_ANSWER_DAY = "SELECT day FROM reviews WHERE reviews.id = cards.last_review"
@@ -1175,7 +1177,7 @@ def _logged_state(ef: int, repetitions: int, interval: int, due: int | str | Non
 
 def _read_card(conn: sqlite3.Connection, key: str) -> tuple[int, StoredCard] | None:
     """A card's row id (what the log refers to) and its row, or None when it has no row."""
-    row = conn.execute(f"SELECT id, {_CARD_COLUMNS} FROM cards WHERE key = ?", (key,)).fetchone()
+    row = conn.execute(_SELECT_CARD, (key,)).fetchone()
     return (row[0], _card_from_row(row[1:])) if row else None
 
 
@@ -1209,13 +1211,36 @@ def _time_columns(time: str) -> tuple[int | str, int | None]:
     A text that would not read back unchanged (`_time_text`) is kept as text, with no offset.
     """
     try:
-        moment = datetime.fromisoformat(time)
-        offset = moment.utcoffset()
-        ms = (moment.replace(tzinfo=None) - (offset or timedelta()) - _EPOCH) // _MILLISECOND
+        ms, seconds = _moment_columns(datetime.fromisoformat(time))
     except (TypeError, ValueError, OverflowError):
         return time, None
-    seconds = None if offset is None else offset // timedelta(seconds=1)
     return (ms, seconds) if _time_text(ms, seconds) == time else (time, None)
+
+
+def _answer_time(now: datetime) -> tuple[str, int | str, int | None]:
+    """`Review.time` of an answer given at `now` and its two columns: `(text, *_time_columns(text))`, without
+    parsing the text back or formatting it again to check (the hot path of every answer).
+
+    The text is `now`'s own ISO form, truncated to the millisecond, so it reads back unchanged whenever the
+    offset is whole seconds; `tests/test_store.py` checks the equality for any datetime.
+    """
+    text = now.isoformat(timespec="milliseconds")
+    try:
+        return (text, *_moment_columns(now))
+    except (ValueError, OverflowError):
+        return text, text, None
+
+
+def _moment_columns(moment: datetime) -> tuple[int, int | None]:
+    """(ms since 1970-01-01 UTC, UTC offset in whole seconds, None for a naive moment), the millisecond
+    truncated; ValueError for an offset with a fraction of a second, OverflowError past the calendar's ends."""
+    offset = moment.utcoffset()
+    if offset is None:
+        return (moment - _EPOCH) // _MILLISECOND, None
+    seconds, fraction = divmod(offset, _SECOND)
+    if fraction:
+        raise ValueError(f"a UTC offset of {offset} is not whole seconds")
+    return (moment.replace(tzinfo=None) - offset - _EPOCH) // _MILLISECOND, seconds
 
 
 def _time_text(ms: int | str, offset: int | None) -> str:
@@ -1247,16 +1272,36 @@ def _verdict(code: int | str | None) -> str:
 
 def _review_columns(review: Review, row_id: int) -> tuple:
     """The values of `_INSERT_REVIEW` for `review`, an answer to card row `row_id` (its id is not stored)."""
-    before, after = review.before, review.after
-    time, offset = _time_columns(review.time)
+    head = (review.day, review.kind, review.quality, review.typed, review.verdict, review.before, review.after)
+    tail = (review.ms, review.previous_review, review.undone, review.seed)
+    return _log_columns(row_id, _time_columns(review.time), *head, *tail)
+
+
+def _log_columns(
+    row_id: int,
+    time: tuple[int | str, int | None],
+    day: date,
+    kind: str,
+    quality: int,
+    typed: str,
+    verdict: str,
+    before: CardState,
+    after: CardState,
+    ms: int,
+    previous_review: int | None,
+    undone: bool,
+    seed: int | None,
+) -> tuple:
+    """The values of `_INSERT_REVIEW` for the fields of a `Review` (`time` as `_time_columns` encodes it):
+    `Store._log` encodes an answer with it before the answer's id, and so its `Review`, exists."""
     due_before = None if before.due is None else _day_number(before.due)
     due_after = None if after.due is None else _day_number(after.due)
     return (
-        row_id, time, offset, _day_number(review.day), _KIND_CODES.get(review.kind, review.kind), review.quality,
-        review.typed, _VERDICT_CODES.get(review.verdict, review.verdict),
+        row_id, *time, _day_number(day), _KIND_CODES.get(kind, kind), quality, typed,
+        _VERDICT_CODES.get(verdict, verdict),
         before.ef_thousandths, after.ef_thousandths, before.repetitions, after.repetitions,
         before.interval, after.interval, due_before, due_after, int(before.drill), int(after.drill),
-        review.ms, review.previous_review, int(review.undone), review.seed,
+        ms, previous_review, int(undone), seed,
     )  # fmt: skip
 
 

@@ -4,9 +4,12 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from quizzer import store as store_module
 from quizzer.sm2 import NEW_CARD, CardState
@@ -217,6 +220,40 @@ def test_an_answer_updates_the_state_and_appends_the_log(store):
     assert logged.time == "2024-03-01T09:30:00.000+00:00"
     second = answer(store, "d/a", 4, today=DAY + timedelta(days=1))
     assert (second.kind, second.previous_review, second.before) == ("review", review.id, after)
+
+
+_OFFSETS = st.timedeltas(min_value=timedelta(hours=-23, minutes=-59), max_value=timedelta(hours=23, minutes=59))
+
+
+@given(
+    moment=st.datetimes(
+        timezones=st.none() | st.timezones() | st.builds(timezone, _OFFSETS),
+        allow_imaginary=False,
+    )
+)
+def test_an_answer_s_time_columns_are_those_its_text_reads_back_from(moment):
+    """`_answer_time` encodes `now` without parsing its text back: the same columns as `_time_columns` of the text,
+    for naive moments, zones, and offsets of whole seconds or with a fraction (kept as text)."""
+    text, *columns = store_module._answer_time(moment)
+    assert text == moment.isoformat(timespec="milliseconds")
+    assert tuple(columns) == store_module._time_columns(text)
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(2024, 3, 1, 9, 30, 12, 345678, tzinfo=ZoneInfo("Asia/Kathmandu")),  # +05:45
+        datetime(2024, 3, 1, 9, 30, 12, 999999),  # naive
+        datetime(1969, 12, 31, 23, 59, 59, 999500, tzinfo=timezone(timedelta(hours=-3, seconds=-7))),
+        datetime(2024, 3, 1, 9, 30, tzinfo=timezone(timedelta(seconds=30, microseconds=5))),  # kept as text
+    ],
+)
+def test_an_answer_s_time_reads_back_as_it_was_given(store, now):
+    store.sync_deck("d", ["a"])
+    review = store.record_answer("d/a", 4, today=DAY, now=now)
+    assert review.time == now.isoformat(timespec="milliseconds")
+    assert store.review(review.id) == review
+    assert store.history("d/a") == [review]
 
 
 def test_a_card_never_synced_can_still_be_answered(store):
