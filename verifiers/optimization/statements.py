@@ -12,6 +12,7 @@ from optim_common import (
     minibatch_variance_mc,
     mlp,
     mse,
+    param_bytes,
     per_sample_grads,
     ravine_problem,
     regression_data,
@@ -172,6 +173,23 @@ def memory() -> Result:
         per_sample > 0 and gd.saved_bytes - sgd.saved_bytes == per_sample * (N - B),
         f"B={B}: {sgd.saved_bytes}, B={2 * B}: {mid.saved_bytes}, B=N={N}: {gd.saved_bytes} bytes "
         f"→ {per_sample:.0f} bytes/sample",
+    )
+    r.demonstrated(
+        "autograd keeps each layer's per-sample inputs for the backward pass, so the saved bytes grow with the batch "
+        "whatever the model or data: a B < N step cannot keep more than the full batch's"
+    )
+    state = {}  # parameters, gradients and momentum buffers after one torch.optim.SGD step on each batch
+    for batch in (B, N):
+        stepped = mlp()
+        opt = torch.optim.SGD(stepped.parameters(), lr=0.01, momentum=0.9)
+        mse(stepped, X[:batch], y[:batch]).backward()
+        opt.step()
+        tensors = [p.grad for p in stepped.parameters()] + [buf for st in opt.state.values() for buf in st.values()]
+        state[batch] = param_bytes(stepped) + sum(t.numel() * t.element_size() for t in tensors)
+    r.claim(
+        "parameters, gradients and momentum buffers take the same bytes for both batch sizes",
+        state[B] == state[N] > param_bytes(model),
+        f"B={B}: {state[B]}, B=N={N}: {state[N]} bytes (parameters alone: {param_bytes(model)})",
     )
     r.figure("bytes_per_sample", per_sample, "{:.0f}")
     r.figure("kib_b32", sgd.saved_bytes / 1024, "{:.0f}")
