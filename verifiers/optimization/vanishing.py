@@ -128,6 +128,8 @@ def depth() -> Result:
     s_exp, r2_exp = log_fit(depths, ratios["tanh×3"])
     r.figure("factor_sigmoid", 10**s_van, "{:.2f}")
     r.figure("factor_tanh", 10**s_exp, "{:.2f}")
+    r.figure("r2_sigmoid", r2_van, "{:.3f}")
+    r.figure("r2_tanh", r2_exp, "{:.3f}")
     r.figure("factor_tanh_depth5", 10 ** (5 * s_exp), "{:.0f}")
     r.figure("factor_tanh_depth40", 10 ** (40 * s_exp), "{:.0e}")
     r.claim(
