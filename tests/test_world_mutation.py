@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import os
 import sys
 
 import pytest
@@ -482,13 +481,6 @@ WORLD_CHANGES = {
     "optimization/vanishing-exploding-depth": weights_drawn_sixteen_times_wider,
 }
 
-# Changes whose verifier trains for tens of seconds on a loaded 2-core machine: run with QUIZZER_WORLD_HEAVY=1.
-HEAVY = {
-    "dropout/dropout-after-activation",
-    "optimization/batch-size-doubling",
-    "sequence-models/no-embedding-trainable",
-}
-
 NOT_MUTATED = {
     "optimization/sgd-more-memory": "demonstrated: autograd keeps each layer's per-sample inputs, so the saved bytes "
     "grow with the batch for any model or data (measured: fixed + B × per-sample); no world makes B < N keep more",
@@ -510,8 +502,6 @@ def one_thread_as_in_a_worker():
 
 @pytest.mark.parametrize("key", sorted(WORLD_CHANGES))
 def test_a_changed_world_fails_verification(key, monkeypatch):
-    if key in HEAVY and not os.environ.get("QUIZZER_WORLD_HEAVY"):
-        pytest.skip("trains for tens of seconds: QUIZZER_WORLD_HEAVY=1 runs it")
     card = VALUE_CARDS[key]
     loaded = LOADED[key.split("/")[0]]
     change = WORLD_CHANGES[key]
