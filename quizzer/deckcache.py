@@ -6,7 +6,9 @@ to `deck-cache/` beside the state database (one file per deck path, replaced whe
 a JSON header line (the deck's fields, its card ids, the SHA-256 of the deck text, a fingerprint of
 the deck models' source) and then one line of JSON per card. `lookup` returns a `Deck` whose `cards`
 is a `LazyCards`: card ids at once, each `Card` validated from its line the first time it is used
-(so a session of 200 cards builds 200 cards, not 100,000), then kept.
+(so a session of 200 cards builds 200 cards, not 100,000), then kept. `header` reads the header line
+alone into a `DeckHeader`, plain data: the deck models (pydantic) are not even imported, so the app's
+first frame (the decks screen's counts) is drawn without them.
 
 Invalidation: an entry is used only when the deck text hashes to the same digest and the models'
 source (deck.py and the modules its validation runs) is unchanged; anything else, or any entry that
@@ -23,16 +25,19 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from quizzer.deck import Card, Deck
+if TYPE_CHECKING:
+    from quizzer.deck import Card, Deck
 
 FORMAT = "quizzer deck cache 3"
 MODEL_SOURCES = ("deck.py", "checking.py", "templates.py", "tensor_formula.py", "deckcache.py")
 """Modules whose code decides what a valid card is: a change to any of them invalidates every entry."""
 
 
-class LazyCards(Sequence[Card]):
+class LazyCards(Sequence["Card"]):
     """A deck's cards, validated one by one from their cached JSON the first time each is used."""
 
     __slots__ = ("ids", "verifiers", "renames", "_body", "_lines", "_cards", "_index")
@@ -60,6 +65,8 @@ class LazyCards(Sequence[Card]):
                 if self._body is None:
                     raise LookupError("this deck was loaded with ids_only=True: its cards cannot be built")
                 self._lines, self._body = self._body.split(b"\n"), b""
+            from quizzer.deck import Card  # the models: imported by the first card built
+
             card = Card.model_validate_json(self._lines[index])
             self._cards[index] = card
             self._lines[index] = b""  # the card holds it now
@@ -84,13 +91,13 @@ class LazyCards(Sequence[Card]):
     __hash__ = None
 
 
-def card_ids(deck: Deck) -> tuple[str, ...]:
+def card_ids(deck: Deck | DeckHeader) -> tuple[str, ...]:
     """The deck's card ids in order, without building cards when they are lazy."""
     cards = deck.cards
     return cards.ids if isinstance(cards, LazyCards) else tuple(card.id for card in cards)
 
 
-def card_verifiers(deck: Deck) -> dict[str, str | None]:
+def card_verifiers(deck: Deck | DeckHeader) -> dict[str, str | None]:
     """Card id → its verifier reference (None for a card without one), without building cards when lazy."""
     cards = deck.cards
     if isinstance(cards, LazyCards):
@@ -98,7 +105,7 @@ def card_verifiers(deck: Deck) -> dict[str, str | None]:
     return {card.id: card.verifier for card in cards}
 
 
-def card_renames(deck: Deck) -> dict[str, list[str]]:
+def card_renames(deck: Deck | DeckHeader) -> dict[str, list[str]]:
     """Card id → the ids it had before (`renamed_from`), for cards that have any, without building cards."""
     cards = deck.cards
     if isinstance(cards, LazyCards):
@@ -143,22 +150,58 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def lookup(path: Path, text: str, folder: Path | None = None, *, ids_only: bool = False) -> Deck | None:
-    """The cached deck parsed from exactly `text`, or None.
+@dataclass(frozen=True, eq=False)
+class DeckHeader:
+    """A cached deck's own fields, unvalidated, and its cards by id (`LazyCards`, ids only).
 
-    `ids_only`: read the header alone (a 100,000-card collection's card lines are 30 MB): the deck's
-    cards can be counted and listed by id (`card_ids`), not built. For commands that only count.
+    What counting and listing a deck needs (`session.outlook`, the badges: `id`, `title`, the daily
+    limits, `card_ids`, `card_renames`, `card_verifiers`), read without the deck models; `deck()`
+    validates the fields into a `Deck`. The entry was written from a validated deck, so only the
+    types of the fields read here are checked again.
+    """
+
+    fields: dict[str, Any]
+    cards: LazyCards
+
+    @property
+    def id(self) -> str:
+        return self.fields["id"]
+
+    @property
+    def title(self) -> str:
+        return self.fields["title"]
+
+    @property
+    def new_per_day(self) -> int | None:
+        return self.fields.get("new_per_day")
+
+    @property
+    def reviews_per_day(self) -> int | None:
+        return self.fields.get("reviews_per_day")
+
+    def deck(self) -> Deck:
+        """The validated `Deck` with these cards (pydantic's `ValueError` if the fields do not validate)."""
+        from quizzer.deck import Deck
+
+        return Deck.model_validate({**self.fields, "cards": []}).model_copy(update={"cards": self.cards})
+
+
+def header(path: Path, text: str, folder: Path | None = None, *, ids_only: bool = False) -> DeckHeader | None:
+    """The cached header of the deck parsed from exactly `text`, or None (a miss).
+
+    `ids_only`: the header line alone (a 100,000-card collection's card lines are 30 MB): the deck's
+    cards can be counted and listed by id (`card_ids`), not built. Else the card lines are read too.
     """
     try:
         with _entry(path, folder).open("rb") as entry:
-            header = json.loads(entry.readline())
+            line = json.loads(entry.readline())
             body = None if ids_only else entry.read()  # one copy of the lines, split when a card is needed
-        if header.get("format") != FORMAT or header.get("models") != _models_fingerprint():
+        if line.get("format") != FORMAT or line.get("models") != _models_fingerprint():
             return None
-        if header.get("content") != _digest(text):
+        if line.get("content") != _digest(text):
             return None
-        ids = tuple(header["ids"])
-        renames, verifiers = header["renames"], tuple(header["verifiers"])
+        ids = tuple(line["ids"])
+        renames, verifiers = line["renames"], tuple(line["verifiers"])
         if len(verifiers) != len(ids) or not {*map(type, verifiers)} <= {str, type(None)}:
             return None
         if not isinstance(renames, dict) or not all(isinstance(v, list) for v in renames.values()):
@@ -167,12 +210,35 @@ def lookup(path: Path, text: str, folder: Path | None = None, *, ids_only: bool 
             return None
         if body is not None and body.count(b"\n") + bool(body) != len(ids):
             return None
-        fields = header["deck"]
-        if not isinstance(fields, dict) or "cards" in fields:
+        fields = line["deck"]
+        if not isinstance(fields, dict) or "cards" in fields or not _counting_fields_typed(fields):
             return None
-        header_only = Deck.model_validate({**fields, "cards": []})  # the header is small: validate it again
-        return header_only.model_copy(update={"cards": LazyCards(ids, body, renames, verifiers)})
+        return DeckHeader(fields, LazyCards(ids, body, renames, verifiers))
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def _counting_fields_typed(fields: dict[str, Any]) -> bool:
+    """The fields a `DeckHeader` hands out unvalidated have the types the model gives them."""
+    limits = (fields.get("new_per_day"), fields.get("reviews_per_day"))
+    return (
+        isinstance(fields.get("id"), str)
+        and isinstance(fields.get("title"), str)
+        and all(limit is None or (type(limit) is int and limit >= 0) for limit in limits)
+    )
+
+
+def lookup(path: Path, text: str, folder: Path | None = None, *, ids_only: bool = False) -> Deck | None:
+    """The cached deck parsed from exactly `text`, validated, or None (a miss).
+
+    `ids_only`: from the header line alone (see `header`): the cards can be counted, not built.
+    """
+    cached = header(path, text, folder, ids_only=ids_only)
+    if cached is None:
+        return None
+    try:
+        return cached.deck()  # the header is small: validate it again
+    except ValueError:
         return None
 
 

@@ -3,7 +3,7 @@
 `tomllib` gives no positions for values, so `_KeyLocator` scans the text once for table headers
 and `key =` lines and maps pydantic's error locations (`cards.3.answer.value`) back to lines.
 
-A deck file is hostile input: sizes are bounded before anything is parsed (`MAX_DECK_BYTES`, then
+A deck file is hostile input: sizes are bounded before anything is parsed (`deckfiles.MAX_DECK_BYTES`, then
 integer range and finite floats on the parsed values before validation; formulas by the checker's
 bounded parser), only
 regular files are opened (a FIFO or a device never blocks the reader), and whatever still escapes
@@ -16,13 +16,10 @@ import ast
 import difflib
 import functools
 import math
-import os
 import re
-import stat
 import sys
 import tomllib
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
@@ -46,59 +43,21 @@ from quizzer.deck import (
     TensorAnswer,
     TextAnswer,
 )
+from quizzer.deckfiles import (
+    DeckError,
+    LoadedDeck,
+    Problem,
+    deck_files,
+    read_deck_text,
+    verifiers_root_for,
+)
 from quizzer.sources import local_sources
 
 SCHEMA_DIRECTIVE = "#:schema"
 
-MAX_DECK_BYTES = 1 << 20
-"""A deck file may hold at most 1 MiB (the largest bundled deck is 28 KB)."""
 INTEGER_RANGE = (-(2**63), 2**63 - 1)
 """Integers a deck may hold: what SQLite stores (daily limits end up in queries)."""
 _SHOWN_INPUT_CHARS = 60
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    path: str
-    line: int
-    col: int
-    message: str
-
-    def __str__(self) -> str:
-        """One line, whatever the message quotes (a deck's text can hold any line break)."""
-        return f"{self.path}:{self.line}:{self.col}: " + " ⏎ ".join(self.message.splitlines())
-
-
-class DeckError(Exception):
-    """A deck that cannot be used; carries every problem found."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(map(str, problems)))
-
-    def one_line(self) -> str:
-        """The first problem, and how to see the rest: the warning of a command that skips this deck."""
-        first = str(self.problems[0]) if self.problems else "unusable deck"
-        more = len(self.problems) - 1
-        return first + (f" (and {more} more; `quizzer lint {self.problems[0].path}` lists them)" if more > 0 else "")
-
-
-@dataclass(frozen=True)
-class LoadedDeck:
-    """A validated deck with where it came from (verifier paths resolve against `verifiers_root`)."""
-
-    deck: Deck
-    path: Path
-    verifiers_root: Path
-
-    def verifier_path(self, card: Card) -> Path | None:
-        return self.verifiers_root / card.verifier_file if card.verifier_file else None
-
-
-def verifiers_root_for(deck_path: Path) -> Path:
-    """`verifiers/` beside the `decks/` folder holding the deck, else beside the deck file."""
-    folder = deck_path.resolve().parent
-    return (folder.parent if folder.name == "decks" else folder) / "verifiers"
 
 
 def load_deck(path: Path | str, *, check_verifiers: bool = True, ids_only: bool = False) -> LoadedDeck:
@@ -120,19 +79,9 @@ def lint(path: Path | str) -> list[Problem]:
     return _load(Path(path))[1]
 
 
-def deck_files(paths: Iterable[Path | str]) -> Iterator[Path]:
-    """Deck files named directly or found (non-recursively, sorted) in named folders."""
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            yield from sorted(p for p in path.glob("*.toml"))
-        else:
-            yield path
-
-
 def _load(path: Path, check_verifiers: bool = True, ids_only: bool = False) -> tuple[Deck | None, list[Problem]]:
     shown = str(path)
-    text, problem = _read_deck_text(path, shown)
+    text, problem = read_deck_text(path, shown)
     if problem is not None:
         return None, [problem]
     cached = deckcache.lookup(path, text, ids_only=ids_only)
@@ -148,42 +97,6 @@ def _load(path: Path, check_verifiers: bool = True, ids_only: bool = False) -> t
     except (RecursionError, MemoryError):  # the bounds below keep these out; if one still escapes, it is this file's
         message = "too deeply nested or too large to check; flatten the values here or split the file"
         return None, [Problem(shown, *_deepest_point(text), message)]
-
-
-def _read_deck_text(path: Path, shown: str) -> tuple[str, Problem | None]:
-    """The file's text, or the one problem that keeps it from being read.
-
-    Opened non-blocking and checked with fstat before reading, so a FIFO or a device named
-    `x.toml` is refused at once instead of hanging the reader, and never more than
-    `MAX_DECK_BYTES` + 1 bytes are read.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except FileNotFoundError:
-        return "", Problem(shown, 1, 1, "no such file")
-    except OSError as e:
-        return "", Problem(shown, 1, 1, f"cannot read: {e.strerror or e}")
-    try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            return "", Problem(shown, 1, 1, "is a folder, not a deck file; rename it or move it out of decks/")
-        if not stat.S_ISREG(mode):
-            return "", Problem(shown, 1, 1, "is not a regular file (a FIFO, socket or device); a deck is a .toml file")
-        data = os.read(fd, MAX_DECK_BYTES + 1)
-    except OSError as e:
-        return "", Problem(shown, 1, 1, f"cannot read: {e.strerror or e}")
-    finally:
-        os.close(fd)
-    if len(data) > MAX_DECK_BYTES:
-        return "", Problem(shown, 1, 1, f"larger than {MAX_DECK_BYTES // 1024} KiB; split it into several decks")
-    if data.startswith(b"\xef\xbb\xbf"):
-        return "", Problem(shown, 1, 1, "starts with a byte-order mark (BOM); save it as UTF-8 without BOM")
-    try:
-        return data.decode("utf-8"), None
-    except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
-        return "", Problem(shown, line, col, f"not UTF-8 text (byte 0x{data[e.start]:02x}); save it as UTF-8")
 
 
 def _parse_and_validate(shown: str, text: str, path: Path, check_verifiers: bool) -> tuple[Deck | None, list[Problem]]:

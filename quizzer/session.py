@@ -34,14 +34,16 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from quizzer import deckcache
-from quizzer.checking import Verdict
-from quizzer.deck import Card, Deck
-from quizzer.instance import fixed, grade, overall
 from quizzer.sm2 import CardState
 from quizzer.store import DayCount, ResetSince, Review, Store, StoredCard, card_list_fingerprint
+
+if TYPE_CHECKING:  # the deck models are imported by the first card built, not by counting (`outlook`)
+    from quizzer.checking import Verdict
+    from quizzer.deck import Card, Deck
+    from quizzer.deckcache import DeckHeader
 
 DEFAULT_NEW_PER_DAY = 20
 DEFAULT_REVIEWS_PER_DAY = 200
@@ -77,7 +79,9 @@ class Limits:
     new_per_day: int | None = None
     reviews_per_day: int | None = None
 
-    def for_deck(self, deck: Deck, stored: tuple[int | None, int | None] = (None, None)) -> tuple[int, int]:
+    def for_deck(
+        self, deck: Deck | DeckHeader, stored: tuple[int | None, int | None] = (None, None)
+    ) -> tuple[int, int]:
         """(new, reviews) allowed per day in `deck`; `stored` is what the app's settings say for it."""
         new = _first_set(self.new_per_day, stored[0], deck.new_per_day, DEFAULT_NEW_PER_DAY)
         reviews = _first_set(self.reviews_per_day, stored[1], deck.reviews_per_day, DEFAULT_REVIEWS_PER_DAY)
@@ -144,17 +148,23 @@ def suggested_grade(*verdicts: Verdict) -> int | None:
 
     A correct answer suggests 4, not 5: the checker cannot tell a perfect recall from a hesitant one.
     """
+    from quizzer.instance import overall
+
     return {"correct": 4, "incorrect": 1}.get(overall(dict(enumerate(verdicts))))
 
 
 def check_answer(card: Card, typed: str) -> Verdict:
     """The checker's verdict on typed input to a single-answer card; a blank answer to a checkable card
     means "I don't know"."""
+    from quizzer.instance import fixed, grade
+
     part = card.parts[0]
     return grade(fixed(card, None), {part.id: typed})[part.id]
 
 
-def outlook(store: Store, decks: Sequence[Deck], today: date, limits: Limits = Limits()) -> list[DeckOutlook]:
+def outlook(
+    store: Store, decks: Sequence[Deck | DeckHeader], today: date, limits: Limits = Limits()
+) -> list[DeckOutlook]:
     """Per deck: due reviews, learning and new cards for today (what `quizzer due` shows), after the limits."""
     _check_unique(decks)
     result = []
@@ -178,7 +188,7 @@ class _DeckQueue(NamedTuple):
     new: list[StoredCard]
 
 
-def _deck_queue(store: Store, deck: Deck, today: date, limits: Limits) -> _DeckQueue:
+def _deck_queue(store: Store, deck: Deck | DeckHeader, today: date, limits: Limits) -> _DeckQueue:
     new_allowed, reviews_allowed = _allowances(store, deck, today, limits)
     carried = store.learning(deck.id, today, earlier=True)[:reviews_allowed]
     due = store.due_reviews(deck.id, today, reviews_allowed - len(carried))
@@ -208,7 +218,7 @@ def waiting_elsewhere(store: Store, decks: Sequence[Deck], today: date) -> Elsew
     return Elsewhere(sum(row.due + row.learning for row in rows), sum(row.new for row in rows), len(rows))
 
 
-def sync_deck(store: Store, deck: Deck) -> None:
+def sync_deck(store: Store, deck: Deck | DeckHeader) -> None:
     """Make the store's card rows match the deck (see `Store.sync_deck`); cheap when nothing changed."""
     card_ids, renames, fingerprint = _card_ids(deck)
     if store.synced_fingerprint(deck.id) != fingerprint:
@@ -218,7 +228,7 @@ def sync_deck(store: Store, deck: Deck) -> None:
 _CARD_IDS: dict[int, tuple[tuple[str, ...], dict[str, list[str]], str]] = {}
 
 
-def _card_ids(deck: Deck) -> tuple[tuple[str, ...], dict[str, list[str]], str]:
+def _card_ids(deck: Deck | DeckHeader) -> tuple[tuple[str, ...], dict[str, list[str]], str]:
     """The deck's card ids in order, their renames and fingerprint, computed once per (frozen) deck object.
 
     Listing and hashing 100k ids takes longer than building the whole queue. The entry is dropped when
@@ -233,7 +243,7 @@ def _card_ids(deck: Deck) -> tuple[tuple[str, ...], dict[str, list[str]], str]:
     return _CARD_IDS[key]
 
 
-def _allowances(store: Store, deck: Deck, today: date, limits: Limits) -> tuple[int, int]:
+def _allowances(store: Store, deck: Deck | DeckHeader, today: date, limits: Limits) -> tuple[int, int]:
     """(new, reviews) still allowed today, after what was already answered today.
 
     Answers to learning cards left from an earlier day ("carried") count as reviews.
@@ -259,7 +269,7 @@ class DuplicateDeckId(ValueError):
     """Two deck files share an id: their cards' progress would mix."""
 
 
-def _check_unique(decks: Sequence[Deck]) -> None:
+def _check_unique(decks: Sequence[Deck | DeckHeader]) -> None:
     ids = Counter(deck.id for deck in decks)
     clashes = sorted(deck_id for deck_id, count in ids.items() if count > 1)
     if clashes:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from quizzer.loader import verifiers_root_for
+from quizzer.deckfiles import verifiers_root_for
 
 
 def project_of(deck_path: Path) -> Path:

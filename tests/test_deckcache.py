@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -11,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from quizzer import deckcache
-from quizzer.deckcache import LazyCards, card_ids, card_renames, card_verifiers, find_card
+from quizzer.deckcache import DeckHeader, LazyCards, card_ids, card_renames, card_verifiers, find_card
+from quizzer.deckfiles import load_header
 from quizzer.loader import DeckError, deck_files, lint, load_deck, select
 from quizzer.paths import bundled_decks
 
@@ -125,6 +127,32 @@ def test_ids_only_reads_the_header_and_never_builds_a_card(tmp_path, cache):
         deck.cards[0]
 
 
+def test_a_header_lists_the_deck_without_the_models_and_builds_it_on_demand(tmp_path, cache):
+    path = _copy_bundled(tmp_path)[0]
+    assert load_header(path) is None  # nothing cached yet: the loader parses it
+    full = load_deck(path).deck
+    header = load_header(path).deck
+    assert isinstance(header, DeckHeader) and header.id == full.id and header.title == full.title
+    assert card_ids(header) == card_ids(full) and card_verifiers(header) == card_verifiers(full)
+    with pytest.raises(LookupError, match="ids_only"):
+        header.cards[0]
+    assert header.deck().model_dump(exclude={"cards"}) == full.model_dump(exclude={"cards"})
+
+
+@pytest.mark.parametrize("field, value", [("id", 7), ("title", None), ("new_per_day", -1), ("reviews_per_day", "9")])
+def test_a_header_whose_counting_fields_are_mistyped_is_a_miss(tmp_path, cache, field, value):
+    """The header's fields are handed out unvalidated (no models on the first frame): their types are checked."""
+    path = _copy_bundled(tmp_path)[0]
+    load_deck(path)
+    (entry,) = cache.iterdir()
+    first, rest = entry.read_bytes().split(b"\n", 1)
+    line = json.loads(first)
+    line["deck"][field] = value
+    entry.write_bytes(json.dumps(line).encode() + b"\n" + rest)
+    assert load_header(path) is None
+    assert not isinstance(load_deck(path).deck.cards, LazyCards)  # and the loader parses the file again
+
+
 def test_ids_only_sees_an_edit_of_the_same_size(tmp_path, cache):
     """Keyed by content, not by size or time: swapping two letters of a card id is a miss."""
     path = _copy_bundled(tmp_path)[0]
@@ -173,7 +201,8 @@ STATES = st.lists(st.tuples(st.integers(0, 5), st.integers(-3, 3)), max_size=12)
 def test_due_counts_from_the_ids_only_path_equal_the_full_load(
     tmp_path_factory, monkeypatch, cards, answers, limits, renamed
 ):
-    """`quizzer due`'s fast path (cached ids only) counts exactly what the parsed deck counts."""
+    """`quizzer due`'s fast path (cached ids only) and the app's first frame (the cached header, no models)
+    count exactly what the parsed deck counts."""
     from datetime import UTC, date, datetime, timedelta
 
     from quizzer.session import Limits, outlook
@@ -190,10 +219,17 @@ def test_due_counts_from_the_ids_only_path_equal_the_full_load(
     path.write_text("".join(lines))
     today = date(2024, 3, 1)
     counts = []
-    for ids_only in (False, True):  # the first load parses and remembers; the second reads the header only
-        deck = load_deck(path, check_verifiers=False, ids_only=ids_only).deck
-        assert isinstance(deck.cards, LazyCards) == ids_only
-        with Store.open(folder / f"state-{ids_only}.db") as store:
+    # The first load parses and remembers; the others read the header only.
+    for source in ("parsed", "ids only", "header"):
+        if source == "header":
+            listed = load_header(path)
+            assert listed is not None
+            deck = listed.deck
+            assert isinstance(deck, DeckHeader)
+        else:
+            deck = load_deck(path, check_verifiers=False, ids_only=source == "ids only").deck
+            assert isinstance(deck.cards, LazyCards) == (source == "ids only")
+        with Store.open(folder / f"state-{source}.db") as store:
             outlook(store, [deck], today)  # syncs the cards
             for index, history in sorted(answers.items()):
                 for grade, offset in history:
@@ -201,4 +237,4 @@ def test_due_counts_from_the_ids_only_path_equal_the_full_load(
                         day = today + timedelta(days=offset)
                         store.record_answer(f"d/c{index}", grade, today=day, now=datetime(2024, 3, 1, 9, tzinfo=UTC))
             counts.append(outlook(store, [deck], today, Limits(*limits)))
-    assert counts[0] == counts[1]
+    assert counts[0] == counts[1] == counts[2]

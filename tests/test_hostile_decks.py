@@ -16,7 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from quizzer.cli import main
-from quizzer.loader import MAX_DECK_BYTES, lint
+from quizzer.deckfiles import MAX_DECK_BYTES
+from quizzer.loader import lint
 from quizzer.store import Store
 from quizzer.tui.library import Library
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, SuspendNotSupported, SystemCommand
@@ -29,13 +30,15 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from quizzer.loader import LoadedDeck
 from quizzer.paths import bundled_decks, default_db
 from quizzer.session import CustomStudy, Limits, Session, StudyDay
 from quizzer.store import Store, StoreError, explain_failure
 from quizzer.trust import project_of, trust_command
 from quizzer.tui.library import Library
 from quizzer.tui.screens.decks import DecksScreen
+
+if TYPE_CHECKING:
+    from quizzer.deckfiles import LoadedDeck
 
 POLL_SECONDS = 0.5
 DAY_CHECK_SECONDS = 30
@@ -119,6 +122,9 @@ class QuizzerApp(App[None]):
         self.auto_verify = auto_verify
         self.ready_file = ready_file
         self.library: Library | None = None
+        """The decks loaded whole (their cards can be built): None until then."""
+        self.listing: Library | None = None
+        """What the decks screen shows: the library, or before it, the decks listed from their cached headers."""
         self.store: Store | None = None
         self._verify_tasks: set[asyncio.subprocess.Process] = set()
         self._keys_started = False
@@ -147,24 +153,36 @@ class QuizzerApp(App[None]):
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load_library(self) -> None:
+        """The store, and the decks as far as the decks screen needs (cached decks: their headers alone).
+
+        The deck models (pydantic) are imported only when a deck must be parsed: for cached decks, by
+        `compute_cache_keys` after the first frame, which loads them whole.
+        """
         store = Store.open(self.db_path)
         try:
             store.check_integrity()  # here, off the UI thread, rather than before the first answer
-            library = Library.load(store, self.deck_paths, bundled=self.bundled)
+            listing = Library.load(store, self.deck_paths, bundled=self.bundled, from_headers=True)
             theme = store.setting(THEME_SETTING)
             calendar = StudyDay.from_store(store, self.fixed_day)
         except BaseException:
             store.close()
             raise
-        self.call_from_thread(self._library_loaded, library, theme, calendar)
+        self.call_from_thread(self._listing_loaded, listing, theme, calendar)
 
-    def _library_loaded(self, library: Library, theme: str | None, calendar: StudyDay) -> None:
-        self.library = library
-        self.store = library.store
+    def _listing_loaded(self, listing: Library, theme: str | None, calendar: StudyDay) -> None:
+        self.listing = listing
+        self.store = listing.store
         self.calendar = calendar
         self._day_seen = self.today
         if theme and theme in self.available_themes and theme != self.theme:
             self.theme = theme
+        if listing.whole:
+            self._library_loaded(listing)
+        else:
+            self.data_generation += 1
+
+    def _library_loaded(self, library: Library) -> None:
+        self.library = self.listing = library
         self.data_generation += 1
         if self.custom is not None:
             custom, self.custom = self.custom, None
@@ -197,7 +215,7 @@ class QuizzerApp(App[None]):
         if self.ready_file:
             Path(self.ready_file).write_text(repr(time.time()))
             self.exit()
-        elif self.library is not None and self.library.cache_keys is None and not self._keys_started:
+        elif not self._keys_started:
             self._keys_started = True
             self.compute_cache_keys()
 
@@ -209,8 +227,13 @@ class QuizzerApp(App[None]):
 
     @work(thread=True, exclusive=True, group="cache-keys")
     def compute_cache_keys(self) -> None:
-        assert self.library is not None
-        keys = self.library.compute_cache_keys()
+        """The verification cache keys; first, if the decks screen was drawn from cached headers, the decks whole."""
+        library = self.library
+        if library is None:
+            assert self.listing is not None
+            library = self.listing.loaded_whole(self.deck_paths)
+            self.call_from_thread(self._library_loaded, library)
+        keys = library.compute_cache_keys()
         self.call_from_thread(self._cache_keys_ready, keys)
         _warm_up()
         self.call_from_thread(_settle_memory)

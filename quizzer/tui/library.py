@@ -21,15 +21,17 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from quizzer import deckcache
-from quizzer.instance import Instance
-from quizzer.loader import DeckError, LoadedDeck, deck_files, load_deck
+from quizzer.deckfiles import LoadedDeck, deck_files, load_header
 from quizzer.store import Store, VerificationRecord
 from quizzer.trust import project_named, project_of
+
+if TYPE_CHECKING:
+    from quizzer.instance import Instance
 
 Badge = Literal[
     "verified", "demonstrated", "failed", "stale", "unverified", "untrusted", "none", "checking", "verifying"
@@ -116,6 +118,29 @@ class CardVerification:
         return None  # a passing record whose currency is still being checked, or is being re-run
 
 
+def _load_decks(paths: Iterable[Path | str], from_headers: bool) -> tuple[list[LoadedDeck], list[str]]:
+    """The decks under `paths` (see `Library.load`) and the problems of those that do not load."""
+    decks: list[LoadedDeck] = []
+    problems: list[str] = []
+    seen: dict[str, Path] = {}
+    for path in deck_files(paths):
+        loaded = load_header(path) if from_headers else None
+        if loaded is None:
+            from quizzer.loader import DeckError, load_deck  # the deck models: parsing needs them
+
+            try:
+                loaded = load_deck(path, check_verifiers=False)
+            except DeckError as error:
+                problems.extend(str(problem) for problem in error.problems)
+                continue
+        if loaded.deck.id in seen:
+            problems.append(f"{path}: deck id {loaded.deck.id!r} is already used by {seen[loaded.deck.id]}; skipped")
+            continue
+        seen[loaded.deck.id] = path
+        decks.append(loaded)
+    return decks, problems
+
+
 def _dispute_text(instance: Instance) -> str:
     if instance.seed is not None:
         return "This instance failed verification: " + next(iter(instance.disputed.values()))
@@ -144,27 +169,34 @@ class Library:
     _verifiers: dict[str, dict[str, str | None]] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def load(cls, store: Store, paths: Iterable[Path | str], bundled: Path | None = None) -> Library:
-        """Load every deck file under `paths`; a broken file becomes a problem line, not an exception."""
-        decks: list[LoadedDeck] = []
-        problems: list[str] = []
-        seen: dict[str, Path] = {}
-        for path in deck_files(paths):
-            try:
-                loaded = load_deck(path, check_verifiers=False)
-            except DeckError as error:
-                problems.extend(str(problem) for problem in error.problems)
-                continue
-            if loaded.deck.id in seen:
-                first = seen[loaded.deck.id]
-                problems.append(f"{path}: deck id {loaded.deck.id!r} is already used by {first}; skipped")
-                continue
-            seen[loaded.deck.id] = path
-            decks.append(loaded)
+    def load(
+        cls, store: Store, paths: Iterable[Path | str], bundled: Path | None = None, *, from_headers: bool = False
+    ) -> Library:
+        """Load every deck file under `paths`; a broken file becomes a problem line, not an exception.
+
+        `from_headers`: a deck whose cache entry matches its file is listed from the entry's header
+        (`deckfiles.load_header`: fields and card ids, the deck models not even imported), enough for
+        the decks screen; then `whole` is False and `loaded_whole` gives the library to review from.
+        """
+        decks, problems = _load_decks(paths, from_headers)
         library = cls(store, decks, problems, bundled.resolve() if bundled else None)
         library.records = store.verifications()
         library.reload_trust()
         return library
+
+    @property
+    def whole(self) -> bool:
+        """No deck is listed from its cached header alone: every deck's cards can be built."""
+        return not any(isinstance(loaded.deck, deckcache.DeckHeader) for loaded in self.decks)
+
+    def loaded_whole(self, paths: Iterable[Path | str]) -> Library:
+        """This library with the deck files under `paths` loaded whole (read again, as they are now).
+
+        Its store, verification records and trust are kept: this runs in a worker while the UI
+        thread may use the store.
+        """
+        decks, problems = _load_decks(paths, from_headers=False)
+        return replace(self, decks=decks, problems=problems, _verifiers={})
 
     # ------------------------------------------------------------------ decks
 

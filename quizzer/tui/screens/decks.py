@@ -45,14 +45,13 @@ class DecksScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.outlooks: list[DeckOutlook] = []
+        self._shown_title_width = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="decks-body"):
             yield Static("Loading decks…", id="today-line")
-            table: DataTable = ListTable(id="deck-table", cursor_type="row", zebra_stripes=True)
-            table.loading = True
-            yield table
+            yield ListTable(id="deck-table", cursor_type="row", zebra_stripes=True)
             yield Static(id="empty-state")
             yield Static(id="trust-note")
             yield Static(id="problems")
@@ -68,15 +67,15 @@ class DecksScreen(Screen):
         self.watch(self.app, "data_generation", self.refresh_counts, init=False)
         self.watch(self.app, "verification_generation", self.refresh_badges, init=False)
         self.app.theme_changed_signal.subscribe(self, lambda _: self.refresh_badges())
-        if self.app.library is not None:
-            self.refresh_counts()
+        table.loading = self.app.listing is None  # usually the decks are read by now: no indicator to mount
 
     def on_resize(self) -> None:
-        if self.app.library is not None and self.outlooks:
-            self.refresh_counts()
+        if self.outlooks and self._title_width() != self._shown_title_width:
+            self._fill_table()
 
     def on_screen_resume(self) -> None:
-        if self.app.library is not None:
+        """Counts as they are now: on the first showing (after the mount), and back from another screen."""
+        if self.app.listing is not None:
             self.refresh_counts()
 
     # ------------------------------------------------------------------ data
@@ -86,17 +85,32 @@ class DecksScreen(Screen):
         return self.app.today
 
     def refresh_counts(self) -> None:
-        library = self.app.library
+        library = self.app.listing
         if library is None:
             return
         self.outlooks = outlook(library.store, [loaded.deck for loaded in library.decks], self.today, self.app.limits)
+        self._fill_table()
+        self.app.call_after_refresh(self._counts_drawn)
+
+    def _counts_drawn(self) -> None:
+        """The counts are on screen; the key bar rebuilds its keys after that same refresh (the focus moved
+        to the table), so the app is told the screen is ready after the next one, keys drawn too."""
+        self.app.call_after_refresh(self.app.decks_ready)
+
+    def _title_width(self) -> int:
+        return max(MIN_TITLE_WIDTH, self.size.width - OTHER_COLUMNS_WIDTH)  # the badges column must fit
+
+    def _fill_table(self) -> None:
+        """The rows of `outlooks`, each title cut to the width the other columns leave it."""
+        library = self.app.listing
+        assert library is not None
         table = self.query_one(DataTable)
         selected = table.cursor_row
         table.clear()
-        title_width = max(MIN_TITLE_WIDTH, self.size.width - OTHER_COLUMNS_WIDTH)  # the badges column must fit
+        self._shown_title_width = self._title_width()
         for row in self.outlooks:
             title = Text(row.title, style="bold")
-            title.truncate(title_width, overflow="ellipsis")
+            title.truncate(self._shown_title_width, overflow="ellipsis")
             table.add_row(
                 title,
                 _count(row.due, row.due_total),
@@ -111,10 +125,9 @@ class DecksScreen(Screen):
         if self.focused is None:
             table.focus()
         self._update_texts()
-        self.app.call_after_refresh(self.app.decks_ready)
 
     def refresh_badges(self) -> None:
-        library = self.app.library
+        library = self.app.listing
         if library is None or not self.outlooks:
             return
         table = self.query_one(DataTable)
@@ -123,7 +136,7 @@ class DecksScreen(Screen):
         self._update_texts()
 
     def _update_texts(self) -> None:
-        library = self.app.library
+        library = self.app.listing
         due = sum(row.due for row in self.outlooks)
         learning = sum(row.learning for row in self.outlooks)
         new = sum(row.new for row in self.outlooks)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.screen import Screen
 from textual.widgets import Footer
 
 
@@ -14,6 +15,9 @@ class KeyFooter(Footer):
     only when that value changes, which it never does here: every key ever shown stayed alive
     (thousands after a sitting, and a garbage collector pausing the UI for 0.3 s). Nudging the value
     after each rebuild prunes them.
+
+    It also rebuilds once for all the binding changes queued before the rebuild runs (a screen's first
+    showing changes them two or three times, and each rebuild mounts and styles every key anew).
     """
 
     NARROW = 100
@@ -22,6 +26,8 @@ class KeyFooter(Footer):
     Each screen lists its keys most important first: what does not fit is cut from the right."""
 
     LEFT_TO_HELP = ("quit",)
+
+    _rebuilds_queued = 0
 
     @property
     def narrow(self) -> bool:
@@ -44,3 +50,15 @@ class KeyFooter(Footer):
     async def recompose(self) -> None:
         await super().recompose()
         self.mutate_reactive(Footer.compact)
+
+    def bindings_changed(self, screen: Screen) -> None:
+        """Footer's, but a rebuild queued behind another one is left to that one (it reads the bindings then)."""
+        self._bindings_ready = True
+        if screen.app.app_focus and self.is_attached and screen is self.screen:
+            self._rebuilds_queued += 1
+            self.call_after_refresh(self._rebuild_for_bindings)
+
+    async def _rebuild_for_bindings(self) -> None:
+        self._rebuilds_queued -= 1
+        if not self._rebuilds_queued:
+            await self.recompose()
