@@ -4,7 +4,7 @@ Builds the largest inputs the checker still accepts (formulas at the node, depth
 1000-character numbers, shapes and choices), uses each formula both as a card's answer and as the
 typed answer, and prints the slowest checks (best wall time of `--repeat` runs, and the worst CPU
 time of one run), each run cold: the parse cache cleared, so both formulas are parsed. The
-budget (issue 11) is 50 ms; the bounds in `quizzer.checking` keep it there by construction.
+budget (issue 11) is 50 ms; the bounds in `quizzer.core.checking` keep it there by construction.
 
     python benchmarks/bench_checking.py
 """
@@ -15,8 +15,8 @@ import argparse
 import time
 from collections.abc import Callable
 
-from quizzer import checking
-from quizzer.deck import ChoiceAnswer, ExpressionAnswer, NumericAnswer, ShapeAnswer
+from quizzer.cards.deck import ChoiceAnswer, ExpressionAnswer, NumericAnswer, ShapeAnswer
+from quizzer.core import checking
 
 VARIABLES = ["p1", "p2"]
 

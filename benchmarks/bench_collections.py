@@ -309,8 +309,8 @@ def main() -> None:
         print("\nmemory of the loaded decks (tracemalloc: Library.load and every deck's badges)")
         sys.path.insert(0, str(ROOT))
         os.environ["QUIZZER_HOME"] = str(home)
+        from quizzer.review.tui.library import Library
         from quizzer.store import Store
-        from quizzer.tui.library import Library
 
         with Store.open(db) as store:
             gc.collect()

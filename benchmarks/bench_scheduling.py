@@ -36,9 +36,9 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from quizzer.deck import Deck
-from quizzer.session import Session
-from quizzer.sm2 import CardState
+from quizzer.cards.deck import Deck
+from quizzer.core.sm2 import CardState
+from quizzer.review.session import Session
 from quizzer.store import (  # the log's encoders: 1M rows written in bulk, as the store would write them
     _INSERT_REVIEW,
     _KIND_CODES,

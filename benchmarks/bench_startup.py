@@ -101,9 +101,9 @@ def answer_latency(decks: str | None, answers: int = 30) -> tuple[list[float], l
     """Seconds spent in the review screen's reveal and grade handlers, and in recording the grade, per answer."""
     import asyncio
 
-    from quizzer.session import Session
-    from quizzer.tui.app import QuizzerApp
-    from quizzer.tui.screens.review import ReviewScreen
+    from quizzer.review.session import Session
+    from quizzer.review.tui.app import QuizzerApp
+    from quizzer.review.tui.screens.review import ReviewScreen
 
     reveal_times: list[float] = []
     grade_times: list[float] = []

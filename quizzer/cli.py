@@ -15,8 +15,8 @@ from quizzer.paths import bundled_decks, default_decks
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from quizzer.deck import Card
-    from quizzer.loader import DeckError, LoadedDeck
+    from quizzer.cards.deck import Card
+    from quizzer.cards.loader import DeckError, LoadedDeck
     from quizzer.store import Store
 
     Selected = tuple[LoadedDeck, list[Card]]
@@ -51,10 +51,10 @@ def main(ctx: click.Context, db: Path | None) -> None:
 
 
 def _open_app(db: Path | None, decks: tuple[Path, ...], **options) -> None:
-    """The Textual app (quizzer.tui); in a pipe or a dumb terminal, say how to review without it."""
+    """The Textual app (quizzer.review.tui); in a pipe or a dumb terminal, say how to review without it."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise click.ClickException("the review app needs a terminal; use `quizzer review --plain` in a pipe")
-    from quizzer.tui import run
+    from quizzer.review.tui import run
 
     code = run(db, decks or (default_decks(),), **options)
     if code:
@@ -81,9 +81,9 @@ def lint(paths: tuple[Path, ...], output_format: str, db: Path | None) -> None:
     With a state database (--db, else the default one if it exists), also warn about card ids that
     left a deck while the database holds answers for them: a renamed card needs `renamed_from`.
     """
-    from quizzer.loader import deck_files
-    from quizzer.loader import lint as lint_file
-    from quizzer.reporting import github_command
+    from quizzer.cards.loader import deck_files
+    from quizzer.cards.loader import lint as lint_file
+    from quizzer.verify.reporting import github_command
 
     files = list(deck_files(paths or [default_decks()]))
     if not files:
@@ -108,7 +108,7 @@ def lint(paths: tuple[Path, ...], output_format: str, db: Path | None) -> None:
 
 def _vanished_card_warnings(files: list[Path], db: Path | None) -> list[str]:
     """`path:1:1: warning: ...` for each card id gone from its deck but with answers in the database."""
-    from quizzer.loader import DeckError, load_deck
+    from quizzer.cards.loader import DeckError, load_deck
 
     warnings: list[str] = []
     with _open_store(db, only_if_exists=True) as store:
@@ -168,7 +168,7 @@ def _fixed_day(value: str | None):
 
 def _calendar(store, today: str | None):
     """When the study day starts (the rollover hour set in the app, else 4 am), or `--today` for every moment."""
-    from quizzer.session import StudyDay
+    from quizzer.review.session import StudyDay
 
     return StudyDay.from_store(store, _fixed_day(today))
 
@@ -184,12 +184,12 @@ def _select(
     """The decks (and cards) named on the command line, resolved the same way for every command.
 
     `cnn`, `cnn/receptive-field-size`, `decks/cnn.toml`, `decks/cnn.toml::card` and folders
-    (default: ./decks in a deck project, else the bundled decks), by `quizzer.loader.select`. A deck
+    (default: ./decks in a deck project, else the bundled decks), by `quizzer.cards.loader.select`. A deck
     that does not load stops the command, unless `on_broken` takes it (the other decks stay usable);
     `cards=False` refuses single cards (for commands that work on whole decks); `ids_only` loads cached
     decks without their cards' text (for commands that only count them).
     """
-    from quizzer.loader import DeckError, SelectionError, select
+    from quizzer.cards.loader import DeckError, SelectionError, select
 
     try:
         selection = select(
@@ -290,7 +290,7 @@ def review(decks, plain, ahead_days, new_per_day, reviews_per_day, db, today) ->
     'u' undoes the last grade, 'q' quits; the sitting ends with a summary. The day starts at the
     rollover hour (4 am unless set in the app's settings).
     """
-    from quizzer.session import CustomStudy, Limits
+    from quizzer.review.session import CustomStudy, Limits
 
     custom = CustomStudy("ahead", days=ahead_days) if ahead_days else None
     limits = Limits(new_per_day, reviews_per_day)
@@ -317,8 +317,8 @@ def cram(decks, tags, search, plain, db, today) -> None:
     """
     import shlex
 
-    from quizzer.search import Query, SearchError, matching_keys
-    from quizzer.session import CustomStudy
+    from quizzer.review.search import Query, SearchError, matching_keys
+    from quizzer.review.session import CustomStudy
 
     selection = _select(decks)
     try:
@@ -340,8 +340,8 @@ def cram(decks, tags, search, plain, db, today) -> None:
 
 def _plain_sitting(loaded: list[LoadedDeck], db: Path | None, today: str | None, limits, custom) -> None:
     """`--plain`: the line-based sitting, then its summary (with what waits in the other decks)."""
-    from quizzer import plain_review
-    from quizzer.session import DuplicateDeckId, Limits, Session, waiting_elsewhere
+    from quizzer.review import plain_review
+    from quizzer.review.session import DuplicateDeckId, Limits, Session, waiting_elsewhere
 
     with _open_store(db) as store:
         store.check_integrity()  # now, before the learner's first answer, not when it is recorded
@@ -365,7 +365,7 @@ def _plain_sitting(loaded: list[LoadedDeck], db: Path | None, today: str | None,
 
 def _other_decks(loaded: list[LoadedDeck]) -> list[LoadedDeck]:
     """The decks of the default folder that this sitting did not include (broken ones quietly left out)."""
-    from quizzer.loader import select
+    from quizzer.cards.loader import select
 
     ids = {d.deck.id for d in loaded}
     everything = select([], default_decks(), on_broken=lambda *_: None, check_verifiers=False)
@@ -383,7 +383,7 @@ def due(decks, as_json, new_per_day, reviews_per_day, db, today) -> None:
     import json
     from dataclasses import asdict
 
-    from quizzer.session import DuplicateDeckId, Limits, outlook
+    from quizzer.review.session import DuplicateDeckId, Limits, outlook
 
     loaded = [d.deck for d in _load_decks(decks, ids_only=True)]
     with _open_store(db) as store:
@@ -413,7 +413,7 @@ def stats(decks, as_json, days, db, today) -> None:
     """Reviews per day, retention and the upcoming forecast, for every deck in the database or DECK files."""
     import json
 
-    from quizzer.session import statistics
+    from quizzer.review.session import statistics
 
     deck_ids = sorted({d.deck.id for d in _load_decks(decks, ids_only=True)}) if decks else None
     with _open_store(db) as store:
@@ -450,7 +450,7 @@ def _percent(passed: int, total: int) -> str:
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of deck files (what decks/schema.json holds)."""
-    from quizzer.deck import json_schema
+    from quizzer.cards.deck import json_schema
 
     click.echo(json_schema(), nl=False)
 
@@ -509,10 +509,10 @@ def verify(
     --merge REPORT... joins the shards' --json reports into one result, and --cache-file shares the
     verification cache between runs, shards and laptops.
     """
-    from quizzer.ci import CIError, last_durations, parse_shard, read_cache_file, split, split_fingerprint
-    from quizzer.reporting import ReportError, ShardInfo, VerifyReport, read_reports
-    from quizzer.runner import Job
-    from quizzer.runner import verify as run_verifiers
+    from quizzer.verify.ci import CIError, last_durations, parse_shard, read_cache_file, split, split_fingerprint
+    from quizzer.verify.reporting import ReportError, ShardInfo, VerifyReport, read_reports
+    from quizzer.verify.runner import Job
+    from quizzer.verify.runner import verify as run_verifiers
 
     if merge and shard:
         raise click.UsageError("--merge joins finished shards; it takes no --shard")
@@ -579,9 +579,9 @@ def _watch_and_verify(targets, *, jobs, timeout, strict, variants, db) -> None:
     """
     import time
 
-    from quizzer.reporting import VerifyReport
-    from quizzer.runner import Job
-    from quizzer.runner import verify as run_verifiers
+    from quizzer.verify.reporting import VerifyReport
+    from quizzer.verify.runner import Job
+    from quizzer.verify.runner import verify as run_verifiers
 
     folders = _watched_folders(targets)
     with _open_store(db) as store:
@@ -611,7 +611,7 @@ def _watch_and_verify(targets, *, jobs, timeout, strict, variants, db) -> None:
 
 def _watched_folders(targets) -> list[Path]:
     """The deck folders the targets name (a deck id means the default decks folder) and their verifiers."""
-    from quizzer.loader import verifiers_root_for
+    from quizzer.cards.loader import verifiers_root_for
 
     folders = set()
     for target in targets or [str(default_decks())]:
@@ -637,7 +637,7 @@ def _file_state(folders: list[Path]) -> dict[str, tuple[int, int]]:
 
 def _write_ci_outputs(report, store, json_file, junit_file, output_format, shard_info, cache_files, covered, cached):
     """The reports and cache files a verify run was asked for."""
-    from quizzer.ci import write_cache_file
+    from quizzer.verify.ci import write_cache_file
 
     if json_file:
         report.write_json(json_file, shard=shard_info)
@@ -656,7 +656,7 @@ def _write_ci_outputs(report, store, json_file, junit_file, output_format, shard
 
 def _trust_projects_of(store, decks: list[LoadedDeck]) -> None:
     """Naming decks to `quizzer verify` is consent: the app may verify their projects' decks from now on."""
-    from quizzer.trust import project_named, project_of
+    from quizzer.verify.trust import project_named, project_of
 
     bundled = project_named(bundled_decks())
     for project in sorted({project_of(loaded.path) for loaded in decks} - {bundled}):
@@ -680,7 +680,7 @@ def trust(projects: tuple[Path, ...], remove: bool, db: Path | None) -> None:
     for trusted projects. Trust covers exactly the project named, never projects in folders below it.
     Running `quizzer verify` on a deck trusts its project too. The list lives in the state database.
     """
-    from quizzer.trust import is_project, project_named
+    from quizzer.verify.trust import is_project, project_named
 
     with _open_store(db) as store:
         for given in projects:
@@ -740,7 +740,7 @@ def new(deck, card_id, kind, root, title, params) -> None:
     Creates the deck file (with its schema.json for editors), decks/ and verifiers/ as needed.
     Never overwrites: an existing card id is refused.
     """
-    from quizzer.authoring import AuthoringError, create_card, next_steps, problems_after
+    from quizzer.authoring.scaffold import AuthoringError, create_card, next_steps, problems_after
 
     try:
         made = create_card(deck, card_id, kind, root, title, params)
@@ -783,7 +783,7 @@ def show(target, variant, db) -> None:
     """
     from rich.console import Console
 
-    from quizzer import show as showing
+    from quizzer.review import show as showing
 
     selection = _select((target,))
     cards = [(loaded, card) for loaded, chosen in selection for card in chosen]
@@ -821,7 +821,7 @@ def export_anki_command(decks, output, strict, db) -> None:
     One note per card with a stable GUID from deck-id/card-id, so importing again updates the notes.
     The back shows the answer, the explanation and the last verification from the state database.
     """
-    from quizzer.anki import ExportError, export_anki
+    from quizzer.authoring.anki import ExportError, export_anki
 
     if output.suffix != ".apkg":
         raise click.BadParameter("the output file must end in .apkg", param_hint="-o")
@@ -869,7 +869,7 @@ def import_anki_command(package, output, force, db, today) -> None:
     copied into OUTPUT/<deck-id>-media/. Intervals, ease, due dates and the review log are carried
     into the state database (cards already answered in quizzer keep their own progress).
     """
-    from quizzer.importing import ImportProblem, import_anki
+    from quizzer.authoring.importing import ImportProblem, import_anki
 
     with _open_store(db) as store:
         try:
@@ -891,7 +891,7 @@ def import_csv_command(file, output, force, deck) -> None:
     A header row names the columns (prompt/front, answer/back, explanation, tags, deck, id, source);
     without one the columns are prompt, answer and tags.
     """
-    from quizzer.importing import ImportProblem, import_csv
+    from quizzer.authoring.importing import ImportProblem, import_csv
 
     try:
         summary = import_csv(file, output, deck=deck, force=force)

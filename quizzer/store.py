@@ -39,8 +39,8 @@ from functools import cached_property, lru_cache
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, NamedTuple
 
-from quizzer import sm2
-from quizzer.sm2 import CardState
+from quizzer.core import sm2
+from quizzer.core.sm2 import CardState
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -675,7 +675,7 @@ class Store:
         return {record.key: record for record in map(_verification_from_row, rows)}
 
     # ------------------------------------------------------------------ TUI: browser, statistics, trust, settings
-    # (added for the Textual app, quizzer/tui/; settings live in migration 2, the trusted projects in 5)
+    # (added for the Textual app, quizzer/review/tui/; settings live in migration 2, the trusted projects in 5)
 
     def deck_cards(self, deck: str) -> list[StoredCard]:
         """Every card row of a deck (suspended and absent ones too), in deck order: the browser's list."""
@@ -733,7 +733,7 @@ class Store:
     def trusted_projects(self) -> list[str]:
         """Deck projects whose verifiers the app may run on its own (`quizzer trust`, `quizzer verify`).
 
-        Each names exactly one project folder, never the folders below it (see `quizzer.trust`).
+        Each names exactly one project folder, never the folders below it (see `quizzer.verify.trust`).
         """
         return [path for (path,) in self._conn.execute("SELECT path FROM trusted_projects ORDER BY path")]
 
@@ -1137,7 +1137,7 @@ _KINDS = ("review", "new", "learning", "drill", "cram", "ahead")
 """How an answer counts (`Review.kind`), stored as its index here: append, never reorder."""
 _KIND_CODES = {kind: code for code, kind in enumerate(_KINDS)}
 _VERDICTS = ("", "correct", "incorrect", "self-graded", "unparsable")
-"""The checker's verdicts (`quizzer.checking.Status`), stored as their index; any other verdict is kept as text."""
+"""The checker's verdicts (`quizzer.core.checking.Status`), stored as their index; any other verdict is kept as text."""
 _VERDICT_CODES = {verdict: code for code, verdict in enumerate(_VERDICTS)}
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _EPOCH = datetime(1970, 1, 1)

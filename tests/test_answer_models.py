@@ -13,8 +13,8 @@ import math
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from quizzer.checking import Verdict as V
-from quizzer.deck import Answer, CodeAnswer, TextAnswer
+from quizzer.cards.deck import Answer, CodeAnswer, TextAnswer
+from quizzer.core.checking import Verdict as V
 
 answer_of = TypeAdapter(Answer).validate_python
 
@@ -63,7 +63,11 @@ def test_numeric_without_tolerance_is_exact_up_to_float_noise():
 def test_numeric_typed_answers_use_the_cards_tolerance():
     assert NUMERIC.check("1.2") == V("correct", "1.2")
     assert NUMERIC.check("1.3") == V("incorrect", "1.3", "expected 1 ± 0.25")
-    assert NUMERIC.check("one") == V("unparsable", "one", "not a number: 'one' (write it as a decimal, a fraction a/b, a percentage or in e-notation)")
+    assert NUMERIC.check("one") == V(
+        "unparsable",
+        "one",
+        "not a number: 'one' (write it as a decimal, a fraction a/b, a percentage or in e-notation)",
+    )
 
 
 def test_numeric_display():

@@ -37,12 +37,12 @@ def test_the_package_keeps_every_contract():
 @pytest.mark.parametrize(
     ("module", "planted", "contract"),
     [
-        ("quizzer/sm2.py", "from quizzer import store", "The pure core"),
-        ("quizzer/checking.py", "import textual", "The pure core"),
-        ("quizzer/tui/library.py", "import torch", "Nothing of quizzer imports torch"),
-        ("quizzer/store.py", "from quizzer import session", "Dependencies point one way"),
-        ("quizzer/verifier.py", "from quizzer import deck", "The verifier API"),
-        ("quizzer/session.py", "import sqlite_utils", "Only the store talks to SQLite"),
+        ("quizzer/core/sm2.py", "from quizzer import store", "The pure core"),
+        ("quizzer/core/checking.py", "import textual", "The pure core"),
+        ("quizzer/review/tui/library.py", "import torch", "Nothing of quizzer imports torch"),
+        ("quizzer/store.py", "from quizzer.review import session", "Dependencies point one way"),
+        ("quizzer/verifier.py", "from quizzer.cards import deck", "The verifier API"),
+        ("quizzer/review/session.py", "import sqlite_utils", "Only the store talks to SQLite"),
     ],
 )
 def test_a_planted_forbidden_import_breaks_its_contract(tmp_path, module, planted, contract):
@@ -60,10 +60,11 @@ def test_the_app_runs_its_start_up_work_without_torch():
     """At run time too: loading the library, badges' cache keys, and every screen module, torch stays out."""
     probe = (
         "import sys, tempfile; from pathlib import Path\n"
-        "import quizzer.tui.app, quizzer.tui.screens.review, quizzer.tui.screens.browser, quizzer.tui.screens.stats\n"
+        "import quizzer.review.tui.app, quizzer.review.tui.screens.review\n"
+        "import quizzer.review.tui.screens.browser, quizzer.review.tui.screens.stats\n"
         "from quizzer.paths import bundled_decks\n"
         "from quizzer.store import Store\n"
-        "from quizzer.tui.library import Library\n"
+        "from quizzer.review.tui.library import Library\n"
         "store = Store.open(Path(tempfile.mkdtemp()) / 'q.db')\n"
         "library = Library.load(store, [bundled_decks()], bundled=bundled_decks())\n"
         "assert library.compute_cache_keys()\n"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from quizzer import checking
+from quizzer.core import checking
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False).filter(lambda v: abs(v) > 1e-3 or v == 0)
 
@@ -262,7 +262,7 @@ def test_every_kind_bounds_its_input_length():
 def test_a_decks_formula_past_a_bound_is_refused_by_the_model():
     from pydantic import ValidationError
 
-    from quizzer.deck import ExpressionAnswer
+    from quizzer.cards.deck import ExpressionAnswer
 
     with pytest.raises(ValidationError, match="value does not parse as a formula: formula too large"):
         ExpressionAnswer(kind="expression", value="+".join(["x"] * 5000)[:999], variables=["x"])
@@ -298,8 +298,26 @@ V = checking.Verdict
         (1 / 3, 0, "1/3", V("correct", "0.333333")),
         (1, 0, "", V("unparsable", "", "empty answer")),
         (1, 0, "   ", V("unparsable", "", "empty answer")),
-        (1, 0, "%", V("unparsable", "%", "not a number: '%' (write it as a decimal, a fraction a/b, a percentage or in e-notation)")),
-        (1, 0, "abc", V("unparsable", "abc", "not a number: 'abc' (write it as a decimal, a fraction a/b, a percentage or in e-notation)")),
+        (
+            1,
+            0,
+            "%",
+            V(
+                "unparsable",
+                "%",
+                "not a number: '%' (write it as a decimal, a fraction a/b, a percentage or in e-notation)",
+            ),
+        ),
+        (
+            1,
+            0,
+            "abc",
+            V(
+                "unparsable",
+                "abc",
+                "not a number: 'abc' (write it as a decimal, a fraction a/b, a percentage or in e-notation)",
+            ),
+        ),
         (1, 0, "1/0", V("unparsable", "1/0", "division by zero")),
         (1, 0, "1/0.0", V("unparsable", "1/0.0", "division by zero")),
         (1, 0, "1/x", V("unparsable", "1/x", "not a number or fraction: '1/x'")),
@@ -427,8 +445,18 @@ def test_choice_options_that_are_numbers_match_as_options_first():
         ("()", V("incorrect", "()", "expected (5, 6, 7)")),
         ("", V("unparsable", "", "empty answer")),
         ("torch.Size[5]", V("unparsable", "torch.Size[5]", "not a shape: 'torch.Size[5]'")),
-        ("(5, a)", V("unparsable", "(5, a)", "not a shape: '(5, a)' (write whole numbers in parentheses, or torch.Size([...]))")),
-        ("(, ,)", V("unparsable", "(, ,)", "not a shape: '(, ,)' (write whole numbers in parentheses, or torch.Size([...]))")),
+        (
+            "(5, a)",
+            V(
+                "unparsable",
+                "(5, a)",
+                "not a shape: '(5, a)' (write whole numbers in parentheses, or torch.Size([...]))",
+            ),
+        ),
+        (
+            "(, ,)",
+            V("unparsable", "(, ,)", "not a shape: '(, ,)' (write whole numbers in parentheses, or torch.Size([...]))"),
+        ),
     ],
 )
 def test_shape_fixed_answers(typed, verdict):
@@ -879,7 +907,14 @@ def test_a_variable_applied_like_a_function_is_a_product():
         ("113 pixels", V("incorrect", "113", "expected 112")),
         ("112 px", V("unparsable", "112 px", "'px' is not this answer's unit: type a number, or a number and pixels")),
         ("112 cm", V("unparsable", "112 cm", "'cm' is not this answer's unit: type a number, or a number and pixels")),
-        ("pixels", V("unparsable", "pixels", "not a number: 'pixels' (write it as a decimal, a fraction a/b, a percentage or in e-notation)")),
+        (
+            "pixels",
+            V(
+                "unparsable",
+                "pixels",
+                "not a number: 'pixels' (write it as a decimal, a fraction a/b, a percentage or in e-notation)",
+            ),
+        ),
     ],
 )
 def test_a_number_with_the_cards_unit(typed, verdict):
@@ -1014,7 +1049,15 @@ def test_a_split_is_suggested_only_when_the_whole_name_splits():
             "3 xpixels",
             V("unparsable", "3 xpixels", "'xpixels' is not this answer's unit: type a number, or a number and pixels"),
         ),
-        ("pixels", "x3 apples", V("unparsable", "x3 apples", "not a number: 'x3 apples' (write it as a decimal, a fraction a/b, a percentage or in e-notation)")),
+        (
+            "pixels",
+            "x3 apples",
+            V(
+                "unparsable",
+                "x3 apples",
+                "not a number: 'x3 apples' (write it as a decimal, a fraction a/b, a percentage or in e-notation)",
+            ),
+        ),
         (
             "",
             "3 " + "a" * 40,

@@ -4,8 +4,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from quizzer.deck import Deck
-from quizzer.session import CustomStudy, Limits, Session, StudyDay, outlook, waiting_elsewhere
+from quizzer.cards.deck import Deck
+from quizzer.review.session import CustomStudy, Limits, Session, StudyDay, outlook, waiting_elsewhere
 from quizzer.store import Store, StoreError
 
 DAY = date(2024, 3, 1)
@@ -206,7 +206,7 @@ def test_review_ahead_on_the_command_line_and_the_offer_when_nothing_is_due(tmp_
 def test_a_plain_sitting_rolls_over_at_4_am(tmp_path, monkeypatch, capsys):
     import io
 
-    from quizzer import plain_review
+    from quizzer.review import plain_review
 
     deck = make_deck("d", 4, new_per_day=2)
     times = iter([at(DAY, 23), at(DAY + timedelta(days=1), 4, 30)])  # the second answer comes after the night
@@ -315,9 +315,9 @@ def test_verify_progress_names_the_cards_running_and_the_start_up_wait():
 
     from rich.console import Console
 
-    from quizzer.loader import load_deck
-    from quizzer.reporting import VerifyReport
-    from quizzer.runner import Job
+    from quizzer.cards.loader import load_deck
+    from quizzer.verify.reporting import VerifyReport
+    from quizzer.verify.runner import Job
 
     loaded = load_deck(next((FIXTURE_DECKS.parent / "verify" / "decks").glob("*.toml")), check_verifiers=False)
     jobs = [Job(loaded, card) for card in loaded.deck.cards[:3]]

@@ -23,9 +23,9 @@ import pytest
 from click.testing import CliRunner
 
 from quizzer import store as store_module
+from quizzer.cards.loader import load_deck
 from quizzer.cli import main
-from quizzer.loader import load_deck
-from quizzer.session import sync_deck
+from quizzer.review.session import sync_deck
 from quizzer.store import DamagedDatabase, Store, explain_failure, is_busy
 
 DECK = Path(__file__).parent / "fixtures" / "scheduling-decks" / "beta.toml"
@@ -250,7 +250,7 @@ def test_busy_and_damage_are_told_apart():
 
 
 def test_the_app_exits_non_zero_with_the_sentence_on_a_damaged_database(damaged):
-    from quizzer.tui.app import QuizzerApp
+    from quizzer.review.tui.app import QuizzerApp
 
     app = QuizzerApp(damaged, [DECK.parent], today=TODAY, auto_verify=False, bundled=DECK.parent)
 
@@ -274,10 +274,10 @@ def test_a_grade_given_while_another_program_holds_the_lock_is_kept_and_saved_on
     exactly once when the lock goes; until then nothing is acknowledged and the card stays."""
     import asyncio
 
-    from quizzer.session import Limits
-    from quizzer.tui.app import QuizzerApp
-    from quizzer.tui.screens import review as review_module
-    from quizzer.tui.screens.review import ReviewScreen
+    from quizzer.review.session import Limits
+    from quizzer.review.tui.app import QuizzerApp
+    from quizzer.review.tui.screens import review as review_module
+    from quizzer.review.tui.screens.review import ReviewScreen
 
     monkeypatch.setattr(review_module, "GRADE_LOCK_WAIT_SECONDS", 0.05)
     decks = Path(__file__).parent / "fixtures" / "tui" / "decks"

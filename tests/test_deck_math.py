@@ -14,8 +14,8 @@ from collections import Counter
 
 import pytest
 
-from quizzer.loader import deck_files, load_deck
-from quizzer.mathtext import latex_to_text, render_math
+from quizzer.cards.loader import deck_files, load_deck
+from quizzer.core.mathtext import latex_to_text, render_math
 from quizzer.paths import bundled_decks
 
 CODE = re.compile(r"(```.*?```|~~~.*?~~~|`[^`\n]*`)", re.DOTALL)

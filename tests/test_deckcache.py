@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from quizzer import deckcache
-from quizzer.deckcache import DeckHeader, LazyCards, card_ids, card_renames, card_verifiers, find_card
-from quizzer.deckfiles import load_header
-from quizzer.loader import DeckError, deck_files, lint, load_deck, select
+from quizzer.cards import deckcache
+from quizzer.cards.deckcache import DeckHeader, LazyCards, card_ids, card_renames, card_verifiers, find_card
+from quizzer.cards.deckfiles import load_header
+from quizzer.cards.loader import DeckError, deck_files, lint, load_deck, select
 from quizzer.paths import bundled_decks
 
 
@@ -205,7 +205,7 @@ def test_due_counts_from_the_ids_only_path_equal_the_full_load(
     count exactly what the parsed deck counts."""
     from datetime import UTC, date, datetime, timedelta
 
-    from quizzer.session import Limits, outlook
+    from quizzer.review.session import Limits, outlook
     from quizzer.store import Store
 
     folder = tmp_path_factory.mktemp("due")
@@ -238,3 +238,9 @@ def test_due_counts_from_the_ids_only_path_equal_the_full_load(
                         store.record_answer(f"d/c{index}", grade, today=day, now=datetime(2024, 3, 1, 9, tzinfo=UTC))
             counts.append(outlook(store, [deck], today, Limits(*limits)))
     assert counts[0] == counts[1] == counts[2]
+
+
+def test_the_models_fingerprint_reads_every_model_source():
+    """A source missing from the fingerprint (a module moved) would let a cache outlive a change of the format."""
+    package = Path(deckcache.__file__).resolve().parents[1]
+    assert [name for name in deckcache.MODEL_SOURCES if not (package / name).is_file()] == []

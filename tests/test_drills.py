@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from quizzer.loader import deck_files, load_deck
+from quizzer.cards.loader import deck_files, load_deck
 from quizzer.paths import bundled_decks
 
 ROOT = Path(__file__).resolve().parents[1]

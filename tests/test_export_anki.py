@@ -12,13 +12,13 @@ import genanki
 import pytest
 from click.testing import CliRunner
 
-from quizzer.anki import FIELDS, MODEL_NAME, anki_tag, expand_macros, markdown_html, stable_id
+from quizzer.authoring.anki import FIELDS, MODEL_NAME, anki_tag, expand_macros, markdown_html, stable_id
+from quizzer.cards.loader import deck_files, load_deck
 from quizzer.cli import main
-from quizzer.execution import execute
-from quizzer.loader import deck_files, load_deck
 from quizzer.paths import bundled_decks
-from quizzer.runner import Job, cache_key, torch_version
 from quizzer.store import Store
+from quizzer.verify.execution import execute
+from quizzer.verify.runner import Job, cache_key, torch_version
 
 
 def record_all(db: Path, deck: Path) -> None:

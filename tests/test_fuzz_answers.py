@@ -3,7 +3,7 @@
 The answer models are called directly (not through `session.check_answer`, whose catch-all would
 hide a crash). Each generated answer is given to every kind (1,200 per kind): random text, formula-like text, and
 the shapes that used to freeze or crash the review (huge exponents and digit counts, deep
-nesting, long inputs). Every check is bounded by construction (see `quizzer.checking`), so the
+nesting, long inputs). Every check is bounded by construction (see `quizzer.core.checking`), so the
 examples are cheap; no wall-clock threshold is asserted.
 """
 
@@ -15,10 +15,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from quizzer import checking
-from quizzer.checking import Verdict
-from quizzer.cli import main
-from quizzer.deck import (
+from quizzer.cards.deck import (
     BooleanAnswer,
     ChoiceAnswer,
     CodeAnswer,
@@ -27,6 +24,9 @@ from quizzer.deck import (
     ShapeAnswer,
     TextAnswer,
 )
+from quizzer.cli import main
+from quizzer.core import checking
+from quizzer.core.checking import Verdict
 
 ANSWERS = {
     "numeric": NumericAnswer(kind="numeric", value=112, tolerance=0.5, unit="pixels (112×112)"),

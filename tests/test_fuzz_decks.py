@@ -19,8 +19,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from quizzer.cards.loader import DeckError, load_deck
 from quizzer.cli import main
-from quizzer.loader import DeckError, load_deck
 from quizzer.paths import bundled_decks
 
 PROBLEM_LINE = re.compile(r"^.+:\d+:\d+: .+$")

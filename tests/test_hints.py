@@ -11,11 +11,11 @@ import re
 
 import pytest
 
-from quizzer.deck import NumericAnswer
-from quizzer.hints import input_hint
-from quizzer.loader import deck_files, load_deck
+from quizzer.cards.deck import NumericAnswer
+from quizzer.cards.loader import deck_files, load_deck
 from quizzer.paths import bundled_decks
-from quizzer.tui.screens.help import ANSWERING, GUIDE
+from quizzer.review.hints import input_hint
+from quizzer.review.tui.screens.help import ANSWERING, GUIDE
 
 FIXTURES = bundled_decks().parent / "tests" / "fixtures" / "tui" / "decks"
 
@@ -115,7 +115,7 @@ def test_a_choice_hint_lists_every_option_alike():
 
 
 def test_a_tensor_hint_lists_the_cards_variables_and_their_shapes():
-    from quizzer import tensor_formula
+    from quizzer.core import tensor_formula
 
     hint = tensor_formula.variables_hint(["delta2", "h1", "W2", "lam"], {"delta2": (3, 5), "lam": ()})
     assert hint.startswith("formula in delta2 (3×5), h1, W2, lam (scalar)")

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from quizzer.cards.deckfiles import MAX_DECK_BYTES
+from quizzer.cards.loader import lint
 from quizzer.cli import main
-from quizzer.deckfiles import MAX_DECK_BYTES
-from quizzer.loader import lint
+from quizzer.review.tui.library import Library
 from quizzer.store import Store
-from quizzer.tui.library import Library
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOOD = FIXTURES / "scheduling-decks" / "beta.toml"

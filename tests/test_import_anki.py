@@ -13,12 +13,12 @@ import genanki
 import pytest
 from click.testing import CliRunner
 
-from quizzer.anki import markdown_html, options_html
+from quizzer.authoring.anki import markdown_html, options_html
+from quizzer.authoring.importing import guid_card_id, html_to_markdown, import_anki
+from quizzer.cards.loader import deck_files, lint, load_deck
 from quizzer.cli import main
-from quizzer.importing import guid_card_id, html_to_markdown, import_anki
-from quizzer.loader import deck_files, lint, load_deck
 from quizzer.paths import bundled_decks
-from quizzer.show import instance_to_show
+from quizzer.review.show import instance_to_show
 from quizzer.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures" / "anki"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from quizzer import templates
+from quizzer.authoring.importing import guid_card_id
+from quizzer.cards.loader import deck_files, lint, load_deck
 from quizzer.cli import main
-from quizzer.importing import guid_card_id
-from quizzer.loader import deck_files, lint, load_deck
+from quizzer.core import templates
 
 
 def run_import(tmp_path, text: str, *extra: str, name: str = "vocab.csv"):
@@ -115,7 +115,7 @@ def test_double_braces_in_imported_text_stay_literal_text(tmp_path):
 
 
 def test_a_long_cell_is_imported_and_one_over_the_limit_is_refused_in_one_sentence(tmp_path):
-    from quizzer.importing import MAX_FIELD_CHARS
+    from quizzer.authoring.importing import MAX_FIELD_CHARS
 
     long = "x" * 200_000  # over csv's own 128 KiB default field limit, under quizzer's
     result, decks = run_import(tmp_path, f"front,back\nq,{long}\n")

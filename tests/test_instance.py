@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from quizzer.deck import Card
-from quizzer.instance import fixed, grade, overall, pick, variant
+from quizzer.cards.deck import Card
+from quizzer.cards.instance import fixed, grade, overall, pick, variant
 
 PARTS_CARD = Card.model_validate(
     {
@@ -91,8 +91,8 @@ FIGURE_CARD = Card.model_validate(
 
 def test_a_figure_without_a_value_says_why():
     """‹not yet verified› was shown for a figure that a verified verifier simply did not produce."""
-    from quizzer import templates
-    from quizzer.execution import Outcome
+    from quizzer.core import templates
+    from quizzer.verify.execution import Outcome
 
     steps = {"steps": {"value": 40, "text": "40"}}
     assert (

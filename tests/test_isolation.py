@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from quizzer.loader import load_deck
-from quizzer.runner import Job, verify
+from quizzer.cards.loader import load_deck
 from quizzer.store import Store
+from quizzer.verify.runner import Job, verify
 
 CARD = """
 [[cards]]
@@ -75,11 +75,11 @@ def test_monkeypatched_quizzer_function_does_not_pass_another_card_nor_get_cache
         tmp_path,
         """
         import dataclasses
-        import quizzer.execution
+        import quizzer.verify.execution
         from quizzer.verifier import Result
 
         def patches_the_judge():
-            quizzer.execution.decide = lambda card, outcome: dataclasses.replace(outcome, status="passed")
+            quizzer.verify.execution.decide = lambda card, outcome: dataclasses.replace(outcome, status="passed")
             return Result(value=1)
 
         def wrong_value():
@@ -110,11 +110,11 @@ def test_a_verifier_cannot_judge_its_own_card(tmp_path):
         tmp_path,
         """
         import dataclasses
-        import quizzer.execution
+        import quizzer.verify.execution
         from quizzer.verifier import Result
 
         def patches_then_lies():
-            quizzer.execution.decide = lambda card, outcome: dataclasses.replace(outcome, status="passed")
+            quizzer.verify.execution.decide = lambda card, outcome: dataclasses.replace(outcome, status="passed")
             return Result(value=11)
         """,
         [("lies", "patches_then_lies", "{ kind = 'numeric', value = 10 }")],

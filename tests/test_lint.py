@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from quizzer.loader import DeckError, lint, load_deck
+from quizzer.cards.loader import DeckError, lint, load_deck
 
 GOOD = """
     #:schema ./schema.json

@@ -2,7 +2,7 @@
 
 import unicodedata
 
-from quizzer.mathtext import latex_to_text, render_math
+from quizzer.core.mathtext import latex_to_text, render_math
 
 COURSE_MACROS = {
     "mat": r"\boldsymbol{#1}",

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import pytest
 
-from quizzer.deck import Answer, Card
-from quizzer.execution import OK_STATUSES, decide
-from quizzer.loader import deck_files, load_deck
+from quizzer.cards.deck import Answer, Card
+from quizzer.cards.loader import deck_files, load_deck
 from quizzer.paths import bundled_decks
-from quizzer.runner import Job, verify
+from quizzer.verify.execution import OK_STATUSES, decide
+from quizzer.verify.runner import Job, verify
 
 CARDS = [
     (loaded, card)

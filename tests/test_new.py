@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from quizzer.authoring import AuthoringError, create_card
+from quizzer.authoring.scaffold import AuthoringError, create_card
+from quizzer.cards.deck import ANSWER_KINDS, json_schema
+from quizzer.cards.loader import lint, load_deck
 from quizzer.cli import main
-from quizzer.deck import ANSWER_KINDS, json_schema
-from quizzer.execution import execute
-from quizzer.loader import lint, load_deck
+from quizzer.verify.execution import execute
 
 
 @pytest.fixture

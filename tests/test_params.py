@@ -7,10 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from quizzer import templates
-from quizzer.deck import ChoicesParam, RangeParam, draw
-from quizzer.instance import variant
-from quizzer.loader import lint, load_deck
+from quizzer.cards.deck import ChoicesParam, RangeParam, draw
+from quizzer.cards.instance import variant
+from quizzer.cards.loader import lint, load_deck
+from quizzer.core import templates
 
 FIXTURE = Path(__file__).parent / "fixtures" / "vdata" / "decks" / "vdata.toml"
 CARD = load_deck(FIXTURE).deck.card("receptive-field")
@@ -93,8 +93,8 @@ def test_lint_requires_examples_that_give_every_parameter(deck_dir):
 
 
 def test_quizzer_new_params_scaffolds_a_lint_clean_parametric_card_whose_stub_fails(tmp_path):
-    from quizzer.authoring import AuthoringError, create_card
-    from quizzer.execution import execute
+    from quizzer.authoring.scaffold import AuthoringError, create_card
+    from quizzer.verify.execution import execute
 
     made = create_card("drills", "layer-size", "numeric", tmp_path, params=True)
     assert lint(made.deck_path) == []
@@ -110,7 +110,7 @@ def test_quizzer_new_params_scaffolds_a_lint_clean_parametric_card_whose_stub_fa
 def test_the_authoring_guide_parametric_example_lints_verifies_and_fails_when_an_example_is_wrong(tmp_path):
     import re
 
-    from quizzer.execution import decide, execute
+    from quizzer.verify.execution import decide, execute
 
     guide = (Path(__file__).resolve().parent.parent / "AUTHORING.md").read_text()
     stanza = next(block for block in re.findall(r"```toml\n(.*?)```", guide, re.S) if 'id = "conv-width"' in block)

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from quizzer.deck import Card
-from quizzer.execution import decide, execute, judge
-from quizzer.loader import lint, load_deck
+from quizzer.cards.deck import Card
+from quizzer.cards.loader import lint, load_deck
 from quizzer.verifier import Result
+from quizzer.verify.execution import decide, execute, judge
 
 FIXTURE = Path(__file__).parent / "fixtures" / "vdata" / "decks" / "vdata.toml"
 
@@ -201,7 +201,7 @@ def test_strict_summary_counts_a_card_failed_for_a_missing_figure_as_failed_not_
 
     from rich.console import Console
 
-    from quizzer.reporting import Row, VerifyReport
+    from quizzer.verify.reporting import Row, VerifyReport
 
     card = card_of(loaded, "dropout-scaling")
     r = Result()

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from quizzer.cards.instance import example, grade, pose, variant
+from quizzer.cards.loader import load_deck
 from quizzer.cli import main
-from quizzer.execution import decide, execute
-from quizzer.instance import example, grade, pose, variant
-from quizzer.loader import load_deck
-from quizzer.runner import Job, cache_key
 from quizzer.store import Store
+from quizzer.verify.execution import decide, execute
+from quizzer.verify.runner import Job, cache_key
 
 FIXTURE = Path(__file__).parent / "fixtures" / "vdata"
 CARD = "receptive-field"
@@ -175,14 +175,14 @@ def test_the_plugin_reports_parts_examples_and_the_pool(project, pytester):
 def test_a_damaged_cached_outcome_is_refused_not_crashed_on(damage):
     import json
 
-    from quizzer.execution import Outcome
+    from quizzer.verify.execution import Outcome
 
     with pytest.raises((ValueError, TypeError)):
         Outcome.from_json(json.dumps({"status": "passed", **damage}))
 
 
 def test_a_damaged_cache_row_is_verified_again_not_a_crash(project, tmp_path):
-    from quizzer.runner import verify as run_verifiers
+    from quizzer.verify.runner import verify as run_verifiers
 
     loaded, card = load(project)
     job = Job(loaded, card, 4)

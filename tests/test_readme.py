@@ -4,8 +4,8 @@ import re
 import shutil
 from pathlib import Path
 
-from quizzer.execution import decide, execute
-from quizzer.loader import lint, load_deck
+from quizzer.cards.loader import lint, load_deck
+from quizzer.verify.execution import decide, execute
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

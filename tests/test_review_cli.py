@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from quizzer.cli import main
-from quizzer.sm2 import NEW_CARD
+from quizzer.core.sm2 import NEW_CARD
 from quizzer.store import Store
 
 DECKS = Path(__file__).parent / "fixtures" / "scheduling-decks"

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from test_daily import DAY, at, keys, make_deck, store  # noqa: F401  (store is a fixture)
 
-from quizzer.session import Session, StudyDay
+from quizzer.review.session import Session, StudyDay
 
 TOMORROW = DAY + timedelta(days=1)
 

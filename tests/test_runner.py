@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from quizzer.deck import Card
-from quizzer.execution import execute
-from quizzer.loader import load_deck
-from quizzer.runner import Job, cache_key, verify
+from quizzer.cards.deck import Card
+from quizzer.cards.loader import load_deck
 from quizzer.store import Store
+from quizzer.verify.execution import execute
+from quizzer.verify.runner import Job, cache_key, verify
 
 FIXTURE = Path(__file__).parent / "fixtures" / "verify"
 
@@ -51,7 +51,7 @@ def test_exception_shows_the_verifiers_own_traceback(outcomes):
     traceback = outcomes["raises"].traceback
     assert traceback.startswith("Traceback (most recent call last):\n  File ")
     assert "behaviours.py" in traceback and "KeyError: 'missing'" in traceback
-    assert "quizzer/execution.py" not in traceback
+    assert "quizzer/verify/execution.py" not in traceback
 
 
 def test_noise_is_captured_not_lost(outcomes):

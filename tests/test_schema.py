@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from quizzer.deck import json_schema
+from quizzer.cards.deck import json_schema
 
 DECKS = Path(__file__).resolve().parent.parent / "decks"
 

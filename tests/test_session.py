@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from quizzer import session as session_module
-from quizzer.checking import Verdict
-from quizzer.deck import Deck
-from quizzer.loader import load_deck
-from quizzer.session import (
+from quizzer.cards.deck import Deck
+from quizzer.cards.loader import load_deck
+from quizzer.core.checking import Verdict
+from quizzer.review import session as session_module
+from quizzer.review.session import (
     CustomStudy,
     DuplicateDeckId,
     Elsewhere,

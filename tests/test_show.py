@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from quizzer.cards.loader import load_deck
 from quizzer.cli import main
-from quizzer.execution import execute
-from quizzer.loader import load_deck
-from quizzer.runner import Job, cache_key, torch_version
 from quizzer.store import Store
+from quizzer.verify.execution import execute
+from quizzer.verify.runner import Job, cache_key, torch_version
 
 
 def record(db: Path, deck: Path, card_id: str, key: str | None = None, verified_at="2026-03-01T09:30:00+0000") -> None:
@@ -124,7 +124,7 @@ def test_a_target_that_is_not_one_card_is_a_usage_error(authoring_project: Path,
 
 
 def test_bundled_card_is_shown_from_outside_a_deck_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    from quizzer.loader import deck_files
+    from quizzer.cards.loader import deck_files
     from quizzer.paths import bundled_decks
 
     monkeypatch.chdir(tmp_path)

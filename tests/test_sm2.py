@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from quizzer.sm2 import MAX_INTERVAL, MIN_EF, NEW_CARD, CardState, next_ef, review
+from quizzer.core.sm2 import MAX_INTERVAL, MIN_EF, NEW_CARD, CardState, next_ef, review
 
 DAY = date(2024, 3, 1)
 

@@ -23,11 +23,12 @@ def test_no_torch_at_startup(code):
 
 FIRST_FRAME_PROBE = """
 import asyncio, sys
-from quizzer.tui.app import QuizzerApp
+from quizzer.review.tui.app import QuizzerApp
 
 class Probe(QuizzerApp):
     def decks_ready(self):
-        print(sorted(name for name in ("pydantic", "quizzer.deck", "quizzer.loader", "torch") if name in sys.modules))
+        heavy = ("pydantic", "quizzer.cards.deck", "quizzer.cards.loader", "torch")
+        print(sorted(name for name in heavy if name in sys.modules))
         super().decks_ready()
 
 async def main():
@@ -45,5 +46,7 @@ def test_the_decks_screen_is_drawn_without_the_deck_models(tmp_path):
     env = {**os.environ, "QUIZZER_HOME": str(tmp_path / "home")}
     probe = [sys.executable, "-c", FIRST_FRAME_PROBE, str(tmp_path / "q.db"), str(tmp_path / "ready")]
     first, again = (subprocess.run(probe, capture_output=True, text=True, check=True, env=env) for _ in range(2))
-    assert first.stdout.splitlines()[0] == "['pydantic', 'quizzer.deck', 'quizzer.loader']"  # parsed, then cached
+    assert (
+        first.stdout.splitlines()[0] == "['pydantic', 'quizzer.cards.deck', 'quizzer.cards.loader']"
+    )  # parsed, then cached
     assert again.stdout.splitlines()[0] == "[]"

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from quizzer import store as store_module
-from quizzer.sm2 import NEW_CARD, CardState
+from quizzer.core.sm2 import NEW_CARD, CardState
 from quizzer.store import Store, StoreError
 
 DAY = date(2024, 3, 1)

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from quizzer import templates
-from quizzer.loader import lint
+from quizzer.cards.loader import lint
+from quizzer.core import templates
 
 FIGURE = {"value": 0.12734, "text": "0.127"}
 

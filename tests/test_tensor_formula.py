@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quizzer import tensor_formula as tf
-from quizzer.checking import Unparsable
+from quizzer.core import tensor_formula as tf
+from quizzer.core.checking import Unparsable
 
 RNG = np.random.default_rng(12)
 X = RNG.normal(size=(3, 4))
@@ -429,7 +429,7 @@ SOUP_SAMPLES = samples(lambda x, z, y, v, s: x, count=1)
 
 def test_grading_a_formula_never_imports_torch():
     probe = (
-        "import sys; from quizzer.tensor_formula import check_tensor; "
+        "import sys; from quizzer.core.tensor_formula import check_tensor; "
         "check_tensor('a @ b.T', ['a', 'b'], [{'inputs': {'a': [[1, 2]], 'b': [[3, 4]]}, 'value': [[11]]}], 0); "
         "print('torch' in sys.modules)"
     )

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 from quizzer import store as store_module
 from quizzer.cli import main
+from quizzer.review.tui.library import Library
 from quizzer.store import Store
-from quizzer.tui.library import Library
 
 DECK = """id = "{deck}"
 title = "{deck}"
@@ -75,7 +75,7 @@ def test_a_project_inside_a_trusted_project_is_not_trusted(tmp_path, projects):
 
 
 def test_the_app_verifies_the_trusted_project_and_not_the_one_copied_inside_it(tmp_path, projects):
-    from quizzer.tui.app import QuizzerApp
+    from quizzer.review.tui.app import QuizzerApp
 
     outer, inner = projects
     db = tmp_path / "q.db"

@@ -16,10 +16,10 @@ import textwrap
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from quizzer.loader import load_deck
-from quizzer.runner import Job, cache_key
-from quizzer.session import Limits
+from quizzer.cards.loader import load_deck
+from quizzer.review.session import Limits
 from quizzer.store import Store
+from quizzer.verify.runner import Job, cache_key
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tui"
 DECKS = FIXTURES / "decks"
@@ -29,7 +29,7 @@ SIZE = (100, 30)
 
 
 def make_app(db: Path, *, limits: Limits | None = None, auto_verify: bool = False, bundled: Path = DECKS, **kw):
-    from quizzer.tui.app import QuizzerApp
+    from quizzer.review.tui.app import QuizzerApp
 
     return QuizzerApp(
         db, [DECKS], today=TODAY, clock=lambda: NOW, limits=limits, auto_verify=auto_verify, bundled=bundled, **kw
@@ -110,8 +110,8 @@ def card_state(db: Path, key: str):
 
 @async_test
 async def test_review_typed_answer_grade_redrill_undo_and_finish(tmp_path):
-    from quizzer.tui.screens.review import ReviewScreen
-    from quizzer.tui.screens.summary import SummaryScreen
+    from quizzer.review.tui.screens.review import ReviewScreen
+    from quizzer.review.tui.screens.summary import SummaryScreen
 
     db = tmp_path / "q.db"
     seed(db)
@@ -275,7 +275,7 @@ async def test_broken_deck_is_listed_not_fatal(tmp_path):
         'answer = { kind = "numeric", value = 1 }\n'
     )
     (decks / "bad.toml").write_text('id = "bad"\ntitle = \n')
-    from quizzer.tui.app import QuizzerApp
+    from quizzer.review.tui.app import QuizzerApp
 
     app = QuizzerApp(tmp_path / "q.db", [decks], today=TODAY, clock=lambda: NOW, auto_verify=False, bundled=decks)
     async with app.run_test(size=SIZE) as pilot:
@@ -289,7 +289,7 @@ async def test_broken_deck_is_listed_not_fatal(tmp_path):
 
 @async_test
 async def test_browse_search_suspend_unsuspend_and_reset(tmp_path):
-    from quizzer.tui.screens.browser import BrowserScreen
+    from quizzer.review.tui.screens.browser import BrowserScreen
 
     db = tmp_path / "q.db"
     seed(db)
@@ -500,7 +500,7 @@ def test_starting_the_app_never_imports_torch(tmp_path):
         f"""
         import asyncio, sys
         from datetime import date
-        from quizzer.tui.app import QuizzerApp
+        from quizzer.review.tui.app import QuizzerApp
 
         async def main():
             app = QuizzerApp({str(tmp_path / "q.db")!r}, [{str(DECKS)!r}], today=date(2025, 3, 3),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from test_tui import DECKS, NOW, SIZE, TODAY, async_test, card_state, make_app, rows, seed, settle
 
-from quizzer.session import Limits
+from quizzer.review.session import Limits
 from quizzer.store import Store
 
 
@@ -23,8 +23,8 @@ class Clock:
 
 @async_test
 async def test_settings_screen_saves_the_rollover_hour_and_deck_limits(tmp_path):
-    from quizzer.tui.app import QuizzerApp
-    from quizzer.tui.screens.settings import SettingsScreen
+    from quizzer.review.tui.app import QuizzerApp
+    from quizzer.review.tui.screens.settings import SettingsScreen
 
     db = tmp_path / "q.db"
     app = QuizzerApp(db, [DECKS], auto_verify=False, bundled=DECKS, clock=Clock(datetime(2025, 3, 3, 5, tzinfo=UTC)))
@@ -48,7 +48,7 @@ async def test_settings_screen_saves_the_rollover_hour_and_deck_limits(tmp_path)
 
 @async_test
 async def test_settings_refuse_a_bad_hour_and_save_nothing(tmp_path):
-    from quizzer.tui.screens.settings import SettingsScreen
+    from quizzer.review.tui.screens.settings import SettingsScreen
 
     db = tmp_path / "q.db"
     async with make_app(db).run_test(size=SIZE) as pilot:
@@ -68,8 +68,8 @@ async def test_settings_refuse_a_bad_hour_and_save_nothing(tmp_path):
 
 @async_test
 async def test_a_deck_with_nothing_due_offers_custom_study_and_cram_changes_no_schedule(tmp_path):
-    from quizzer.tui.screens.custom import CustomStudyScreen
-    from quizzer.tui.screens.review import ReviewScreen
+    from quizzer.review.tui.screens.custom import CustomStudyScreen
+    from quizzer.review.tui.screens.review import ReviewScreen
 
     db = tmp_path / "q.db"
     seed(db)
@@ -95,8 +95,8 @@ async def test_a_deck_with_nothing_due_offers_custom_study_and_cram_changes_no_s
 
 @async_test
 async def test_review_ahead_from_the_custom_study_dialog(tmp_path):
-    from quizzer.tui.screens.custom import CustomStudyScreen
-    from quizzer.tui.screens.review import ReviewScreen
+    from quizzer.review.tui.screens.custom import CustomStudyScreen
+    from quizzer.review.tui.screens.review import ReviewScreen
 
     db = tmp_path / "q.db"
     with Store.open(db) as store:
@@ -115,8 +115,8 @@ async def test_review_ahead_from_the_custom_study_dialog(tmp_path):
 
 @async_test
 async def test_the_day_rolls_over_inside_the_running_app(tmp_path):
-    from quizzer.tui.app import QuizzerApp
-    from quizzer.tui.screens.review import ReviewScreen
+    from quizzer.review.tui.app import QuizzerApp
+    from quizzer.review.tui.screens.review import ReviewScreen
 
     db = tmp_path / "q.db"
     seed(db)  # basics/sum due on TODAY
@@ -151,7 +151,7 @@ def copy_decks(tmp_path):
 
 def editing_app(db, decks, edit, **kw):
     """The app on `decks` with a stand-in editor: `edit(path, line)` changes the file as a learner would."""
-    from quizzer.tui.app import QuizzerApp
+    from quizzer.review.tui.app import QuizzerApp
 
     class App(QuizzerApp):
         def run_editor(self, command):
@@ -165,7 +165,7 @@ def editing_app(db, decks, edit, **kw):
 
 @async_test
 async def test_e_edits_the_card_at_its_line_reloads_and_keeps_progress(tmp_path, monkeypatch):
-    from quizzer.tui.screens.review import ReviewScreen
+    from quizzer.review.tui.screens.review import ReviewScreen
 
     monkeypatch.setenv("EDITOR", "myeditor --flag")
     monkeypatch.delenv("VISUAL", raising=False)
@@ -199,7 +199,7 @@ async def test_e_edits_the_card_at_its_line_reloads_and_keeps_progress(tmp_path,
 
 @async_test
 async def test_an_edit_that_breaks_the_deck_shows_its_problems_and_keeps_the_old_deck(tmp_path):
-    from quizzer.tui.screens.browser import BrowserScreen
+    from quizzer.review.tui.screens.browser import BrowserScreen
 
     decks = copy_decks(tmp_path)
 
@@ -222,7 +222,7 @@ async def test_an_edit_that_breaks_the_deck_shows_its_problems_and_keeps_the_old
 
 @async_test
 async def test_a_card_suspended_in_the_browser_during_a_sitting_leaves_its_queue(tmp_path):
-    from quizzer.tui.screens.review import ReviewScreen
+    from quizzer.review.tui.screens.review import ReviewScreen
 
     db = tmp_path / "q.db"
     seed(db)
@@ -246,7 +246,7 @@ async def test_a_card_suspended_in_the_browser_during_a_sitting_leaves_its_queue
 
 @async_test
 async def test_undo_after_a_reset_says_so(tmp_path):
-    from quizzer.tui.screens.review import ReviewScreen
+    from quizzer.review.tui.screens.review import ReviewScreen
 
     db = tmp_path / "q.db"
     seed(db)
@@ -274,7 +274,7 @@ async def test_undo_after_a_reset_says_so(tmp_path):
 async def test_at_60_columns_grades_keep_labels_decks_keep_badges_and_help_stays_in_the_footer(tmp_path):
     from textual.widgets import Button
 
-    from quizzer.tui.widgets.footer import KeyFooter
+    from quizzer.review.tui.widgets.footer import KeyFooter
 
     db = tmp_path / "q.db"
     seed(db)
@@ -319,7 +319,7 @@ async def test_a_long_prompt_says_more_below_until_scrolled_and_ctrl_r_answers_i
             "What is $\\sum_{i=0}^{4} i$?", "Intro.\n" + "\n\nfiller line" * 40 + "\n\nWhat is the sum?"
         )
     )
-    from quizzer.tui.app import QuizzerApp
+    from quizzer.review.tui.app import QuizzerApp
 
     app = QuizzerApp(tmp_path / "q.db", [decks], today=TODAY, clock=lambda: NOW, auto_verify=False, bundled=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -346,7 +346,7 @@ async def test_the_browser_shows_a_parts_card_without_crashing(tmp_path):
         '[[cards.parts]]\nid = "a"\nlabel = "First"\nanswer = { kind = "numeric", value = 1 }\n'
         '[[cards.parts]]\nid = "b"\nlabel = "Second"\nanswer = { kind = "boolean", value = true }\n'
     )
-    from quizzer.tui.app import QuizzerApp
+    from quizzer.review.tui.app import QuizzerApp
 
     app = QuizzerApp(tmp_path / "q.db", [decks], today=TODAY, clock=lambda: NOW, auto_verify=False, bundled=tmp_path)
     async with app.run_test(size=SIZE) as pilot:

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from test_tui import DECKS, NOW, TODAY, record_verifications, seed
 
-from quizzer.instance import fixed
-from quizzer.search import Query, SearchError
+from quizzer.cards.instance import fixed
+from quizzer.review.search import Query, SearchError
+from quizzer.review.tui.library import BADGE_TEXT, Library
+from quizzer.review.tui.screens.browser import Entry
+from quizzer.review.tui.screens.stats import ef_histogram
 from quizzer.store import Store, StoreError
-from quizzer.tui.library import BADGE_TEXT, Library
-from quizzer.tui.screens.browser import Entry
-from quizzer.tui.screens.stats import ef_histogram
 
 
 def library(db: Path, bundled: Path | None = DECKS) -> Library:
@@ -212,8 +212,8 @@ def test_trusted_projects_and_settings(tmp_path):
 
 def test_a_pool_verified_with_fewer_variants_is_not_stale(tmp_path):
     """`quizzer verify --variants 8` caches a key that includes 8: the badge must compare with that, not 32."""
-    from quizzer.execution import Outcome
-    from quizzer.runner import Job, cache_key
+    from quizzer.verify.execution import Outcome
+    from quizzer.verify.runner import Job, cache_key
 
     vdata = Path(__file__).parent / "fixtures" / "vdata" / "decks"
     lib = Library.load(Store.open(tmp_path / "q.db"), [vdata], bundled=None)

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from test_tui import async_test, rows, settle
 
-from quizzer.execution import execute
-from quizzer.loader import load_deck
-from quizzer.runner import Job, cache_key
+from quizzer.cards.loader import load_deck
 from quizzer.store import Store
+from quizzer.verify.execution import execute
+from quizzer.verify.runner import Job, cache_key
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tui-parts"
 DECKS = FIXTURES / "decks"
@@ -48,7 +48,7 @@ def verify_fixture(db: Path, only: tuple[str, ...] = ()) -> None:
 
 
 def make_app(db: Path):
-    from quizzer.tui.app import QuizzerApp
+    from quizzer.review.tui.app import QuizzerApp
 
     return QuizzerApp(db, [DECKS], today=TODAY, clock=lambda: NOW, auto_verify=False, bundled=DECKS)
 
@@ -266,7 +266,7 @@ def test_reviewing_variants_never_imports_torch(tmp_path):
         f"""
         import asyncio, sys
         from datetime import date
-        from quizzer.tui.app import QuizzerApp
+        from quizzer.review.tui.app import QuizzerApp
 
         async def main():
             app = QuizzerApp({str(db)!r}, [{str(DECKS)!r}], today=date(2025, 3, 3), auto_verify=False,
@@ -383,7 +383,7 @@ async def test_after_a_grade_the_next_card_has_its_answer_box_focused(tmp_path):
 async def test_a_card_in_parts_after_one_with_the_same_part_ids_has_its_first_box_focused(tmp_path):
     """The backprop gradient cards all have parts `gradient` and `derivation`: the next card's box took focus
     while the last card's box of the same id was still being removed, so typing went to the screen's keys."""
-    from quizzer.tui.app import QuizzerApp
+    from quizzer.review.tui.app import QuizzerApp
 
     decks = tmp_path / "decks"
     decks.mkdir()

@@ -5,16 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from test_tui import SIZE, async_test, card_state, make_app, seed, settle
 from test_tui_daily import copy_decks, editing_app
 
-from quizzer.session import Limits
+from quizzer.review.session import Limits
 
 
 @async_test
 async def test_ctrl_o_edits_before_the_reveal_and_keeps_the_typed_answer_and_the_sitting(tmp_path):
-    from quizzer.tui.screens.review import ReviewScreen
+    from quizzer.review.tui.screens.review import ReviewScreen
 
     decks = copy_decks(tmp_path)
     db = tmp_path / "q.db"
@@ -46,7 +45,7 @@ async def test_ctrl_o_edits_before_the_reveal_and_keeps_the_typed_answer_and_the
 
 @async_test
 async def test_ctrl_s_suspends_the_card_it_leaves_the_sitting_and_undo_brings_it_back(tmp_path):
-    from quizzer.tui.screens.review import ReviewScreen
+    from quizzer.review.tui.screens.review import ReviewScreen
 
     db = tmp_path / "q.db"
     seed(db)
@@ -78,7 +77,7 @@ def visible_keys(app, width):
 
 @async_test
 async def test_at_60_columns_the_footer_shows_each_screens_important_keys(tmp_path):
-    from quizzer.tui.screens.review import ReviewScreen
+    from quizzer.review.tui.screens.review import ReviewScreen
 
     db = tmp_path / "q.db"
     seed(db)

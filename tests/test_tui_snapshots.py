@@ -11,7 +11,7 @@ from datetime import timedelta
 from test_tui import NOW, TODAY, make_app, record_verifications, seed
 from textual.widgets import Input
 
-from quizzer.session import Limits
+from quizzer.review.session import Limits
 from quizzer.store import Store
 
 WIDE = (100, 30)

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from quizzer.ci import CIError, parse_shard, read_cache_file, split, write_cache_file
-from quizzer.loader import load_deck
-from quizzer.reporting import github_command
-from quizzer.runner import Job
+from quizzer.cards.loader import load_deck
 from quizzer.store import Store, VerificationRecord
+from quizzer.verify.ci import CIError, parse_shard, read_cache_file, split, write_cache_file
+from quizzer.verify.reporting import github_command
+from quizzer.verify.runner import Job
 
 VERIFIERS = """
 from quizzer.verifier import Result

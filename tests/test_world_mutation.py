@@ -6,7 +6,7 @@ test_mutation.py edits the stated answer; this file leaves every card as it is a
 one that would make the card's fact false, so verification must come out `failed` (a wrong value or
 a failed claim; an exception would prove nothing). That the unchanged world verifies is what the deck
 items of the pytest plugin (`decks/*.toml::card`) check. The verifier runs in this process through
-`quizzer.execution.execute`, the function a verify worker calls, with the change monkeypatched in.
+`quizzer.verify.execution.execute`, the function a verify worker calls, with the change monkeypatched in.
 
 Every value card either has a change here or is listed in NOT_MUTATED with the reason; a card listed there is
 one whose fact holds by construction, so its verifier must say so (`r.demonstrated(reason)`: its outcome is
@@ -21,9 +21,9 @@ import sys
 
 import pytest
 
-from quizzer.execution import execute
-from quizzer.loader import deck_files, load_deck
+from quizzer.cards.loader import deck_files, load_deck
 from quizzer.paths import bundled_decks
+from quizzer.verify.execution import execute
 
 torch = pytest.importorskip("torch")
 nn, F = torch.nn, torch.nn.functional

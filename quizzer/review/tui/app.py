@@ -1,0 +1,525 @@
+"""`QuizzerApp`: screens, app-wide keys, the command palette, and background verification.
+
+Blocking work runs in workers: loading decks and the store (thread), computing verification cache
+keys (thread), statistics queries (thread, own connection), and `quizzer verify` (a subprocess
+watched by an async worker that polls the store so badges update as results arrive). Recording an
+answer is one durable SQLite transaction on the UI thread when the database is free, else a
+retrying worker (quizzer/review/tui/screens/review.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import os
+import shlex
+import sqlite3
+import subprocess
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import App, SuspendNotSupported, SystemCommand
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from quizzer.paths import bundled_decks, default_db
+from quizzer.review.session import CustomStudy, Limits, Session, StudyDay
+from quizzer.review.tui.library import Library
+from quizzer.review.tui.screens.decks import DecksScreen
+from quizzer.store import Store, StoreError, explain_failure
+from quizzer.verify.trust import project_of, trust_command
+
+if TYPE_CHECKING:
+    from quizzer.cards.deckfiles import LoadedDeck
+
+POLL_SECONDS = 0.5
+DAY_CHECK_SECONDS = 30
+THEME_SETTING = "tui.theme"
+
+
+class DeckCommands(Provider):
+    """Command palette: review a deck, or open a card in the browser."""
+
+    def _items(self) -> list[tuple[str, Callable[[], object], str]]:
+        app = self.app
+        assert isinstance(app, QuizzerApp)
+        if app.library is None:
+            return []
+        items: list[tuple[str, Callable[[], object], str]] = []
+        for loaded in app.library.decks:
+            deck = loaded.deck
+            review = partial(app.start_review, [deck.id])
+            items.append((f"Review {deck.title}", review, f"Start a session on {deck.id}"))
+            items.append((f"Browse {deck.title}", partial(app.open_browser, f"deck:{deck.id}"), f"Cards of {deck.id}"))
+        for loaded in app.library.decks:
+            for card in loaded.deck.cards:
+                key = f"{loaded.deck.id}/{card.id}"
+                items.append((f"Card {key}", partial(app.open_browser, key), card.source or "open in the browser"))
+        return items
+
+    async def discover(self) -> Hits:
+        for text, callback, help_text in self._items():
+            if text.startswith("Review"):
+                yield DiscoveryHit(text, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for text, callback, help_text in self._items():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), callback, help=help_text)
+
+
+class QuizzerApp(App[None]):
+    """Spaced-repetition review whose answers are verified by code."""
+
+    CSS_PATH = Path(__file__).with_name("quizzer.tcss")
+    TITLE = "quizzer"
+    SUB_TITLE = "answers verified by code"
+    COMMANDS = App.COMMANDS | {DeckCommands}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (96, "-wide")]
+    BINDINGS = [
+        Binding("f1,question_mark", "help", "Help", key_display="?"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    verification_generation: reactive[int] = reactive(0, init=False)
+    """Bumped whenever badges may have changed (screens watch it)."""
+    data_generation: reactive[int] = reactive(0, init=False)
+    """Bumped whenever answers or card states changed (screens watch it to refresh counts)."""
+
+    def __init__(
+        self,
+        db: Path | str | None = None,
+        decks: Sequence[Path | str] | None = None,
+        *,
+        today: date | None = None,
+        clock: Callable[[], datetime] | None = None,
+        limits: Limits | None = None,
+        custom: CustomStudy | None = None,
+        auto_verify: bool = True,
+        ready_file: str | None = None,
+        bundled: Path | str | None = None,
+    ):
+        super().__init__()
+        self.db_path = Path(db).expanduser() if db else default_db()
+        self.bundled = Path(bundled) if bundled else bundled_decks()
+        self.deck_paths = [Path(p) for p in decks] if decks else [self.bundled]
+        self.fixed_day = today
+        self.calendar = StudyDay(fixed=today)  # the rollover hour set in the settings replaces it on load
+        self.clock = clock or (lambda: datetime.now().astimezone())
+        self.limits = limits or Limits()
+        self.custom = custom
+        self._day_seen: date | None = None
+        self.auto_verify = auto_verify
+        self.ready_file = ready_file
+        self.library: Library | None = None
+        """The decks loaded whole (their cards can be built): None until then."""
+        self.listing: Library | None = None
+        """What the decks screen shows: the library, or before it, the decks listed from their cached headers."""
+        self.store: Store | None = None
+        self._verify_tasks: set[asyncio.subprocess.Process] = set()
+        self._keys_started = False
+
+    # ------------------------------------------------------------------ start-up
+
+    def get_default_screen(self) -> Screen:
+        return DecksScreen()
+
+    @property
+    def today(self) -> date:
+        """The study day now: it rolls over at the rollover hour while the app runs."""
+        return self.calendar.of(self.clock())
+
+    def on_mount(self) -> None:
+        self.load_library()
+        self.set_interval(DAY_CHECK_SECONDS, self.check_day)
+
+    def check_day(self) -> None:
+        """A new study day has begun while the app was open: counts, due cards and limits are the new day's."""
+        today = self.today
+        if self._day_seen is not None and today != self._day_seen:
+            self.data_generation += 1
+            self.notify(f"A new study day has begun ({today:%A %d %B}).", title="New day")
+        self._day_seen = today
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def load_library(self) -> None:
+        """The store, and the decks as far as the decks screen needs (cached decks: their headers alone).
+
+        The deck models (pydantic) are imported only when a deck must be parsed: for cached decks, by
+        `compute_cache_keys` after the first frame, which loads them whole.
+        """
+        store = Store.open(self.db_path)
+        try:
+            store.check_integrity()  # here, off the UI thread, rather than before the first answer
+            listing = Library.load(store, self.deck_paths, bundled=self.bundled, from_headers=True)
+            theme = store.setting(THEME_SETTING)
+            calendar = StudyDay.from_store(store, self.fixed_day)
+        except BaseException:
+            store.close()
+            raise
+        self.call_from_thread(self._listing_loaded, listing, theme, calendar)
+
+    def _listing_loaded(self, listing: Library, theme: str | None, calendar: StudyDay) -> None:
+        self.listing = listing
+        self.store = listing.store
+        self.calendar = calendar
+        self._day_seen = self.today
+        if theme and theme in self.available_themes and theme != self.theme:
+            self.theme = theme
+        if listing.whole:
+            self._library_loaded(listing)
+        else:
+            self.data_generation += 1
+
+    def _library_loaded(self, library: Library) -> None:
+        self.library = self.listing = library
+        self.data_generation += 1
+        if self.custom is not None:
+            custom, self.custom = self.custom, None
+            self.start_review(None, custom=custom)
+
+    def on_worker_state_changed(self, event) -> None:
+        from textual.worker import WorkerState
+
+        if event.worker.group == "load" and event.state == WorkerState.ERROR:
+            self._handle_exception(event.worker.error)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """A fault of the state database ends the app with its one sentence and exit code 1, no traceback.
+
+        (Textual calls this for any unhandled exception; everything else keeps Textual's report.)
+        """
+        if isinstance(error, sqlite3.Error | StoreError | OSError):
+            message = f"quizzer: {explain_failure(self.db_path, error)}"
+            # After the next refresh: exiting while the first screen still mounts trips Textual's Header.
+            self.call_after_refresh(self.exit, message=message, return_code=1)
+        else:
+            super()._handle_exception(error)
+
+    def decks_ready(self) -> None:
+        """Called by the decks screen once it shows counts (the start-up benchmark's finish line).
+
+        Only then do the verification cache keys get computed (they read every verifier file), so that
+        work never delays the first useful screen.
+        """
+        if self.ready_file:
+            Path(self.ready_file).write_text(repr(time.time()))
+            self.exit()
+        elif not self._keys_started:
+            self._keys_started = True
+            self.compute_cache_keys()
+
+    def watch_theme(self, theme: str) -> None:
+        if self.store is not None:
+            self.store.set_setting(THEME_SETTING, theme)
+
+    # ------------------------------------------------------------------ verification
+
+    @work(thread=True, exclusive=True, group="cache-keys")
+    def compute_cache_keys(self) -> None:
+        """The verification cache keys; first, if the decks screen was drawn from cached headers, the decks whole."""
+        library = self.library
+        if library is None:
+            assert self.listing is not None
+            library = self.listing.loaded_whole(self.deck_paths)
+            self.call_from_thread(self._library_loaded, library)
+        keys = library.compute_cache_keys()
+        self.call_from_thread(self._cache_keys_ready, keys)
+        _warm_up()
+        self.call_from_thread(_settle_memory)
+
+    def _cache_keys_ready(self, keys: dict[str, str]) -> None:
+        assert self.library is not None
+        self.library.cache_keys = keys
+        self.verification_generation += 1
+        if self.auto_verify:
+            pending = self.library.needing_verification()
+            if pending:
+                self.run_verify(pending)
+
+    def verify_stale(self) -> None:
+        """Verify every missing or stale card of the trusted decks now."""
+        if self.library is None or self.library.cache_keys is None:
+            self.notify("Still reading the decks; try again in a moment.")
+            return
+        pending = [key for key in self.library.needing_verification() if key not in self.library.verifying]
+        if not pending:
+            self.notify("Every card of the trusted decks has a current verification.")
+            return
+        self.run_verify(pending)
+
+    def reverify(self, key: str, *, announce: bool = True) -> str:
+        """Run one card's verifier again (ignoring the cache), if its deck is trusted; what happened, in a sentence.
+
+        `announce=False`: the caller shows the sentence where the learner is looking (the review screen's hint).
+        """
+        assert self.library is not None
+        loaded = self.library.loaded_for(key)
+        card = loaded.deck.card(key.partition("/")[2])
+        if not card.verifier:
+            message, severity = "This card has no verifier.", "warning"
+        elif not self.library.trusted(loaded):
+            project = project_of(loaded.path)
+            message, severity = (
+                f"The deck project {project} is not trusted, so quizzer does not run its verifiers."
+                f" To trust it: `{trust_command(project)}`",
+                "warning",
+            )
+        elif key in self.library.verifying:
+            message, severity = "Already verifying this card.", "information"
+        else:
+            self.run_verify([key], no_cache=True)
+            message, severity = f"⟳ Re-verifying {key}: the verification below updates when it finishes.", "information"
+        if announce:
+            self.notify(message, severity=severity, timeout=8)
+        return message
+
+    @work(group="verify", exit_on_error=False)
+    async def run_verify(self, keys: list[str], no_cache: bool = False) -> None:
+        """`quizzer verify` in a subprocess; polls the store so each badge updates when its result lands."""
+        library = self.library
+        assert library is not None
+        keys = [key for key in keys if key not in library.verifying]
+        if not keys:
+            return
+        library.verifying |= set(keys)
+        self.verification_generation += 1
+        command = library.verify_command(keys, db=self.db_path, no_cache=no_cache)
+        started = {key: library.records.get(key) for key in keys}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("QUIZZER_TUI_")}
+        process: asyncio.subprocess.Process | None = None
+        stderr = b""
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *command,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+                env=env,
+                start_new_session=True,  # the terminal's signals are the app's; it stops verify itself
+            )
+            self._verify_tasks.add(process)
+            communicate = asyncio.ensure_future(process.communicate())
+            while True:
+                done, _ = await asyncio.wait({communicate}, timeout=POLL_SECONDS)
+                self._collect_results(keys, started)
+                if done:
+                    stderr = communicate.result()[1] or b""
+                    break
+        except OSError as error:
+            stderr = str(error).encode()
+        finally:
+            if process is not None and process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    process.terminate()
+            self._verify_tasks.discard(process)
+            library.verifying -= set(keys)
+            library.reload_records()
+            self.verification_generation += 1
+        code = process.returncode if process is not None else None
+        if code not in (0, 1):
+            tail = stderr.decode(errors="replace").strip().splitlines()[-3:]
+            self.notify(
+                f"`quizzer verify` stopped ({'exit code ' + str(code) if code is not None else 'did not start'})"
+                + (":\n" + "\n".join(tail) if tail else ""),
+                title="Verification",
+                severity="error",
+                timeout=10,
+            )
+        else:
+            failed = [key for key in keys if library.verification(key).badge == "failed"]
+            if failed:
+                self.notify(
+                    f"{len(failed)} of {len(keys)} verified card(s) failed: " + ", ".join(failed[:3]),
+                    title="Verification",
+                    severity="warning",
+                )
+
+    def _collect_results(self, keys: Iterable[str], started: dict) -> None:
+        library = self.library
+        assert library is not None
+        changed = library.reload_records() & set(keys)
+        landed = {key for key in changed if library.records.get(key) != started.get(key)}
+        if landed:
+            library.verifying -= landed
+            self.verification_generation += 1
+
+    async def on_unmount(self) -> None:
+        for process in list(self._verify_tasks):
+            with contextlib.suppress(ProcessLookupError):
+                process.terminate()
+
+    # ------------------------------------------------------------------ navigation
+
+    def start_review(self, deck_ids: Sequence[str] | None = None, *, custom: CustomStudy | None = None) -> None:
+        """Open a sitting on the given decks (default: all of them): the day's reviews, or custom study.
+
+        When the day holds nothing there, offer custom study instead (cram, review ahead).
+        """
+        from quizzer.review.tui.screens.custom import CustomStudyScreen
+        from quizzer.review.tui.screens.review import ReviewScreen
+
+        if self.library is None or self.store is None:
+            return
+        decks = [loaded.deck for loaded in self.library.decks if deck_ids is None or loaded.deck.id in deck_ids]
+        session = Session(self.store, decks, self.today, self.limits, calendar=self.calendar, custom=custom)
+        if session.current is None:
+            if custom is None:
+                self.push_screen(CustomStudyScreen([deck.id for deck in decks], nothing_due=True))
+            else:
+                what = f"falls due in the next {custom.days} days" if custom.kind == "ahead" else "matches"
+                self.notify(f"No card there {what}.", title="Custom study")
+            return
+        kind = custom.kind if custom else None
+        title = _session_title(decks) + {None: "", "cram": " · cram", "ahead": " · review ahead"}[kind]
+        self.push_screen(ReviewScreen(session, title=title, deck_ids=[deck.id for deck in decks]))
+
+    def action_custom_study(self, deck_ids: Sequence[str] | None = None) -> None:
+        from quizzer.review.tui.screens.custom import CustomStudyScreen
+
+        if self.library is not None:
+            ids = list(deck_ids) if deck_ids else [loaded.deck.id for loaded in self.library.decks]
+            self.push_screen(CustomStudyScreen(ids))
+
+    def action_settings(self) -> None:
+        from quizzer.review.tui.screens.settings import SettingsScreen
+
+        if self.library is not None:
+            self.push_screen(SettingsScreen())
+
+    def edit_card(self, key: str) -> LoadedDeck | None:
+        """Open $VISUAL / $EDITOR (else vi) at the card's line in its deck file, then reload the deck.
+
+        Returns the reloaded deck, or None when nothing changed hands: the edit broke the deck (its
+        problems are shown; the app keeps the version it had, and `e` edits again), or no editor ran.
+        """
+        from quizzer.cards.loader import DeckError, card_line, load_deck
+
+        assert self.library is not None
+        loaded = self.library.loaded_for(key)
+        command = editor_command(loaded.path, card_line(loaded, key.partition("/")[2]))
+        try:
+            self.run_editor(command)
+        except (OSError, SuspendNotSupported) as error:
+            self.notify(f"Cannot run the editor `{command[0]}`: {error}. Set $EDITOR.", title="Edit", severity="error")
+            return None
+        try:
+            edited = load_deck(loaded.path, check_verifiers=False)
+        except DeckError as error:
+            shown = [str(problem) for problem in error.problems[:5]]
+            more = len(error.problems) - len(shown)
+            self.notify(
+                "\n".join(shown)
+                + (f"\n… and {more} more" if more else "")
+                + "\nThe app keeps the deck as it was before the edit; press e to fix the file.",
+                title="The edit broke the deck",
+                severity="error",
+                timeout=20,
+            )
+            return None
+        if edited.deck.id != loaded.deck.id:
+            self.notify(
+                f"The deck id changed ({loaded.deck.id} → {edited.deck.id}): progress is keyed by it, so the app"
+                " keeps the deck as it was; restart quizzer to open it under its new id.",
+                title="Edit",
+                severity="warning",
+                timeout=12,
+            )
+            return None
+        self.library.replace(edited)
+        self.answered()
+        if self.library.cache_keys is not None:
+            self.compute_cache_keys()  # edited cards are stale until re-verified
+        return edited
+
+    def run_editor(self, command: list[str]) -> None:
+        """Run the editor in the terminal, the app suspended meanwhile (Textual's `App.suspend`)."""
+        with self.suspend():
+            subprocess.run(command, check=False)
+
+    def settings_changed(self) -> None:
+        """The settings screen saved: the rollover hour and limits take effect now."""
+        assert self.store is not None
+        self.calendar = StudyDay.from_store(self.store, self.fixed_day)
+        self._day_seen = self.today
+        self.data_generation += 1
+
+    def open_browser(self, query: str = "") -> None:
+        from quizzer.review.tui.screens.browser import BrowserScreen
+
+        if self.library is not None:
+            self.push_screen(BrowserScreen(query))
+
+    def action_statistics(self) -> None:
+        from quizzer.review.tui.screens.stats import StatsScreen
+
+        if self.library is not None:
+            self.push_screen(StatsScreen())
+
+    def action_browse(self) -> None:
+        self.open_browser()
+
+    def action_help(self) -> None:
+        from quizzer.review.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Review all", "Review every due card of every deck", self.start_review)
+        yield SystemCommand("Statistics", "Reviews per day, forecast, retention, ease", self.action_statistics)
+        yield SystemCommand("Browse cards", "Search cards; schedule, history, suspend, reset", self.action_browse)
+        yield SystemCommand("Custom study", "Cram decks, a tag or a search; review ahead", self.action_custom_study)
+        yield SystemCommand("Settings", "The day's rollover hour; daily limits per deck", self.action_settings)
+        yield SystemCommand("Verify stale cards", "Run `quizzer verify` on missing or stale cards", self.verify_stale)
+        yield SystemCommand("Help", "Keys, grades and verification badges", self.action_help)
+
+    def answered(self) -> None:
+        """A screen recorded, undid or changed something: counts elsewhere must refresh."""
+        self.data_generation += 1
+
+
+def editor_command(path: Path, line: int) -> list[str]:
+    """$VISUAL, else $EDITOR, else vi, opening `path` at `line` (`+N`: vi, vim, nano, emacs, micro, helix...)."""
+    editor = shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi") or ["vi"]
+    if Path(editor[0]).name in ("code", "codium"):  # a GUI editor: wait for the file to be closed
+        return [*editor, *(["--wait"] if "--wait" not in editor else []), "--goto", f"{path}:{line}"]
+    return [*editor, f"+{line}", str(path)]
+
+
+def _settle_memory() -> None:
+    """Move everything alive after start-up (modules, styles, decks) out of the garbage collector's way.
+
+    A review allocates heavily (Markdown blocks per card); each full collection then walked ~200k
+    start-up objects and paused the UI for 0.1–0.3 s about once per card. Frozen, they are skipped.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+def _warm_up() -> None:
+    """Load what the first reveal needs (LaTeX converter, highlighter, plots) while the learner reads."""
+    from textual.highlight import highlight
+
+    import quizzer.review.tui.widgets.plots  # noqa: F401  (textual-plotext: 0.1 s on a first verifier plot)
+    from quizzer.review.tui.widgets.mathmd import prepare
+
+    prepare(r"$\frac{\partial L}{\partial w}$")
+    highlight("x = [1]", language="python")
+
+
+def _session_title(decks) -> str:
+    if len(decks) == 1:
+        return decks[0].title
+    return f"{len(decks)} decks"

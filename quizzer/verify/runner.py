@@ -1,0 +1,266 @@
+"""Run verifiers in worker processes: isolated, time-limited, memory-capped, cached.
+
+Every card runs in a fresh process forked from a warm parent that imported torch once
+(`quizzer.verify.zygote`), so no card sees another card's globals. A verifier that hangs is killed at
+its timeout with everything it started; one that segfaults fails only its own card
+("crashed: signal 11"); one that exhausts its memory cap is reported as such. Results are
+cached in the state database under a hash of the card, the verifier's source (and the local
+modules it imports) and the torch version, so a warm run imports no torch at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.metadata
+import itertools
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+
+from quizzer.cards.deck import Card
+from quizzer.cards.loader import LoadedDeck
+from quizzer.verify.execution import DEFAULT_VARIANTS, INTERRUPTED, Outcome, decide, execute
+from quizzer.verify.sources import local_sources
+
+PROTOCOL = "2"  # bump when the way outcomes are judged changes, to invalidate every cache entry
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MEMORY_MB = 4096  # address space (RLIMIT_AS), not resident memory: torch maps ~0.7 GB at import
+STARTUP_ALLOWANCE = 60.0  # the zygote imports torch before the first card's clock starts
+STOP_ALLOWANCE = 30.0  # beyond a card's timeout, how long the zygote may take to kill it and report
+
+
+@dataclass(frozen=True)
+class Job:
+    loaded: LoadedDeck
+    card: Card
+    variants: int = DEFAULT_VARIANTS  # pool size of a parametric card (`quizzer verify --variants N`)
+
+    @property
+    def key(self) -> str:
+        return f"{self.loaded.deck.id}/{self.card.id}"
+
+    @classmethod
+    def as_verified(cls, loaded: LoadedDeck, card: Card, outcome: Outcome | None) -> Job:
+        """The job a cached outcome came from: a parametric card's key depends on the pool size it was built with."""
+        return cls(loaded, card, (outcome.variants if outcome is not None else 0) or DEFAULT_VARIANTS)
+
+
+# ------------------------------------------------------------------ cache keys
+
+
+def torch_version() -> str:
+    """Read from package metadata: importing torch to learn its version would cost a second."""
+    try:
+        return importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:
+        return "absent"
+
+
+def cache_key(job: Job, torch: str | None = None) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{PROTOCOL}\0{torch or torch_version()}\0{job.card.model_dump_json()}\0".encode())
+    if job.card.parametric:
+        digest.update(f"variants={job.variants}\0".encode())
+    path = job.loaded.verifier_path(job.card)
+    if path is not None:
+        for source in sorted(local_sources(path, job.loaded.verifiers_root)):
+            digest.update(str(source.relative_to(job.loaded.verifiers_root.resolve())).encode() + b"\0")
+            digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+# ------------------------------------------------------------------ the pool
+
+
+class WorkerPool:
+    """Runs jobs, each in a fresh process forked from one warm zygote (`quizzer.verify.zygote`).
+
+    `size` cards run at once. The zygote is started on first use (it imports torch) and kept for
+    later `run` calls; if it dies, the cards it was running are reported as crashed and the next
+    job starts a new one.
+    """
+
+    def __init__(self, jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT, memory_mb: int = DEFAULT_MEMORY_MB):
+        self.size = max(1, jobs or os.cpu_count() or 1)
+        self.timeout = timeout
+        self.memory_mb = memory_mb
+        self._context = multiprocessing.get_context("spawn")
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._connection: Connection | None = None
+        self._job_ids = itertools.count()
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Ask the zygote to kill every card still running and exit; kill it if it does not."""
+        if self._process is None:
+            return
+        with contextlib.suppress(BrokenPipeError, OSError):
+            self._connection.send(None)
+        self._process.join(timeout=STOP_ALLOWANCE)
+        self._discard()
+
+    def run(
+        self, jobs: Iterable[Job], on_start: Callable[[Job], None] = lambda job: None
+    ) -> Iterator[tuple[Job, Outcome]]:
+        """Yield (job, outcome) as each finishes; every job yields exactly once. `on_start`: a job was handed out."""
+        pending = list(jobs)
+        pending.reverse()
+        running: dict[int, tuple[Job, float]] = {}  # job id → (job, when the pool gives up on the zygote)
+        while pending or running:
+            if self._process is None:
+                failure = self._start()
+                if failure is not None:
+                    while pending:
+                        yield pending.pop(), failure
+                    return
+            while pending and len(running) < self.size:
+                job, job_id = pending.pop(), next(self._job_ids)
+                message = ("run", job_id, job.card.model_dump_json(), str(job.loaded.verifiers_root), job.variants)
+                self._connection.send((*message, self.timeout, self.memory_mb))
+                running[job_id] = (job, time.monotonic() + self.timeout + STOP_ALLOWANCE)
+                on_start(job)
+            give_up = min(limit for _, limit in running.values())
+            ready = wait([self._connection, self._process.sentinel], timeout=max(0.0, give_up - time.monotonic()))
+            if self._connection in ready:
+                with contextlib.suppress(EOFError, OSError):
+                    _, job_id, outcome_json = self._connection.recv()
+                    if job_id in running:
+                        job, _ = running.pop(job_id)
+                        yield job, _judged(job, outcome_json)
+                    continue
+            if ready or time.monotonic() >= give_up:  # the zygote died or stopped answering
+                self._process.join(timeout=1)
+                code = self._process.exitcode
+                self._process.kill()
+                self._discard()
+                what = f"died (exit code {code})" if code is not None else "stopped answering"
+                reason = f"the verifier processes' parent {what}"
+                for job, _ in running.values():
+                    yield job, Outcome("crashed", reason)
+                running.clear()
+
+    def _start(self) -> Outcome | None:
+        """Start the zygote and wait until torch is imported; an outcome for every job if it never gets there."""
+        from quizzer.verify import zygote  # only a run that verifies something needs it (a warm run stays lean)
+
+        self._connection, child = self._context.Pipe()
+        self._process = self._context.Process(target=zygote.serve, args=(child,), daemon=True)
+        self._process.start()
+        child.close()
+        ready = wait([self._connection, self._process.sentinel], timeout=STARTUP_ALLOWANCE)
+        if self._connection in ready:
+            with contextlib.suppress(EOFError, OSError):
+                if self._connection.recv() == ("ready",):
+                    return None
+        code = self._process.exitcode
+        self._process.kill()
+        self._discard()
+        if code is None:
+            return Outcome("timeout", f"the verifier processes' parent did not start within {STARTUP_ALLOWANCE:g} s")
+        return Outcome("crashed", f"the verifier processes' parent failed to start (exit code {code})")
+
+    def _discard(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._connection.close()
+        self._process = self._connection = None
+
+
+def _judged(job: Job, outcome_json: str) -> Outcome:
+    """The card process's report, judged again here: a verifier cannot forge a pass for its card.
+
+    Only what a verifier may legitimately produce is taken from its process (value, claims, notes,
+    output, or the exception it raised); the verdict on the value and claims is decided again.
+    """
+    try:
+        outcome = Outcome.from_json(outcome_json)
+    except (TypeError, ValueError):
+        return Outcome("crashed", "the verifier process sent back an unreadable result")
+    if outcome.status == "error" or outcome.interrupted:
+        return outcome
+    return decide(job.card, outcome)
+
+
+# ------------------------------------------------------------------ a verification run
+
+
+@dataclass(frozen=True)
+class Verified:
+    job: Job
+    outcome: Outcome
+    cached: bool
+
+
+def verify(
+    jobs: list[Job],
+    store=None,
+    *,
+    workers: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    memory_mb: int = DEFAULT_MEMORY_MB,
+    use_cache: bool = True,
+    on_result: Callable[[Verified], None] = lambda verified: None,
+    on_start: Callable[[Job], None] = lambda job: None,
+) -> list[Verified]:
+    """Verify every job, from the cache where the key still matches; results are saved to `store`.
+
+    A timeout, crash or out-of-memory is never served from the cache (the next run tries again) and
+    never replaces a cached result of the same card version: it says nothing about the card.
+    """
+    torch = torch_version()
+    keys = {job.key: cache_key(job, torch) for job in jobs}
+    results: dict[str, Verified] = {}
+    to_run: list[Job] = []
+    for job in jobs:
+        if not job.card.verifier:
+            # execute() reports "unverified" at once, in this process, without importing anything
+            results[job.key] = Verified(job, execute(job.card, job.loaded.verifiers_root), False)
+            on_result(results[job.key])
+            continue
+        record = store.verification(job.key) if (store is not None and use_cache) else None
+        cached = _cached_outcome(record) if record is not None and record.cache_key == keys[job.key] else None
+        if cached is not None and record.status not in INTERRUPTED:
+            results[job.key] = Verified(job, cached, True)
+            on_result(results[job.key])
+        else:
+            to_run.append(job)
+    if to_run:
+        with WorkerPool(min(workers or os.cpu_count() or 1, len(to_run)), timeout, memory_mb) as pool:
+            for job, outcome in pool.run(to_run, on_start):
+                if store is not None and not (outcome.interrupted and _holds_a_result(store, job.key, keys[job.key])):
+                    store.save_verification(
+                        job.key,
+                        keys[job.key],
+                        outcome.status,
+                        outcome.to_json(),
+                        torch,
+                        time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                        outcome.duration,
+                    )
+                results[job.key] = Verified(job, outcome, False)
+                on_result(results[job.key])
+    return [results[job.key] for job in jobs]
+
+
+def _cached_outcome(record) -> Outcome | None:
+    """The cached outcome, or None for a damaged row (the card is then simply verified again)."""
+    try:
+        return Outcome.from_json(record.outcome)
+    except (ValueError, TypeError):
+        return None
+
+
+def _holds_a_result(store, key: str, cache_key: str) -> bool:
+    """Whether the store has a real result (not an interruption) for this version of the card."""
+    record = store.verification(key)
+    return record is not None and record.cache_key == cache_key and record.status not in INTERRUPTED

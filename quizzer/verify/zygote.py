@@ -1,0 +1,348 @@
+"""The warm parent of verifier processes: it imports torch once and forks a fresh process per card.
+
+Why: a verifier may change anything process-wide (torch's default dtype, a monkeypatched quizzer
+function, `sys.modules`, environment variables, the working directory, RNG state). If cards shared
+a process, one card's verifier could change another card's result. Forking every card from a
+parent that never runs card code gives each card a pristine interpreter that has already paid for
+`import torch`.
+
+The zygote is started by `quizzer.verify.runner.WorkerPool` (multiprocessing "spawn", so it shares no
+state with the command that started it) and talks to it over one connection:
+
+    zygote → pool   ("ready",)                          after torch is imported and warmed up
+    pool → zygote   ("run", job_id, card_json, verifiers_root, variants, timeout, memory_mb)
+    zygote → pool   ("done", job_id, outcome_json)      once the card's processes are all gone
+    pool → zygote   None (or the connection closing)    stop: kill every card, exit
+
+Each card process starts its own session (so it has its own process group) and is a *child
+subreaper*: any process its verifier starts, even one that calls setsid() or double-forks, stays
+its descendant until it dies. When the verifier returns, the card process kills all its
+descendants before reporting; on a timeout the zygote stops the card process and kills its whole
+tree. The zygote is a subreaper too, so the orphans of a card that crashed come back to it and
+are killed as well. Processes are found through /proc, which needs Linux.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+import os
+import resource
+import select
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+RESULT_LIMIT = 64 * 1024 * 1024  # bytes of outcome JSON a card may send back; more is refused, not read
+KILL_ROUNDS = 200  # rounds of "find live descendants, SIGKILL them" before giving up on a runaway tree
+_PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+# ---------------------------------------------------------------------- the process table
+
+
+def _live_parents() -> dict[int, int]:
+    """pid → parent pid of every process that has not exited yet (zombies left out), from /proc."""
+    table = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                fields = stat.read().rpartition(b")")[2].split()
+        except OSError:  # it exited while we looked
+            continue
+        if fields and fields[0] not in (b"Z", b"X"):
+            table[int(entry.name)] = int(fields[1])
+    return table
+
+
+def live_descendants(root: int) -> list[int]:
+    """Every live process below `root` in the process tree."""
+    children: dict[int, list[int]] = {}
+    for pid, parent in _live_parents().items():
+        children.setdefault(parent, []).append(pid)
+    found, stack = [], [root]
+    while stack:
+        for child in children.get(stack.pop(), ()):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def kill_descendants(root: int) -> bool:
+    """SIGKILL every process below `root` until none is left alive; False if a tree kept growing.
+
+    Killing a process orphans its children, which the nearest subreaper above them adopts (the
+    card process or the zygote), so they are found again in the next round.
+    """
+    for round_ in range(KILL_ROUNDS):
+        alive = live_descendants(root)
+        if not alive:
+            return True
+        for pid in alive:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(min(0.05, 0.0005 * (round_ + 1)))  # let the killed ones die before looking again
+    return not live_descendants(root)
+
+
+def kill_tree(pid: int) -> None:
+    """Stop `pid` (it can no longer start anything), kill everything below it, then kill it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGSTOP)
+    kill_descendants(pid)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _prctl(option: int, value: int) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(option, value, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), f"prctl({option}, {value}) failed")
+
+
+# ---------------------------------------------------------------------- one card's process
+
+
+def _run_card(result_fd: int, card_json: str, root: str, variants: int, memory_mb: int) -> None:
+    """In the forked child: isolate, cap memory, run the verifier, kill what it started, report. Never returns."""
+    code = 0
+    try:
+        os.setsid()
+        _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # if the zygote dies, so does the card
+        if memory_mb:
+            limit = memory_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        from quizzer.cards.deck import Card
+        from quizzer.verify.execution import execute
+
+        outcome = execute(Card.model_validate_json(card_json), Path(root), variants)
+        if outcome.status == "error" and _out_of_memory(outcome.traceback):
+            outcome.status = "out-of-memory"
+            outcome.message = f"the verifier exceeded the memory cap of {memory_mb} MB"
+        kill_descendants(os.getpid())
+        payload = outcome.to_json().encode()
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(result_fd, view) :]
+    except SystemExit as stop:  # the verifier called sys.exit(): report its exit code, as a crash
+        code = stop.code if isinstance(stop.code, int) and 0 < stop.code < 256 else 1
+    except BaseException:  # noqa: BLE001 - nothing may escape a forked child into the zygote's loop
+        code = 1
+    finally:
+        if code:
+            kill_descendants(os.getpid())
+        os._exit(code)
+
+
+def _close_inherited_fds(keep: set[int]) -> None:
+    """Close every descriptor but `keep` in a new card process.
+
+    It must not hold the pool's connection, other cards' result pipes, the zygote's wake-up pipe, or
+    what multiprocessing left open (its resource tracker's pipe, the spawn bootstrap's).
+    """
+    for name in os.listdir("/proc/self/fd"):
+        if int(name) not in keep:
+            with contextlib.suppress(OSError):  # the listing's own descriptor is already gone
+                os.close(int(name))
+
+
+def _out_of_memory(traceback_text: str) -> bool:
+    return "MemoryError" in traceback_text or "can't allocate memory" in traceback_text
+
+
+# ---------------------------------------------------------------------- the zygote
+
+
+@dataclass
+class _Card:
+    job_id: int
+    result_fd: int
+    deadline: float
+    started: float
+    timeout: float
+    chunks: list[bytes] = field(default_factory=list)
+    size: int = 0
+    status: int | None = None  # the wait status once reaped
+    timed_out: bool = False
+
+
+def serve(connection: Connection) -> None:
+    """The zygote's main loop (the target of the process the pool spawns)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pool's to handle
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    _silence_native_output()
+    _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    _warm_up()
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_read, False)
+    os.set_blocking(wake_write, False)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.set_wakeup_fd(wake_write)
+    gc.freeze()  # children would otherwise copy every page the collector touches
+    Zygote(connection, (wake_read, wake_write)).loop()
+
+
+def _warm_up() -> None:
+    """Import torch and pay its lazy first-use costs here, once, instead of in every card."""
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(1)
+    # The first optimizer step lazily imports torch._dynamo (~1.5 s).
+    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1).step()
+
+
+def _silence_native_output() -> None:
+    """Native libraries write to fds 1 and 2 directly; Python-level output is captured per card."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+
+
+class Zygote:
+    def __init__(self, connection: Connection, wake_fds: tuple[int, int]):
+        self.connection = connection
+        self.wake_fds = wake_fds
+        self.cards: dict[int, _Card] = {}  # by pid
+
+    def loop(self) -> None:
+        self.connection.send(("ready",))
+        while True:
+            readable = self._wait()
+            if self.connection.fileno() in readable:
+                try:
+                    message = self.connection.recv()
+                except (EOFError, OSError):
+                    message = None
+                if message is None:
+                    break
+                self._start(*message[1:])
+            for card in self.cards.values():
+                if card.result_fd in readable:
+                    self._read(card)
+            if self.wake_fds[0] in readable:
+                with contextlib.suppress(BlockingIOError):
+                    os.read(self.wake_fds[0], 4096)
+            self._reap()
+            self._enforce_deadlines()
+            self._finish_exited()
+        self._stop_everything()
+
+    def _wait(self) -> set[int]:
+        fds = [self.connection.fileno(), self.wake_fds[0]] + [c.result_fd for c in self.cards.values()]
+        deadline = min((c.deadline for c in self.cards.values() if c.status is None), default=None)
+        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+        try:
+            readable, _, _ = select.select(fds, [], [], timeout)
+        except InterruptedError:
+            return set()
+        return set(readable)
+
+    def _start(self, job_id: int, card_json: str, root: str, variants: int, timeout: float, memory_mb: int) -> None:
+        result_read, result_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            _close_inherited_fds(keep={0, 1, 2, sys.stdin.fileno() if sys.stdin else 0, result_write})
+            _run_card(result_write, card_json, root, variants, memory_mb)
+        os.close(result_write)
+        os.set_blocking(result_read, False)
+        now = time.monotonic()
+        self.cards[pid] = _Card(job_id, result_read, now + timeout, now, timeout)
+
+    def _read(self, card: _Card) -> None:
+        """Take what the card has written so far (non-blocking); stop reading past RESULT_LIMIT."""
+        while card.size <= RESULT_LIMIT:
+            try:
+                chunk = os.read(card.result_fd, 1 << 16)
+            except BlockingIOError:
+                return
+            if not chunk:
+                return
+            card.chunks.append(chunk)
+            card.size += len(chunk)
+
+    def _reap(self) -> None:
+        """Collect every exited child: card processes, and orphans that came back to the zygote."""
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid in self.cards:
+                self.cards[pid].status = status
+
+    def _enforce_deadlines(self) -> None:
+        now = time.monotonic()
+        for pid, card in self.cards.items():
+            if card.status is None and now >= card.deadline:
+                card.timed_out = True
+                kill_tree(pid)
+                _, card.status = os.waitpid(pid, 0)
+
+    def _finish_exited(self) -> None:
+        exited = [pid for pid, card in self.cards.items() if card.status is not None]
+        if not exited:
+            return
+        self._kill_orphans()
+        for pid in exited:
+            card = self.cards.pop(pid)
+            self._read(card)
+            os.close(card.result_fd)
+            self.connection.send(("done", card.job_id, self._outcome(card)))
+
+    def _kill_orphans(self) -> None:
+        """Kill the trees of processes adopted by the zygote: what crashed or killed cards left behind."""
+        me = os.getpid()
+        for _ in range(KILL_ROUNDS):
+            orphans = [pid for pid, parent in _live_parents().items() if parent == me and pid not in self.cards]
+            if not orphans:
+                return
+            for pid in orphans:
+                kill_tree(pid)
+            self._reap()
+
+    def _outcome(self, card: _Card) -> str:
+        from quizzer.verify.execution import Outcome
+
+        elapsed = time.monotonic() - card.started
+        if card.timed_out:
+            message = f"timed out after {card.timeout:g} s and was stopped"
+            return Outcome("timeout", message, duration=elapsed).to_json()
+        if card.size > RESULT_LIMIT:
+            message = f"the verifier's result is larger than {RESULT_LIMIT // (1024 * 1024)} MB"
+            return Outcome("crashed", message, duration=elapsed).to_json()
+        status = card.status or 0
+        if os.WIFSIGNALED(status):
+            reason = f"signal {os.WTERMSIG(status)}"
+            if os.WTERMSIG(status) == signal.SIGKILL:
+                reason += " (killed: out of memory?)"
+            return Outcome("crashed", reason, duration=elapsed).to_json()
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0 or not card.chunks:
+            reason = f"exit code {code}" + ("" if code else " without a result")
+            return Outcome("crashed", reason, duration=elapsed).to_json()
+        return b"".join(card.chunks).decode("utf-8", errors="replace")
+
+    def _stop_everything(self) -> None:
+        for pid in list(self.cards):
+            kill_tree(pid)
+        deadline = time.monotonic() + 10
+        while any(card.status is None for card in self.cards.values()) and time.monotonic() < deadline:
+            self._reap()
+            time.sleep(0.01)
+        self._kill_orphans()
+        self._reap()
