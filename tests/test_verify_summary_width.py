@@ -33,7 +33,9 @@ def test_the_summary_fits_with_whole_headers_and_a_legend_for_the_abbreviations(
     header = next(line for line in table if "cards" in line).split()
     assert header == ["deck", "cards", "ok", "demo", "fail", "unver", "cache", "s"], text
     assert "ok=passed demo=demonstrated unver=unverified s=seconds" in text
-    assert next(line for line in table if "basics" in line).split() == ["basics", "6", "3", "0", "0", "3", "0", "0.0"]
+    *counts, seconds = next(line for line in table if "basics" in line).split()
+    assert counts == ["basics", "6", "3", "0", "0", "3", "0"], text
+    assert float(seconds) >= 0, text  # how long its cards took: any figure, on a loaded machine too
 
 
 def test_a_wide_terminal_keeps_the_full_headers(tmp_path):
