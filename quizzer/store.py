@@ -1,11 +1,13 @@
 """The state database: each card's SM-2 state, the review log and cached verification results.
 
-One SQLite file (WAL, 5 s busy timeout) that several processes may use at once: a review in the
-terminal, the TUI, `quizzer verify`. Every write runs in one `BEGIN IMMEDIATE` transaction, so an
-answer's state update and its log row land together or not at all, and a writer waits for the lock
-instead of failing on a stale snapshot. `synchronous=FULL`: each commit is fsynced, so an
-acknowledged answer survives a power cut, not only a killed process (a learner answers seconds
-apart; the fsync costs a few milliseconds, as Anki's does, see benchmarks/bench_scheduling.py).
+One SQLite file (WAL) that several processes may use at once: a review in the terminal, the TUI,
+`quizzer verify`. A `Store` holds two connections to it: one for reads, on which SQLite waits up to
+5 s for a lock, and one for writes, on which it never waits (busy timeout 0: `_begin_immediate`
+waits between attempts). Every write runs in one `BEGIN IMMEDIATE` transaction, so an answer's
+state update and its log row land together or not at all, and a writer waits for the lock instead
+of failing on a stale snapshot. `synchronous=FULL`: each commit is fsynced, so an acknowledged
+answer survives a power cut, not only a killed process (a learner answers seconds apart; the fsync
+costs a fraction of a millisecond to a few, as Anki's does, see benchmarks/bench_scheduling.py).
 
 The file is hostile input too. Before its first write a `Store` runs `PRAGMA quick_check` once
 (about 1 s per 200 MB, a few ms for a real collection), and a store found damaged — by that check
@@ -46,7 +48,6 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
 BUSY_TIMEOUT_SECONDS = 5.0
-_BUSY_TIMEOUT = f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}"
 
 
 class StoreError(Exception):
@@ -72,6 +73,15 @@ def is_busy(error: BaseException) -> bool:
     """The database stayed locked by another connection past the busy timeout."""
     name = getattr(error, "sqlite_errorname", "") or ""
     return isinstance(error, sqlite3.OperationalError) and name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+
+
+def _connect(path: Path, busy_timeout: float, opened: list[sqlite3.Connection]) -> sqlite3.Connection:
+    """A connection to the state database (autocommit, usable from any thread, fsync on every commit),
+    appended to `opened` so that a failed `Store.open` closes it."""
+    conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+    opened.append(conn)
+    conn.execute("PRAGMA synchronous = FULL")
+    return conn
 
 
 def explain_failure(path: Path | str, error: BaseException) -> str:
@@ -202,21 +212,22 @@ def answer_kind(before: CardState) -> str:
 class Store:
     """The state database. Open with `Store.open(path)`; use as a context manager to close it."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path):
+    def __init__(self, path: Path, conn: sqlite3.Connection, writer: sqlite3.Connection):
         self.path = path
-        self._conn = conn
+        self._conn = conn  # reads: SQLite waits up to BUSY_TIMEOUT_SECONDS for a lock
+        self._writer = writer  # every transaction (`_write`): busy timeout 0, the wait is in `_begin_immediate`
         self._integrity: DamagedDatabase | bool = False  # False: not checked yet; True: passed
 
     @cached_property
     def db(self) -> Database:
-        """sqlite-utils over the same connection, for migrations and upserts.
+        """sqlite-utils over the writing connection, for migrations and upserts.
 
         Imported on first use only: sqlite-utils imports numpy and dateutil (about 0.1 s), which the
         review app's start-up budget (0.5 s) cannot afford and which reading and answering never need.
         """
         from sqlite_utils import Database
 
-        return Database(self._conn, execute_plugins=False)
+        return Database(self._writer, execute_plugins=False)
 
     @classmethod
     def open(cls, path: Path | str | None = None) -> Store:
@@ -227,15 +238,15 @@ class Store:
             path = default_db()
         path = Path(path).expanduser()
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
+        opened: list[sqlite3.Connection] = []
         try:
-            conn.execute(_BUSY_TIMEOUT)
+            conn = _connect(path, BUSY_TIMEOUT_SECONDS, opened)
             conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")
-            store = cls(conn, path)
+            store = cls(path, conn, _connect(path, 0, opened))
             store._migrate()
         except BaseException:
-            conn.close()
+            for connection in opened:
+                connection.close()
             raise
         return store
 
@@ -263,6 +274,7 @@ class Store:
         raise self._integrity
 
     def close(self) -> None:
+        self._writer.close()
         self._conn.close()
 
     def __enter__(self) -> Store:
@@ -280,15 +292,16 @@ class Store:
         says the file is damaged marks the store so that no later write is attempted.
         """
         self.check_integrity()
+        writer = self._writer
         try:
             self._begin_immediate(BUSY_TIMEOUT_SECONDS if lock_wait is None else lock_wait)
             try:
-                yield self._conn
+                yield writer
             except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
+                if writer.in_transaction:
+                    writer.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
+            writer.execute("COMMIT")
         except sqlite3.DatabaseError as error:
             if is_damage(error):
                 self._integrity = DamagedDatabase(f"SQLite: {error}")
@@ -298,25 +311,23 @@ class Store:
     def _begin_immediate(self, timeout: float) -> None:
         """Take the write lock, waiting up to `timeout` seconds for another writer to finish.
 
-        The wait happens here, between attempts, not in SQLite's busy handler: that handler holds the
-        connection's mutex while it sleeps, so a grade waiting in a worker thread would freeze every
-        read the UI thread makes on the same connection for the whole timeout.
+        The wait happens here, between attempts, not in SQLite's busy handler (the writing connection's
+        busy timeout is 0): that handler holds the connection's mutex while it sleeps, so a grade waiting
+        in a worker thread would freeze the UI thread's next write for the whole timeout. (It used to be
+        the reading connection too, switched to a busy timeout of 0 and back around every write: two
+        PRAGMA statements, which SQLite prepares afresh each time, on every answer.)
         """
         deadline = time.monotonic() + timeout
         delay = 0.001
-        self._conn.execute("PRAGMA busy_timeout = 0")
-        try:
-            while True:
-                try:
-                    self._conn.execute("BEGIN IMMEDIATE")
-                    return
-                except sqlite3.OperationalError as error:
-                    if not is_busy(error) or time.monotonic() + delay > deadline:
-                        raise
-                time.sleep(delay)
-                delay = min(2 * delay, 0.05)
-        finally:
-            self._conn.execute(_BUSY_TIMEOUT)
+        while True:
+            try:
+                self._writer.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if not is_busy(error) or time.monotonic() + delay > deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(2 * delay, 0.05)
 
     # ------------------------------------------------------------------ schema
 
@@ -328,12 +339,12 @@ class Store:
         if self.schema_version == len(MIGRATIONS):
             return
         self._refuse_newer(self.schema_version)  # before taking the write lock: a newer file may be read-only
-        with self._write():
-            version = self.schema_version  # again, under the lock: another process may have migrated
-            self._refuse_newer(version)
+        with self._write() as conn:
+            (version,) = conn.execute("PRAGMA user_version").fetchone()  # again, under the lock: another
+            self._refuse_newer(version)  # process may have migrated
             for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
                 migration(self.db)
-                self._conn.execute(f"PRAGMA user_version = {number}")
+                conn.execute(f"PRAGMA user_version = {number}")
 
     def _refuse_newer(self, version: int) -> None:
         if version > len(MIGRATIONS):
@@ -1142,7 +1153,6 @@ _VERDICT_CODES = {verdict: code for code, verdict in enumerate(_VERDICTS)}
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _EPOCH = datetime(1970, 1, 1)
 _MILLISECOND = timedelta(milliseconds=1)
-_SECOND = timedelta(seconds=1)
 _BEFORE_ANY_DAY = date.min.toordinal() - _EPOCH_ORDINAL - 1
 _VERIFICATION_COLUMNS = "key, cache_key, status, outcome, torch_version, verified_at, duration"
 _LAST_ANSWER_DAY = "SELECT day FROM reviews WHERE reviews.id = cards.last_review"
@@ -1237,10 +1247,10 @@ def _moment_columns(moment: datetime) -> tuple[int, int | None]:
     offset = moment.utcoffset()
     if offset is None:
         return (moment - _EPOCH) // _MILLISECOND, None
-    seconds, fraction = divmod(offset, _SECOND)
-    if fraction:
+    if offset.microseconds:
         raise ValueError(f"a UTC offset of {offset} is not whole seconds")
-    return (moment.replace(tzinfo=None) - offset - _EPOCH) // _MILLISECOND, seconds
+    utc = moment.replace(tzinfo=None) - offset  # OverflowError where UTC leaves the calendar: not storable
+    return (utc - _EPOCH) // _MILLISECOND, offset.days * 86400 + offset.seconds
 
 
 def _time_text(ms: int | str, offset: int | None) -> str:

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from quizzer import store as store_module
@@ -38,7 +38,9 @@ def test_open_creates_folders_wal_busy_timeout_and_the_schema(tmp_path):
         assert path.exists()
         assert store.schema_version == len(store_module.MIGRATIONS)
         assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+        reads, writes = store._conn, store.db.conn  # SQLite waits 5 s for a lock on reads, never on writes
+        assert [conn.execute("PRAGMA busy_timeout").fetchone()[0] for conn in (reads, writes)] == [5000, 0]
+        assert [conn.execute("PRAGMA synchronous").fetchone()[0] for conn in (reads, writes)] == [2, 2]  # FULL
         assert {"cards", "reviews", "decks", "verifications"} <= set(store.db.table_names())
 
 
@@ -231,6 +233,9 @@ _OFFSETS = st.timedeltas(min_value=timedelta(hours=-23, minutes=-59), max_value=
         allow_imaginary=False,
     )
 )
+@example(datetime(1, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1))))  # UTC is before year 1: kept as text
+@example(datetime(9999, 12, 31, 23, 30, tzinfo=timezone(timedelta(hours=-1))))
+@example(datetime(9999, 12, 31, 23, 59, 59, 999999))
 def test_an_answer_s_time_columns_are_those_its_text_reads_back_from(moment):
     """`_answer_time` encodes `now` without parsing its text back: the same columns as `_time_columns` of the text,
     for naive moments, zones, and offsets of whole seconds or with a fraction (kept as text)."""
