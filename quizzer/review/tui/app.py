@@ -128,6 +128,7 @@ class QuizzerApp(App[None]):
         self.store: Store | None = None
         self._verify_tasks: set[asyncio.subprocess.Process] = set()
         self._keys_started = False
+        self._waiting_for_decks: list[Callable[[], object]] = []
 
     # ------------------------------------------------------------------ start-up
 
@@ -187,6 +188,16 @@ class QuizzerApp(App[None]):
         if self.custom is not None:
             custom, self.custom = self.custom, None
             self.start_review(None, custom=custom)
+        waiting, self._waiting_for_decks = self._waiting_for_decks, []
+        for action in waiting:
+            action()
+
+    def _decks_whole(self, action: Callable[[], object]) -> bool:
+        """Whether the decks are loaded whole. While the decks screen shows them from their cached headers
+        only, `action` (what a key asked for) is run as soon as they are, instead of being lost."""
+        if self.library is None and self.listing is not None:
+            self._waiting_for_decks.append(action)
+        return self.library is not None
 
     def on_worker_state_changed(self, event) -> None:
         from textual.worker import WorkerState
@@ -369,8 +380,9 @@ class QuizzerApp(App[None]):
         from quizzer.review.tui.screens.custom import CustomStudyScreen
         from quizzer.review.tui.screens.review import ReviewScreen
 
-        if self.library is None or self.store is None:
+        if not self._decks_whole(partial(self.start_review, deck_ids, custom=custom)) or self.store is None:
             return
+        assert self.library is not None
         decks = [loaded.deck for loaded in self.library.decks if deck_ids is None or loaded.deck.id in deck_ids]
         session = Session(self.store, decks, self.today, self.limits, calendar=self.calendar, custom=custom)
         if session.current is None:
@@ -387,14 +399,15 @@ class QuizzerApp(App[None]):
     def action_custom_study(self, deck_ids: Sequence[str] | None = None) -> None:
         from quizzer.review.tui.screens.custom import CustomStudyScreen
 
-        if self.library is not None:
+        if self._decks_whole(partial(self.action_custom_study, deck_ids)):
+            assert self.library is not None
             ids = list(deck_ids) if deck_ids else [loaded.deck.id for loaded in self.library.decks]
             self.push_screen(CustomStudyScreen(ids))
 
     def action_settings(self) -> None:
         from quizzer.review.tui.screens.settings import SettingsScreen
 
-        if self.library is not None:
+        if self._decks_whole(self.action_settings):
             self.push_screen(SettingsScreen())
 
     def edit_card(self, key: str) -> LoadedDeck | None:
@@ -457,13 +470,13 @@ class QuizzerApp(App[None]):
     def open_browser(self, query: str = "") -> None:
         from quizzer.review.tui.screens.browser import BrowserScreen
 
-        if self.library is not None:
+        if self._decks_whole(partial(self.open_browser, query)):
             self.push_screen(BrowserScreen(query))
 
     def action_statistics(self) -> None:
         from quizzer.review.tui.screens.stats import StatsScreen
 
-        if self.library is not None:
+        if self._decks_whole(self.action_statistics):
             self.push_screen(StatsScreen())
 
     def action_browse(self) -> None:
