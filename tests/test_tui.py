@@ -13,6 +13,8 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -78,21 +80,79 @@ def async_test(function):
     return wrapper
 
 
-async def settle(pilot) -> None:
-    """Let workers (deck loading, cache keys, stats) finish and the screen refresh."""
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
+HANG_SECONDS = 300
+"""How long a wait on a condition may last before the test fails: only a hang gets there, never a
+slow or loaded machine (the tests wait for what they need, not for a guessed time)."""
+
+
+async def until(pilot, condition: Callable[[], object], what: str, state: Callable[[], object] = str) -> None:
+    """Pause (letting messages, refreshes and workers run) until `condition()` holds; if it never does,
+    the failure names `what` did not happen and the `state()` things were left in."""
+    give_up = time.monotonic() + HANG_SECONDS
+    while not condition():
+        if time.monotonic() > give_up:
+            raise AssertionError(f"never came true: {what}; {state()}")
         await pilot.pause()
 
 
-async def wait_for_verification(app, seconds: float = 120) -> None:
-    """Until the background `quizzer verify` has finished (its worker done, no card still verifying)."""
-    for _ in range(int(seconds * 10)):
-        await asyncio.sleep(0.1)
-        running = [w for w in app.workers if w.group == "verify" and not w.is_finished]
-        if not running and not app.library.verifying:
-            return
-    raise AssertionError("verification did not finish")
+async def settle(pilot) -> None:
+    """Until the app is steady: its decks and the verification cache keys loaded (badges known), no
+    worker running (deck loading, cache keys, statistics, the palette's search), the screen refreshed.
+
+    Workers are awaited, so one that failed fails the test; the cache keys are a worker started only
+    once the decks screen shows its counts, hence the loop rather than a fixed number of rounds.
+    """
+    app = pilot.app
+
+    async def workers_done() -> bool:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        library = app.library
+        return library is not None and library.cache_keys is not None and all(w.is_finished for w in app.workers)
+
+    give_up = time.monotonic() + HANG_SECONDS
+    while not await workers_done():
+        if time.monotonic() > give_up:
+            raise AssertionError("the app never settled")
+
+
+def verify_running(app) -> bool:
+    """A background `quizzer verify` is under way (its worker running, or a card still verifying)."""
+    return bool(app.library.verifying) or any(w.group == "verify" and not w.is_finished for w in app.workers)
+
+
+async def wait_for_verification(pilot) -> None:
+    """Until the background `quizzer verify` has finished: the cache keys are known (the automatic run
+    starts with them) and no verification is running."""
+    library = pilot.app.library
+    await until(pilot, lambda: library.cache_keys is not None and not verify_running(pilot.app), "verification over")
+
+
+def record_updates(widget) -> list[str]:
+    """The text of every content a Static is given from now on, in order."""
+    shown: list[str] = []
+    update = widget.update
+
+    def recording(content="", **options) -> None:
+        shown.append(str(content))
+        update(content, **options)
+
+    widget.update = recording
+    return shown
+
+
+def record_notifications(app) -> list[tuple[str, str]]:
+    """Every notification the app raises, as (title, message), kept: the app's own list drops each
+    one after its timeout (5 s of wall clock by default), which a loaded machine can outlast."""
+    raised: list[tuple[str, str]] = []
+    notify = app.notify
+
+    def recording(message: str, **options) -> None:
+        raised.append((options.get("title", ""), message))
+        notify(message, **options)
+
+    app.notify = recording
+    return raised
 
 
 def rows(db: Path, sql: str, *params):
@@ -418,26 +478,34 @@ async def test_untrusted_decks_run_nothing(tmp_path, monkeypatch):
 
 @async_test
 async def test_background_verification_of_trusted_decks_updates_badges(tmp_path):
+    from quizzer.review.tui.screens.review import ReviewScreen
+
     db = tmp_path / "q.db"
     record_verifications(db)  # sum current; transpose stale; meaning missing; double failed but current
     app = make_app(db, auto_verify=True)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await wait_for_verification(app)
+        await wait_for_verification(pilot)
         assert app.library.deck_badges("basics") == {"verified": 3, "none": 3}
         assert app.library.deck_badges("extra") == {"failed": 1, "none": 1}
         with Store.open(db) as store:
             assert store.verification("basics/meaning").status == "passed"
             assert store.verification("basics/sum").verified_at == "2025-03-01T08:00:00+0000"  # cached: not re-run
 
-        # ctrl+r on the review screen runs this card's verifier again, whatever the cache says.
+        # ctrl+r on the review screen runs this card's verifier again, whatever the cache says. The badges
+        # the panel shows are recorded: "verifying" lasts as long as `quizzer verify` takes, which a
+        # glance after a pause may miss or catch depending on the machine's load.
         await pilot.press("enter")
-        await pilot.pause()
+        await until(pilot, lambda: isinstance(app.screen, ReviewScreen), "the review screen")
         panel = app.screen.query_one("VerificationPanel")
-        await pilot.press(*"10", "enter", "ctrl+r")
-        await pilot.pause()
-        assert "verifying" in str(panel.query_one("#verification-badge").render())
-        await wait_for_verification(app)
+        await pilot.press(*"10", "enter")
+        await until(pilot, lambda: app.screen.revealed, "the answer revealed")
+        badges = record_updates(panel.query_one("#verification-badge"))
+        await pilot.press("ctrl+r")
+        hint = app.screen.query_one("#hint")
+        await until(pilot, lambda: "finished" in str(hint.render()), "ctrl+r's verification announced")
+        await wait_for_verification(pilot)
+        assert "verifying" in badges[0] and "✓ verified" in badges[-1], badges
         assert "✓ verified" in str(panel.query_one("#verification-badge").render())
     with Store.open(db) as store:
         assert store.verification("basics/sum").verified_at != "2025-03-01T08:00:00+0000"
@@ -502,13 +570,14 @@ def test_starting_the_app_never_imports_torch(tmp_path):
         from datetime import date
         from quizzer.review.tui.app import QuizzerApp
 
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from test_tui import settle
+
         async def main():
             app = QuizzerApp({str(tmp_path / "q.db")!r}, [{str(DECKS)!r}], today=date(2025, 3, 3),
                              auto_verify=False, bundled={str(DECKS)!r})
             async with app.run_test(size=(100, 30)) as pilot:
-                for _ in range(3):
-                    await app.workers.wait_for_complete()
-                    await pilot.pause()
+                await settle(pilot)  # start-up done: decks, cache keys and the warm-up for the first reveal
                 assert app.screen.outlooks, "decks screen not ready"
                 ready = "torch" in sys.modules
                 for keys in (["enter"], ["1", "0", "enter"], ["4"], ["escape"], ["s"]):

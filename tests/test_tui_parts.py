@@ -268,13 +268,14 @@ def test_reviewing_variants_never_imports_torch(tmp_path):
         from datetime import date
         from quizzer.review.tui.app import QuizzerApp
 
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from test_tui import settle
+
         async def main():
             app = QuizzerApp({str(db)!r}, [{str(DECKS)!r}], today=date(2025, 3, 3), auto_verify=False,
                              bundled={str(DECKS)!r})
             async with app.run_test(size=(100, 30)) as pilot:
-                for _ in range(3):
-                    await app.workers.wait_for_complete()
-                    await pilot.pause()
+                await settle(pilot)
                 app.start_review(["variants"])
                 await pilot.pause()
                 for keys in (["1", "enter"], ["1"], ["2", "enter"], ["1"]):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from test_tui import NOW, TODAY, make_app, record_verifications, seed
+from test_tui import NOW, TODAY, make_app, record_verifications, seed, settle
 from textual.widgets import Input
 
 from quizzer.review.session import Limits
@@ -34,12 +34,6 @@ def history(db) -> None:
         store.set_suspended("extra/snippet", True)
 
 
-async def ready(pilot) -> None:
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
 def steady(pilot) -> None:
     """A solid cursor: a blinking one would make the snapshot depend on timing."""
     for widget in pilot.app.screen.query(Input):
@@ -48,10 +42,10 @@ def steady(pilot) -> None:
 
 def run(*keys: str):
     async def before(pilot) -> None:
-        await ready(pilot)
+        await settle(pilot)
         for key in keys:
             await pilot.press(key)
-            await ready(pilot)
+            await settle(pilot)
         steady(pilot)
         await pilot.pause()
 
