@@ -5,7 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from test_tui import DECKS, NOW, SIZE, TODAY, async_test, card_state, make_app, rows, seed, settle
+from test_tui import (
+    DECKS,
+    NOW,
+    SIZE,
+    TODAY,
+    async_test,
+    card_state,
+    make_app,
+    record_notifications,
+    rows,
+    seed,
+    settle,
+    until,
+)
 
 from quizzer.review.session import Limits
 from quizzer.store import Store
@@ -207,6 +220,7 @@ async def test_an_edit_that_breaks_the_deck_shows_its_problems_and_keeps_the_old
         Path(path).write_text(Path(path).read_text() + "\n[[cards]]\nid = 'broken'\n")
 
     app = editing_app(tmp_path / "q.db", decks, edit)
+    messages = record_notifications(app)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("b")
@@ -215,7 +229,7 @@ async def test_an_edit_that_breaks_the_deck_shows_its_problems_and_keeps_the_old
         await pilot.press("enter")  # from the search box to the list
         await pilot.press("e")
         await pilot.pause()
-        messages = [(n.title, n.message) for n in app._notifications]
+        assert app.editor_calls, "the editor ran"
         assert any(title == "The edit broke the deck" and "basics.toml:" in message for title, message in messages)
         assert len(app.library.deck("basics").deck.cards) == 6
 
@@ -251,6 +265,7 @@ async def test_undo_after_a_reset_says_so(tmp_path):
     db = tmp_path / "q.db"
     seed(db)
     app = make_app(db)
+    notifications = record_notifications(app)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("enter")
@@ -262,7 +277,7 @@ async def test_undo_after_a_reset_says_so(tmp_path):
         app.store.reset_card("basics/sum")
         await pilot.press("ctrl+z")
         await pilot.pause()
-        messages = [n.message for n in app._notifications]
+        messages = [message for _, message in notifications]
         assert any("basics/sum was reset since that answer" in message for message in messages), messages
         assert not review.session.can_undo
 
@@ -302,8 +317,9 @@ async def test_browser_columns_fit_and_j_k_move_in_lists(tmp_path):
         await pilot.press("k")
         assert decks.cursor_row == 0
         await pilot.press("b")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: pilot.app.screen.query("#card-table"), "the browser shown")
         table = pilot.app.screen.query_one("#card-table")
+        await pilot.pause()
         assert pilot.app.focused.id == "search"
         assert sum(column.get_render_width(table) for column in table.columns.values()) <= table.size.width
         await pilot.press("down", "j", "j")
@@ -320,19 +336,20 @@ async def test_a_long_prompt_says_more_below_until_scrolled_and_ctrl_r_answers_i
         )
     )
     from quizzer.review.tui.app import QuizzerApp
+    from quizzer.review.tui.screens.review import ReviewScreen
 
     app = QuizzerApp(tmp_path / "q.db", [decks], today=TODAY, clock=lambda: NOW, auto_verify=False, bundled=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: isinstance(app.screen, ReviewScreen), "the review screen")
         review = app.screen
         assert review.item.key == "basics/sum"
-        assert review.query_one("#more-cue").display
+        card, cue = review.query_one("#card"), review.query_one("#more-cue")
+        await until(pilot, lambda: card.max_scroll_y > 0 and cue.display, "the prompt taller than its box, said so")
         await pilot.press("end")
-        review.query_one("#card").scroll_end(animate=False)
-        await pilot.pause(0.2)
-        assert not review.query_one("#more-cue").display
+        card.scroll_end(animate=False)
+        await until(pilot, lambda: not cue.display, "the cue gone once the prompt is scrolled to its end")
         await pilot.press("ctrl+r")
         await pilot.pause()
         assert "not trusted" in str(review.query_one("#hint").render())
@@ -352,6 +369,8 @@ async def test_the_browser_shows_a_parts_card_without_crashing(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         app.open_browser("parts/two")
-        await pilot.pause(0.2)
-        shown = str(app.screen.query_one("#detail-schedule").render())
+        await until(pilot, lambda: app.screen.query("#detail-schedule"), "the browser shown")
+        detail = app.screen.query_one("#detail-schedule")
+        await until(pilot, lambda: "First (numeric)" in str(detail.render()), "the card's details shown")
+        shown = str(detail.render())
         assert "First (numeric): 1" in shown and "Second (boolean): True" in shown
