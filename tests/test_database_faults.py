@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_tui import until
 
 from quizzer import store as store_module
 from quizzer.cards.loader import load_deck
@@ -256,10 +257,7 @@ def test_the_app_exits_non_zero_with_the_sentence_on_a_damaged_database(damaged)
 
     async def drive():
         async with app.run_test() as pilot:
-            for _ in range(50):
-                await pilot.pause()
-                if app.return_code is not None:
-                    break
+            await until(pilot, lambda: app.return_code is not None, "the app exited")
 
     import asyncio
 
@@ -292,37 +290,33 @@ def test_a_grade_given_while_another_program_holds_the_lock_is_kept_and_saved_on
         tried = re.search(r"tried (\d+)×", hint(screen))
         return int(tried[1]) if tried else 0
 
-    async def until(condition, pilot) -> None:
-        for _ in range(400):
-            if condition():
-                return
-            await pilot.pause(0.02)
+    def state():
         screen = app.screen
         shown = hint(screen) if hasattr(screen, "saving") else ""
-        state = (type(screen).__name__, getattr(screen, "saving", None), shown)
-        raise AssertionError(f"the condition never came true; the screen: {state}")
+        return f"the screen: {(type(screen).__name__, getattr(screen, 'saving', None), shown)}"
 
     async def drive():
         async with app.run_test(size=(100, 30)) as pilot:
-            await until(lambda: app.library is not None, pilot)
+            await until(pilot, lambda: app.library is not None, "the decks loaded", state)
             await pilot.press("enter")
-            await until(lambda: isinstance(app.screen, ReviewScreen), pilot)
+            await until(pilot, lambda: isinstance(app.screen, ReviewScreen), "the review screen", state)
             screen = app.screen
             key = screen.item.key
             await pilot.press("enter")  # reveal (a blank answer is fine)
-            await until(lambda: screen.revealed, pilot)
+            await until(pilot, lambda: screen.revealed, "the answer revealed", state)
 
             holder = sqlite3.connect(db, isolation_level=None)
             holder.execute("BEGIN EXCLUSIVE")  # another program writing, for longer than any wait
             await pilot.press("4")
-            await until(lambda: screen.saving == 4 and attempts(screen) >= 3, pilot)  # retried, still kept
+            kept = lambda: screen.saving == 4 and attempts(screen) >= 3  # noqa: E731
+            await until(pilot, kept, "the grade kept, retried, still not saved", state)
             await pilot.press("5", "u", "escape")  # no other grade, undo or end while the grade is kept
             assert screen.saving == 4 and screen.item.key == key and screen.revealed
             assert holder.execute("SELECT count(*) FROM reviews").fetchone() == (0,)
 
             holder.execute("ROLLBACK")
             holder.close()
-            await until(lambda: screen.saving is None, pilot)
+            await until(pilot, lambda: screen.saving is None, "the kept grade saved", state)
             assert "graded 4" in hint(screen)
             return key
 
