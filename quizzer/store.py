@@ -33,8 +33,7 @@ import shutil
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from functools import cached_property, lru_cache
@@ -283,30 +282,21 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def _write(self, lock_wait: float | None = None) -> Iterator[sqlite3.Connection]:
-        """One IMMEDIATE transaction: takes the write lock up front, waiting up to `lock_wait` seconds
-        (default `BUSY_TIMEOUT_SECONDS`) for another writer.
+    def _write(self, lock_wait: float | None = None) -> _Transaction:
+        """One IMMEDIATE transaction (`with self._write() as conn:`): takes the write lock up front, waiting
+        up to `lock_wait` seconds (default `BUSY_TIMEOUT_SECONDS`) for another writer; commits at the end
+        of the block, rolls back if it raises.
 
         Never on a damaged file: the integrity check runs before the first write, and an error that
         says the file is damaged marks the store so that no later write is attempted.
         """
-        self.check_integrity()
-        writer = self._writer
-        try:
-            self._begin_immediate(BUSY_TIMEOUT_SECONDS if lock_wait is None else lock_wait)
-            try:
-                yield writer
-            except BaseException:
-                if writer.in_transaction:
-                    writer.execute("ROLLBACK")
-                raise
-            writer.execute("COMMIT")
-        except sqlite3.DatabaseError as error:
-            if is_damage(error):
-                self._integrity = DamagedDatabase(f"SQLite: {error}")
-                raise self._integrity from error
-            raise
+        return _Transaction(self, BUSY_TIMEOUT_SECONDS if lock_wait is None else lock_wait)
+
+    def _refuse_damaged(self, error: BaseException) -> None:
+        """If `error` says the file is damaged, mark the store so and raise `DamagedDatabase` from it."""
+        if is_damage(error):
+            self._integrity = DamagedDatabase(f"SQLite: {error}")
+            raise self._integrity from error
 
     def _begin_immediate(self, timeout: float) -> None:
         """Take the write lock, waiting up to `timeout` seconds for another writer to finish.
@@ -856,6 +846,38 @@ class Store:
         return len(newer)
 
 
+class _Transaction:
+    """`Store._write`'s context manager: a class rather than a generator, as every answer runs one."""
+
+    __slots__ = ("_store", "_lock_wait")
+
+    def __init__(self, store: Store, lock_wait: float):
+        self._store, self._lock_wait = store, lock_wait
+
+    def __enter__(self) -> sqlite3.Connection:
+        store = self._store
+        store.check_integrity()
+        try:
+            store._begin_immediate(self._lock_wait)
+        except sqlite3.DatabaseError as error:
+            store._refuse_damaged(error)
+            raise
+        return store._writer
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: object) -> None:
+        store, writer = self._store, self._store._writer
+        try:
+            if error is None:
+                writer.execute("COMMIT")
+            elif writer.in_transaction:
+                writer.execute("ROLLBACK")
+        except sqlite3.DatabaseError as failure:
+            store._refuse_damaged(failure)
+            raise
+        if error is not None:
+            store._refuse_damaged(error)  # otherwise `error` goes on as it was
+
+
 def card_list_fingerprint(card_ids: Sequence[str], renames: Mapping[str, Sequence[str]] | None = None) -> str:
     """Identifies a deck's card ids in their order (and renames): an unchanged fingerprint means nothing to sync."""
     moved = [f"{old}>{card}" for card, olds in sorted((renames or {}).items()) for old in olds]
@@ -1152,6 +1174,8 @@ _VERDICTS = ("", "correct", "incorrect", "self-graded", "unparsable")
 _VERDICT_CODES = {verdict: code for code, verdict in enumerate(_VERDICTS)}
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _EPOCH = datetime(1970, 1, 1)
+_FIRST_MS = (datetime.min - _EPOCH) // timedelta(milliseconds=1)
+_LAST_MS = (datetime.max - _EPOCH) // timedelta(milliseconds=1)
 _MILLISECOND = timedelta(milliseconds=1)
 _BEFORE_ANY_DAY = date.min.toordinal() - _EPOCH_ORDINAL - 1
 _VERIFICATION_COLUMNS = "key, cache_key, status, outcome, torch_version, verified_at, duration"
@@ -1243,14 +1267,22 @@ def _answer_time(now: datetime) -> tuple[str, int | str, int | None]:
 
 def _moment_columns(moment: datetime) -> tuple[int, int | None]:
     """(ms since 1970-01-01 UTC, UTC offset in whole seconds, None for a naive moment), the millisecond
-    truncated; ValueError for an offset with a fraction of a second, OverflowError past the calendar's ends."""
+    truncated; ValueError for an offset with a fraction of a second, OverflowError for a moment whose UTC
+    time is outside the calendar (years 1 to 9999). Integer arithmetic on the fields: no datetime is built."""
     offset = moment.utcoffset()
     if offset is None:
-        return (moment - _EPOCH) // _MILLISECOND, None
-    if offset.microseconds:
+        seconds = None
+        shift = 0
+    elif offset.microseconds:
         raise ValueError(f"a UTC offset of {offset} is not whole seconds")
-    utc = moment.replace(tzinfo=None) - offset  # OverflowError where UTC leaves the calendar: not storable
-    return (utc - _EPOCH) // _MILLISECOND, offset.days * 86400 + offset.seconds
+    else:
+        seconds = shift = offset.days * 86400 + offset.seconds
+    day = moment.toordinal() - _EPOCH_ORDINAL
+    clock = moment.hour * 3600 + moment.minute * 60 + moment.second - shift
+    ms = (day * 86400 + clock) * 1000 + moment.microsecond // 1000
+    if not _FIRST_MS <= ms <= _LAST_MS:
+        raise OverflowError(f"{moment} is outside the calendar in UTC")
+    return ms, seconds
 
 
 def _time_text(ms: int | str, offset: int | None) -> str:

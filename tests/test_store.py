@@ -242,6 +242,16 @@ def test_an_answer_s_time_columns_are_those_its_text_reads_back_from(moment):
     text, *columns = store_module._answer_time(moment)
     assert text == moment.isoformat(timespec="milliseconds")
     assert tuple(columns) == store_module._time_columns(text)
+    offset = moment.utcoffset()
+    try:  # the columns by datetime arithmetic, independently of the store's integer arithmetic
+        utc = moment.replace(tzinfo=None) - (offset or timedelta())
+        ms = (utc - datetime(1970, 1, 1)) // timedelta(milliseconds=1)
+        expected = (ms, None if offset is None else offset // timedelta(seconds=1))
+    except OverflowError:
+        expected = (text, None)
+    if offset is not None and offset % timedelta(seconds=1):
+        expected = (text, None)
+    assert tuple(columns) == expected
 
 
 @pytest.mark.parametrize(
