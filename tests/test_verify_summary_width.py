@@ -41,3 +41,22 @@ def test_the_summary_fits_with_whole_headers_and_a_legend_for_the_abbreviations(
 def test_a_wide_terminal_keeps_the_full_headers(tmp_path):
     text = "\n".join(summary(tmp_path, 120))
     assert all(header in text for header in HEADERS) and "demo=demonstrated" not in text
+
+
+@pytest.mark.parametrize("deck", ["cnn", "ab"])
+def test_a_deck_id_shorter_than_its_header_still_fits_80_columns(deck):
+    """The deck column is at least as wide as its header "deck": a 3-letter id (`quizzer verify cnn`)
+    made the full table 81 columns wide, wrapped by an 80-column terminal."""
+    import io
+
+    from rich.console import Console
+
+    from quizzer.verify.execution import Outcome
+    from quizzer.verify.reporting import Row, VerifyReport
+
+    console = Console(file=io.StringIO(), width=80, soft_wrap=True)  # as `quizzer verify` prints: never re-wrapped
+    report = VerifyReport([], strict=False, console=console)
+    report.rows.append(Row(deck, "card", f"decks/{deck}.toml", 1, "v.py", True, Outcome("passed")))
+    report.print_summary()
+    table = console.file.getvalue().splitlines()[1:-1]  # between the title and the closing line
+    assert table and all(len(line) <= 80 for line in table), "\n".join(table)

@@ -180,7 +180,7 @@ class VerifyReport:
             )
             for results in decks.values()
         ]
-        table = self._summary_table(max(map(len, decks), default=4), counts)
+        table = self._summary_table(max(map(len, decks), default=0), counts)
         for deck_id, row_counts in zip(decks, counts, strict=True):
             table.add_row(deck_id, *row_counts)
         self.console.print(table)
@@ -193,6 +193,7 @@ class VerifyReport:
         """The per-deck table, its headers whole: abbreviated (with a legend) when the full ones would
         not fit the terminal, and long deck ids wrapped rather than cut."""
         widest = [max([len(full), *(len(row[i]) for row in counts)]) for i, (full, _) in enumerate(SUMMARY_COLUMNS)]
+        deck_width = max(deck_width, len("deck"))  # the header is wider than a short id (`cnn`)
         full_width = deck_width + sum(widest) + 3 * (len(widest) + 1) + 1  # padding and rules
         short = full_width > self.console.width
         headers = [short_name if short else full for full, short_name in SUMMARY_COLUMNS]
