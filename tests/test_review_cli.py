@@ -200,3 +200,20 @@ def test_plain_review_shows_math_as_unicode_and_the_cards_verification(tmp_path)
     assert verified.exit_code == 0, verified.output
     after = run("review", "--plain", str(deck), "--today", "2024-03-02", input="10\n5\n", db=db)
     assert "✓ passed" in after.output and "0+1+2+3+4 = 10" in after.output
+
+
+def test_a_self_graded_part_is_not_offered_for_typing(db, tmp_path):
+    """A card's text part reads no input in --plain (it is shown at the reveal): its hint must not say
+    "type it; Enter reveals", or the line typed for it goes to the next question (here the grade)."""
+    deck = tmp_path / "parts.toml"
+    deck.write_text(
+        'id = "parts"\ntitle = "Parts"\n[[cards]]\nid = "two"\nprompt = "Count, then say why."\n'
+        'explanation = "Because."\n'
+        '[[cards.parts]]\nid = "n"\nlabel = "A number"\nanswer = { kind = "numeric", value = 3 }\n'
+        '[[cards.parts]]\nid = "why"\nlabel = "Why"\nanswer = { kind = "text", value = "Three." }\n'
+    )
+    result = run("review", "--plain", str(deck), input="3\n5\n", db=db)
+    assert result.exit_code == 0, result.output
+    assert "2. Why\n(answer it in your head: it is shown at the reveal, for you to grade yourself)\n" in result.output
+    assert "type it" not in result.output and "why> " not in result.output
+    assert "n: ✓ correct" in result.output and card(db, "parts/two").state.repetitions == 1

@@ -92,11 +92,12 @@ def _review_one(
     for number, part in enumerate(instance.parts, start=1):
         if not single:
             click.echo(f"{number}. {render_math(instance.render(part.label), macros)}")
+        if not single and not part.checkable:  # a text or code part: nothing is read, it is self-graded
+            click.echo("(answer it in your head: it is shown at the reveal, for you to grade yourself)")
+            continue
         hint = _answer_hint(part, instance)
         if hint:
             click.echo(hint)
-        if not single and not part.checkable:
-            continue  # a text or code part: self-graded at the reveal
         while True:
             typed[part.id] = _read("answer> " if single else f"{part.id}> ")
             verdict = grade(instance, {part.id: typed[part.id]})[part.id]
