@@ -485,6 +485,7 @@ def schema() -> None:
     help="Read cached verifications from FILE (if it exists) first, write them back to it after (repeatable).",
 )
 @click.option("--watch", is_flag=True, help="Verify again each time a deck or verifier file changes (Ctrl-C stops).")
+@click.option("--exit-with", "parent", type=int, hidden=True, help="Stop when process PID (the app starting it) exits.")
 @DB_OPTION
 def verify(
     targets,
@@ -500,6 +501,7 @@ def verify(
     merge,
     cache_files,
     watch,
+    parent,
     db,
 ) -> None:
     """Run the verifiers of DECK files, deck ids or DECK/CARD ids; exit 0 only if every card passed.
@@ -514,6 +516,11 @@ def verify(
     from quizzer.verify.runner import Job
     from quizzer.verify.runner import verify as run_verifiers
 
+    if parent is not None:
+        from quizzer.verify.zygote import exit_with
+
+        if not exit_with(parent):
+            sys.exit(1)  # the app that wanted these results has exited already
     if merge and shard:
         raise click.UsageError("--merge joins finished shards; it takes no --shard")
     if watch:

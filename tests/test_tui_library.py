@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -92,6 +93,51 @@ def test_a_demonstrated_card_has_its_own_badge_never_verified(tmp_path):
     assert verification.caution(fixed(card, verification.outcome())) is None  # not a dispute: it holds
 
 
+def test_a_stopped_run_is_not_verified_never_failed_and_says_what_stopped_it(tmp_path):
+    db = tmp_path / "q.db"
+    record_verifications(db)
+    lib = library(db)
+    stopped = {  # key → (status, the outcome's message, duration)
+        "basics/sum": ("timeout", "timed out after 60 s and was stopped", 60.02),
+        "basics/meaning": ("crashed", "signal 11", 0.4),
+        "extra/double": ("out-of-memory", "the verifier exceeded the memory cap of 4096 MB", 2.0),
+    }
+    for key, (status, message, duration) in stopped.items():
+        outcome = json.dumps({"status": status, "message": message, "duration": duration})
+        when = "2025-03-01T08:00:00+0000"
+        lib.store.save_verification(key, lib.cache_keys[key], status, outcome, "2.4.1", when, duration)
+    lib.reload_records()
+    labels = {key: lib.verification(key).label for key in stopped}
+    assert labels == {
+        "basics/sum": "⊘ timed out after 60 s: not verified",
+        "basics/meaning": "⊘ crashed (signal 11): not verified",
+        "extra/double": "⊘ ran out of memory: not verified",
+    }
+    assert lib.deck_badges("basics")["interrupted"] == 2 and lib.deck_badges("extra") == {"interrupted": 1, "none": 1}
+
+    card = lib.deck("extra").deck.card("double")
+    caution = lib.verification("extra/double").caution(fixed(card, lib.verification("extra/double").outcome()))
+    assert caution.badge == "interrupted" and not caution.disputed
+    assert caution.text.startswith("Its verifier ran out of memory: not verified. That says nothing about the stated")
+    assert "failed" not in caution.text
+
+    # Retried once per app run: not once this run's verification has started it.
+    everything = ["basics/meaning", "basics/sum", "basics/transpose-shape", "extra/double"]
+    assert sorted(lib.needing_verification()) == everything
+    lib.attempted |= {"basics/sum", "extra/double"}
+    assert sorted(lib.needing_verification()) == ["basics/meaning", "basics/transpose-shape"]
+
+    # A stopped run from before the card changed: stale, and still worded as no verdict.
+    record = lib.records["basics/sum"]
+    lib.store.save_verification("basics/sum", "old-key", "timeout", record.outcome, "2.4.1", record.verified_at, 60.02)
+    lib.reload_records()
+    sum_card = lib.verification("basics/sum")
+    caution = sum_card.caution(fixed(lib.deck("basics").deck.card("sum"), sum_card.outcome()))
+    assert sum_card.badge == "stale" and caution.badge == "stale"
+    assert caution.text.startswith("Its verifier timed out after 60 s (in a run from before the card or its verifier")
+    assert "basics/sum" in lib.needing_verification(), "stale cards are verified whatever stopped their last run"
+
+
 def test_trust_covers_the_bundled_project_and_trusted_projects_exactly(tmp_path):
     db = tmp_path / "q.db"
     untrusted = library(db, bundled=tmp_path / "elsewhere")
@@ -115,6 +161,7 @@ def test_verify_command_runs_quizzer_verify_in_a_subprocess_on_deck_file_targets
     command = lib.verify_command(["basics/sum", "extra/double"], db=tmp_path / "q.db", no_cache=True)
     assert command[:3] == [sys.executable, "-m", "quizzer"]
     assert command[3:8] == ["verify", "--db", str(tmp_path / "q.db"), "--jobs", "1"]
+    assert command[8:10] == ["--exit-with", str(os.getpid())]  # it stops when the app exits
     assert "--no-cache" in command
     assert command[-2:] == [f"{(DECKS / 'basics.toml').resolve()}::sum", f"{(DECKS / 'extra.toml').resolve()}::double"]
 

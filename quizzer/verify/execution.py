@@ -23,11 +23,9 @@ from typing import Any, Literal
 from quizzer.cards.deck import SINGLE_PART, Card, Example, Part, draw, instance_part
 from quizzer.core.templates import format_value
 from quizzer.verifier import Context, Redraw, Result
+from quizzer.verify.statuses import INTERRUPTED
 
 Status = Literal["passed", "demonstrated", "failed", "error", "timeout", "crashed", "out-of-memory", "unverified"]
-# The verifier was stopped before it could return anything: a verdict on the machine, not on the card,
-# so the runner never serves it from the cache nor lets it replace a cached result.
-INTERRUPTED = frozenset({"timeout", "crashed", "out-of-memory"})
 SEED = 0
 NO_VERIFIER = "no verifier: this card's answer is not checked by code"
 DEFAULT_VARIANTS = 32

@@ -23,8 +23,9 @@ from multiprocessing.connection import Connection, wait
 
 from quizzer.cards.deck import Card
 from quizzer.cards.loader import LoadedDeck
-from quizzer.verify.execution import DEFAULT_VARIANTS, INTERRUPTED, Outcome, decide, execute
+from quizzer.verify.execution import DEFAULT_VARIANTS, Outcome, decide, execute
 from quizzer.verify.sources import local_sources
+from quizzer.verify.statuses import INTERRUPTED
 
 PROTOCOL = "2"  # bump when the way outcomes are judged changes, to invalidate every cache entry
 DEFAULT_TIMEOUT = 60.0

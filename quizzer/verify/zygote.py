@@ -107,6 +107,17 @@ def _prctl(option: int, value: int) -> None:
         raise OSError(ctypes.get_errno(), f"prctl({option}, {value}) failed")
 
 
+def exit_with(parent: int) -> bool:
+    """Have the kernel send this process SIGTERM when `parent`, the process that started it, exits.
+
+    However the parent ends (SIGHUP when its terminal closes, SIGKILL), this process does not live on
+    adopted by init; its zygote then sees its pipe close and kills every card. False when `parent` is
+    gone already (it died before this call): then the caller should stop at once.
+    """
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    return os.getppid() == parent
+
+
 # ---------------------------------------------------------------------- one card's process
 
 

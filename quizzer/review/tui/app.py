@@ -304,6 +304,7 @@ class QuizzerApp(App[None]):
         if not keys:
             return
         library.verifying |= set(keys)
+        library.attempted |= set(keys)
         self.verification_generation += 1
         command = library.verify_command(keys, db=self.db_path, no_cache=no_cache)
         started = {key: library.records.get(key) for key in keys}
@@ -352,6 +353,15 @@ class QuizzerApp(App[None]):
             if failed:
                 self.notify(
                     f"{len(failed)} of {len(keys)} verified card(s) failed: " + ", ".join(failed[:3]),
+                    title="Verification",
+                    severity="warning",
+                )
+            stopped = [library.verification(key) for key in keys]
+            stopped = [verification for verification in stopped if verification.badge == "interrupted"]
+            if stopped:
+                self.notify(
+                    f"{len(stopped)} of {len(keys)} card(s) could not be verified (not a verdict on their answers): "
+                    + ", ".join(f"{verification.key} {verification.stopped}" for verification in stopped[:3]),
                     title="Verification",
                     severity="warning",
                 )

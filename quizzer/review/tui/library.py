@@ -18,6 +18,7 @@ project's folder is not trusted.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -28,19 +29,30 @@ from typing import TYPE_CHECKING, Literal
 from quizzer.cards import deckcache
 from quizzer.cards.deckfiles import LoadedDeck, deck_files, load_header
 from quizzer.store import Store, VerificationRecord
+from quizzer.verify.statuses import INTERRUPTED
 from quizzer.verify.trust import project_named, project_of
 
 if TYPE_CHECKING:
     from quizzer.cards.instance import Instance
 
 Badge = Literal[
-    "verified", "demonstrated", "failed", "stale", "unverified", "untrusted", "none", "checking", "verifying"
+    "verified",
+    "demonstrated",
+    "failed",
+    "interrupted",
+    "stale",
+    "unverified",
+    "untrusted",
+    "none",
+    "checking",
+    "verifying",
 ]
 
 BADGE_TEXT: dict[str, str] = {
     "verified": "✓ verified",
     "demonstrated": "◇ demonstrated, not verified",
     "failed": "✗ failed",
+    "interrupted": "⊘ not verified — its verifier was stopped",
     "stale": "↻ stale",
     "unverified": "○ not yet verified",
     "untrusted": "○ not verified — project not trusted",
@@ -52,6 +64,7 @@ BADGE_GLYPH: dict[str, str] = {
     "verified": "✓",
     "demonstrated": "◇",
     "failed": "✗",
+    "interrupted": "⊘",
     "stale": "↻",
     "unverified": "○",
     "untrusted": "○",
@@ -59,7 +72,25 @@ BADGE_GLYPH: dict[str, str] = {
     "checking": "…",
     "verifying": "⟳",
 }
-FAILED_STATUSES = frozenset({"failed", "error", "timeout", "crashed", "out-of-memory"})
+FAILED_STATUSES = frozenset({"failed", "error"})
+"""A verdict on the card: its verifier returned and disagrees, or it is broken (an interrupted run is no verdict)."""
+NOT_A_VERDICT = (
+    "That says nothing about the stated answer. Background verification tries it again once each time"
+    " the app starts; ctrl+r tries now."
+)
+
+
+def interruption(record: VerificationRecord, message: str) -> str:
+    """What stopped the verifier of an interrupted record, in a few words: `timed out after 60 s`.
+
+    `message`: the outcome's, which says how a process crashed (`crashed (signal 11)`).
+    """
+    if record.status == "timeout":
+        seconds = f"{record.duration:.0f}" if record.duration >= 10 else f"{record.duration:.1f}"
+        return f"timed out after {seconds} s" if record.duration else "timed out"
+    if record.status == "out-of-memory":
+        return "ran out of memory"
+    return f"crashed ({message})" if message else "crashed"
 
 
 @dataclass(frozen=True)
@@ -82,6 +113,21 @@ class CardVerification:
     key: str
     badge: Badge
     record: VerificationRecord | None = None
+
+    @property
+    def stopped(self) -> str:
+        """For a record of an interrupted run, what stopped its verifier (`timed out after 60 s`); else ''."""
+        if self.record is None or self.record.status not in INTERRUPTED:
+            return ""
+        outcome = self.outcome()
+        return interruption(self.record, outcome.message if outcome is not None else "")
+
+    @property
+    def label(self) -> str:
+        """The badge's words; an interrupted run says what stopped it: `⊘ timed out after 60 s: not verified`."""
+        if self.badge == "interrupted" and self.stopped:
+            return f"{BADGE_GLYPH['interrupted']} {self.stopped}: not verified"
+        return BADGE_TEXT[self.badge]
 
     def outcome(self):
         """The stored `Outcome` (notes, claims, series), or None."""
@@ -111,6 +157,9 @@ class CardVerification:
         outcome = self.outcome()
         if outcome is None:
             return Caution(badge, "Its cached verification cannot be read; press ctrl+r to verify it again.")
+        if self.stopped:
+            shown: Badge = "stale" if self.badge == "stale" else "interrupted"
+            return Caution(shown, f"Its verifier {self.stopped}{stale}: not verified. {NOT_A_VERDICT}")
         if self.record.status in FAILED_STATUSES:
             return Caution(badge, f"This card failed verification{stale}: {outcome.message}")
         if self.badge == "stale":
@@ -165,6 +214,8 @@ class Library:
     cache_keys: dict[str, str] | None = None  # None until `compute_cache_keys` has run
     records: dict[str, VerificationRecord] = field(default_factory=dict)
     verifying: set[str] = field(default_factory=set)
+    attempted: set[str] = field(default_factory=set)
+    """Cards a verify run of this app has started: an interrupted one among them is not retried on its own."""
     trusted_projects: set[Path] = field(default_factory=set)
     _verifiers: dict[str, dict[str, str | None]] = field(default_factory=dict, repr=False)
 
@@ -267,6 +318,8 @@ class Library:
             return CardVerification(key, "unverified" if self.trusted(loaded) else "untrusted")
         if record.cache_key != self.cache_keys.get(key):
             return CardVerification(key, "stale", record)
+        if record.status in INTERRUPTED:
+            return CardVerification(key, "interrupted", record)
         if record.status in FAILED_STATUSES:
             return CardVerification(key, "failed", record)
         # A fact that holds by construction of the verifier's own code is shown apart, never as verified.
@@ -282,24 +335,30 @@ class Library:
         return badges
 
     def needing_verification(self) -> list[str]:
-        """Keys of cards in trusted decks whose verification is missing or stale (needs cache keys)."""
+        """Keys of cards in trusted decks whose verification is missing or stale (needs cache keys), and
+        of those whose last run was interrupted (timed out, crashed) unless this app run already tried them."""
         keys = []
         for loaded in self.decks:
             if not self.trusted(loaded):
                 continue
             for card_id in deckcache.card_ids(loaded.deck):
                 key = f"{loaded.deck.id}/{card_id}"
-                if self.verification(key).badge in ("unverified", "stale"):
+                badge = self.verification(key).badge
+                if badge in ("unverified", "stale") or (badge == "interrupted" and key not in self.attempted):
                     keys.append(key)
         return keys
 
     def verify_command(self, keys: Sequence[str], *, db: Path, no_cache: bool = False) -> list[str]:
-        """`quizzer verify` for these cards, as a subprocess argv (the TUI never runs a verifier itself)."""
+        """`quizzer verify` for these cards, as a subprocess argv (the TUI never runs a verifier itself).
+
+        It stops when this process exits (`--exit-with`), however this process ends.
+        """
         targets = []
         for key in keys:
             loaded = self.loaded_for(key)
             targets.append(f"{loaded.path.resolve()}::{key.partition('/')[2]}")
         command = [sys.executable, "-m", "quizzer", "verify", "--db", str(db), "--jobs", "1"]
+        command += ["--exit-with", str(os.getpid())]
         return command + (["--no-cache"] if no_cache else []) + targets
 
     def reload_records(self, store: Store | None = None) -> set[str]:

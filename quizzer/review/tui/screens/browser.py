@@ -227,7 +227,10 @@ class BrowserScreen(Screen):
         ]
         self.query_one("#detail-schedule", Static).update("\n".join([schedule, *answers]))
         library = self.app.library
-        self.query_one("#detail-verification", Static).update(badge_text(self.app, library.verification(key).badge))
+        verification = library.verification(key)
+        self.query_one("#detail-verification", Static).update(
+            badge_text(self.app, verification.badge, label=verification.label)
+        )
         self.query_one("#detail-prompt", Markdown).update(prepare(card.prompt, entry.loaded.deck.macros))
 
         history = self.query_one("#detail-history", DataTable)

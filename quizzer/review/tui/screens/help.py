@@ -43,7 +43,9 @@ it in `$EDITOR`, **escape** ends the sitting with a summary.
 - **✓ verified** — the card's verifier ran on this exact card and verifier source, and agreed
 - **◇ demonstrated, not verified** — the fact holds by construction of the verifier's own code (the
   shape its own `view` produces, say): shown, but not counted as verified
-- **✗ failed** — the verifier disagrees with the card (or crashed): read its message
+- **✗ failed** — the verifier disagrees with the card (or raised an error): read its message
+- **⊘ timed out / crashed / ran out of memory: not verified** — its verifier was stopped before it
+  returned: no verdict on the stated answer; tried again once in the background each time the app starts
 - **↻ stale** — the card or its verifier changed since the last run; it is re-verified in the background
 - **○ not yet verified** — no result yet; `quizzer verify` runs in the background
 - **· no verifier** — the answer is not checked by code

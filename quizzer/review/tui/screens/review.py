@@ -29,7 +29,7 @@ from quizzer.cards.instance import Instance, grade, overall, pose, sample_shapes
 from quizzer.core.checking import Verdict
 from quizzer.review.hints import input_hint
 from quizzer.review.session import QueuedCard, Session, suggested_grade
-from quizzer.review.tui.library import BADGE_TEXT, Caution
+from quizzer.review.tui.library import Caution
 from quizzer.review.tui.widgets.badges import badge_color
 from quizzer.review.tui.widgets.footer import KeyFooter
 from quizzer.review.tui.widgets.grades import GradeBar
@@ -260,8 +260,7 @@ class ReviewScreen(Screen):
         library, key = self.app.library, self._reverifying
         if library is not None and key is not None and key not in library.verifying:
             self._reverifying = None
-            badge = library.verification(key).badge
-            self._hint(Text(f"Verification of {key} finished: {BADGE_TEXT.get(badge, badge)}", style="italic"))
+            self._hint(Text(f"Verification of {key} finished: {library.verification(key).label}", style="italic"))
 
     def _status(self) -> None:
         item = self.item

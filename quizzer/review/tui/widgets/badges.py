@@ -10,7 +10,18 @@ from textual.app import App
 
 from quizzer.review.tui.library import BADGE_GLYPH, BADGE_TEXT
 
-_ORDER = ("verified", "demonstrated", "failed", "stale", "verifying", "unverified", "untrusted", "checking", "none")
+_ORDER = (
+    "verified",
+    "demonstrated",
+    "failed",
+    "interrupted",
+    "stale",
+    "verifying",
+    "unverified",
+    "untrusted",
+    "checking",
+    "none",
+)
 
 
 def badge_color(app: App, badge: str) -> str:
@@ -19,15 +30,19 @@ def badge_color(app: App, badge: str) -> str:
         "verified": theme.success,
         "demonstrated": theme.secondary,
         "failed": theme.error,
+        "interrupted": theme.warning,
         "stale": theme.warning,
         "verifying": theme.accent,
         "checking": theme.secondary,
     }.get(badge) or (theme.foreground or "white")
 
 
-def badge_text(app: App, badge: str, suffix: str = "") -> Text:
+def badge_text(app: App, badge: str, suffix: str = "", label: str = "") -> Text:
+    """`label`: the badge's words when they say more than its kind's (`CardVerification.label`)."""
     dim = badge in ("unverified", "untrusted", "none", "checking")
-    return Text(BADGE_TEXT[badge] + suffix, style=Style(color=badge_color(app, badge), dim=dim, bold=not dim))
+    return Text(
+        (label or BADGE_TEXT[badge]) + suffix, style=Style(color=badge_color(app, badge), dim=dim, bold=not dim)
+    )
 
 
 def badge_summary(app: App, badges: Counter[str]) -> Text:

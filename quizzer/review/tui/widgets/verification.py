@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Markdown, Static
 
-from quizzer.review.tui.library import CardVerification
+from quizzer.review.tui.library import NOT_A_VERDICT, CardVerification
 from quizzer.review.tui.widgets.badges import badge_color, badge_text
 from quizzer.review.tui.widgets.mathmd import prepare
 from quizzer.verify.trust import project_of, trust_command
@@ -108,11 +108,14 @@ class VerificationPanel(Vertical):
             suffix = f"  {shown} · {_when(record.verified_at)}"
         elif badge in ("verified", "demonstrated", "failed") and record is not None:
             suffix = f"  {_when(record.verified_at)} · torch {record.torch_version} · {record.duration:.1f} s"
+        elif badge == "interrupted" and record is not None:
+            suffix = f"  {_when(record.verified_at)} · torch {record.torch_version}"
         elif badge == "stale" and record is not None:
             suffix = f" — the card or its verifier changed since {_when(record.verified_at)}; shown below is that run"
         elif badge == "untrusted":
             suffix = f" ({deck_path})" if deck_path else ""
-        self.query_one("#verification-badge", Static).update(badge_text(app, badge, suffix))
+        label = verification.label if badge == verification.badge else ""
+        self.query_one("#verification-badge", Static).update(badge_text(app, badge, suffix, label))
 
         message = self.query_one("#verification-message", Static)
         explain = {
@@ -122,7 +125,9 @@ class VerificationPanel(Vertical):
             "checking": "Comparing the cached result with the current card and verifier…",
             "verifying": "`quizzer verify` is running this card's verifier in the background…",
         }.get(badge, "")
-        if outcome is not None and outcome.message and badge in ("failed", "stale", "demonstrated"):
+        if badge == "interrupted" or (badge == "stale" and verification.stopped):
+            explain = f"{outcome.message}. {NOT_A_VERDICT}" if outcome and outcome.message else NOT_A_VERDICT
+        elif outcome is not None and outcome.message and badge in ("failed", "stale", "demonstrated"):
             explain = outcome.message  # a demonstrated card's says why it holds by construction
         elif outcome is not None and outcome.computed and badge in ("verified", "demonstrated", "stale"):
             explain = f"computed: {outcome.computed}"
