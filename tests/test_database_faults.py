@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_tui import until
+from test_tui import HANG_SECONDS, until
 
 from quizzer import store as store_module
 from quizzer.cards.loader import load_deck
@@ -213,7 +213,16 @@ def test_a_lock_waits_without_holding_the_connection(pristine, tmp_path, monkeyp
     """While one thread waits for the write lock, another thread's read on the same store is not blocked:
     the wait is between attempts, not inside SQLite's busy handler (which holds the connection's mutex)."""
     import threading
+    import time
+    from types import SimpleNamespace
 
+    waiting = threading.Event()
+
+    def sleep_between_attempts(seconds: float) -> None:
+        waiting.set()  # the writer found the lock taken and waits for its next attempt
+        time.sleep(seconds)
+
+    monkeypatch.setattr(store_module, "time", SimpleNamespace(monotonic=time.monotonic, sleep=sleep_between_attempts))
     path = tmp_path / "shared.db"
     shutil.copy(pristine, path)
     holder = sqlite3.connect(path, isolation_level=None)
@@ -224,14 +233,14 @@ def test_a_lock_waits_without_holding_the_connection(pristine, tmp_path, monkeyp
 
         def grade():
             try:
-                store.record_answer("beta/two", 4, today=TODAY, now=NOW, lock_wait=60)
+                store.record_answer("beta/two", 4, today=TODAY, now=NOW, lock_wait=600)
                 outcome.append("recorded")
             except sqlite3.OperationalError as error:
                 outcome.append(error)
 
         writer = threading.Thread(target=grade)
         writer.start()
-        writer.join(timeout=0.5)  # lets it reach its wait (if it has not, the test proves less, never fails)
+        assert waiting.wait(timeout=HANG_SECONDS), "the writer never waited for the lock"
         reads = store.history("beta/one")  # would wait for the writer's whole lock wait if it held the mutex
         assert not outcome, "the read ran while the writer was still waiting"
         holder.execute("ROLLBACK")
@@ -326,30 +335,33 @@ def test_a_grade_given_while_another_program_holds_the_lock_is_kept_and_saved_on
 
 
 def test_review_plain_keeps_a_grade_while_the_lock_is_held_and_saves_it_on_retry(pristine, tmp_path, monkeypatch):
-    """The lock is taken after the sitting starts and released by a timer; the learner presses Enter
-    to retry. The grade is recorded once, after the retry; until then it was never acknowledged."""
-    import threading
+    """Another program takes the lock just as the grade comes and is done by the time the learner presses
+    Enter to retry. The grade is recorded once, after the retry; until then it was never acknowledged.
 
+    The lock goes at the retry itself, not after a delay: a timer raced the grade's own wait, so on a
+    loaded machine the first attempt could find the lock already gone and nothing was ever kept."""
     monkeypatch.setattr(store_module, "BUSY_TIMEOUT_SECONDS", 0.1)
     path = tmp_path / "plain.db"
     shutil.copy(pristine, path)
-    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    released = threading.Event()
+    holder = sqlite3.connect(path, isolation_level=None)
+    attempts = 0
     real_grade = store_module.Store.record_answer
 
-    def locked_first(self, *args, **kwargs):
-        if not released.is_set() and not holder.in_transaction:
+    def locked_until_the_retry(self, *args, **kwargs):
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
             holder.execute("BEGIN EXCLUSIVE")  # another program starts writing just as the grade comes
-            threading.Timer(0.3, lambda: (holder.execute("ROLLBACK"), released.set())).start()
+        elif holder.in_transaction:
+            holder.execute("ROLLBACK")  # and has finished when the learner tries again
         return real_grade(self, *args, **kwargs)
 
-    monkeypatch.setattr(store_module.Store, "record_answer", locked_first)
+    monkeypatch.setattr(store_module.Store, "record_answer", locked_until_the_retry)
     with Store.open(path) as store:
         before = len(store.history("beta/two"))
     result = CliRunner().invoke(
         main, ["--db", str(path), "review", "--plain", "--today", "2024-03-01", str(DECK)], input="4\n5\n" + "\n" * 200
     )
-    released.wait(5)
     holder.close()
     assert result.exit_code == 0, result.output
     assert "grade 5 kept, not saved yet" in result.stdout
