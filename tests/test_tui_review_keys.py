@@ -95,6 +95,30 @@ async def test_at_60_columns_the_footer_shows_each_screens_important_keys(tmp_pa
             assert description in shown, (description, shown)
 
 
+def cut_keys(app, width):
+    """The footer keys that reach past `width` columns: drawn cut (`^r` without its `Verify`)."""
+    from textual.widgets._footer import FooterKey
+
+    return [f"{key.key_display} {key.description}" for key in app.screen.query(FooterKey) if key.region.right > width]
+
+
+@pytest.mark.parametrize("width", [60, 70, 80])
+@async_test
+async def test_a_narrow_footer_leaves_out_the_keys_that_do_not_fit_whole(tmp_path, width):
+    db = tmp_path / "q.db"
+    seed(db)
+    app = make_app(db)
+    async with app.run_test(size=(width, 20)) as pilot:
+        await settle(pilot)
+        assert not cut_keys(app, width), "decks screen"
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("1", "0", "enter")  # revealed: the grade keys join the footer
+        await pilot.pause()
+        assert not cut_keys(app, width), "review screen"
+        assert visible_keys(app, width)[:2] == ["Help", "Grade"]
+
+
 @pytest.mark.parametrize("size", [(100, 30), (80, 24), (60, 20)])
 @async_test
 async def test_a_placeholder_wider_than_its_box_is_written_out_below_it(tmp_path, size):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -23,7 +24,8 @@ class KeyFooter(Footer):
     NARROW = 100
     """Below this width the keys are drawn compact, and the palette and quit keys are left to the help
     screen (it names ctrl+p and ctrl+q), so a 60-column screen still shows the screen's own keys.
-    Each screen lists its keys most important first: what does not fit is cut from the right."""
+    Each screen lists its keys most important first: the keys that do not fit whole are left out
+    from the right (never one cut by the edge, `^r` without its `Verify`)."""
 
     LEFT_TO_HELP = ("quit",)
 
@@ -38,6 +40,8 @@ class KeyFooter(Footer):
             self.compact = self.narrow
             self.show_command_palette = not self.narrow
             self.refresh(recompose=True)
+        elif self.narrow:  # which keys fit whole depends on the width
+            self.refresh(recompose=True)
 
     def compose(self) -> ComposeResult:
         """Textual's keys with `? Help` first, so it never falls off the right edge of a narrow terminal."""
@@ -45,7 +49,20 @@ class KeyFooter(Footer):
         if self.narrow:
             keys = [key for key in keys if getattr(key, "action", None) not in self.LEFT_TO_HELP]
         first = [key for key in keys if getattr(key, "action", None) == "help"]
-        yield from first + [key for key in keys if key not in first]
+        keys = first + [key for key in keys if key not in first]
+        yield from self._whole(keys) if self.narrow else keys
+
+    def _whole(self, keys: list) -> list:
+        """The leading keys drawn whole within the footer's width, compact: a key, a space and its
+        description, one column between keys."""
+        kept, used = [], -1
+        for key in keys:
+            description = getattr(key, "description", "")
+            used += 1 + cell_len(getattr(key, "key_display", "")) + (1 + cell_len(description) if description else 0)
+            if used > self.size.width:
+                break
+            kept.append(key)
+        return kept
 
     async def recompose(self) -> None:
         await super().recompose()
