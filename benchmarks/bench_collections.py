@@ -309,6 +309,7 @@ def main() -> None:
         print("\nmemory of the loaded decks (tracemalloc: Library.load and every deck's badges)")
         sys.path.insert(0, str(ROOT))
         os.environ["QUIZZER_HOME"] = str(home)
+        import quizzer.cards.loader  # noqa: F401  (code, not decks: the app's library imports it only to parse)
         from quizzer.review.tui.library import Library
         from quizzer.store import Store
 
