@@ -100,6 +100,27 @@ async def test_a_card_in_parts_asks_each_checkable_part_and_judges_each(tmp_path
 
 
 @async_test
+async def test_keys_typed_in_one_burst_after_tab_go_to_the_next_part(tmp_path):
+    """A terminal delivers fast typing (or a paste) as one burst of keys: the characters after a Tab
+    belong to the next part's box (they went to the first box: 7, Tab, 13 read as "713")."""
+    from textual import events
+
+    db = tmp_path / "q.db"
+    verify_fixture(db)
+    async with make_app(db).run_test(size=(100, 30)) as pilot:
+        screen = await review(pilot)
+        assert pilot.app.focused.id == "answer-c"
+        for key in [*"1/(1-p)", "tab", *"0.75", "shift+tab"]:
+            pilot.app.post_message(events.Key(key, key if len(key) == 1 else None))  # no wait between keys
+        await pilot.pause()
+        assert {box.id: box.value for box in screen.query(".part-input")} == {
+            "answer-c": "1/(1-p)",
+            "answer-kept": "0.75",
+        }
+        assert pilot.app.focused.id == "answer-c"  # shift+tab goes back
+
+
+@async_test
 async def test_every_checked_part_right_suggests_four_and_leaves_the_text_part_to_the_learner(tmp_path):
     db = tmp_path / "q.db"
     verify_fixture(db)

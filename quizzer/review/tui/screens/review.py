@@ -58,6 +58,11 @@ class ReviewScreen(Screen):
         Binding("v", "reverify", "Re-verify", show=False),
         Binding("pageup", "scroll_card(-1)", "Scroll up", show=False),
         Binding("pagedown", "scroll_card(1)", "Scroll down", show=False),
+        # Priority: the focus moves as the key arrives, so what is typed right after it lands in the next
+        # part's box (a binding of the box itself runs only once the box reads the key, after the keys
+        # already queued behind it were sent to the same box).
+        Binding("tab", "app.focus_next", "Next part", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", "Previous part", show=False, priority=True),
         *[Binding(str(q), f"grade({q})", f"Grade {q}", show=False) for q in range(6)],
     ]
 
