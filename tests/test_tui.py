@@ -116,6 +116,13 @@ async def settle(pilot) -> None:
             raise AssertionError("the app never settled")
 
 
+async def shown(pilot, screen_type: type):
+    """Until a `screen_type` is the active screen and has mounted (its on_mount ran); returns it."""
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, screen_type) and app.screen.is_mounted, screen_type.__name__)
+    return app.screen
+
+
 def verify_running(app) -> bool:
     """A background `quizzer verify` is under way (its worker running, or a card still verifying)."""
     return bool(app.library.verifying) or any(w.group == "verify" and not w.is_finished for w in app.workers)

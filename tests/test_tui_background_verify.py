@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from test_isolation import SPAWNS, processes_with, project
-from test_tui import NOW, SIZE, TODAY, async_test, settle, wait_for_verification
+from test_tui import NOW, SIZE, TODAY, async_test, settle, shown, wait_for_verification
 from test_tui_daily import copy_decks
 
 from quizzer.cards.loader import load_deck
@@ -40,6 +40,7 @@ def total() -> Result:  # replaced by the test: never returns within the timeout
 async def test_a_timed_out_card_says_not_verified_never_failed_and_is_retried_once_per_app_run(tmp_path, monkeypatch):
     from quizzer.review.tui.app import QuizzerApp
     from quizzer.review.tui.library import Library
+    from quizzer.review.tui.screens.review import ReviewScreen
 
     decks = copy_decks(tmp_path)
     verifier = decks.parent / "verifiers" / "basics.py"
@@ -66,7 +67,7 @@ async def test_a_timed_out_card_says_not_verified_never_failed_and_is_retried_on
     app = QuizzerApp(db, [decks], today=TODAY, clock=lambda: NOW, auto_verify=True, bundled=decks)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await wait_for_verification(app)
+        await wait_for_verification(pilot)
         assert len(runs) == 1 and any(target.endswith("::sum") for target in runs[0]), "retried in the background"
         sum_card = app.library.verification("basics/sum")
         assert sum_card.badge == "interrupted" and app.library.deck_badges("basics")["failed"] == 0
@@ -75,12 +76,11 @@ async def test_a_timed_out_card_says_not_verified_never_failed_and_is_retried_on
 
         app.compute_cache_keys()  # what an edit does: badges recomputed, missing and stale cards verified
         await settle(pilot)
-        await wait_for_verification(app)
+        await wait_for_verification(pilot)
         assert len(runs) == 1, "an interrupted card is retried once per app run, not in a loop"
 
         app.start_review(["basics"])
-        await pilot.pause()
-        screen = app.screen
+        screen = await shown(pilot, ReviewScreen)
         assert screen.item.key == "basics/sum" and not screen.revealed
         banner = screen.query_one("#caution")
         text = str(banner.render())

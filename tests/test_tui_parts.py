@@ -14,7 +14,7 @@ import textwrap
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from test_tui import async_test, rows, settle
+from test_tui import async_test, rows, settle, shown
 
 from quizzer.cards.loader import load_deck
 from quizzer.store import Store
@@ -55,9 +55,11 @@ def make_app(db: Path):
 
 async def review(pilot, *skip: int):
     """Open the review of the fixture deck and skip to the card wanted (0 dropout, 1 grad-w2, 2 shapes, 3 order)."""
+    from quizzer.review.tui.screens.review import ReviewScreen
+
     await settle(pilot)
     pilot.app.start_review(["parts"])
-    await pilot.pause()
+    await shown(pilot, ReviewScreen)
     for _ in range(skip[0] if skip else 0):
         await pilot.press("ctrl+n")
     await pilot.pause()
@@ -234,12 +236,14 @@ def receptive_field(kernel: int, stride: int, layers: int) -> int:
 
 @async_test
 async def test_ten_reviews_of_a_parametric_card_are_ten_instances_each_graded_against_its_own_value(tmp_path):
+    from quizzer.review.tui.screens.review import ReviewScreen
+
     db = tmp_path / "q.db"
     verify_variants(db)
     async with make_app(db).run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         pilot.app.start_review(["variants"])
-        await pilot.pause()
+        await shown(pilot, ReviewScreen)
         screen = pilot.app.screen
         asked = []
         for _ in range(10):
@@ -266,12 +270,14 @@ async def test_ten_reviews_of_a_parametric_card_are_ten_instances_each_graded_ag
 
 @async_test
 async def test_a_wrong_answer_is_judged_against_the_instance_not_the_worked_example(tmp_path):
+    from quizzer.review.tui.screens.review import ReviewScreen
+
     db = tmp_path / "q.db"
     verify_variants(db)
     async with make_app(db).run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         pilot.app.start_review(["variants"])
-        await pilot.pause()
+        await shown(pilot, ReviewScreen)
         screen = pilot.app.screen
         answer = receptive_field(**screen.instance.params)
         assert answer != 7  # the first instance is not the worked example's
@@ -364,9 +370,11 @@ def test_snapshot_variant_revealed(snap_compare, tmp_path):
     async def before(pilot) -> None:
         from textual.widgets import Input
 
+        from quizzer.review.tui.screens.review import ReviewScreen
+
         await settle(pilot)
         pilot.app.start_review(["variants"])
-        await pilot.pause()
+        await shown(pilot, ReviewScreen)
         await pilot.press("7", "enter")
         await pilot.pause()
         for widget in pilot.app.screen.query(Input):

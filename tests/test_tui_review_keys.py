@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_tui import SIZE, async_test, card_state, make_app, seed, settle
+from test_tui import SIZE, async_test, card_state, make_app, seed, settle, until
 from test_tui_daily import copy_decks, editing_app
 
 from quizzer.review.session import Limits
@@ -131,10 +131,11 @@ async def test_a_placeholder_wider_than_its_box_is_written_out_below_it(tmp_path
     async with parts_app(db).run_test(size=size) as pilot:
         screen = await review(pilot, 1)
         assert screen.item.key == "parts/grad-w2"
-        box = screen.query_one("#answer")
+        box, help_line = screen.query_one("#answer"), screen.query_one("#answer-help")
+        # Written out after a refresh, once the box has its width: wait for it to be laid out.
+        await until(pilot, lambda: help_line.display and help_line.region.height, "the placeholder written out")
         assert cell_len(box.placeholder) > box.content_region.width, "the fixture's placeholder is cut"
-        help_line = screen.query_one("#answer-help")
-        assert help_line.display and str(help_line.render()).replace("\n", " ").split() == box.placeholder.split()
+        assert str(help_line.render()).replace("\n", " ").split() == box.placeholder.split()
         assert help_line.region.right <= size[0] and help_line.region.bottom <= size[1]
         await pilot.press("enter")  # reveal
         await pilot.pause()
