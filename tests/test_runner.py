@@ -137,7 +137,7 @@ def gated(tmp_path):
 
     def quizzer_verify(*options: str) -> str:
         command = [sys.executable, "-m", "quizzer", "verify", *options, str(deck)]
-        return subprocess.run(command, capture_output=True, text=True, env=env).stdout
+        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=600).stdout  # a hang guard
 
     quizzer_verify.gate = gate
     return quizzer_verify
