@@ -119,6 +119,86 @@ async def test_a_narrow_footer_leaves_out_the_keys_that_do_not_fit_whole(tmp_pat
         assert visible_keys(app, width)[:2] == ["Help", "Grade"]
 
 
+def check_footer(screen, width: int) -> list[str]:
+    """The footer of `screen` draws whole keys only, `? Help` first, and drops the rest from the last:
+    its keys are the screen's shown bindings in order up to the first that would not fit. Returns them."""
+    from rich.cells import cell_len
+    from textual.widgets._footer import FooterKey
+
+    from quizzer.review.tui.widgets.footer import KeyFooter
+
+    footer = screen.query_one(KeyFooter)
+    keys = list(footer.query_children(FooterKey))
+    drawn = [key for key in keys if not key.has_class("-command-palette")]
+    for key in keys:
+        assert key.region.width and key.region.right <= width, (key.description, key.region, width)
+    for key in drawn:
+        assert key.region.width == KeyFooter._key_width(key, footer.compact), (key.description, key.region)
+    assert drawn[0].action == "help", [key.description for key in drawn]
+    wanted = {}  # action → description, in the order the screen lists its keys
+    for active in screen.active_bindings.values():
+        binding = active.binding
+        if binding.show and binding.action not in ("help", "command_palette") and binding.action not in wanted:
+            wanted[binding.action] = (binding.key_display or screen.app.get_key_display(binding), binding.description)
+    if footer.narrow:
+        wanted.pop("quit", None)  # left to the help screen below 100 columns
+    actions = [key.action for key in drawn[1:]]
+    assert actions == list(wanted)[: len(actions)], (actions, list(wanted))
+    if len(actions) < len(wanted):  # the first key left out would not have fitted
+        display, description = list(wanted.values())[len(actions)]
+        needed = cell_len(display) + cell_len(description) + (2 if footer.compact else 3)  # margin, or padding
+        palette = [key for key in keys if key.has_class("-command-palette")]
+        right = palette[0].region.x if palette else width
+        assert drawn[-1].region.right + needed > right, (description, drawn[-1].region, right)
+    return [key.description for key in drawn]
+
+
+@pytest.mark.parametrize("size", [(60, 20), (80, 24), (100, 30)])
+@async_test
+async def test_every_screens_footer_keeps_help_and_drops_whole_keys_least_important_first(tmp_path, size):
+    from quizzer.review.tui.screens.browser import BrowserScreen
+    from quizzer.review.tui.screens.decks import DecksScreen
+    from quizzer.review.tui.screens.review import ReviewScreen
+    from quizzer.review.tui.screens.settings import SettingsScreen
+    from quizzer.review.tui.screens.stats import StatsScreen
+    from quizzer.review.tui.screens.summary import SummaryScreen
+
+    db = tmp_path / "q.db"
+    seed(db)
+    app = make_app(db)
+    width = size[0]
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        seen = {}
+
+        async def look(kind, name):
+            await settle(pilot)
+            assert isinstance(app.screen, kind), (name, app.screen)
+            seen[name] = check_footer(app.screen, width)
+
+        await look(DecksScreen, "decks")
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "HelpScreen"
+        await pilot.press("escape")
+        others = (("b", BrowserScreen, "browser"), ("s", StatsScreen, "stats"), ("o", SettingsScreen, "settings"))
+        for key, kind, name in others:
+            await pilot.press(key)
+            await look(kind, name)
+            app.pop_screen()
+            await settle(pilot)
+        await pilot.press("enter")
+        await look(ReviewScreen, "review, before the reveal")
+        await pilot.press("1", "0", "enter")
+        await look(ReviewScreen, "review, revealed")
+        await pilot.press("4")
+        app.screen.finish()
+        await look(SummaryScreen, "summary")
+    if width == 60:  # what the learner sees on the smallest supported terminal
+        assert seen["decks"] == ["Help", "Review", "All", "Browse", "Stats", "Custom", "Verify"]
+        assert seen["review, revealed"] == ["Help", "Grade", "Skip", "Suspend", "Edit", "End", "Verify"], seen
+
+
 @pytest.mark.parametrize("size", [(100, 30), (80, 24), (60, 20)])
 @async_test
 async def test_a_placeholder_wider_than_its_box_is_written_out_below_it(tmp_path, size):

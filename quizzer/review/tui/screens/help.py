@@ -61,7 +61,7 @@ re-verifies the current card.
 **ctrl+p** opens the command palette (review a deck, open a card, change the theme — your choice is
 remembered), **?** or **F1** this help, **ctrl+q** quits. On the decks screen **o** opens the
 settings and **v** verifies. Everything can be clicked with the mouse. Below 100 columns the key bar
-leaves ctrl+p and ctrl+q out; a screen's last keys may not fit in it, and every key works anyway.
+leaves ctrl+p and ctrl+q out, and a screen's last keys when they do not fit; every key works anyway.
 """
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 
 class KeyFooter(Footer):
@@ -24,8 +28,8 @@ class KeyFooter(Footer):
     NARROW = 100
     """Below this width the keys are drawn compact, and the palette and quit keys are left to the help
     screen (it names ctrl+p and ctrl+q), so a 60-column screen still shows the screen's own keys.
-    Each screen lists its keys most important first: the keys that do not fit whole are left out
-    from the right (never one cut by the edge, `^r` without its `Verify`)."""
+    Each screen lists its keys most important first: the keys that do not fit are dropped whole, the
+    last first, never drawn cut (`_fitting`); every key still works."""
 
     LEFT_TO_HELP = ("quit",)
 
@@ -39,9 +43,7 @@ class KeyFooter(Footer):
         if self.narrow != self.compact:
             self.compact = self.narrow
             self.show_command_palette = not self.narrow
-            self.refresh(recompose=True)
-        elif self.narrow:  # which keys fit whole depends on the width
-            self.refresh(recompose=True)
+        self.refresh(recompose=True)  # the keys that fit depend on the width
 
     def compose(self) -> ComposeResult:
         """Textual's keys with `? Help` first, so it never falls off the right edge of a narrow terminal."""
@@ -49,20 +51,40 @@ class KeyFooter(Footer):
         if self.narrow:
             keys = [key for key in keys if getattr(key, "action", None) not in self.LEFT_TO_HELP]
         first = [key for key in keys if getattr(key, "action", None) == "help"]
-        keys = first + [key for key in keys if key not in first]
-        yield from self._whole(keys) if self.narrow else keys
+        yield from self._fitting(first + [key for key in keys if key not in first])
 
-    def _whole(self, keys: list) -> list:
-        """The leading keys drawn whole within the footer's width, compact: a key, a space and its
-        description, one column between keys."""
-        kept, used = [], -1
+    def _fitting(self, keys: Iterable[Widget]) -> list[Widget]:
+        """The keys up to the first that would run past the right edge (or into the palette key).
+
+        Widths as Footer's CSS lays a key out: compact, `key description` and a one-column margin;
+        otherwise one column of padding around the key and after the description; the palette key is
+        drawn compact and docks right with a border and a padding column of its own. The pilot tests
+        compare these widths with the keys' regions at 60, 80 and 100 columns.
+        """
+        keys = list(keys)
+        width = self.size.width
+        if not width:  # not laid out yet: the resize that follows composes again
+            return keys
+        palette = [key for key in keys if key.has_class("-command-palette")]
+        right = width - sum(self._key_width(key, compact=True) + 2 for key in palette)
+        fitting, x = [], 0
         for key in keys:
-            description = getattr(key, "description", "")
-            used += 1 + cell_len(getattr(key, "key_display", "")) + (1 + cell_len(description) if description else 0)
-            if used > self.size.width:
+            if key in palette:
+                continue
+            x += self._key_width(key, self.compact)
+            if x > right:
                 break
-            kept.append(key)
-        return kept
+            fitting.append(key)
+            x += 1 if self.compact else 0  # the margin between compact keys
+        return fitting + palette
+
+    @staticmethod
+    def _key_width(key: Widget, compact: bool) -> int:
+        """Columns of a key drawn `compact` (the palette key always is: it is not bound to the footer's style)."""
+        assert isinstance(key, FooterKey), key  # no binding groups here (they would need their own widths)
+        if compact:
+            return cell_len(key.key_display) + (1 + cell_len(key.description) if key.description else 0)
+        return 1 + cell_len(key.key_display) + 1 + (cell_len(key.description) + 1 if key.description else 0)
 
     async def recompose(self) -> None:
         await super().recompose()
