@@ -74,10 +74,8 @@ BADGE_GLYPH: dict[str, str] = {
 }
 FAILED_STATUSES = frozenset({"failed", "error"})
 """A verdict on the card: its verifier returned and disagrees, or it is broken (an interrupted run is no verdict)."""
-NOT_A_VERDICT = (
-    "That says nothing about the stated answer. Background verification tries it again once each time"
-    " the app starts; ctrl+r tries now."
-)
+NOT_A_VERDICT = "That says nothing about the stated answer."
+RETRIED = "Background verification tries it again once each time the app starts; ctrl+r tries now."
 
 
 def interruption(record: VerificationRecord, message: str) -> str:
@@ -86,7 +84,8 @@ def interruption(record: VerificationRecord, message: str) -> str:
     `message`: the outcome's, which says how a process crashed (`crashed (signal 11)`).
     """
     if record.status == "timeout":
-        seconds = f"{record.duration:.0f}" if record.duration >= 10 else f"{record.duration:.1f}"
+        tenths = int(record.duration * 10)  # rounded down: 60.7 s of a 60 s timeout reads as 60, as its message
+        seconds = str(tenths // 10) if tenths >= 100 else f"{tenths / 10:.1f}"
         return f"timed out after {seconds} s" if record.duration else "timed out"
     if record.status == "out-of-memory":
         return "ran out of memory"

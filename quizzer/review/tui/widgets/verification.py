@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Markdown, Static
 
-from quizzer.review.tui.library import NOT_A_VERDICT, CardVerification
+from quizzer.review.tui.library import NOT_A_VERDICT, RETRIED, CardVerification
 from quizzer.review.tui.widgets.badges import badge_color, badge_text
 from quizzer.review.tui.widgets.mathmd import prepare
 from quizzer.verify.trust import project_of, trust_command
@@ -126,7 +126,8 @@ class VerificationPanel(Vertical):
             "verifying": "`quizzer verify` is running this card's verifier in the background…",
         }.get(badge, "")
         if badge == "interrupted" or (badge == "stale" and verification.stopped):
-            explain = f"{outcome.message}. {NOT_A_VERDICT}" if outcome and outcome.message else NOT_A_VERDICT
+            explain = f"{outcome.message}. " if outcome and outcome.message else ""
+            explain += f"{NOT_A_VERDICT} {RETRIED}"
         elif outcome is not None and outcome.message and badge in ("failed", "stale", "demonstrated"):
             explain = outcome.message  # a demonstrated card's says why it holds by construction
         elif outcome is not None and outcome.computed and badge in ("verified", "demonstrated", "stale"):
