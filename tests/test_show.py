@@ -96,6 +96,24 @@ def test_failed_verification_shows_the_message(authoring_project: Path):
     assert "the card says 15 but the verifier computed 14" in out
 
 
+def test_a_timed_out_verification_is_not_verified_not_failed(authoring_project: Path):
+    from quizzer.verify.execution import Outcome
+
+    deck = authoring_project / "decks" / "demo.toml"
+    db = authoring_project / "q.db"
+    loaded = load_deck(deck)
+    job = Job(loaded, loaded.deck.card("sum-of-squares"))
+    outcome = Outcome("timeout", "timed out after 60 s and was stopped", duration=60.02)
+    with Store.open(db) as store:
+        when = "2026-03-01T09:30:00+0000"
+        store.save_verification(job.key, cache_key(job), "timeout", outcome.to_json(), torch_version(), when, 60.02)
+
+    out = show("decks/demo.toml::sum-of-squares", "--db", str(db)).output
+
+    assert "⊘ timeout: not verified, no verdict on the stated answer" in out
+    assert "timed out after 60 s and was stopped" in out and "✗" not in out
+
+
 def test_choice_options_code_answers_and_cards_without_verifier(authoring_project: Path):
     db = str(authoring_project / "q.db")
     choice = show("demo/pick-largest", "--db", db).output

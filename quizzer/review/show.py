@@ -23,6 +23,7 @@ from quizzer.cards.loader import LoadedDeck
 from quizzer.core.mathtext import render_math
 from quizzer.paths import bundled_decks
 from quizzer.verify.execution import NO_VERIFIER, OK_STATUSES, Outcome
+from quizzer.verify.statuses import INTERRUPTED
 
 STATUS_STYLE = {"passed": "bold green", "demonstrated": "bold cyan", "unverified": "yellow"}
 FAILED_STYLE = "bold red"
@@ -153,10 +154,13 @@ def verification_view(
             Text.assemble(("not verified yet", "yellow"), f" — run quizzer verify {target}"),
         )
     outcome = last.outcome
-    style = STATUS_STYLE.get(last.status, FAILED_STYLE)
+    style = STATUS_STYLE.get(last.status, "bold yellow" if last.status in INTERRUPTED else FAILED_STYLE)
     mark = "✓" if last.status == "passed" else ("◆" if last.status == "demonstrated" else "✗")
+    status = last.status
+    if status in INTERRUPTED:  # the verifier was stopped: no verdict on the card's answer
+        mark, status = "⊘", f"{status}: not verified, no verdict on the stated answer"
     line = Text.assemble(
-        (f"{mark} {last.status}", style),
+        (f"{mark} {status}", style),
         f" · {last.date} · torch {last.torch_version}",
         f" · {outcome.duration:.2f} s" if outcome.duration else "",
         f" · {card.verifier}",
