@@ -272,6 +272,24 @@ def test_authoring_guide_names_only_real_commands():
     assert commands <= set(main.commands), commands - set(main.commands)
 
 
+def test_the_guides_bundled_card_ids_are_real_cards():
+    """`quizzer verify cnn/receptive-field-size`, `quizzer show drills/conv-output-shape`...: every DECK/CARD
+    the README and AUTHORING.md give a command names a card of the bundled decks (the guide once showed
+    a `drills/conv-width` the bundled deck does not have)."""
+    from quizzer.paths import bundled_decks
+
+    cards = {
+        f"{data['id']}/{card['id']}"
+        for path in bundled_decks().glob("*.toml")
+        for data in [tomllib.loads(path.read_text())]
+        for card in data["cards"]
+    }
+    text = (REPO / "README.md").read_text() + (REPO / "AUTHORING.md").read_text()
+    named = set(re.findall(r"quizzer (?:verify|show|cram) (?:--\S+ )*([a-z0-9-]+/[a-z0-9-]+)(?![\w./:-])", text))
+    assert {"cnn/receptive-field-size", "drills/conv-output-shape"} <= named, named
+    assert named <= cards, named - cards
+
+
 def test_deck_repo_ci_workflow_lints_and_verifies_strictly():
     yaml = pytest.importorskip("yaml")
     workflow = yaml.safe_load((REPO / "docs" / "deck-repo-ci.yml").read_text())
