@@ -60,3 +60,18 @@ def test_a_deck_id_shorter_than_its_header_still_fits_80_columns(deck):
     report.print_summary()
     table = console.file.getvalue().splitlines()[1:-1]  # between the title and the closing line
     assert table and all(len(line) <= 80 for line in table), "\n".join(table)
+
+
+def test_the_closing_line_wraps_between_words(tmp_path):
+    """`3 cards: all verified (cards without a verifier are allowed; --strict counts them)` is 82 characters."""
+    deck = Path(__file__).parents[1] / "decks" / "dropout.toml"
+    env = {**os.environ, "COLUMNS": "60", "QUIZZER_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "quizzer", "verify", str(deck)], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    tail = result.stdout.splitlines()[-2:]
+    assert all(len(line) <= 60 for line in tail), tail
+    assert " ".join(line.strip() for line in tail).endswith(
+        "3 cards: all verified (cards without a verifier are allowed; --strict counts them)"
+    ), tail

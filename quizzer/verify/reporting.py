@@ -187,7 +187,7 @@ class VerifyReport:
         for row in self.rows:
             if self.is_failure(row):
                 self._print_failure(row)
-        self.console.print(self.summary_line())
+        self.console.print(self.summary_line(), soft_wrap=False)  # wrapped between words, not by the terminal
 
     def _summary_table(self, deck_width: int, counts: list[tuple[str, ...]]) -> Table:
         """The per-deck table, its headers whole: abbreviated (with a legend) when the full ones would
