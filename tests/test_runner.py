@@ -175,3 +175,26 @@ def test_real_failures_are_cached_interruptions_are_not(tmp_path):
         "segfaults": False,
         "exhausts-memory": False,
     }
+
+
+def test_ctrl_c_while_the_zygote_starts_kills_it_at_once(monkeypatch):
+    """Interrupted before torch is imported, the pool does not wait out its stop allowance for a parent that
+    has started no card: the zygote is killed then and there."""
+    from quizzer.verify import runner
+
+    pool = runner.WorkerPool(jobs=1)
+    started = []
+    real_start = pool._context.Process
+
+    def process(*args, **kwargs):
+        started.append(real_start(*args, **kwargs))
+        return started[-1]
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pool._context, "Process", process)
+    monkeypatch.setattr(runner, "wait", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        pool._start()
+    assert pool._process is None and started and not started[0].is_alive() and started[0].exitcode is not None

@@ -61,10 +61,10 @@ class Watch:
                 return seen
 
     def stop(self) -> str:
-        """Ctrl-C, then everything it printed since the last `until`."""
+        """Ctrl-C, then everything it printed since the last `until` (bounds only a hang, as in `until`)."""
         self.process.send_signal(signal.SIGINT)
-        self.process.wait(timeout=60)
-        self.reader.join(timeout=60)
+        self.process.wait(timeout=300)  # 60 s ran out once beside two CPU-bound processes at load 14
+        self.reader.join(timeout=300)
         return "\n".join(self.lines.get() for _ in range(self.lines.qsize()))
 
 

@@ -157,7 +157,11 @@ class WorkerPool:
         self._process = self._context.Process(target=zygote.serve, args=(child,), daemon=True)
         self._process.start()
         child.close()
-        ready = wait([self._connection, self._process.sentinel], timeout=STARTUP_ALLOWANCE)
+        try:
+            ready = wait([self._connection, self._process.sentinel], timeout=STARTUP_ALLOWANCE)
+        except BaseException:  # Ctrl-C while it imports torch: it has started no card, so nothing to wait for
+            self._discard()
+            raise
         if self._connection in ready:
             with contextlib.suppress(EOFError, OSError):
                 if self._connection.recv() == ("ready",):
