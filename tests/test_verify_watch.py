@@ -42,6 +42,9 @@ class Watch:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            # Ctrl-C as from a terminal: a suite started in the background (`cmd &`) ignores SIGINT, and a
+            # child that inherits the ignore never sees the test's Ctrl-C (the watch then ran on, idle)
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -63,7 +66,7 @@ class Watch:
     def stop(self) -> str:
         """Ctrl-C, then everything it printed since the last `until` (bounds only a hang, as in `until`)."""
         self.process.send_signal(signal.SIGINT)
-        self.process.wait(timeout=300)  # 60 s ran out once beside two CPU-bound processes at load 14
+        self.process.wait(timeout=300)
         self.reader.join(timeout=300)
         return "\n".join(self.lines.get() for _ in range(self.lines.qsize()))
 
