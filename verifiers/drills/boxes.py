@@ -45,7 +45,9 @@ def iou(ctx: Context) -> Result:
     formula = _formula_iou(a, b)
     r = Result()
     r.value = round(measured, 4)
-    r.claim("pixel count equals the coordinate formula", abs(measured - formula) < 1e-12, f"{measured:.4f} vs {formula:.4f}")
+    r.claim(
+        "pixel count equals the coordinate formula", abs(measured - formula) < 1e-12, f"{measured:.4f} vs {formula:.4f}"
+    )
     r.figure("inter", inter)
     r.figure("union", union)
     return r

@@ -26,7 +26,9 @@ def output_shape(ctx: Context) -> Result:
     conv = nn.Conv2d(p["c_in"], p["c_out"], p["kernel"], p["stride"], p["padding"], p["dilation"], device=META)
     with torch.no_grad():
         measured = list(conv(torch.zeros(p["batch"], p["c_in"], h, w, device=META)).shape)
-    formula = [p["batch"], p["c_out"]] + [conv_out(s, p["kernel"], p["stride"], p["padding"], p["dilation"]) for s in (h, w)]
+    formula = [p["batch"], p["c_out"]] + [
+        conv_out(s, p["kernel"], p["stride"], p["padding"], p["dilation"]) for s in (h, w)
+    ]
     r = Result()
     r.value = measured
     r.claim("torch's output shape equals the docs' formula", measured == formula, f"{measured} vs {formula}")
@@ -84,7 +86,9 @@ def rpn_deltas(ctx: Context) -> Result:
     p = ctx.params
     image, anchors, layers = p["image"], p["anchors"], p["layers"]
     backbone = _backbone(layers)
-    head = nn.Sequential(nn.Conv2d(8, 8, 3, padding=1, device=META), nn.ReLU(), nn.Conv2d(8, 4 * anchors, 1, device=META))
+    head = nn.Sequential(
+        nn.Conv2d(8, 8, 3, padding=1, device=META), nn.ReLU(), nn.Conv2d(8, 4 * anchors, 1, device=META)
+    )
     with torch.no_grad():
         deltas = head(backbone(torch.zeros(p["batch"], 3, image, image, device=META)))
     measured = list(deltas.shape)

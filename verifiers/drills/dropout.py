@@ -29,7 +29,9 @@ def _measure(rates: list[float]) -> tuple[Result, float]:
         abs(kept - analytic) <= 5 * stderr,
         f"{kept:.4f} vs {analytic:.4f} ± {stderr:.4f}",
     )
-    r.claim("every survivor is scaled by 1/(share kept)", math.isclose(scale, 1 / analytic, rel_tol=1e-5), f"×{scale:.4f}")
+    r.claim(
+        "every survivor is scaled by 1/(share kept)", math.isclose(scale, 1 / analytic, rel_tol=1e-5), f"×{scale:.4f}"
+    )
     r.figure("kept", kept, "{:.4f}")
     r.figure("scale", scale, "{:.3f}")
     r.figure("units", UNITS, "{:,}")

@@ -19,7 +19,11 @@ def output_shape(ctx: Context) -> Result:
     # Independent route: a lookup is one-hot rows times the weight matrix.
     flat = ids.reshape(-1)[:64]
     one_hot = nn.functional.one_hot(flat, vocab).float() @ table.weight
-    r.claim("the lookup equals one-hot rows @ weight", torch.allclose(out.reshape(-1, dim)[:64], one_hot), f"{len(flat)} rows")
+    r.claim(
+        "the lookup equals one-hot rows @ weight",
+        torch.allclose(out.reshape(-1, dim)[:64], one_hot),
+        f"{len(flat)} rows",
+    )
     r.figure("weights", vocab * dim, "{:,}")
     r.figure("index_shape", str(tuple(index_shape)))
     return r

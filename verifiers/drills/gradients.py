@@ -17,7 +17,9 @@ def bce_logit(ctx: Context) -> Result:
     closed = 1 / (1 + math.exp(-p["z"])) - p["y"]
     r = Result()
     r.value = round(measured, 4)
-    r.claim("autograd equals σ(z) − y", math.isclose(measured, closed, abs_tol=1e-12), f"{measured:.6f} vs {closed:.6f}")
+    r.claim(
+        "autograd equals σ(z) − y", math.isclose(measured, closed, abs_tol=1e-12), f"{measured:.6f} vs {closed:.6f}"
+    )
     r.figure("sigma", 1 / (1 + math.exp(-p["z"])), "{:.4f}")
     return r
 
@@ -34,7 +36,15 @@ def softmax_ce(ctx: Context) -> Result:
     closed = probs[i] - (1.0 if i == p["target"] else 0.0)
     r = Result()
     r.value = round(measured, 4)
-    r.claim("autograd equals softmax_i − [i = target]", math.isclose(measured, closed, abs_tol=1e-12), f"{measured:.6f} vs {closed:.6f}")
-    r.claim("the gradient sums to zero over the logits", abs(float(logits.grad.sum())) < 1e-12, f"{float(logits.grad.sum()):.1e}")
+    r.claim(
+        "autograd equals softmax_i − [i = target]",
+        math.isclose(measured, closed, abs_tol=1e-12),
+        f"{measured:.6f} vs {closed:.6f}",
+    )
+    r.claim(
+        "the gradient sums to zero over the logits",
+        abs(float(logits.grad.sum())) < 1e-12,
+        f"{float(logits.grad.sum()):.1e}",
+    )
     r.figure("prob", probs[i], "{:.4f}")
     return r

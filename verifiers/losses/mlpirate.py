@@ -226,7 +226,8 @@ def explain() -> Result:
         r.claim(
             "that gradient comes from its uses near the output: the use next to the output gives most of it",
             uses[-1] > 0.5 * shared["grads"][1] and uses[0] < 1e-12 * uses[-1],
-            f"‖term of use 24 (next to the output)‖ {fmt(uses[-1])}, use 23 {fmt(uses[-2]) if len(uses) > 1 else 'none'}, use 1 {fmt(uses[0])}; "
+            f"‖term of use 24 (next to the output)‖ {fmt(uses[-1])}, "
+            f"use 23 {fmt(uses[-2]) if len(uses) > 1 else 'none'}, use 1 {fmt(uses[0])}; "
             f"‖sum‖ {fmt(shared['grads'][1])}",
         )
         r.claim(
