@@ -14,7 +14,7 @@ import textwrap
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from test_tui import async_test, rows, settle, shown
+from test_tui import async_test, rows, settle, shown, until
 
 from quizzer.cards.loader import load_deck
 from quizzer.store import Store
@@ -120,6 +120,36 @@ async def test_keys_typed_in_one_burst_after_tab_go_to_the_next_part(tmp_path):
             "answer-kept": "0.75",
         }
         assert pilot.app.focused.id == "answer-c"  # shift+tab goes back
+
+
+@async_test
+async def test_keys_typed_in_one_burst_after_enter_go_to_the_next_part_and_after_the_last_to_the_reveal(tmp_path):
+    """Enter on a part moves to the next box as Tab does, and as the key arrives: in one burst
+    (1/(1-p), Enter, 0.75, Enter, 4) the 0.75 went to the first box ("1/(1-p)0.75"), since the box's
+    own Enter ran only after the keys queued behind it had been sent to it. Enter on the last box
+    checks before the next key is read, so the 4 grades the revealed card (it was typed into the box)."""
+    from textual import events
+
+    db = tmp_path / "q.db"
+    verify_fixture(db)
+    async with make_app(db).run_test(size=(100, 30)) as pilot:
+        screen = await review(pilot)
+        assert pilot.app.focused.id == "answer-c"
+        burst = [*"1/(1-p)", "enter", *"0.75"]
+        for key in burst:
+            pilot.app.post_message(events.Key(key, key if len(key) == 1 else None))  # no wait between keys
+        boxes = {box.id: box for box in screen.query(".part-input").results()}
+        typed = lambda: {part: box.value for part, box in boxes.items()}  # noqa: E731
+        await until(pilot, lambda: sum(map(len, typed().values())) == 11, "every character typed", typed)
+        assert typed() == {"answer-c": "1/(1-p)", "answer-kept": "0.75"}
+        assert pilot.app.focused.id == "answer-kept" and not screen.revealed
+        for key in ["enter", "4"]:
+            pilot.app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await until(pilot, lambda: screen.answered == 1, "the card graded", lambda: (typed(), screen.revealed))
+        assert typed() == {"answer-c": "1/(1-p)", "answer-kept": "0.75"}
+    assert rows(db, "SELECT key, quality, typed, verdict FROM review_log") == [
+        ("parts/dropout", 4, json.dumps({"c": "1/(1-p)", "kept": "0.75"}), "correct")
+    ]
 
 
 @async_test

@@ -16,6 +16,7 @@ from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -63,6 +64,7 @@ class ReviewScreen(Screen):
         # already queued behind it were sent to the same box).
         Binding("tab", "app.focus_next", "Next part", show=False, priority=True),
         Binding("shift+tab", "app.focus_previous", "Previous part", show=False, priority=True),
+        Binding("enter", "answer_enter", "Next part or check", show=False, priority=True),  # the same, for Enter
         *[Binding(str(q), f"grade({q})", f"Grade {q}", show=False) for q in range(6)],
     ]
 
@@ -325,6 +327,8 @@ class ReviewScreen(Screen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if self.saving is not None and action in ("grade", "grade_suggested", "undo", "skip", "suspend", "end"):
             return False  # a kept grade is being saved: the card stays until it is
+        if action == "answer_enter":
+            return self.focused in self._answer_boxes()
         if action in ("grade", "grade_suggested"):
             if not self.revealed:
                 return False
@@ -338,12 +342,23 @@ class ReviewScreen(Screen):
 
     # ------------------------------------------------------------------ answering
 
-    @on(Input.Submitted, "#inputs Input")
-    async def _submitted(self, event: Input.Submitted) -> None:
-        """Enter on a part's line moves to the next part; on the last one (or the only box) it checks."""
-        boxes = list(self._inputs().values())
-        if event.input in boxes and event.input is not boxes[-1]:
-            boxes[boxes.index(event.input) + 1].focus()
+    def _answer_boxes(self) -> list[Input]:
+        """The boxes still being typed in, in order (none once the card is revealed)."""
+        return list(self._inputs().values()) if self.instance is not None and not self.revealed else []
+
+    async def action_answer_enter(self) -> None:
+        """Enter in an answer box (a priority binding, run as the key arrives, with the focus set at once):
+        on a part's line it moves to the next part, on the last one (or the only box) it checks, and the
+        keys typed after it are read only once it has. The box's own Enter ran after the keys queued
+        behind it had been sent to the same box, and `Widget.focus()` moves the focus only after them.
+        Anywhere else Enter is left to the screen and the focused widget (grading, buttons): see
+        `check_action`, which also keeps this binding out of the key bar's ⏎ Grade."""
+        boxes = self._answer_boxes()
+        focused = self.focused
+        if focused not in boxes:
+            raise SkipAction()
+        if focused is not boxes[-1]:
+            self.set_focus(boxes[boxes.index(focused) + 1])  # now: Widget.focus() waits behind the queued keys
             return
         await self.reveal()
 
@@ -373,7 +388,7 @@ class ReviewScreen(Screen):
             where = f"{instance.render(unreadable.label)}: " if len(instance.parts) > 1 else ""
             message = verdicts[unreadable.id].message
             self._hint(Text(f"⚠ {where}{message} — fix it, or clear the box and press Enter to see the answer."))
-            boxes[unreadable.id].focus()
+            self.set_focus(boxes[unreadable.id])
             return
         self.verdicts = verdicts
         if len(instance.parts) == 1:
@@ -397,7 +412,7 @@ class ReviewScreen(Screen):
         self._hint(None)
         self.query_one(GradeBar).suggest(suggested_grade(*verdicts.values()), _reason(verdicts))
         card_view = self.query_one("#card", VerticalScroll)
-        card_view.focus()
+        self.set_focus(card_view)
         # After the new Markdown is laid out: bring the verdict up, keeping the prompt's last lines in view.
         self.call_after_refresh(self._scroll_to_reveal)
 
