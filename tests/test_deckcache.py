@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -186,6 +188,37 @@ def test_the_app_command_builds_no_card_of_a_cached_deck(tmp_path, cache, monkey
 
     monkeypatch.setattr(LazyCards, "__getitem__", refuse)
     assert cli._app_deck_files(tuple(map(str, paths))) == tuple(paths)
+
+
+def test_the_app_command_reads_no_deck_named_by_path(tmp_path):
+    """Folders and deck files go to the app as they are (it loads them in its worker, broken ones too):
+    parsing them first, or only importing the parser, came before the first frame (0.4 s on 100k cards)."""
+    paths = _copy_bundled(tmp_path)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("id = [unclosed\n")
+    missing = tmp_path / "missing.toml"
+    targets = [str(paths[0].parent), str(paths[0]), str(broken), str(missing)]
+    probe = (
+        "import json, sys\n"
+        "from quizzer import cli\n"
+        f"files = cli._app_deck_files({targets!r})\n"
+        "print(json.dumps([str(f) for f in files]))\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m == 'pydantic' or m == 'quizzer.cards.loader')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=300)
+    files, imported = result.stdout.splitlines()
+    assert json.loads(files) == [*map(str, paths), str(broken), str(missing)]  # each file once, in order
+    assert json.loads(imported) == []
+
+
+def test_the_app_command_still_resolves_deck_ids(tmp_path, monkeypatch):
+    """A deck id needs the decks read: that path still goes through the one resolver."""
+    from quizzer import cli
+
+    paths = _copy_bundled(tmp_path)
+    monkeypatch.setattr(cli, "default_decks", lambda: paths[0].parent)
+    deck_id = load_deck(paths[0]).deck.id
+    assert cli._app_deck_files((deck_id,)) == (paths[0],)
 
 
 STATES = st.lists(st.tuples(st.integers(0, 5), st.integers(-3, 3)), max_size=12)  # (grade, day offset) answers
