@@ -103,6 +103,61 @@ def test_self_graded_kinds_show_the_answer_and_need_a_grade(db):
     assert card(db, "alpha/text").state.repetitions == 1
 
 
+MARKDOWN_ANSWERS = """\
+id = "md"
+title = "Markdown answers"
+
+[[cards]]
+id = "single"
+prompt = "Why does inverted dropout scale?"
+explanation = "See **the answer**."
+answer = { kind = "text", value = "It keeps the **expected** activation: `x / (1 - p)`." }
+
+[[cards]]
+id = "parts"
+prompt = "Compare two ways."
+explanation = "Both grow the field."
+
+[[cards.parts]]
+id = "size"
+label = "Its size"
+answer = { kind = "numeric", value = 7 }
+
+[[cards.parts]]
+id = "why"
+label = "Why"
+answer = { kind = "text", value = \"\"\"
+1. **Stride** multiplies the jump, so `J` grows.
+2. *Dilation* spreads the taps.
+
+| way | weights |
+|---|---|
+| stride | k² |
+| dilation | k² |
+\"\"\" }
+"""
+
+
+def test_a_text_answer_is_shown_as_readable_text_not_markdown(db, tmp_path):
+    """The model answer of a text card (or part) is Markdown like its explanation, and is printed as
+    the explanation is: no asterisks, backticks or table pipes; one line stays beside "Answer:"."""
+    deck = tmp_path / "md.toml"
+    deck.write_text(MARKDOWN_ANSWERS)
+    result = run("cram", "--plain", str(deck), input="\n3\n7\n3\n", db=db)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "Answer: It keeps the expected activation: x / (1 - p)." in out
+    revealed = out[out.index("why: · yours") :]
+    answer = revealed[: revealed.index("Both grow the field.")]
+    assert "1 Stride multiplies the jump, so J grows." in answer  # rich numbers a list so
+    assert "2 Dilation spreads the taps." in answer
+    assert [line.split() for line in answer.splitlines() if "stride" in line and "k²" in line] == [["stride", "k²"]]
+    for raw in ("**", "`", "|", "*Dilation*", "\x1b["):  # no Markdown left, no colour outside a terminal
+        assert raw not in out, raw
+    assert answer.splitlines()[1:2] == ["  answer:"]  # a block of several lines goes below its label, indented
+    assert all(line.startswith("    ") or not line for line in answer.splitlines()[2:]), answer
+
+
 def test_without_plain_in_a_pipe_it_points_to_plain(db):
     result = run("review", str(BETA), input="2\n4\n", db=db)
     assert result.exit_code == 1 and "--plain" in result.output

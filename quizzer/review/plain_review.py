@@ -176,19 +176,44 @@ def _reveal(card, instance: Instance, verdicts: Mapping[str, Verdict], macros) -
         shown = f": {verdict.normalized}" if verdict.normalized else ""
         prefix = "" if single else f"{part.id}: "
         click.echo(f"{prefix}{MARKS[verdict.status]}{shown}" + (f" ({verdict.message})" if verdict.message else ""))
-        answer = part.answer.display() if part.answer.kind != "text" else instance.render(part.answer.value)
-        click.echo(f"{'Answer' if single else '  answer'}: {render_math(answer, macros)}")
+        label = "Answer" if single else "  answer"
+        if part.answer.kind != "text":
+            click.echo(f"{label}: {render_math(part.answer.display(), macros)}")
+            continue
+        # A text answer is Markdown, as the explanation: one line stays beside its label, a longer one
+        # goes below it, indented under the label.
+        indent = " " * (len(label) - len(label.lstrip()) + 2)
+        lines, color = _markdown_lines(instance.render(part.answer.value), macros, margin=len(label) + 2)
+        if len(lines) > 1:
+            lines, color = _markdown_lines(instance.render(part.answer.value), macros, margin=len(indent))
+        beside = len(lines) == 1
+        click.echo(f"{label}: {lines[0]}" if beside else f"{label}:", color=color)
+        if not beside:
+            click.echo("\n".join(indent + line if line else "" for line in lines), color=color)
     _print_markdown(instance.render(card.explanation), macros)
 
 
-def _print_markdown(text: str, macros: Mapping[str, str]) -> None:
-    """Markdown as readable text: no `**`, pipes or fences; math as Unicode; colour only on a terminal."""
+def _markdown_lines(text: str, macros: Mapping[str, str], margin: int = 0) -> tuple[list[str], bool]:
+    """Markdown as readable lines (no `**`, pipes or fences; math as Unicode) as wide as the terminal
+    less `margin`, and whether they may carry colour (only on a terminal)."""
     from rich.markdown import Markdown
 
     console = Console(highlight=False)
+    console.width = max(20, console.width - margin)
     with console.capture() as captured:
         console.print(Markdown(render_math(text.strip(), macros), hyperlinks=False))
-    click.echo("\n".join(line.rstrip() for line in captured.get().rstrip().splitlines()), color=console.is_terminal)
+    lines = [line.rstrip() for line in captured.get().splitlines()]
+    while lines and not lines[0]:
+        del lines[0]  # rich opens a list or a table with an empty line
+    while lines and not lines[-1]:
+        del lines[-1]
+    return lines or [""], console.is_terminal
+
+
+def _print_markdown(text: str, macros: Mapping[str, str]) -> None:
+    """Markdown as readable text; colour only on a terminal."""
+    lines, color = _markdown_lines(text, macros)
+    click.echo("\n".join(lines), color=color)
 
 
 def _read_grade(suggestion: int | None) -> int:
