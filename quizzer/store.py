@@ -35,7 +35,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from functools import cached_property, lru_cache
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, NamedTuple
@@ -502,15 +502,16 @@ class Store:
         """
         sm2.check_quality(quality)
         with self._write(lock_wait) as conn:
-            found = _read_card(conn, key)
-            if found is None:  # a card never synced (e.g. answered through the API): start its row now
+            row = conn.execute(_SELECT_ANSWERED, (key,)).fetchone()
+            if row is None:  # a card never synced (e.g. answered through the API): start its row now
                 deck, _, card_id = key.partition("/")
                 conn.execute("INSERT INTO cards (key, deck, card) VALUES (?, ?, ?)", (key, deck, card_id))
-                found = _read_card(conn, key)
-            row_id, card = found
-            after = sm2.review(card.state, quality, today)
-            logged = dict(today=today, now=now, typed=typed, verdict=verdict, ms=ms, seed=seed)
-            review = self._log(conn, row_id, card, kind or answer_kind(card.state), quality, after, **logged)
+                row = conn.execute(_SELECT_ANSWERED, (key,)).fetchone()
+            row_id, deck, last_review, *columns = row
+            before = _state(*columns)
+            after = sm2.review(before, quality, today)
+            review = _log(conn, row_id, key, deck, last_review, kind or answer_kind(before), quality, before, after,
+                          today, now, typed, verdict, ms, seed)  # fmt: skip
             conn.execute(_UPDATE_STATE, (*_state_columns(after), review.id, row_id))
         return review
 
@@ -530,35 +531,13 @@ class Store:
         """Log a custom-study (cram) answer, kind "cram": the card's schedule and row are left untouched."""
         sm2.check_quality(quality)
         with self._write(lock_wait) as conn:
-            found = _read_card(conn, key)
-            if found is None:
+            row = conn.execute(_SELECT_ANSWERED, (key,)).fetchone()
+            if row is None:
                 raise StoreError(f"{key} is not in the state database; review its deck once first")
-            row_id, card = found
-            logged = dict(today=today, now=now, typed=typed, verdict=verdict, ms=ms, seed=seed)
-            return self._log(conn, row_id, card, "cram", quality, card.state, **logged)
-
-    @staticmethod
-    def _log(
-        conn: sqlite3.Connection,
-        row_id: int,
-        card: StoredCard,
-        kind: str,
-        quality: int,
-        after: CardState,
-        *,
-        today: date,
-        now: datetime,
-        typed: str,
-        verdict: str,
-        ms: int,
-        seed: int | None,
-    ) -> Review:
-        """Append one answer to card row `row_id` (`card` as it stood before, `after` the state it leaves) to
-        the log, inside the caller's transaction: `record_answer` and `record_cram` differ only around it."""
-        time, *columns = _answer_time(now)
-        answer = (kind, quality, typed, verdict, card.state, after, int(ms), card.last_review)
-        cursor = conn.execute(_INSERT_REVIEW, _log_columns(row_id, columns, today, *answer, False, seed))
-        return Review(cursor.lastrowid, time, today, card.key, card.deck, *answer, seed=seed)
+            row_id, deck, last_review, *columns = row
+            state = _state(*columns)
+            return _log(conn, row_id, key, deck, last_review, "cram", quality, state, state,
+                        today, now, typed, verdict, ms, seed)  # fmt: skip
 
     def undo(self, review_id: int) -> StoredCard:
         """Restore the exact state before answer `review_id` and mark that answer undone.
@@ -1153,6 +1132,10 @@ _CARD_COLUMNS = (
 )
 _CARD_ID = "SELECT id FROM cards WHERE key = ?"
 _SELECT_CARD = f"SELECT id, {_CARD_COLUMNS} FROM cards WHERE key = ?"
+_SELECT_ANSWERED = (
+    "SELECT id, deck, last_review, ef_thousandths, repetitions, interval, due, drill FROM cards WHERE key = ?"
+)
+"""What an answer reads of its card: the row id, what its `Review` repeats, and the state (`_state`'s arguments)."""
 _UPDATE_STATE = (
     "UPDATE cards SET phase = ?, ef_thousandths = ?, repetitions = ?, interval = ?, due = ?, drill = ?,"
     " last_review = ? WHERE id = ?"
@@ -1177,6 +1160,7 @@ _VERDICTS = ("", "correct", "incorrect", "self-graded", "unparsable")
 _VERDICT_CODES = {verdict: code for code, verdict in enumerate(_VERDICTS)}
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _EPOCH = datetime(1970, 1, 1)
+_EPOCH_UTC = _EPOCH.replace(tzinfo=UTC)
 _FIRST_MS = (datetime.min - _EPOCH) // timedelta(milliseconds=1)
 _LAST_MS = (datetime.max - _EPOCH) // timedelta(milliseconds=1)
 _MILLISECOND = timedelta(milliseconds=1)
@@ -1271,18 +1255,17 @@ def _answer_time(now: datetime) -> tuple[str, int | str, int | None]:
 def _moment_columns(moment: datetime) -> tuple[int, int | None]:
     """(ms since 1970-01-01 UTC, UTC offset in whole seconds, None for a naive moment), the millisecond
     truncated; ValueError for an offset with a fraction of a second, OverflowError for a moment whose UTC
-    time is outside the calendar (years 1 to 9999). Integer arithmetic on the fields: no datetime is built."""
+    time is outside the calendar (years 1 to 9999). One subtraction of the epoch (a timedelta never
+    overflows here), floored to the millisecond."""
     offset = moment.utcoffset()
     if offset is None:
         seconds = None
-        shift = 0
+        ms = (moment - _EPOCH) // _MILLISECOND
     elif offset.microseconds:
         raise ValueError(f"a UTC offset of {offset} is not whole seconds")
     else:
-        seconds = shift = offset.days * 86400 + offset.seconds
-    day = moment.toordinal() - _EPOCH_ORDINAL
-    clock = moment.hour * 3600 + moment.minute * 60 + moment.second - shift
-    ms = (day * 86400 + clock) * 1000 + moment.microsecond // 1000
+        seconds = offset.days * 86400 + offset.seconds
+        ms = (moment - _EPOCH_UTC) // _MILLISECOND
     if not _FIRST_MS <= ms <= _LAST_MS:
         raise OverflowError(f"{moment} is outside the calendar in UTC")
     return ms, seconds
@@ -1348,6 +1331,47 @@ def _log_columns(
         before.interval, after.interval, due_before, due_after, int(before.drill), int(after.drill),
         ms, previous_review, int(undone), seed,
     )  # fmt: skip
+
+
+def _log(
+    conn: sqlite3.Connection,
+    row_id: int,
+    key: str,
+    deck: str,
+    previous_review: int | None,
+    kind: str,
+    quality: int,
+    before: CardState,
+    after: CardState,
+    today: date,
+    now: datetime,
+    typed: str,
+    verdict: str,
+    ms: int,
+    seed: int | None,
+) -> Review:
+    """Append one answer to card row `row_id` (`before` its state, `after` the state it leaves, `previous_review`
+    its last answer) to the log inside the caller's transaction, and return it as a `Review`:
+    `record_answer` and `record_cram` differ only around it. The row's columns are `_log_columns`', written
+    out here: this runs on every answer."""
+    time, ms_utc, offset = _answer_time(now)
+    ms = int(ms)
+    day = today.toordinal() - _EPOCH_ORDINAL
+    due_before, due_after = before.due, after.due
+    cursor = conn.execute(
+        _INSERT_REVIEW,
+        (
+            row_id, ms_utc, offset, day, _KIND_CODES.get(kind, kind), quality, typed,
+            _VERDICT_CODES.get(verdict, verdict),
+            before.ef_thousandths, after.ef_thousandths, before.repetitions, after.repetitions,
+            before.interval, after.interval,
+            None if due_before is None else due_before.toordinal() - _EPOCH_ORDINAL,
+            None if due_after is None else due_after.toordinal() - _EPOCH_ORDINAL,
+            int(before.drill), int(after.drill), ms, previous_review, 0, seed,
+        ),
+    )  # fmt: skip
+    return Review(cursor.lastrowid, time, today, key, deck, kind, quality, typed, verdict, before, after, ms,
+                  previous_review, False, seed)  # fmt: skip
 
 
 def _review_from_row(row: Sequence) -> Review:
