@@ -153,8 +153,11 @@ def test_killing_the_app_while_it_verifies_leaves_no_verify_zygote_or_card_proce
         tree = {pid: _started(pid) for pid in live_descendants(app.pid)}
         names = {pid: Path(f"/proc/{pid}/cmdline").read_bytes()[:80] for pid in tree}
         assert any(b"verify" in name for name in names.values()) and len(tree) >= 6, names  # zygote, card, 3 sleepers
+        before_kill = len(output)
         os.kill(app.pid, sig)
-        app.wait(timeout=60)
+        assert app.wait(timeout=60) == 128 + sig, "the app leaves through its own exit, with the shell's code"
+        restored = _wait_until(lambda: b"\x1b[?1049l" in output[before_kill:], bound=60)
+        assert restored, f"the terminal did not get its screen back after {sig.name}: {output[-300:]!r}"
         gone = _wait_until(lambda: all(_started(pid) != started for pid, started in tree.items()), bound=120)
         survivors = {names[pid] for pid, started in tree.items() if _started(pid) == started}
         assert gone, f"still running after the app was killed by {sig.name}: {survivors}"

@@ -148,7 +148,7 @@ class DecksScreen(Screen):
             line = f"[b]{day}[/b] — nothing to review"
         verifying = len(library.verifying) if library else 0
         if verifying:
-            line += f"   [$accent]⟳ verifying {verifying} card(s) in the background[/]"
+            line += f"   [$accent]⟳ verifying {verifying} card{'s' * (verifying != 1)}[/]"  # fits 100 columns
         self.query_one("#today-line", Static).update(line)
 
         empty = self.query_one("#empty-state", Static)
