@@ -416,11 +416,17 @@ class ReviewScreen(Screen):
         # After the new Markdown is laid out: bring the verdict up, keeping the prompt's last lines in view.
         self.call_after_refresh(self._scroll_to_reveal)
 
-    def _scroll_to_reveal(self) -> None:
+    def _scroll_to_reveal(self, previous: int | None = None, rounds: int = 8) -> None:
+        """Scroll so the verdict shows; while the layout above it still settles (the Markdown's blocks, the
+        verification banner), the verdict moves: follow it after each refresh until it holds still."""
+        if not self.is_mounted or not self.revealed:
+            return
         card_view = self.query_one("#card", VerticalScroll)
         reveal = self.query_one("#reveal")
         target = max(0, reveal.virtual_region.y - 4)
         card_view.scroll_to(y=target, animate=False)
+        if target != previous and rounds > 1:
+            self.call_after_refresh(self._scroll_to_reveal, target, rounds - 1)
 
     def _verdicts_text(self, instance: Instance, verdicts: dict[str, Verdict], typed: dict[str, str]) -> Text:
         """One line per part (the usual sentence for a single answer)."""
