@@ -12,7 +12,7 @@ the parser (RecursionError, MemoryError) becomes a problem of that file, never a
 
 from __future__ import annotations
 
-import ast
+import contextlib
 import difflib
 import functools
 import math
@@ -52,7 +52,8 @@ from quizzer.cards.deckfiles import (
     verifiers_root_for,
 )
 from quizzer.core import templates
-from quizzer.verify.sources import local_sources
+from quizzer.paths import default_db
+from quizzer.verify.sources import Facts, facts, local_sources
 
 SCHEMA_DIRECTIVE = "#:schema"
 
@@ -405,22 +406,14 @@ def _figure_candidates(root: Path, card: Card) -> frozenset[str]:
         return frozenset()
     names: set[str] = set()
     for source in local_sources(root / card.verifier_file, root):
-        stat = source.stat()
-        names |= _string_constants(source, stat.st_mtime_ns, stat.st_size)
+        with contextlib.suppress(SyntaxError, ValueError, OSError):  # a module that does not parse names none
+            names |= _facts(source).strings
     return frozenset(names)
 
 
-@functools.cache
-def _string_constants(path: Path, mtime_ns: int, size: int) -> frozenset[str]:
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (SyntaxError, ValueError, OSError):
-        return frozenset()
-    return frozenset(
-        node.value
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier()
-    )
+def _facts(source: Path) -> Facts:
+    """A verifier source's functions and strings, parsed once per content (kept beside the deck cache)."""
+    return facts(source, default_db().parent / "verifier-facts")
 
 
 def verifier_problem(root: Path, card: Card) -> str | None:
@@ -435,9 +428,8 @@ def verifier_problem(root: Path, card: Card) -> str | None:
         return f"verifier file {target} does not exist; create it or fix the path"
     if not resolved.is_relative_to(root.resolve()):
         return f"verifier '{card.verifier}' resolves to {resolved}, outside {root}/ (symlink out)"
-    stat = resolved.stat()
     try:
-        functions = _top_level_functions(resolved, stat.st_mtime_ns, stat.st_size)
+        functions = _facts(resolved).functions
     except SyntaxError as e:
         return f"verifier {target}:{e.lineno}: syntax error: {e.msg}"
     if card.verifier_function not in functions:
@@ -536,13 +528,6 @@ def select(
                 lazy = isinstance(cards, deckcache.LazyCards)
                 chosen[loaded.path.resolve()] = (loaded, cards if lazy else list(cards))
     return list(chosen.values())
-
-
-@functools.cache
-def _top_level_functions(path: Path, mtime_ns: int, size: int) -> frozenset[str]:
-    """Functions a verifier file defines (parsed once per file version: many cards share a file)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    return frozenset(n.name for n in tree.body if isinstance(n, ast.FunctionDef))
 
 
 def card_line(loaded: LoadedDeck, card_id: str) -> int:

@@ -54,7 +54,12 @@ class Job:
 
 
 def torch_version() -> str:
-    """Read from package metadata: importing torch to learn its version would cost a second."""
+    """Read from package metadata: importing torch to learn its version would cost a second.
+
+    Equal to the `torch.__version__` the card processes import whenever the installed torch is the
+    one on `sys.path` (the zygote reports its own at start-up; should they ever differ, a result is
+    saved under the key of the torch it ran with, so it is never served to a run keyed by the other).
+    """
     try:
         return importlib.metadata.version("torch")
     except importlib.metadata.PackageNotFoundError:
@@ -93,6 +98,7 @@ class WorkerPool:
         self._process: multiprocessing.process.BaseProcess | None = None
         self._connection: Connection | None = None
         self._job_ids = itertools.count()
+        self.torch: str | None = None  # torch's version as the zygote imported it, once it is ready
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -163,8 +169,10 @@ class WorkerPool:
             self._discard()
             raise
         if self._connection in ready:
-            with contextlib.suppress(EOFError, OSError):
-                if self._connection.recv() == ("ready",):
+            with contextlib.suppress(EOFError, OSError, TypeError, ValueError):
+                tag, version = self._connection.recv()
+                if tag == "ready":
+                    self.torch = version
                     return None
         code = self._process.exitcode
         self._process.kill()
@@ -242,13 +250,15 @@ def verify(
     if to_run:
         with WorkerPool(min(workers or os.cpu_count() or 1, len(to_run)), timeout, memory_mb) as pool:
             for job, outcome in pool.run(to_run, on_start):
-                if store is not None and not (outcome.interrupted and _holds_a_result(store, job.key, keys[job.key])):
+                ran = pool.torch or torch  # the torch the card ran with; the metadata's unless they disagree
+                key = keys[job.key] if ran == torch else cache_key(job, ran)
+                if store is not None and not (outcome.interrupted and _holds_a_result(store, job.key, key)):
                     store.save_verification(
                         job.key,
-                        keys[job.key],
+                        key,
                         outcome.status,
                         outcome.to_json(),
-                        torch,
+                        ran,
                         time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                         outcome.duration,
                     )

@@ -9,7 +9,7 @@ parent that never runs card code gives each card a pristine interpreter that has
 The zygote is started by `quizzer.verify.runner.WorkerPool` (multiprocessing "spawn", so it shares no
 state with the command that started it) and talks to it over one connection:
 
-    zygote → pool   ("ready",)                          after torch is imported and warmed up
+    zygote → pool   ("ready", torch_version)            after torch is imported and warmed up
     pool → zygote   ("run", job_id, card_json, verifiers_root, variants, timeout, memory_mb)
     zygote → pool   ("done", job_id, outcome_json)      once the card's processes are all gone
     pool → zygote   None (or the connection closing)    stop: kill every card, exit
@@ -191,25 +191,30 @@ def serve(connection: Connection) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     _silence_native_output()
     _prctl(_PR_SET_CHILD_SUBREAPER, 1)
-    _warm_up()
+    version = _warm_up()
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_read, False)
     os.set_blocking(wake_write, False)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.set_wakeup_fd(wake_write)
     gc.freeze()  # children would otherwise copy every page the collector touches
-    Zygote(connection, (wake_read, wake_write)).loop()
+    Zygote(connection, (wake_read, wake_write)).loop(version)
 
 
-def _warm_up() -> None:
-    """Import torch and pay its lazy first-use costs here, once, instead of in every card."""
+def _warm_up() -> str:
+    """Import torch and pay its lazy first-use costs here, once, instead of in every card; its version.
+
+    The version is the one the cards run with (`torch.__version__`, "absent" without torch); the pool
+    checks it against the package metadata its cache keys are computed from.
+    """
     try:
         import torch
     except ImportError:
-        return
+        return "absent"
     torch.set_num_threads(1)
     # The first optimizer step lazily imports torch._dynamo (~1.5 s).
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1).step()
+    return str(torch.__version__)
 
 
 def _silence_native_output() -> None:
@@ -226,8 +231,8 @@ class Zygote:
         self.wake_fds = wake_fds
         self.cards: dict[int, _Card] = {}  # by pid
 
-    def loop(self) -> None:
-        self.connection.send(("ready",))
+    def loop(self, torch_version: str) -> None:
+        self.connection.send(("ready", torch_version))
         while True:
             readable = self._wait()
             if self.connection.fileno() in readable:
