@@ -20,6 +20,7 @@ from test_tui import (
     until,
 )
 
+from quizzer.cards.loader import load_deck
 from quizzer.review.session import Limits
 from quizzer.store import Store
 
@@ -303,6 +304,68 @@ async def test_at_60_columns_grades_keep_labels_decks_keep_badges_and_help_stays
         await pilot.pause()
         for button in pilot.app.screen.query(".grade").results(Button):
             assert len(str(button.label)) <= button.content_region.width, str(button.label)
+
+
+@async_test
+async def test_decks_screen_day_line_and_titles_fit_at_100_80_and_60_columns(tmp_path):
+    """The bundled decks while 81 cards verify: the day's line never wraps (at 60 columns the verifying
+    count takes a line of its own, deliberately), every title is shown whole (wrapped between words at
+    60 columns, never cut) and the table ends above the key bar. On main the line wrapped at 80 and 60
+    columns and three titles were cut at 60 ('Detection and S…')."""
+    from rich.cells import cell_len
+
+    from quizzer.paths import bundled_decks
+    from quizzer.review.tui.app import QuizzerApp
+    from quizzer.review.tui.widgets.footer import KeyFooter
+
+    titles = {}
+    for path in sorted(bundled_decks().glob("*.toml")):
+        deck = load_deck(path).deck
+        titles[deck.id] = (deck.title, [f"{deck.id}/{card.id}" for card in deck.cards])
+    verifying = {key for _, keys in titles.values() for key in keys}
+    for width, height in [(100, 30), (80, 24), (60, 20)]:
+        app = QuizzerApp(tmp_path / f"q{width}.db", today=TODAY, clock=lambda: NOW, auto_verify=False)
+        async with app.run_test(size=(width, height)) as pilot:
+            await settle(pilot)
+            app.library.verifying |= verifying  # as run_verify marks the cards it verifies
+            app.verification_generation += 1
+            line = app.screen.query_one("#today-line")
+            await until(pilot, lambda line=line: "⟳" in str(line.render()), "the verifying count shown")
+            await pilot.pause()
+            text = str(line.render())
+            lines = text.splitlines()
+            assert f"{len(verifying)} to review" in lines[0] and f"⟳ verifying {len(verifying)}" in text, text
+            assert len(lines) == (1 if width >= 80 else 2), (width, text)
+            assert all(cell_len(part) <= line.content_region.width for part in lines), (width, text)
+            assert line.content_region.height == len(lines), f"the day's line wrapped at {width}: {text!r}"
+
+            table = app.screen.query_one("#deck-table")
+            deck_column = table.columns["deck"]
+            assert sum(column.get_render_width(table) for column in table.columns.values()) <= table.size.width
+            for deck, (title, _) in titles.items():
+                cell = table.get_cell(deck, "deck")
+                assert "…" not in cell.plain and " ".join(cell.plain.split()) == title, (width, cell.plain)
+                shown_lines = cell.plain.splitlines()
+                assert all(cell_len(part) <= deck_column.content_width for part in shown_lines), (width, cell.plain)
+                assert table.rows[deck].height == len(shown_lines), (width, title)
+                if width >= 80:
+                    assert len(shown_lines) == 1, (width, title)
+            footer = app.screen.query_one(KeyFooter)
+            assert table.region.bottom <= footer.region.y, (width, table.region, footer.region)
+
+
+def test_the_days_line_fits_at_every_width_from_50_columns_with_four_digit_counts():
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    from quizzer.review.tui.screens.decks import day_lines
+
+    for width in range(50, 121):
+        for counts in [(0, 0, 0, 0), (0, 0, 81, 81), (1200, 130, 20, 1081), (9999, 999, 999, 9999)]:
+            lines = day_lines(TODAY, *counts, width)
+            plain = [Text.from_markup(line.replace("[$accent]", "[bold]")).plain for line in lines]
+            assert all(cell_len(line) <= width for line in plain), (width, counts, plain)
+            assert ("⟳" in "".join(plain)) == bool(counts[3]) and len(plain) <= 2, (width, plain)
 
 
 @async_test

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from rich.cells import cell_len
 from rich.markup import escape
 from rich.text import Text
 from textual import on
@@ -20,11 +21,67 @@ from quizzer.review.tui.widgets.lists import ListTable
 from quizzer.verify.trust import project_of, trust_command
 
 MIN_TITLE_WIDTH = 12
-OTHER_COLUMNS_WIDTH = 44  # due, re-drill, new, verification badges, cell padding and the table's border
+MIN_TABLE_HEIGHT = 5  # its border, its header and two rows
+TITLE_LINES = 2  # a title that does not fit its column wraps onto a second line before it is cut
+TABLE_FRAME = 2 + 2  # the table's border, and the vertical scrollbar it shows when the rows overflow
+COLUMNS = [("deck", "Deck"), ("due", "Due"), ("learning", "Re-drill"), ("new", "New"), ("verification", "Verification")]
+SHORT_VERIFICATION = "Verified"  # the badge column's header when the long one would cut into the titles
 
 
 def _days(n: int) -> str:
     return "tomorrow" if n == 1 else f"in {n} days"
+
+
+def day_lines(day: date, due: int, learning: int, new: int, verifying: int, width: int) -> list[str]:
+    """The day's status as markup lines, the fullest form whose every line fits `width` cells.
+
+    From long to short: the date written out, then abbreviated, then without its year; the verifying
+    count after the counts, then on its own line; the counts without their total. When nothing fits
+    (under about 45 columns) the shortest form is returned and wraps.
+    """
+    total = due + learning + new
+    dates = [day.strftime("%A %d %B %Y"), day.strftime("%a %d %b %Y"), day.strftime("%a %d %b")]
+    if total:
+        counts = [
+            f"{total} to review: {due} due · {learning} re-drill · {new} new",
+            f"{due} due · {learning} re-drill · {new} new",
+        ]
+        marked = [f"[b]{total}[/b] to review: {due} due · {learning} re-drill · {new} new", counts[1]]
+    else:
+        counts = marked = ["nothing to review"]
+    cards = f"card{'s' * (verifying != 1)}"
+    verifies = [f"⟳ verifying {verifying} {cards}", f"⟳ verifying {verifying}"] if verifying else [""]
+
+    forms: list[tuple[list[str], list[str]]] = []  # (plain lines, markup lines)
+    for count, mark in zip(counts, marked, strict=True):
+        for beside in (True, False):
+            for when in dates:
+                for verify in verifies if beside else verifies[:1]:
+                    plain, markup = f"{when} — {count}", f"[b]{when}[/b] — {mark}"
+                    if not verify:
+                        forms.append(([plain], [markup]))
+                    elif beside:
+                        forms.append(([f"{plain}   {verify}"], [f"{markup}   [$accent]{verify}[/]"]))
+                    else:
+                        forms.append(([plain, verify], [markup, f"[$accent]{verify}[/]"]))
+    for plain, markup in forms:
+        if all(cell_len(line) <= width for line in plain):
+            return markup
+    return forms[-1][1]
+
+
+def _wrapped_title(title: str, width: int, console) -> Text:
+    """The title in bold, wrapped between words onto at most `TITLE_LINES` lines of `width`, the last cut."""
+    text = Text(title, style="bold")
+    lines = text.wrap(console, width)
+    for line in lines:
+        line.rstrip()  # in place: the space the line was broken at
+    if len(lines) <= TITLE_LINES:
+        return Text("\n").join(lines) if len(lines) > 1 else text
+    kept = list(lines[: TITLE_LINES - 1])
+    rest = Text(title[sum(len(line) for line in kept) :].strip(), style="bold")
+    rest.truncate(width, overflow="ellipsis")
+    return Text("\n").join([*kept, rest])
 
 
 class DecksScreen(Screen):
@@ -45,7 +102,6 @@ class DecksScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.outlooks: list[DeckOutlook] = []
-        self._shown_title_width = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -59,19 +115,34 @@ class DecksScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_column("Deck", key="deck")
-        table.add_column("Due", key="due")
-        table.add_column("Re-drill", key="learning")
-        table.add_column("New", key="new")
-        table.add_column("Verification", key="verification")
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
         self.watch(self.app, "data_generation", self.refresh_counts, init=False)
         self.watch(self.app, "verification_generation", self.refresh_badges, init=False)
         self.app.theme_changed_signal.subscribe(self, lambda _: self.refresh_badges())
         table.loading = self.app.listing is None  # usually the decks are read by now: no indicator to mount
 
     def on_resize(self) -> None:
-        if self.outlooks and self._title_width() != self._shown_title_width:
-            self._fill_table()
+        if self.outlooks:
+            self._fill_table()  # the titles' width and the day's line follow the screen's width
+        self.call_after_refresh(self._fit_table)
+
+    def _fit_table(self) -> None:
+        """Keep the table's bottom on the screen: it scrolls within what the body's other lines leave.
+
+        The stylesheet's `max-height: 1fr` alone is the body's whole height (Textual resolves a fraction
+        against the whole container when no sibling's height is a fraction), so a table of more rows
+        than that ran under the key bar."""
+        body = self.query_one("#decks-body")
+        table = self.query_one(DataTable)
+        others = sum(
+            child.outer_size.height + child.styles.margin.height
+            for child in body.children
+            if child is not table and child.display
+        )
+        limit = max(MIN_TABLE_HEIGHT, body.content_size.height - others - table.styles.margin.height)
+        if table.styles.max_height is None or table.styles.max_height.value != limit:
+            table.styles.max_height = limit
 
     def on_screen_resume(self) -> None:
         """Counts as they are now: on the first showing (after the mount), and back from another screen."""
@@ -97,28 +168,44 @@ class DecksScreen(Screen):
         to the table), so the app is told the screen is ready after the next one, keys drawn too."""
         self.app.call_after_refresh(self.app.decks_ready)
 
-    def _title_width(self) -> int:
-        return max(MIN_TITLE_WIDTH, self.size.width - OTHER_COLUMNS_WIDTH)  # the badges column must fit
-
     def _fill_table(self) -> None:
-        """The rows of `outlooks`, each title cut to the width the other columns leave it."""
+        """The rows of `outlooks`. The count and badge columns are as wide as their cells; the titles get
+        the rest of the screen's width, wrapping onto a second line (whole words) rather than being cut.
+        When the long header of the badge column would make a title wrap, it is shortened first."""
         library = self.app.listing
         assert library is not None
         table = self.query_one(DataTable)
         selected = table.cursor_row
-        table.clear()
-        self._shown_title_width = self._title_width()
-        for row in self.outlooks:
-            title = Text(row.title, style="bold")
-            title.truncate(self._shown_title_width, overflow="ellipsis")
-            table.add_row(
-                title,
+        cells = [
+            (
                 _count(row.due, row.due_total),
                 _count(row.learning),
                 _count(row.new, row.new_total),
                 badge_summary(self.app, library.deck_badges(row.deck)),
-                key=row.deck,
             )
+            for row in self.outlooks
+        ]
+        body = self.query_one("#decks-body").styles.padding
+        room = self.size.width - body.left - body.right - TABLE_FRAME - 2 * table.cell_padding * len(COLUMNS)
+        widths = [
+            max([cell_len(label)] + [row[i].cell_len for row in cells]) for i, (_, label) in enumerate(COLUMNS[1:])
+        ]
+        longest = max(cell_len(row.title) for row in self.outlooks)
+        verification = COLUMNS[-1][1]
+        if room - sum(widths) < longest:
+            verification = SHORT_VERIFICATION
+            widths[-1] = max([cell_len(verification)] + [row[-1].cell_len for row in cells])
+        title_width = max(MIN_TITLE_WIDTH, room - sum(widths))
+        if table.columns["verification"].label.plain == verification:
+            table.clear()
+        else:
+            table.clear(columns=True)
+            for key, label in COLUMNS[:-1]:
+                table.add_column(label, key=key)
+            table.add_column(verification, key="verification")
+        for row, (due, learning, new, badges) in zip(self.outlooks, cells, strict=True):
+            title = _wrapped_title(row.title, title_width, self.app.console)
+            table.add_row(title, due, learning, new, badges, key=row.deck, height=len(title.plain.splitlines()))
         table.loading = False
         if self.outlooks:
             table.move_cursor(row=min(selected, len(self.outlooks) - 1))
@@ -131,8 +218,12 @@ class DecksScreen(Screen):
         if library is None or not self.outlooks:
             return
         table = self.query_one(DataTable)
-        for row in self.outlooks:
-            table.update_cell(row.deck, "verification", badge_summary(self.app, library.deck_badges(row.deck)))
+        badges = {row.deck: badge_summary(self.app, library.deck_badges(row.deck)) for row in self.outlooks}
+        if max(text.cell_len for text in badges.values()) > table.columns["verification"].content_width:
+            self._fill_table()  # a wider summary: the titles give it room
+            return
+        for deck, summary in badges.items():
+            table.update_cell(deck, "verification", summary)
         self._update_texts()
 
     def _update_texts(self) -> None:
@@ -141,15 +232,10 @@ class DecksScreen(Screen):
         learning = sum(row.learning for row in self.outlooks)
         new = sum(row.new for row in self.outlooks)
         total = due + learning + new
-        day = self.today.strftime("%A %d %B %Y")
-        if total:
-            line = f"[b]{day}[/b] — [b]{total}[/b] to review: {due} due · {learning} re-drill · {new} new"
-        else:
-            line = f"[b]{day}[/b] — nothing to review"
         verifying = len(library.verifying) if library else 0
-        if verifying:
-            line += f"   [$accent]⟳ verifying {verifying} card{'s' * (verifying != 1)}[/]"  # fits 100 columns
-        self.query_one("#today-line", Static).update(line)
+        body = self.query_one("#decks-body").styles.padding
+        lines = day_lines(self.today, due, learning, new, verifying, self.size.width - body.left - body.right)
+        self.query_one("#today-line", Static).update("\n".join(lines))
 
         empty = self.query_one("#empty-state", Static)
         if library is not None and not library.decks:
@@ -181,6 +267,7 @@ class DecksScreen(Screen):
                 Text("Deck files that could not be loaded (run `quizzer lint`):\n", style="bold")
                 + Text("\n".join(shown) + (f"\n… and {more} more" if more else ""))
             )
+        self.call_after_refresh(self._fit_table)  # the lines above and below the table may have changed
 
     def _empty_text(self) -> str:
         store = self.app.store
