@@ -108,6 +108,41 @@ async def test_a_deck_with_nothing_due_offers_custom_study_and_cram_changes_no_s
 
 
 @async_test
+async def test_cram_from_the_command_line_opens_its_sitting_without_showing_the_decks_screen(tmp_path, monkeypatch):
+    """`quizzer cram DECK...` hands the app a CustomStudy: the cram sitting is the first screen the
+    learner sees (a loading screen until the decks are whole), the decks screen only after it ends.
+    On main the decks screen was shown, with its counts, until the decks were loaded whole."""
+    from quizzer.review.session import CustomStudy
+    from quizzer.review.tui.screens.decks import DecksScreen
+    from quizzer.review.tui.screens.review import ReviewScreen
+
+    shown: list[str] = []
+    resumed = DecksScreen.on_screen_resume
+
+    def on_screen_resume(screen) -> None:
+        if screen.app.screen is screen:  # in front, not resumed on its way under the review screen
+            shown.append(screen.app.screen_stack[-1].__class__.__name__)
+        resumed(screen)
+
+    monkeypatch.setattr(DecksScreen, "on_screen_resume", on_screen_resume)
+    db = tmp_path / "q.db"
+    seed(db)  # loads the decks: their cache entries exist, so the app lists them from headers first
+    custom = CustomStudy("cram", keys=frozenset({"basics/sum"}))
+    async with make_app(db, custom=custom).run_test(size=SIZE) as pilot:
+        app = pilot.app
+        ready = lambda: isinstance(app.screen, ReviewScreen) and app.screen.is_mounted  # noqa: E731
+        await until(pilot, ready, "the cram sitting shown", lambda: shown)
+        assert shown == [], f"the decks screen came first: {shown}"
+        await until(
+            pilot, lambda: app.screen.title == "2 decks · cram", "the sitting's title", lambda: app.screen.title
+        )
+        assert app.screen.item.key == "basics/sum" and app.screen.session.remaining == 1
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, DecksScreen), "back on the decks screen", lambda: app.screen)
+        assert shown == ["DecksScreen"]
+
+
+@async_test
 async def test_review_ahead_from_the_custom_study_dialog(tmp_path):
     from quizzer.review.tui.screens.custom import CustomStudyScreen
     from quizzer.review.tui.screens.review import ReviewScreen

@@ -134,6 +134,10 @@ class QuizzerApp(App[None]):
     # ------------------------------------------------------------------ start-up
 
     def get_default_screen(self) -> Screen:
+        if self.custom is not None:  # `quizzer cram`: its sitting is the first screen, the decks come after it
+            from quizzer.review.tui.screens.opening import OpeningScreen
+
+            return OpeningScreen("the cram session" if self.custom.kind == "cram" else "review ahead")
         return DecksScreen()
 
     @property
@@ -193,6 +197,9 @@ class QuizzerApp(App[None]):
             self._library_loaded(listing)
         else:
             self.data_generation += 1
+            if self.custom is not None and not self._keys_started:  # the sitting needs the decks whole now
+                self._keys_started = True
+                self.compute_cache_keys()
 
     def _library_loaded(self, library: Library) -> None:
         self.library = self.listing = library
@@ -407,6 +414,8 @@ class QuizzerApp(App[None]):
         assert self.library is not None
         decks = [loaded.deck for loaded in self.library.decks if deck_ids is None or loaded.deck.id in deck_ids]
         session = Session(self.store, decks, self.today, self.limits, calendar=self.calendar, custom=custom)
+        if type(self.screen).__name__ == "OpeningScreen":
+            self.push_screen(DecksScreen())  # under the sitting: ending it goes back to the decks
         if session.current is None:
             if custom is None:
                 self.push_screen(CustomStudyScreen([deck.id for deck in decks], nothing_due=True))
