@@ -143,7 +143,7 @@ def test_unverified_stale_and_failed_cards_are_labelled(authoring_project: Path,
     assert "1 verified for an earlier version (stale)" in result.output
     assert "run `quizzer verify` first" in result.output
     fields = read_apkg(authoring_project / "s.apkg", tmp_path)["notes"]["demo/sum-of-squares"]["fields"]
-    assert "Verified for an earlier version: the card or its verifier changed since" in fields["Verification"]
+    assert "Stale: the card or its verifier changed." in fields["Verification"]
 
     record_all(db, deck)  # now it fails: the card says 15
     export("demo", "-o", "f.apkg", "--db", str(db))

@@ -66,7 +66,7 @@ def test_a_changed_card_makes_the_verification_stale(authoring_project: Path):
     out = show("demo/sum-of-squares", "--db", str(db)).output
 
     assert "✓ passed" in out
-    assert "stale: the card or its verifier changed since; run quizzer verify decks/demo.toml::sum-of-squares" in out
+    assert "stale: the card or its verifier changed; run quizzer verify decks/demo.toml::sum-of-squares" in out
 
 
 def test_a_torch_upgrade_is_named_as_the_reason(authoring_project: Path):
@@ -82,6 +82,29 @@ def test_a_torch_upgrade_is_named_as_the_reason(authoring_project: Path):
     out = show("demo/sum-of-squares", "--db", str(db)).output
 
     assert f"stale: verified with torch 1.0.0, now {torch_version()}" in out
+
+
+def test_review_plain_says_why_a_card_is_stale_in_one_sentence(authoring_project: Path):
+    """The line review's caution before a stale card: the reason once (it read 'changed since it was
+    verified (the card or its verifier changed since)'), and a torch upgrade named as the reason."""
+    db = authoring_project / "q.db"
+    deck = authoring_project / "decks" / "demo.toml"
+    record(db, deck, "sum-of-squares")
+    verifier = authoring_project / "verifiers" / "demo" / "sums.py"
+    verifier.write_text(verifier.read_text() + "\n# edited\n")
+
+    def caution() -> list[str]:
+        result = CliRunner().invoke(main, ["cram", "--plain", "--db", str(db), f"{deck}::sum-of-squares"], input="")
+        return [line for line in result.output.splitlines() if line.startswith("! ")]
+
+    assert caution() == ["! The card or its verifier changed since it was verified."]
+
+    loaded = load_deck(deck)
+    record(db, deck, "sum-of-squares", key=cache_key(Job(loaded, loaded.deck.card("sum-of-squares")), "1.0.0"))
+    with Store.open(db) as store:  # as if verified under torch 1.0.0
+        store.db.execute("UPDATE verifications SET torch_version = '1.0.0'")
+        store.db.conn.commit()
+    assert caution() == [f"! It was verified with torch 1.0.0; torch is now {torch_version()}."]
 
 
 def test_failed_verification_shows_the_message(authoring_project: Path):

@@ -250,7 +250,7 @@ def verification_html(card: Card, last, macros: Mapping[str, str]) -> str:
         head = f'<div class="failed">✗ Verification {html.escape(last.status)} on {when}: {message}</div>'
     parts = [head]
     if last.stale:
-        parts.append(f'<div class="stale">Verified for an earlier version: {html.escape(last.stale_reason)}.</div>')
+        parts.append(f'<div class="stale">Stale: {html.escape(last.stale_reason)}.</div>')
     parts += [f'<div class="note">{markdown_html(note, macros)}</div>' for note in outcome.notes]
     if outcome.claims:
         items = "".join(

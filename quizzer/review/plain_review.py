@@ -146,7 +146,7 @@ def _caution(card, last, instance: Instance) -> None:
     if not last.outcome.ok and not instance.disputed:
         click.echo(f"! This card failed verification: {last.outcome.message}")
     if last.stale:
-        click.echo(f"! The card or its verifier changed since it was verified ({last.stale_reason}).")
+        click.echo(f"! {last.stale_sentence}")
 
 
 def _phase(item: QueuedCard) -> str:

@@ -51,6 +51,9 @@ class LastVerification:
     outcome: Outcome
     stale: bool
     stale_reason: str = ""
+    """Why it is stale, in a few words after 'stale: ' ("the card or its verifier changed")."""
+    stale_sentence: str = ""
+    """The same said as one sentence, for a caution before the card is asked."""
 
     @property
     def date(self) -> str:
@@ -81,13 +84,16 @@ def last_verification(store, loaded: LoadedDeck, card: Card) -> LastVerification
     except (ValueError, TypeError):
         outcome = Outcome(record.status, "the stored result could not be read; run quizzer verify again")
     job = Job.as_verified(loaded, card, outcome)
-    reason = ""
+    reason = sentence = ""
     if record.cache_key != cache_key(job):
         if record.cache_key == cache_key(job, record.torch_version):
             reason = f"verified with torch {record.torch_version}, now {torch_version()}"
+            sentence = f"It was verified with torch {record.torch_version}; torch is now {torch_version()}."
         else:
-            reason = "the card or its verifier changed since"
-    return LastVerification(record.status, record.verified_at, record.torch_version, outcome, bool(reason), reason)
+            reason = "the card or its verifier changed"
+            sentence = "The card or its verifier changed since it was verified."
+    stale = bool(reason)
+    return LastVerification(record.status, record.verified_at, record.torch_version, outcome, stale, reason, sentence)
 
 
 # ---------------------------------------------------------------------- rendering
