@@ -158,6 +158,42 @@ def test_a_text_answer_is_shown_as_readable_text_not_markdown(db, tmp_path):
     assert all(line.startswith("    ") or not line for line in answer.splitlines()[2:]), answer
 
 
+def test_a_text_answer_is_rendered_once_and_a_long_line_goes_below_its_label(db, tmp_path, monkeypatch):
+    """Each text answer's Markdown is rendered once (the list+table answer was rendered twice: beside
+    the label, then again indented); a one-line answer too long to sit beside "Answer:" goes below it."""
+    from quizzer.review import plain_review
+
+    rendered: list[str] = []
+    markdown_lines = plain_review._markdown_lines
+
+    def counted(text, macros, margin=0):
+        rendered.append(text)
+        return markdown_lines(text, macros, margin)
+
+    monkeypatch.setattr(plain_review, "_markdown_lines", counted)
+    monkeypatch.setenv("COLUMNS", "60")
+    long_line = "Scaling by 1/(1-p) keeps the expected activation equal."  # 55: past 52 beside, within 58 below
+    assert len(long_line) == 55
+    deck = tmp_path / "md.toml"
+    deck.write_text(
+        MARKDOWN_ANSWERS
+        + f"""
+[[cards]]
+id = "long"
+prompt = "And in one sentence?"
+explanation = "Same."
+answer = {{ kind = "text", value = "{long_line}" }}
+"""
+    )
+    result = run("cram", "--plain", str(deck), input="\n3\n7\n3\n\n3\n", db=db)
+    assert result.exit_code == 0, result.output
+    answers = [text for text in rendered if "expected" in text or "Stride" in text]  # the three text answers
+    assert len(answers) == 3 and len(set(answers)) == 3, answers  # each rendered once
+    out = result.output
+    assert "Answer: It keeps the expected activation: x / (1 - p)." in out  # 46 columns: fits beside
+    assert f"Answer:\n  {long_line}\n" in out  # one line, too long beside the label: below it, whole
+
+
 def test_without_plain_in_a_pipe_it_points_to_plain(db):
     result = run("review", str(BETA), input="2\n4\n", db=db)
     assert result.exit_code == 1 and "--plain" in result.output

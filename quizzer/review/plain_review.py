@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 
 import click
+from rich.cells import cell_len
 from rich.console import Console
 
 from quizzer.cards.deck import SINGLE_PART
@@ -181,12 +182,11 @@ def _reveal(card, instance: Instance, verdicts: Mapping[str, Verdict], macros) -
             click.echo(f"{label}: {render_math(part.answer.display(), macros)}")
             continue
         # A text answer is Markdown, as the explanation: one line stays beside its label, a longer one
-        # goes below it, indented under the label.
+        # goes below it, indented under the label. Rendered once, at the indented width: a single line
+        # that also fits beside the label would have been the same line at that narrower width.
         indent = " " * (len(label) - len(label.lstrip()) + 2)
-        lines, color = _markdown_lines(instance.render(part.answer.value), macros, margin=len(label) + 2)
-        if len(lines) > 1:
-            lines, color = _markdown_lines(instance.render(part.answer.value), macros, margin=len(indent))
-        beside = len(lines) == 1
+        lines, color = _markdown_lines(instance.render(part.answer.value), macros, margin=len(indent))
+        beside = len(lines) == 1 and cell_len(lines[0]) <= _width() - len(label) - 2
         click.echo(f"{label}: {lines[0]}" if beside else f"{label}:", color=color)
         if not beside:
             click.echo("\n".join(indent + line if line else "" for line in lines), color=color)
@@ -199,7 +199,7 @@ def _markdown_lines(text: str, macros: Mapping[str, str], margin: int = 0) -> tu
     from rich.markdown import Markdown
 
     console = Console(highlight=False)
-    console.width = max(20, console.width - margin)
+    console.width = max(20, _width() - margin)
     with console.capture() as captured:
         console.print(Markdown(render_math(text.strip(), macros), hyperlinks=False))
     lines = [line.rstrip() for line in captured.get().splitlines()]
@@ -208,6 +208,11 @@ def _markdown_lines(text: str, macros: Mapping[str, str], margin: int = 0) -> tu
     while lines and not lines[-1]:
         del lines[-1]
     return lines or [""], console.is_terminal
+
+
+def _width() -> int:
+    """The terminal's width, as rich finds it (COLUMNS, else the terminal, else 80)."""
+    return Console().width
 
 
 def _print_markdown(text: str, macros: Mapping[str, str]) -> None:
