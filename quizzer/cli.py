@@ -230,10 +230,11 @@ def _app_deck_files(targets: tuple[str, ...]) -> tuple[Path, ...]:
     broken: list[Path] = []
     if not targets:
         return ()
-    if all(_names_whole_files(target) for target in targets):
+    from quizzer.cards.deckfiles import classify_target, deck_files
+
+    if all(classify_target(target).whole_files for target in targets):
         # Folders and deck files need no parsing here (on 100,000 cards importing the parser alone took
         # 0.4 s before the first frame): the app loads them in its worker and lists broken ones.
-        from quizzer.cards.deckfiles import deck_files
 
         return tuple({path.resolve(): path for path in deck_files(targets)}.values())
     # Deck ids (`cnn`) need the decks read, for their files only: ids only, and no verifier checks (a broken
@@ -242,12 +243,6 @@ def _app_deck_files(targets: tuple[str, ...]) -> tuple[Path, ...]:
         targets, cards=False, on_broken=lambda path, _: broken.append(path), check_verifiers=False, ids_only=True
     )
     return (*(loaded.path for loaded, _ in selection), *broken)
-
-
-def _names_whole_files(target: str) -> bool:
-    """Whether `select` would take this target as a folder or a deck file (not a deck id, not a card)."""
-    path = Path(target)
-    return "::" not in target and (path.is_dir() or path.suffix == ".toml" or path.exists())
 
 
 @contextmanager

@@ -73,6 +73,47 @@ def test_the_review_app_opens_the_decks_an_id_names(project, monkeypatch):
     assert opened == [(Path("decks/beta.toml"), Path("decks/broken.toml"))], "a broken deck goes to the app's list"
 
 
+TARGETS = [  # target → (kind, name, card id), and the cards `select` gives (None: the whole deck)
+    ("decks", ("folder", "decks", None), {"alpha": None, "beta": None}),
+    ("decks/beta.toml", ("file", "decks/beta.toml", None), {"beta": None}),
+    ("decks/beta.toml::two", ("file", "decks/beta.toml", "two"), {"beta": ["two"]}),
+    ("decks::two", ("folder", "decks", "two"), "SelectionError"),  # alpha has no card 'two'
+    ("decks/notes", ("file", "decks/notes", None), "DeckError"),  # an existing path, not .toml: a deck file
+    ("beta", ("id", "beta", ""), {"beta": None}),
+    ("beta/two", ("id", "beta", "two"), {"beta": ["two"]}),
+    ("beta::two", ("id", "beta", ""), {"beta": None}),  # '::' after an id is dropped, as it always was
+]
+
+
+@pytest.mark.parametrize(("target", "classified", "selected"), TARGETS)
+def test_one_classification_of_targets_for_select_and_the_review_app(
+    project, monkeypatch, target, classified, selected
+):
+    """`deckfiles.classify_target` is how `loader.select` reads a target and how `quizzer review` decides
+    to hand folders and files to the app unparsed (before, cli._names_whole_files repeated select's tests).
+    """
+    from quizzer import cli
+    from quizzer.cards.deckfiles import classify_target
+    from quizzer.cards.loader import DeckError, SelectionError, select
+
+    (project / "decks" / "notes").write_text("not a deck\n")
+    kind, name, card_id = classify_target(target)
+    assert (kind, name, card_id) == classified
+    try:
+        chosen = {
+            loaded.deck.id: None if len(cards) == len(loaded.deck.cards) else [c.id for c in cards]
+            for loaded, cards in select([target], project / "decks")
+        }
+    except (SelectionError, DeckError) as error:
+        chosen = type(error).__name__
+    assert chosen == selected
+
+    parsed = []
+    monkeypatch.setattr(cli, "_select", lambda *args, **kw: parsed.append(args) or [])
+    cli._app_deck_files((target,))
+    assert (parsed == []) == (kind != "id" and card_id is None), "only ids and cards are resolved by parsing"
+
+
 @pytest.mark.parametrize("where", ["before", "after"])
 def test_db_is_honoured_before_or_after_the_command_name(project, monkeypatch, where):
     monkeypatch.setenv("QUIZZER_HOME", str(project / "home"))

@@ -12,7 +12,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from quizzer.cards import deckcache
 
@@ -82,6 +82,36 @@ def load_header(path: Path) -> LoadedDeck | None:
         return None
     header = deckcache.header(path, text, ids_only=True)
     return None if header is None else LoadedDeck(header, path, verifiers_root_for(path))
+
+
+class Target(NamedTuple):
+    """What a deck or card name on the command line names (`classify_target`)."""
+
+    kind: Literal["folder", "file", "id"]
+    name: str
+    """The folder's or file's path as given, or the deck id."""
+    card_id: str | None
+    """After `::` or, for a deck id, after `/` (empty there when there is none); None: the whole deck."""
+
+    @property
+    def whole_files(self) -> bool:
+        """A folder or a deck file, whole: nothing to look up or parse to know which files it names."""
+        return self.kind != "id" and self.card_id is None
+
+
+def classify_target(target: str) -> Target:
+    """How `loader.select` reads `target`: `path::card`, a folder, a deck file (a `.toml` name or any path
+    that exists), else `deck-id` or `deck-id/card-id`. Looks at the file system only, never parses."""
+    card_id = None
+    if "::" in target:
+        target, card_id = target.split("::", 1)
+    path = Path(target)
+    if path.is_dir():
+        return Target("folder", target, card_id)
+    if path.suffix == ".toml" or path.exists():
+        return Target("file", target, card_id)
+    deck_id, _, card_id = target.partition("/")
+    return Target("id", deck_id, card_id)
 
 
 def deck_files(paths: Iterable[Path | str]) -> Iterator[Path]:

@@ -47,6 +47,7 @@ from quizzer.cards.deckfiles import (
     DeckError,
     LoadedDeck,
     Problem,
+    classify_target,
     deck_files,
     read_deck_text,
     verifiers_root_for,
@@ -498,17 +499,13 @@ def select(
 
     chosen: dict[Path, tuple[LoadedDeck, list[Card]]] = {}
     for target in targets or [str(default_folder)]:
-        card_id = None
-        if "::" in target:
-            target, card_id = target.split("::", 1)
-        path = Path(target)
-        if path.is_dir():
-            decks = [load(p, card_id is None) for p in deck_files([path])]
-        elif path.suffix == ".toml" or path.exists():
-            decks = [load(path, card_id is None)]
+        kind, name, card_id = classify_target(target)
+        if kind == "folder":
+            decks = [load(p, card_id is None) for p in deck_files([Path(name)])]
+        elif kind == "file":
+            decks = [load(Path(name), card_id is None)]
         else:
-            deck_id, _, card_id = target.partition("/")
-            decks = [deck_by_id(deck_id)]
+            decks = [deck_by_id(name)]
         for loaded in filter(None, decks):
             entry = chosen.setdefault(loaded.path.resolve(), (loaded, []))
             if card_id:
