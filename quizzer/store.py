@@ -310,14 +310,19 @@ class Store:
         the reading connection too, switched to a busy timeout of 0 and back around every write: two
         PRAGMA statements, which SQLite prepares afresh each time, on every answer.)
         """
-        deadline = time.monotonic() + timeout
+        deadline = None  # set at the first refusal: an answer that gets the lock at once reads no clock
         delay = 0.001
         while True:
             try:
                 self._writer.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as error:
-                if not is_busy(error) or time.monotonic() + delay > deadline:
+                if not is_busy(error):
+                    raise
+                now = time.monotonic()
+                if deadline is None:
+                    deadline = now + timeout
+                if now + delay > deadline:
                     raise
             time.sleep(delay)
             delay = min(2 * delay, 0.05)
@@ -838,7 +843,8 @@ class _Transaction:
 
     def __enter__(self) -> sqlite3.Connection:
         store = self._store
-        store.check_integrity()
+        if store._integrity is not True:  # checked once: passed
+            store.check_integrity()
         try:
             store._begin_immediate(self._lock_wait)
         except sqlite3.DatabaseError as error:
@@ -1300,14 +1306,15 @@ def _verdict(code: int | str | None) -> str:
 
 def _review_columns(review: Review, row_id: int) -> tuple:
     """The values of `_INSERT_REVIEW` for `review`, an answer to card row `row_id` (its id is not stored)."""
-    head = (review.day, review.kind, review.quality, review.typed, review.verdict, review.before, review.after)
-    tail = (review.ms, review.previous_review, review.undone, review.seed)
-    return _log_columns(row_id, _time_columns(review.time), *head, *tail)
+    return _log_columns(row_id, *_time_columns(review.time), review.day, review.kind, review.quality, review.typed,
+                        review.verdict, review.before, review.after, review.ms, review.previous_review,
+                        review.undone, review.seed)  # fmt: skip
 
 
 def _log_columns(
     row_id: int,
-    time: tuple[int | str, int | None],
+    time: int | str,
+    offset: int | None,
     day: date,
     kind: str,
     quality: int,
@@ -1320,16 +1327,18 @@ def _log_columns(
     undone: bool,
     seed: int | None,
 ) -> tuple:
-    """The values of `_INSERT_REVIEW` for the fields of a `Review` (`time` as `_time_columns` encodes it):
-    `Store._log` encodes an answer with it before the answer's id, and so its `Review`, exists."""
-    due_before = None if before.due is None else _day_number(before.due)
-    due_after = None if after.due is None else _day_number(after.due)
+    """The values of `_INSERT_REVIEW` for the fields of a `Review` (`time`, `offset` as `_time_columns` encodes
+    them): the one place that knows a log row's columns. `_log` encodes an answer with it before the answer's
+    id, and so its `Review`, exists; `_review_columns` a `Review` brought from elsewhere."""
+    ef_before, repetitions_before, interval_before, due_before, drill_before = before
+    ef_after, repetitions_after, interval_after, due_after, drill_after = after
     return (
-        row_id, *time, _day_number(day), _KIND_CODES.get(kind, kind), quality, typed,
-        _VERDICT_CODES.get(verdict, verdict),
-        before.ef_thousandths, after.ef_thousandths, before.repetitions, after.repetitions,
-        before.interval, after.interval, due_before, due_after, int(before.drill), int(after.drill),
-        ms, previous_review, int(undone), seed,
+        row_id, time, offset, day.toordinal() - _EPOCH_ORDINAL, _KIND_CODES.get(kind, kind), quality, typed,
+        _VERDICT_CODES.get(verdict, verdict), ef_before, ef_after, repetitions_before, repetitions_after,
+        interval_before, interval_after,
+        None if due_before is None else due_before.toordinal() - _EPOCH_ORDINAL,
+        None if due_after is None else due_after.toordinal() - _EPOCH_ORDINAL,
+        int(drill_before), int(drill_after), ms, previous_review, int(undone), seed,
     )  # fmt: skip
 
 
@@ -1352,26 +1361,13 @@ def _log(
 ) -> Review:
     """Append one answer to card row `row_id` (`before` its state, `after` the state it leaves, `previous_review`
     its last answer) to the log inside the caller's transaction, and return it as a `Review`:
-    `record_answer` and `record_cram` differ only around it. The row's columns are `_log_columns`', written
-    out here: this runs on every answer."""
+    `record_answer` and `record_cram` differ only around it. The row is `_log_columns`'."""
     time, ms_utc, offset = _answer_time(now)
     ms = int(ms)
-    day = today.toordinal() - _EPOCH_ORDINAL
-    due_before, due_after = before.due, after.due
-    cursor = conn.execute(
-        _INSERT_REVIEW,
-        (
-            row_id, ms_utc, offset, day, _KIND_CODES.get(kind, kind), quality, typed,
-            _VERDICT_CODES.get(verdict, verdict),
-            before.ef_thousandths, after.ef_thousandths, before.repetitions, after.repetitions,
-            before.interval, after.interval,
-            None if due_before is None else due_before.toordinal() - _EPOCH_ORDINAL,
-            None if due_after is None else due_after.toordinal() - _EPOCH_ORDINAL,
-            int(before.drill), int(after.drill), ms, previous_review, 0, seed,
-        ),
-    )  # fmt: skip
-    return Review(cursor.lastrowid, time, today, key, deck, kind, quality, typed, verdict, before, after, ms,
-                  previous_review, False, seed)  # fmt: skip
+    columns = _log_columns(row_id, ms_utc, offset, today, kind, quality, typed, verdict, before, after, ms,
+                           previous_review, False, seed)  # fmt: skip
+    return Review(conn.execute(_INSERT_REVIEW, columns).lastrowid, time, today, key, deck, kind, quality, typed,
+                  verdict, before, after, ms, previous_review, False, seed)  # fmt: skip
 
 
 def _review_from_row(row: Sequence) -> Review:

@@ -88,7 +88,11 @@ def check_quality(quality: int) -> int:
 
 def next_ef(ef_thousandths: int, quality: int) -> int:
     """EF' = max(1.3, EF + 0.1 − (5−q)(0.08 + 0.02(5−q))), all in thousandths."""
-    miss = 5 - check_quality(quality)
+    return _next_ef(ef_thousandths, check_quality(quality))
+
+
+def _next_ef(ef_thousandths: int, quality: int) -> int:
+    miss = 5 - quality
     return max(MIN_EF, ef_thousandths + 100 - miss * (80 + 20 * miss))
 
 
@@ -103,13 +107,18 @@ def next_interval(previous_interval: int, repetitions: int, ef_thousandths: int)
 
 
 def review(state: CardState, quality: int, today: date) -> CardState:
-    """The state after answering `state` with `quality` on `today` (see the module docstring)."""
+    """The state after answering `state` with `quality` on `today` (see the module docstring).
+
+    Runs on every answer: the state is unpacked once and new states are built positionally (a
+    NamedTuple's `_replace` or keyword arguments cost several times as much), quality checked once.
+    """
     check_quality(quality)
-    if state.drill:
-        return state._replace(drill=False) if quality >= 4 else state
+    ef, repetitions, interval, due, drill = state
+    if drill:
+        return CardState(ef, repetitions, interval, due, False) if quality >= 4 else state
     if quality < 3:
-        return state._replace(repetitions=0, interval=0, due=today)
-    ef = next_ef(state.ef_thousandths, quality)
-    repetitions = state.repetitions + 1
-    interval = next_interval(state.interval, repetitions, ef)
-    return CardState(ef, repetitions, interval, today + timedelta(days=interval), drill=quality == 3)
+        return CardState(ef, 0, 0, today, False)
+    ef = _next_ef(ef, quality)
+    repetitions += 1
+    interval = next_interval(interval, repetitions, ef)
+    return CardState(ef, repetitions, interval, today + timedelta(interval), quality == 3)
