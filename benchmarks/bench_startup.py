@@ -164,8 +164,11 @@ def main() -> None:
     parser.add_argument("--decks", help="deck folder (default: the bundled decks)")
     args = parser.parse_args()
 
-    executable = shutil.which("quizzer") or sys.executable
-    base = [executable] if executable.endswith("quizzer") else [sys.executable, "-m", "quizzer"]
+    # The console script of this interpreter (as a venv or `pip install` puts it beside `python`), so both
+    # sides start the same interpreter directly: a `quizzer` found first on PATH may be a version manager's
+    # shim (pyenv's is a bash script that runs `pyenv exec`, about 0.3 s before Python starts).
+    script = Path(sys.executable).parent / "quizzer"
+    base = [str(script)] if script.is_file() else [sys.executable, "-m", "quizzer"]
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         db = workdir / "bench.db"

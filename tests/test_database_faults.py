@@ -8,6 +8,7 @@ each; a damaged file must come out byte for byte as it went in.
 import contextlib
 import hashlib
 import os
+import pty
 import random
 import re
 import resource
@@ -273,6 +274,75 @@ def test_the_app_exits_non_zero_with_the_sentence_on_a_damaged_database(damaged)
     before = digest(damaged)
     asyncio.run(drive())
     assert app.return_code == 1
+    assert digest(damaged) == before
+
+
+def test_the_app_in_a_terminal_exits_with_the_sentence_on_a_damaged_database_whose_decks_it_lists_first(
+    pristine, tmp_path
+):
+    """Every deck cached and synced: the app lists the decks before the first frame, and the decks screen's
+    counts read the damaged page before the integrity check (left to a worker) gets there. The app still
+    leaves the terminal with exit code 1 and the sentence, the file untouched (before, a fault raised in a
+    screen's handler stopped that screen, and the exit waited for its refresh: the app hung)."""
+    import fcntl
+    import struct
+    import termios
+    import threading
+    import time
+
+    from quizzer.cards.deckfiles import deck_files
+
+    home = tmp_path / "home"
+    damaged = tmp_path / "synced.db"
+    shutil.copy(pristine, damaged)
+    env = dict(os.environ, QUIZZER_HOME=str(home), TERM="xterm-256color")
+    with contextlib.ExitStack() as stack:
+        stack.callback(os.environ.update, dict(os.environ))
+        os.environ["QUIZZER_HOME"] = str(home)  # the deck cache the app reads
+        with Store.open(damaged) as store:  # every deck's card rows there: the decks screen writes nothing
+            for path in deck_files([DECK.parent]):
+                sync_deck(store, load_deck(path).deck)
+    damage(damaged)
+    before = digest(damaged)
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    output = bytearray()
+
+    def drain() -> None:  # the app writes escape codes; a full pty buffer would block it
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            output.extend(chunk)
+
+    threading.Thread(target=drain, daemon=True).start()
+    command = [
+        sys.executable,
+        "-m",
+        "quizzer",
+        "--db",
+        str(damaged),
+        "review",
+        "--today",
+        "2024-03-01",
+        str(DECK.parent),
+    ]
+    app = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
+    os.close(slave)
+    try:
+        code = app.wait(timeout=HANG_SECONDS)
+    finally:
+        if app.poll() is None:
+            app.kill()
+        time.sleep(0.2)  # the last bytes through the pty
+        os.close(master)
+    text = " ".join(re.sub(rb"\x1b\[[0-9;?<>=]*[a-zA-Z~]", b"", bytes(output)).decode(errors="replace").split())
+    assert code == 1, text[-2000:]
+    assert "is damaged" in text and "Traceback" not in text, text[-2000:]
     assert digest(damaged) == before
 
 

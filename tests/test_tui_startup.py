@@ -8,6 +8,7 @@ from test_tui import DECKS, SIZE, async_test, make_app, seed, settle
 
 from quizzer.cards.deckfiles import deck_files
 from quizzer.cards.loader import load_deck
+from quizzer.review.session import sync_deck
 from quizzer.review.tui.library import Library
 
 
@@ -45,3 +46,142 @@ async def test_a_key_pressed_before_the_decks_are_loaded_whole_is_not_lost(tmp_p
         await settle(pilot)
         assert app.library is not None and app.library.whole
         assert isinstance(app.screen, ReviewScreen) and app.screen.item.key == "basics/sum"
+
+
+def _cache_decks(tmp_path, monkeypatch, folder=DECKS) -> None:
+    monkeypatch.setenv("QUIZZER_HOME", str(tmp_path / "home"))
+    for path in deck_files([folder]):
+        load_deck(path, check_verifiers=False)
+
+
+def _watch_start(monkeypatch) -> tuple[list, list]:
+    """What the app had when the decks screen mounted (listing, store), and each start of the load worker."""
+    from quizzer.review.tui.app import QuizzerApp
+    from quizzer.review.tui.screens.decks import DecksScreen
+
+    mounted, started = [], []
+    on_mount, load_library = DecksScreen.on_mount, QuizzerApp.load_library
+
+    def watched_mount(self) -> None:
+        mounted.append((self.app.listing is not None, self.app.store is not None))
+        on_mount(self)
+
+    def watched_load(self):
+        started.append(True)
+        return load_library(self)
+
+    monkeypatch.setattr(DecksScreen, "on_mount", watched_mount)
+    monkeypatch.setattr(QuizzerApp, "load_library", watched_load)
+    return mounted, started
+
+
+@async_test
+async def test_cached_decks_are_listed_before_the_decks_screen_mounts_without_the_load_worker(tmp_path, monkeypatch):
+    """Every deck in the deck cache and the database there: the listing is read on the UI thread before the
+    first frame (no loading indicator, counts in the first frame); the integrity check still runs, after."""
+    from textual.widgets import LoadingIndicator
+
+    from quizzer.store import Store
+
+    _cache_decks(tmp_path, monkeypatch)
+    mounted, started = _watch_start(monkeypatch)
+    checked = []
+    check_integrity = Store.check_integrity
+
+    def watched_check(self) -> None:
+        checked.append(threading.current_thread() is threading.main_thread())
+        check_integrity(self)
+
+    db = tmp_path / "q.db"
+    seed(db)
+    with Store.open(db) as store:  # both decks' card rows there, as after a first launch: nothing to write
+        sync_deck(store, load_deck(DECKS / "extra.toml").deck)
+    monkeypatch.setattr(Store, "check_integrity", watched_check)
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert mounted == [(True, True)] and not started
+        assert not app.screen.query(LoadingIndicator)
+        assert [row.due for row in app.screen.outlooks if row.deck == "basics"] == [1]
+        assert checked[:1] == [False], "the integrity check ran first, in a worker"
+
+
+@async_test
+async def test_a_deck_missing_from_the_cache_is_listed_by_the_load_worker(tmp_path, monkeypatch):
+    """One deck file without its cache entry (new, or edited): nothing is parsed on the UI thread; the load
+    worker lists every deck after the first frame, as on a first launch."""
+    from quizzer.cards import loader
+
+    monkeypatch.setenv("QUIZZER_HOME", str(tmp_path / "home"))
+    db = tmp_path / "q.db"
+    seed(db)  # caches basics.toml only
+    _, started = _watch_start(monkeypatch)
+    parsed = []
+    load = loader.load_deck
+
+    def watched_load(path, *args, **kwargs):
+        parsed.append((path.name, threading.current_thread() is threading.main_thread()))
+        return load(path, *args, **kwargs)
+
+    monkeypatch.setattr(loader, "load_deck", watched_load)
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert started == [True]
+        assert ("extra.toml", False) in parsed and not any(on_ui for _, on_ui in parsed), parsed
+        assert {row.deck for row in app.screen.outlooks} == {"basics", "extra"}
+        assert [row.due for row in app.screen.outlooks if row.deck == "basics"] == [1]
+
+
+@async_test
+async def test_a_theme_read_from_the_store_is_not_written_back(tmp_path, monkeypatch):
+    """The theme chosen in an earlier run is applied at start without a write (a write would also run the
+    integrity check on the UI thread); choosing another one is saved."""
+    from quizzer.store import Store
+
+    db = tmp_path / "q.db"
+    seed(db)
+    with Store.open(db) as store:
+        store.set_setting("tui.theme", "nord")
+    written = []
+    set_setting = Store.set_setting
+
+    def watched(self, key, value):
+        written.append((key, value))
+        set_setting(self, key, value)
+
+    monkeypatch.setattr(Store, "set_setting", watched)
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.theme == "nord" and written == []
+        app.theme = "gruvbox"
+        await pilot.pause()
+        assert written == [("tui.theme", "gruvbox")]
+
+
+@async_test
+async def test_the_key_bar_keeps_its_keys_when_a_rebuild_would_show_the_same(tmp_path):
+    """A bindings refresh that leaves the keys as they are mounts nothing anew; a width that fits fewer keys
+    rebuilds them."""
+    from textual.widgets._footer import FooterKey
+
+    from quizzer.review.tui.widgets.footer import KeyFooter
+
+    db = tmp_path / "q.db"
+    seed(db)
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(KeyFooter)
+        keys = list(footer.query_children(FooterKey))
+        assert keys and footer.settled
+        app.screen.refresh_bindings()
+        await pilot.pause()
+        await pilot.pause()
+        assert footer.settled and list(footer.query_children(FooterKey)) == keys
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause()
+        await pilot.pause()
+        narrow = list(footer.query_children(FooterKey))
+        assert footer.compact and len(narrow) < len(keys) and not set(narrow) & set(keys)

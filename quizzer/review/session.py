@@ -225,6 +225,11 @@ def sync_deck(store: Store, deck: Deck | DeckHeader) -> None:
         store.sync_deck(deck.id, card_ids, renames)
 
 
+def in_sync(store: Store, deck: Deck | DeckHeader) -> bool:
+    """Whether the store's card rows match the deck already (`sync_deck` would write nothing)."""
+    return store.synced_fingerprint(deck.id) == _card_ids(deck)[2]
+
+
 _CARD_IDS: dict[int, tuple[tuple[str, ...], dict[str, list[str]], str]] = {}
 
 

@@ -166,7 +166,13 @@ class CardVerification:
         return None  # a passing record whose currency is still being checked, or is being re-run
 
 
-def _load_decks(paths: Iterable[Path | str], from_headers: bool) -> tuple[list[LoadedDeck], list[str]]:
+class NotCached(Exception):
+    """A deck file has no matching deck-cache entry: listing it means parsing it (`Library.load(cached_only=True)`)."""
+
+
+def _load_decks(
+    paths: Iterable[Path | str], from_headers: bool, cached_only: bool = False
+) -> tuple[list[LoadedDeck], list[str]]:
     """The decks under `paths` (see `Library.load`) and the problems of those that do not load."""
     decks: list[LoadedDeck] = []
     problems: list[str] = []
@@ -174,6 +180,8 @@ def _load_decks(paths: Iterable[Path | str], from_headers: bool) -> tuple[list[L
     for path in deck_files(paths):
         loaded = load_header(path) if from_headers else None
         if loaded is None:
+            if cached_only:
+                raise NotCached(path)
             from quizzer.cards.loader import DeckError, load_deck  # the deck models: parsing needs them
 
             try:
@@ -220,15 +228,23 @@ class Library:
 
     @classmethod
     def load(
-        cls, store: Store, paths: Iterable[Path | str], bundled: Path | None = None, *, from_headers: bool = False
+        cls,
+        store: Store,
+        paths: Iterable[Path | str],
+        bundled: Path | None = None,
+        *,
+        from_headers: bool = False,
+        cached_only: bool = False,
     ) -> Library:
         """Load every deck file under `paths`; a broken file becomes a problem line, not an exception.
 
         `from_headers`: a deck whose cache entry matches its file is listed from the entry's header
         (`deckfiles.load_header`: fields and card ids, the deck models not even imported), enough for
         the decks screen; then `whole` is False and `loaded_whole` gives the library to review from.
+        `cached_only` (with `from_headers`): raise `NotCached` rather than parse a deck file whose
+        entry does not match it (or that cannot be read), so the caller can parse in a worker instead.
         """
-        decks, problems = _load_decks(paths, from_headers)
+        decks, problems = _load_decks(paths, from_headers, cached_only)
         library = cls(store, decks, problems, bundled.resolve() if bundled else None)
         library.records = store.verifications()
         library.reload_trust()

@@ -163,9 +163,12 @@ class DecksScreen(Screen):
         self._fill_table()
         self.app.call_after_refresh(self._counts_drawn)
 
-    def _counts_drawn(self) -> None:
-        """The counts are on screen; the key bar rebuilds its keys after that same refresh (the focus moved
-        to the table), so the app is told the screen is ready after the next one, keys drawn too."""
+    def _counts_drawn(self, waits: int = 20) -> None:
+        """The counts are on screen; the app is told the screen is ready after the refresh that follows
+        the key bar's keys being mounted (they are rebuilt after a refresh, once the focus is on the table)."""
+        if not self.query_one(KeyFooter).settled and waits:
+            self.app.call_after_refresh(self._counts_drawn, waits - 1)
+            return
         self.app.call_after_refresh(self.app.decks_ready)
 
     def _fill_table(self) -> None:

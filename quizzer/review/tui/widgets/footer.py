@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from rich.cells import cell_len
 from textual.app import ComposeResult
+from textual.compose import compose
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
@@ -22,7 +23,10 @@ class KeyFooter(Footer):
     after each rebuild prunes them.
 
     It also rebuilds once for all the binding changes queued before the rebuild runs (a screen's first
-    showing changes them two or three times, and each rebuild mounts and styles every key anew).
+    showing changes them two or three times, and each rebuild mounts and styles every key anew), not
+    at all when the keys that fit are the ones already shown (a resize within the same width class, a
+    focus change that leaves the bindings as they were), and styles each new key once: it is made
+    in the footer's compact state, not made compact and then restyled by the binding.
     """
 
     NARROW = 100
@@ -34,24 +38,47 @@ class KeyFooter(Footer):
     LEFT_TO_HELP = ("quit",)
 
     _rebuilds_queued = 0
+    _mounting = False
+
+    @property
+    def settled(self) -> bool:
+        """The keys of the screen's bindings are mounted, and no rebuild is queued or under way."""
+        return self._bindings_ready and not self._rebuilds_queued and not self._mounting
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.set_reactive(Footer._bindings_ready, True)  # the keys are in the screen's first frame
+
+    @property
+    def _width(self) -> int:
+        """The footer's width; before its first layout, the terminal's (it docks at the bottom, full width)."""
+        return self.size.width or self.app.size.width
 
     @property
     def narrow(self) -> bool:
-        return 0 < self.size.width < self.NARROW
+        return 0 < self._width < self.NARROW
 
     def on_resize(self) -> None:
+        self._fit_style()
+        self.refresh(recompose=True)  # the keys that fit depend on the width
+
+    def _fit_style(self) -> None:
         if self.narrow != self.compact:
             self.compact = self.narrow
             self.show_command_palette = not self.narrow
-        self.refresh(recompose=True)  # the keys that fit depend on the width
 
     def compose(self) -> ComposeResult:
         """Textual's keys with `? Help` first, so it never falls off the right edge of a narrow terminal."""
+        self._fit_style()
         keys = list(super().compose())
         if self.narrow:
             keys = [key for key in keys if getattr(key, "action", None) not in self.LEFT_TO_HELP]
         first = [key for key in keys if getattr(key, "action", None) == "help"]
-        yield from self._fitting(first + [key for key in keys if key not in first])
+        for key in self._fitting(first + [key for key in keys if key not in first]):
+            if isinstance(key, FooterKey) and not key.has_class("-command-palette"):  # bound to `compact`
+                key.set_reactive(FooterKey.compact, self.compact)
+                key.set_class(self.compact, "-compact", update=False)
+            yield key
 
     def _fitting(self, keys: Iterable[Widget]) -> list[Widget]:
         """The keys up to the first that would run past the right edge (or into the palette key).
@@ -62,7 +89,7 @@ class KeyFooter(Footer):
         compare these widths with the keys' regions at 60, 80 and 100 columns.
         """
         keys = list(keys)
-        width = self.size.width
+        width = self._width
         if not width:  # not laid out yet: the resize that follows composes again
             return keys
         palette = [key for key in keys if key.has_class("-command-palette")]
@@ -87,7 +114,20 @@ class KeyFooter(Footer):
         return 1 + cell_len(key.key_display) + 1 + (cell_len(key.description) + 1 if key.description else 0)
 
     async def recompose(self) -> None:
-        await super().recompose()
+        """Widget's recompose, unless the keys composed now are the keys shown."""
+        if not self.is_attached or self._pruning:
+            return
+        keys = compose(self)
+        if [_shown_as(key) for key in keys] == [_shown_as(key) for key in self.children]:
+            return
+        self._mounting = True
+        try:
+            async with self.batch():
+                await self.query_children("*").exclude(".-textual-system").remove()
+                if self.is_attached:
+                    await self.mount_all(keys)
+        finally:
+            self._mounting = False
         self.mutate_reactive(Footer.compact)
 
     def bindings_changed(self, screen: Screen) -> None:
@@ -101,3 +141,18 @@ class KeyFooter(Footer):
         self._rebuilds_queued -= 1
         if not self._rebuilds_queued:
             await self.recompose()
+
+
+def _shown_as(widget: Widget) -> tuple:
+    """What a key bar's child shows and does: two keys equal here are drawn alike and act alike."""
+    if not isinstance(widget, FooterKey):
+        return (widget,)  # anything else (a binding group) never counts as already shown
+    return (
+        widget.key,
+        widget.key_display,
+        widget.description,
+        widget.action,
+        widget._disabled,
+        str(widget.tooltip or ""),
+        frozenset(widget.classes - {"-compact"}),
+    )
