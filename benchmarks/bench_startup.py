@@ -23,7 +23,6 @@ import argparse
 import fcntl
 import os
 import pty
-import shutil
 import statistics
 import struct
 import subprocess
