@@ -87,7 +87,9 @@ class WorkerPool:
 
     `size` cards run at once. The zygote is started on first use (it imports torch) and kept for
     later `run` calls; if it dies, the cards it was running are reported as crashed and the next
-    job starts a new one.
+    job starts a new one. The process spawned is the zygote's guard (`zygote.guard`), which kills
+    whatever the zygote leaves behind before it exits: once the pool sees it gone, so is every
+    process a verifier started. This process itself adopts nothing.
     """
 
     def __init__(self, jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT, memory_mb: int = DEFAULT_MEMORY_MB):
@@ -147,7 +149,6 @@ class WorkerPool:
             if ready or time.monotonic() >= give_up:  # the zygote died or stopped answering
                 self._process.join(timeout=1)
                 code = self._process.exitcode
-                self._process.kill()
                 self._discard()
                 what = f"died (exit code {code})" if code is not None else "stopped answering"
                 reason = f"the verifier processes' parent {what}"
@@ -160,7 +161,7 @@ class WorkerPool:
         from quizzer.verify import zygote  # only a run that verifies something needs it (a warm run stays lean)
 
         self._connection, child = self._context.Pipe()
-        self._process = self._context.Process(target=zygote.serve, args=(child,), daemon=True)
+        self._process = self._context.Process(target=zygote.guard, args=(child, os.getpid()), daemon=True)
         self._process.start()
         child.close()
         try:
@@ -175,14 +176,17 @@ class WorkerPool:
                     self.torch = version
                     return None
         code = self._process.exitcode
-        self._process.kill()
         self._discard()
         if code is None:
             return Outcome("timeout", f"the verifier processes' parent did not start within {STARTUP_ALLOWANCE:g} s")
         return Outcome("crashed", f"the verifier processes' parent failed to start (exit code {code})")
 
     def _discard(self) -> None:
+        """End the guard if it still runs: SIGTERM has it kill the zygote and everything below first."""
         if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(timeout=STOP_ALLOWANCE)
+        if self._process.is_alive():  # the guard itself stopped answering
             self._process.kill()
         self._process.join()
         self._connection.close()

@@ -6,8 +6,9 @@ a process, one card's verifier could change another card's result. Forking every
 parent that never runs card code gives each card a pristine interpreter that has already paid for
 `import torch`.
 
-The zygote is started by `quizzer.verify.runner.WorkerPool` (multiprocessing "spawn", so it shares no
-state with the command that started it) and talks to it over one connection:
+The pool (`quizzer.verify.runner.WorkerPool`) spawns a *guard* (multiprocessing "spawn", so it
+shares no state with the command that started it), and the guard forks the zygote; the zygote
+talks to the pool over one connection:
 
     zygote → pool   ("ready", torch_version)            after torch is imported and warmed up
     pool → zygote   ("run", job_id, card_json, verifiers_root, variants, timeout, memory_mb)
@@ -20,6 +21,19 @@ its descendant until it dies. When the verifier returns, the card process kills 
 descendants before reporting; on a timeout the zygote stops the card process and kills its whole
 tree. The zygote is a subreaper too, so the orphans of a card that crashed come back to it and
 are killed as well. Processes are found through /proc, which needs Linux.
+
+The guard is there for when the zygote itself dies abruptly (SIGKILL, the OOM killer): its card
+processes die with it (PR_SET_PDEATHSIG), but what their verifiers started would be adopted past
+the dead zygote by init and live on. The guard is a subreaper in a session of its own whose only
+child is the zygote, so everything below it is verifier business and nothing else: when the
+zygote exits, the pool's process is gone (polled through getppid) or the pool sends it SIGTERM,
+it SIGKILLs every process below itself until none is left, then exits as the zygote did. The
+pool sees the guard exit only after that. If the guard is killed instead, the zygote gets SIGTERM
+(PR_SET_PDEATHSIG) and kills every card's tree itself. Being in its own session, neither receives
+what a terminal sends the pool's process group (Ctrl-C, SIGHUP when it closes, `kill -- -PGID`),
+so such a signal never takes out the pool and the zygote at once. The pool's own process stays
+an ordinary process: it never adopts anything, so unrelated children of the command (the Textual
+app, pytest) and multiprocessing's resource tracker are untouched.
 """
 
 from __future__ import annotations
@@ -39,6 +53,7 @@ from pathlib import Path
 
 RESULT_LIMIT = 64 * 1024 * 1024  # bytes of outcome JSON a card may send back; more is refused, not read
 KILL_ROUNDS = 200  # rounds of "find live descendants, SIGKILL them" before giving up on a runaway tree
+POOL_POLL = 0.5  # seconds between the guard's checks that the pool's process still lives
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
 
@@ -169,9 +184,6 @@ def _out_of_memory(traceback_text: str) -> bool:
     return "MemoryError" in traceback_text or "can't allocate memory" in traceback_text
 
 
-# ---------------------------------------------------------------------- the zygote
-
-
 @dataclass
 class _Card:
     job_id: int
@@ -185,20 +197,106 @@ class _Card:
     timed_out: bool = False
 
 
-def serve(connection: Connection) -> None:
-    """The zygote's main loop (the target of the process the pool spawns)."""
+# ---------------------------------------------------------------------- the guard
+
+
+def guard(connection: Connection, pool: int) -> None:
+    """The target of the process the pool spawns: fork the zygote, outlive it, kill what it leaves.
+
+    `pool` is the pid of the pool's process. The connection is handed to the zygote; the guard
+    keeps its copy open without using it, so the pool sees the connection close only once the
+    guard has exited, after its clean-up. Never returns.
+    """
+    os.setsid()  # terminal and process-group signals meant for the command do not reach us
+    _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    stop: list[int] = []
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_read, False)
+    os.set_blocking(wake_write, False)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda signum, _: stop.append(signum))  # the pool gives up on the zygote
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.set_wakeup_fd(wake_write)
+    zygote = os.fork()
+    if zygote == 0:
+        signal.set_wakeup_fd(-1)
+        os.close(wake_read)
+        os.close(wake_write)
+        for signum in (signal.SIGTERM, signal.SIGCHLD):
+            signal.signal(signum, signal.SIG_DFL)
+        code = 1
+        try:
+            serve(connection, guard=os.getppid())
+            code = 0
+        finally:
+            os._exit(code)
+    status = None
+    while status is None and not stop and os.getppid() == pool:
+        with contextlib.suppress(InterruptedError):
+            select.select([wake_read], [], [], POOL_POLL)
+        with contextlib.suppress(BlockingIOError):
+            os.read(wake_read, 4096)
+        status = _reap_children(zygote)
+    kill_descendants(os.getpid())  # the zygote if it lives, its cards, what their verifiers started
+    status = _reap_children(zygote) if status is None else status
+    if status is None:  # killed above, not yet collected
+        _, status = os.waitpid(zygote, 0)
+    _reap_children(zygote)
+    _exit_as(status)
+
+
+def _reap_children(watched: int) -> int | None:
+    """Collect every exited child; the wait status of `watched` if it was among them."""
+    found = None
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return found
+        if pid == 0:
+            return found
+        if pid == watched:
+            found = status
+
+
+def _exit_as(status: int) -> None:
+    """End this process the way the wait status says its child ended: the pool reports the zygote's end."""
+    if os.WIFSIGNALED(status):
+        signum = os.WTERMSIG(status)
+        with contextlib.suppress(OSError, ValueError):
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+        os._exit(128 + signum)
+    os._exit(os.waitstatus_to_exitcode(status))
+
+
+# ---------------------------------------------------------------------- the zygote
+
+
+def serve(connection: Connection, guard: int | None = None) -> None:
+    """The zygote's main loop (forked by `guard`, whose pid is `guard`).
+
+    Should the guard die, the kernel sends the zygote SIGTERM: it then kills every card and exits.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pool's to handle
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     _silence_native_output()
     _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    zygote = Zygote(connection)
+    signal.signal(signal.SIGTERM, lambda *_: zygote.stop())
+    if guard is not None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != guard:  # the guard died before the line above
+            return
     version = _warm_up()
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_read, False)
     os.set_blocking(wake_write, False)
+    zygote.wake_fds = (wake_read, wake_write)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.set_wakeup_fd(wake_write)
     gc.freeze()  # children would otherwise copy every page the collector touches
-    Zygote(connection, (wake_read, wake_write)).loop(version)
+    zygote.loop(version)
 
 
 def _warm_up() -> str:
@@ -226,15 +324,22 @@ def _silence_native_output() -> None:
 
 
 class Zygote:
-    def __init__(self, connection: Connection, wake_fds: tuple[int, int]):
+    def __init__(self, connection: Connection, wake_fds: tuple[int, int] = (-1, -1)):
         self.connection = connection
         self.wake_fds = wake_fds
         self.cards: dict[int, _Card] = {}  # by pid
+        self.stopping = False  # set by SIGTERM: the guard died
+
+    def stop(self) -> None:
+        self.stopping = True
 
     def loop(self, torch_version: str) -> None:
-        self.connection.send(("ready", torch_version))
-        while True:
+        if not self.stopping:
+            self.connection.send(("ready", torch_version))
+        while not self.stopping:
             readable = self._wait()
+            if self.stopping:
+                break
             if self.connection.fileno() in readable:
                 try:
                     message = self.connection.recv()
