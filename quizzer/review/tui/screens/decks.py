@@ -11,6 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.css.scalar import Unit
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
@@ -102,6 +103,8 @@ class DecksScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.outlooks: list[DeckOutlook] = []
+        self._filled_width = 0
+        """The screen's width when the rows were last filled: a resize to another width fills them again."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -123,8 +126,11 @@ class DecksScreen(Screen):
         table.loading = self.app.listing is None  # usually the decks are read by now: no indicator to mount
 
     def on_resize(self) -> None:
-        if self.outlooks:
-            self._fill_table()  # the titles' width and the day's line follow the screen's width
+        """The titles' width and the day's line follow the screen's width. The screen gets three resizes
+        at start-up, all at the width it was first filled at (the terminal's): filling the rows again
+        then changed nothing on screen but cost two frames after the first."""
+        if self.outlooks and self.size.width != self._filled_width:
+            self._fill_table()
         self.call_after_refresh(self._fit_table)
 
     def _fit_table(self) -> None:
@@ -141,7 +147,11 @@ class DecksScreen(Screen):
             if child is not table and child.display
         )
         limit = max(MIN_TABLE_HEIGHT, body.content_size.height - others - table.styles.margin.height)
-        if table.styles.max_height is None or table.styles.max_height.value != limit:
+        current = table.styles.max_height
+        lowered = current is not None and current.unit == Unit.CELLS
+        if not lowered and table.outer_size.height <= limit:
+            return  # it fits under the stylesheet's limit: a lower one would change nothing on screen but cost a frame
+        if not lowered or current.value != limit:
             table.styles.max_height = limit
 
     def on_screen_resume(self) -> None:
@@ -177,8 +187,9 @@ class DecksScreen(Screen):
         When the long header of the badge column would make a title wrap, it is shortened first."""
         library = self.app.listing
         assert library is not None
-        table = self.query_one(DataTable)
+        table = self.query_one(ListTable)
         selected = table.cursor_row
+        self._filled_width = self.size.width
         cells = [
             (
                 _count(row.due, row.due_total),
@@ -209,6 +220,7 @@ class DecksScreen(Screen):
         for row, (due, learning, new, badges) in zip(self.outlooks, cells, strict=True):
             title = _wrapped_title(row.title, title_width, self.app.console)
             table.add_row(title, due, learning, new, badges, key=row.deck, height=len(title.plain.splitlines()))
+        table.measure_now()  # the first frame shows the rows (DataTable measures them only when idle)
         table.loading = False
         if self.outlooks:
             table.move_cursor(row=min(selected, len(self.outlooks) - 1))

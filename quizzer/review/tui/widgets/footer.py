@@ -39,6 +39,8 @@ class KeyFooter(Footer):
 
     _rebuilds_queued = 0
     _mounting = False
+    _composed_width = -1
+    """The width the keys were last composed for (0: before any layout, when every key is composed)."""
 
     @property
     def settled(self) -> bool:
@@ -60,7 +62,8 @@ class KeyFooter(Footer):
 
     def on_resize(self) -> None:
         self._fit_style()
-        self.refresh(recompose=True)  # the keys that fit depend on the width
+        if self._width != self._composed_width:  # the keys that fit depend on the width, and only on it
+            self.refresh(recompose=True)
 
     def _fit_style(self) -> None:
         if self.narrow != self.compact:
@@ -70,6 +73,7 @@ class KeyFooter(Footer):
     def compose(self) -> ComposeResult:
         """Textual's keys with `? Help` first, so it never falls off the right edge of a narrow terminal."""
         self._fit_style()
+        self._composed_width = self._width
         keys = list(super().compose())
         if self.narrow:
             keys = [key for key in keys if getattr(key, "action", None) not in self.LEFT_TO_HELP]
