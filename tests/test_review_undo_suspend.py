@@ -43,3 +43,31 @@ def test_a_drilled_card_suspended_leaves_the_sitting_entirely(store):  # noqa: F
     assert keys(session) == ["d/c0", "d/c1"]
     session.suspend_current()
     assert keys(session) == ["d/c1"]
+
+
+def test_undo_takes_back_the_redrill_copy_and_keeps_the_rest_of_the_queue_as_it_stands(store):  # noqa: F811
+    session = Session(store, [make_deck("d", 3)], DAY)
+    session.grade(1, now=at(DAY, 9))  # c0 lapses: queued again at the end
+    assert keys(session) == ["d/c1", "d/c2", "d/c0"]
+    session.skip()  # c1 to the back: a change of order made after the answer
+    assert session.undo().key == "d/c0"
+    assert keys(session) == ["d/c0", "d/c2", "d/c1"], "c0 once, first; the skip stands"
+    assert store.card("d/c0").state.due is None
+
+
+def test_an_undo_step_does_not_hold_a_copy_of_the_queue(store):  # noqa: F811
+    """A sitting over a whole collection: what the undo stack keeps must not grow with the queue's length."""
+    import tracemalloc
+
+    cards, answers = 20_000, 10
+    session = Session(store, [make_deck("d", cards, new_per_day=cards)], DAY)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for minute in range(answers):
+            session.grade(4, now=at(DAY, 9, minute))
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    copies = answers * cards * 8  # bytes of one list of the queue's pointers per answer
+    assert grown < copies / 10, f"{grown} bytes kept for {answers} answers: about a copy of the queue per answer"

@@ -338,7 +338,7 @@ class Session:
         self._decks = list(decks)
         self._limits = limits
         self._queue: list[QueuedCard] = self._build_queue()
-        self._undoable: list[tuple[Review | Suspension, list[QueuedCard]]] = []  # each with the queue it left
+        self._undoable: list[tuple[Review | Suspension, QueuedCard]] = []  # each with the card it took from the queue
 
     @property
     def decks(self) -> list[Deck]:
@@ -438,7 +438,6 @@ class Session:
         item = self._require_current()
         if self.advance(now) and self.custom is None:
             self._queue = [item, *(other for other in self._queue if other.key != item.key)]
-        queue_before = list(self._queue)  # the day's queue it was given from (after a rollover, the new day's)
         answer = {
             "today": self.today,
             "now": now,
@@ -455,7 +454,7 @@ class Session:
             kind = "ahead" if self.custom else None
             review = self.store.record_answer(item.key, quality, kind=kind, **answer)
             again = review.after.is_due(self.today)
-        self._undoable.append((review, queue_before))
+        self._undoable.append((review, item))
         self._queue.pop(0)
         if again:
             self._queue.append(item._replace(state=review.after))
@@ -465,7 +464,7 @@ class Session:
         """Suspend the current card (as the browser does): it leaves this sitting; `undo` unsuspends it."""
         item = self._require_current()
         self.store.set_suspended(item.key, True)
-        self._undoable.append((Suspension(item.key, self.today), list(self._queue)))
+        self._undoable.append((Suspension(item.key, self.today), item))
         self._queue = [other for other in self._queue if other.key != item.key]
         return item
 
@@ -497,12 +496,15 @@ class Session:
             return kept
 
         self._queue = updated(self._queue)
-        self._undoable = [(step, updated(queue)) for step, queue in self._undoable]
+        self._undoable = [(step, next(iter(updated([item])), None)) for step, item in self._undoable]
 
     def undo(self) -> QueuedCard:
         """Take back the latest answer (or suspension) still standing: the card gets its exact previous
-        state and is current again, first in the queue it was given from, or, when the day has rolled
-        over since, first in the new day's queue.
+        state and is current again, first in the queue (its re-drill copy, if the answer queued one,
+        leaves the queue), or, when the day has rolled over since, first in the new day's queue.
+
+        A step keeps only the card it took from the queue, not a copy of the queue: with a large queue
+        (a sitting over a whole collection), a copy per answer cost time and memory in proportion to it.
 
         Raises `IndexError` when there is nothing to undo, `StoreError` if another process has since
         answered that card, `ResetSince` if the card was reset since (that answer then leaves the undo
@@ -510,7 +512,7 @@ class Session:
         """
         if not self._undoable:
             raise IndexError("nothing to undo")
-        step, queue = self._undoable[-1]
+        step, undone = self._undoable[-1]
         if isinstance(step, Suspension):
             self.store.set_suspended(step.key, False)
         else:
@@ -520,12 +522,11 @@ class Session:
                 self._undoable.pop()  # out of reach for good: the answers before it may still be undone
                 raise
         self._undoable.pop()
-        if step.day != self.today and self.custom is None:
-            undone = queue[0]
-            self._queue = [undone, *(other for other in self._build_queue() if other.key != undone.key)]
-        else:
-            self._queue = queue
-        return self._queue[0]
+        if undone is None:  # its card left the deck since (`replace_deck`): nothing to ask again
+            return self._require_current()
+        rest = self._build_queue() if step.day != self.today and self.custom is None else self._queue
+        self._queue = [undone, *(other for other in rest if other.key != undone.key)]
+        return undone
 
     def summary(self) -> Summary:
         reviews = [step for step, _ in self._undoable if isinstance(step, Review)]
