@@ -236,7 +236,10 @@ def _app_deck_files(targets: tuple[str, ...]) -> tuple[Path, ...]:
         # Folders and deck files need no parsing here (on 100,000 cards importing the parser alone took
         # 0.4 s before the first frame): the app loads them in its worker and lists broken ones.
 
-        return tuple({path.resolve(): path for path in deck_files(targets)}.values())
+        files = tuple({path.resolve(): path for path in deck_files(targets)}.values())
+        if not files:  # not the bundled decks instead: the learner named these
+            raise click.ClickException(f"no deck files (*.toml) found in {', '.join(targets)}")
+        return files
     # Deck ids (`cnn`) need the decks read, for their files only: ids only, and no verifier checks (a broken
     # reference is the badge's business; checking built every cached card, 8 s on 100k).
     selection = _select(

@@ -308,3 +308,17 @@ def test_a_self_graded_part_is_not_offered_for_typing(db, tmp_path):
     assert "2. Why\n(answer it in your head: it is shown at the reveal, for you to grade yourself)\n" in result.output
     assert "type it" not in result.output and "why> " not in result.output
     assert "n: ✓ correct" in result.output and card(db, "parts/two").state.repetitions == 1
+
+
+def test_the_app_on_a_folder_without_decks_says_so_and_does_not_open_the_bundled_decks(tmp_path, monkeypatch):
+    import quizzer.cli
+
+    def opened(*args, **kwargs):
+        raise AssertionError(f"the app opened on {args[1]!r}")
+
+    monkeypatch.setattr(quizzer.cli, "_open_app", opened)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "q.db"), "review", str(empty)])
+    assert result.exit_code == 1, result.output
+    assert f"no deck files (*.toml) found in {empty}" in result.output

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from test_tui import DECKS, SIZE, async_test, make_app, seed, settle
+from test_tui import DECKS, NOW, SIZE, TODAY, async_test, make_app, seed, settle
 
 from quizzer.cards.deckfiles import deck_files
 from quizzer.cards.loader import load_deck
@@ -185,3 +185,21 @@ async def test_the_key_bar_keeps_its_keys_when_a_rebuild_would_show_the_same(tmp
         await pilot.pause()
         narrow = list(footer.query_children(FooterKey))
         assert footer.compact and len(narrow) < len(keys) and not set(narrow) & set(keys)
+
+
+@async_test
+async def test_a_folder_without_decks_says_so_instead_of_crashing(tmp_path, monkeypatch):
+    from quizzer.review.tui.app import QuizzerApp
+    from quizzer.review.tui.screens.decks import DecksScreen
+
+    monkeypatch.setenv("QUIZZER_HOME", str(tmp_path / "home"))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    app = QuizzerApp(tmp_path / "q.db", [empty], today=TODAY, clock=lambda: NOW, auto_verify=False, bundled=empty)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, DecksScreen) and app.return_code is None
+        assert "No decks found" in str(app.screen.query_one("#empty-state").render())
+        await pilot.resize_terminal(60, 20)
+        await settle(pilot)
+        assert "No decks found" in str(app.screen.query_one("#empty-state").render())

@@ -204,7 +204,7 @@ class DecksScreen(Screen):
         widths = [
             max([cell_len(label)] + [row[i].cell_len for row in cells]) for i, (_, label) in enumerate(COLUMNS[1:])
         ]
-        longest = max(cell_len(row.title) for row in self.outlooks)
+        longest = max((cell_len(row.title) for row in self.outlooks), default=0)
         verification = COLUMNS[-1][1]
         if room - sum(widths) < longest:
             verification = SHORT_VERIFICATION
