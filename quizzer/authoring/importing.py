@@ -628,7 +628,10 @@ def _read_collection(database: Path, media: dict[str, str], zstd_media: bool, pa
             revlog.setdefault(row[0], []).append(row[1:])
     finally:
         conn.close()
-    day_zero = datetime.fromtimestamp(crt, UTC).astimezone().date()
+    try:
+        day_zero = datetime.fromtimestamp(crt, UTC).astimezone().date()
+    except (OverflowError, OSError, ValueError, TypeError):
+        raise ImportProblem(f"{path}: its collection's creation time ({crt!r}) is not a date") from None
     return Package(day_zero, decks, note_types, notes, cards, revlog, media, zstd_media, path)
 
 
@@ -673,7 +676,7 @@ def carried_progress(row: tuple, day_zero: date, revlog: Sequence[tuple], today:
         return Progress(sm2.NEW_CARD, suspended) if suspended else None
     if ctype == 2:
         interval = min(max(ivl, 1), sm2.MAX_INTERVAL)
-        state = CardState(ef, repetitions_for(interval), interval, day_zero + timedelta(days=due))
+        state = CardState(ef, repetitions_for(interval), interval, _due_day(day_zero, due, today))
     else:  # learning or relearning: asked again today, as a lapsed card is in SM-2
         state = CardState(ef, 0, 0, today)
     answers = list(_logged_answers(revlog))
@@ -688,13 +691,31 @@ def carried_progress(row: tuple, day_zero: date, revlog: Sequence[tuple], today:
     return Progress(state, suspended, tuple(answers))
 
 
+def _due_day(day_zero: date, due: int, today: date) -> date:
+    """A review card's due (days since the collection's creation) as a date, at most `MAX_INTERVAL` days
+    after today and not before 1970: a damaged or hand-edited collection's due of millions of days
+    (beyond year 9999) is the latest date SM-2 schedules, not an overflow."""
+    latest = (today + timedelta(days=sm2.MAX_INTERVAL) - day_zero).days
+    earliest = (_EPOCH_DAY - day_zero).days
+    return day_zero + timedelta(days=min(max(due, earliest), latest))
+
+
+_EPOCH_DAY = date(1970, 1, 1)
+
+
 def _logged_answers(revlog: Sequence[tuple]) -> Iterator[LoggedAnswer]:
     before = sm2.NEW_CARD
+    latest = date.max - timedelta(days=sm2.MAX_INTERVAL + 1)
     for entry_id, ease, ivl, _last_ivl, factor, ms, rtype in revlog:
         if ease not in _QUALITY or rtype not in _LOG_KIND:
             continue  # manual reschedules and "set due date" rows are not answers
-        moment = datetime.fromtimestamp(entry_id / 1000, UTC).astimezone()
+        try:
+            moment = datetime.fromtimestamp(entry_id / 1000, UTC).astimezone()
+        except (OverflowError, OSError, ValueError):
+            continue  # a time no calendar holds (a damaged row) is no answer either
         day = moment.date()
+        if not _EPOCH_DAY <= day <= latest:
+            continue
         quality = _QUALITY[ease]
         ef = max(sm2.MIN_EF, factor or before.ef_thousandths)
         if ivl > 0:

@@ -1,0 +1,96 @@
+"""`quizzer import`: odd and hostile packages and files a new user or an adversary brings.
+
+Each case is one found by auditing the importer as a new user (session 9); each test failed before its fix.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zipfile
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+import genanki
+from click.testing import CliRunner
+
+from quizzer.cards.loader import deck_files, lint, load_deck
+from quizzer.cli import main
+from quizzer.store import Store
+
+TODAY = date(2026, 3, 10)
+BASIC = genanki.Model(
+    1607392319,
+    "Basic",
+    fields=[{"name": "Front"}, {"name": "Back"}],
+    templates=[{"name": "Card 1", "qfmt": "{{Front}}", "afmt": "{{FrontSide}}<hr id=answer>{{Back}}"}],
+)
+
+
+def package(
+    folder: Path,
+    notes: list[genanki.Note],
+    *,
+    deck: str = "Hostile",
+    media: dict[str, bytes] | None = None,
+    edit: Callable[[sqlite3.Connection], None] | None = None,
+) -> Path:
+    """A legacy .apkg of `notes` in one deck; `media` maps the names listed in the package to their bytes,
+    `edit` changes the collection before it is zipped (genanki writes every card new)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    anki_deck = genanki.Deck(2059400200, deck)
+    for note in notes:
+        anki_deck.add_note(note)
+    database = folder / "collection.anki2"
+    conn = sqlite3.connect(database)
+    genanki.Package([anki_deck]).write_to_db(conn.cursor(), 1_700_000_000, iter(range(1_700_000_000_000, 1 << 62)))
+    if edit is not None:
+        edit(conn)
+    conn.commit()
+    conn.close()
+    out = folder / "hostile.apkg"
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.write(database, "collection.anki2")
+        names = list(media or {})
+        archive.writestr("media", json.dumps({str(i): name for i, name in enumerate(names)}))
+        for i, name in enumerate(names):
+            archive.writestr(str(i), media[name])
+    return out
+
+
+def run_import(tmp_path: Path, apkg: Path, *extra: str):
+    result = CliRunner().invoke(
+        main,
+        ["import", "anki", str(apkg), "-o", str(tmp_path / "decks"), "--db", str(tmp_path / "q.db"),
+         "--today", TODAY.isoformat(), *extra],
+    )  # fmt: skip
+    return result, tmp_path / "decks"
+
+
+def only_deck(decks: Path):
+    (path,) = deck_files([decks])
+    assert lint(path) == []
+    return load_deck(path).deck
+
+
+def test_a_due_date_beyond_any_calendar_is_clamped_not_a_traceback(tmp_path):
+    """A review card due 3,000,000 days after the collection's creation (past year 9999) and a review log
+    row stamped in year 300,000: was OverflowError 'date value out of range' with a traceback."""
+
+    def edit(conn):
+        conn.execute("UPDATE cards SET type = 2, queue = 2, ivl = 40000, factor = 2500, due = 3000000")
+        (cid,) = conn.execute("SELECT id FROM cards").fetchone()
+        conn.execute(
+            "INSERT INTO revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type)"
+            " VALUES (?, ?, -1, 3, 5, 1, 2500, 1, 1)",
+            (10**16, cid),
+        )
+
+    apkg = package(tmp_path / "made", [genanki.Note(BASIC, ["far", "future"])], edit=edit)
+    result, decks = run_import(tmp_path, apkg)
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    card = only_deck(decks).cards[0]
+    with Store.open(tmp_path / "q.db") as store:
+        state = store.card(f"hostile/{card.id}").state
+    assert state.due == TODAY + timedelta(days=36_500) and state.interval == 36_500
