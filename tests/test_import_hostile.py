@@ -94,3 +94,25 @@ def test_a_due_date_beyond_any_calendar_is_clamped_not_a_traceback(tmp_path):
     with Store.open(tmp_path / "q.db") as store:
         state = store.card(f"hostile/{card.id}").state
     assert state.due == TODAY + timedelta(days=36_500) and state.interval == 36_500
+
+
+def test_media_names_that_sanitise_alike_stay_distinct_files(tmp_path):
+    """`é.png` and `ü.png` both became `_.png` (the second overwrote the first, and the é card showed the ü
+    picture); `A.png` and `a.png` are one file on macOS and Windows. Each name now gets its own file."""
+    names = ["é.png", "ü.png", "A.png", "a.png", "日本" * 60 + ".png"]
+    notes = [genanki.Note(BASIC, [f'<img src="{name}"> {i}?', str(i)]) for i, name in enumerate(names)]
+    apkg = package(tmp_path / "made", notes, media={name: f"picture {i}".encode() for i, name in enumerate(names)})
+    result, decks = run_import(tmp_path, apkg)
+    assert result.exit_code == 0, result.output
+    assert "with 5 media file(s)" in result.output
+    folder = decks / "hostile-media"
+    files = {path.name.casefold() for path in folder.iterdir()}
+    assert len(files) == 5
+    for card in only_deck(decks).cards:
+        link = card.prompt.split("](", 1)[1].split(")", 1)[0]
+        from urllib.parse import unquote
+
+        picture = decks / unquote(link)
+        assert picture.parent == folder
+        assert picture.read_bytes() == f"picture {card.answer.value.strip()}".encode(), card.prompt
+        assert len(picture.name.encode()) <= 120

@@ -74,10 +74,25 @@ class ImportedDeck:
     title: str
     description: str
     cards: list[ImportedCard] = field(default_factory=list)
+    media_names: dict[str, str] = field(default_factory=dict)  # name in the package → file name in media_folder
 
     @property
     def media_folder(self) -> str:
         return f"{self.id}-media"
+
+    def media_file(self, name: str) -> str:
+        """The file name `name` gets in the deck's media folder: sanitised, and never one another name of this
+        deck got (`é.png` and `ü.png` are two files), compared case-insensitively as macOS and Windows do."""
+        if name not in self.media_names:
+            taken = {file.casefold() for file in self.media_names.values()}
+            stem, dot, extension = _safe_file_name(name).rpartition(".")
+            if not stem:
+                stem, dot, extension = extension, "", ""
+            candidate, n = f"{stem}{dot}{extension}", 2
+            while candidate.casefold() in taken:
+                candidate, n = f"{stem}-{n}{dot}{extension}", n + 1
+            self.media_names[name] = candidate
+        return self.media_names[name]
 
 
 @dataclass(frozen=True)
@@ -775,7 +790,9 @@ def _anki_card(package, note_type, values, ordinal, guid, wanted_card_id, tags, 
     def link(name: str) -> str:
         if "://" in name or name.startswith("data:"):
             return _url(name)
-        safe = _safe_file_name(name)
+        if name not in package.media and urllib.parse.unquote(name) in package.media:
+            name = urllib.parse.unquote(name)  # a src written URL-encoded (`a%20b.png`)
+        safe = deck.media_file(name)
         if name in package.media:
             media[safe] = package.media[name]
         return _url(f"{deck.media_folder}/{safe}")
@@ -831,9 +848,16 @@ _ANSWER_RULE = re.compile(r"<hr[^>]*\bid\s*=\s*[\"']?answer[\"']?[^>]*>", re.I)
 
 
 def _safe_file_name(name: str) -> str:
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    cleaned = re.sub(r"[^A-Za-z0-9._ -]", "_", base).lstrip(". ") or "file"
-    return cleaned[:120]
+    """A base name that stays in its folder: no directory part, no leading dot, only letters (any script),
+    digits, ` ._-`; at most 120 bytes in UTF-8 with its extension kept (file systems allow 255)."""
+    base = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
+    cleaned = re.sub(r"[^\w. -]", "_", base).lstrip(". ") or "file"
+    stem, dot, extension = cleaned.rpartition(".")
+    if not stem or len(extension) > 16:
+        stem, dot, extension = cleaned, "", ""
+    room = 120 - len(f"{dot}{extension}".encode())
+    stem = stem.encode()[:room].decode("utf-8", "ignore").rstrip(". ") or "file"
+    return f"{stem}{dot}{extension}"
 
 
 # ---------------------------------------------------------------------- CSV → a deck
