@@ -116,3 +116,24 @@ def test_media_names_that_sanitise_alike_stay_distinct_files(tmp_path):
         assert picture.parent == folder
         assert picture.read_bytes() == f"picture {card.answer.value.strip()}".encode(), card.prompt
         assert len(picture.name.encode()) <= 120
+
+
+def test_nested_cloze_deletions_hide_what_anki_hides(tmp_path):
+    """`{{c1::outer {{c2::inner}} end}}` (Anki 2.1.56+) gave `nested **[inner]** end}} tail` for c1 and
+    `outer \\{{c2` as its answer: the regex stopped at the inner `}}`."""
+    note = genanki.Note(genanki.CLOZE_MODEL, ["nested {{c1::outer {{c2::inner::hint}} end}} tail", ""])
+
+    def second_card(conn):  # genanki's own cloze regex misses the nested c2; Anki makes its card
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(cards)")]
+        values = ", ".join("id + 1" if c == "id" else "1" if c == "ord" else c for c in columns)
+        conn.execute(f"INSERT INTO cards ({', '.join(columns)}) SELECT {values} FROM cards")
+
+    result, decks = run_import(tmp_path, package(tmp_path / "made", [note], edit=second_card))
+    assert result.exit_code == 0, result.output
+    first, second = only_deck(decks).cards
+    assert first.id.endswith("-c1") and second.id.endswith("-c2")
+    assert first.prompt.strip() == r"nested **\[...\]** tail"
+    assert first.answer.value.strip() == "outer inner end"
+    assert second.prompt.strip() == r"nested outer **\[hint\]** end tail"
+    assert second.answer.value.strip() == "inner"
+    assert "}}" not in first.explanation + second.explanation

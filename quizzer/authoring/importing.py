@@ -426,7 +426,6 @@ def media_references(source: str) -> list[str]:
 
 # ---------------------------------------------------------------------- Anki templates and clozes
 
-_CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.S)
 _SECTION = re.compile(r"\{\{([#^])\s*([^}]+?)\s*\}\}(.*?)\{\{/\s*\2\s*\}\}", re.S)
 _REPLACEMENT = re.compile(r"\{\{\s*([^#/^}][^}]*?)\s*\}\}")
 
@@ -458,17 +457,85 @@ def render_template(template: str, fields: dict[str, str], cloze: int | None = N
     return _REPLACEMENT.sub(replace, template)
 
 
+@dataclass
+class _Cloze:
+    number: int
+    children: list  # str | _Cloze
+    hint: str | None = None
+
+
+_CLOZE_TOKEN = re.compile(r"\{\{c(\d+)::|\}\}")
+
+
+def _cloze_tree(text: str) -> list:
+    """A cloze field as text and (nested) deletions, read as Anki does: `{{cN::` opens, `}}` closes the
+    innermost open one, its hint is what follows `::` in its last text; an unclosed opener stays text."""
+    root: list = []
+    stack: list[tuple[_Cloze, str]] = []  # open deletions with the opener's text, in case one never closes
+    position = 0
+
+    def add(node) -> None:
+        (stack[-1][0].children if stack else root).append(node)
+
+    for match in _CLOZE_TOKEN.finditer(text):
+        if match.start() > position:
+            add(text[position : match.start()])
+        position = match.end()
+        if match[1] is not None:
+            stack.append((_Cloze(int(match[1]), []), match[0]))
+        elif stack:
+            cloze, _ = stack.pop()
+            if cloze.children and isinstance(cloze.children[-1], str) and "::" in cloze.children[-1]:
+                cloze.children[-1], cloze.hint = cloze.children[-1].split("::", 1)
+            add(cloze)
+        else:
+            add(match[0])
+    if position < len(text):
+        add(text[position:])
+    while stack:  # never closed: the opener and what followed it are text
+        cloze, opener = stack.pop()
+        add(opener)
+        for child in cloze.children:
+            add(child)
+    return root
+
+
+def _cloze_text(nodes: Sequence, number: int | None, answer: bool) -> str:
+    parts = []
+    for node in nodes:
+        if isinstance(node, str):
+            parts.append(node)
+        elif node.number != number:
+            parts.append(_cloze_text(node.children, number, answer))
+        elif answer:
+            parts.append(f"<b>{_cloze_text(node.children, None, answer)}</b>")
+        else:
+            parts.append(f"<b>[{node.hint or '...'}]</b>")
+    return "".join(parts)
+
+
 def cloze_side(text: str, number: int, answer: bool) -> str:
-    """A cloze field with deletion `number` hidden (`[...]`, or `[hint]`) or, on the answer side, shown in bold."""
+    """A cloze field with deletion `number` hidden (`[...]`, or `[hint]`) or, on the answer side, shown in bold.
 
-    def replace(match: re.Match) -> str:
-        if int(match[1]) != number:
-            return match[2]
-        if answer:
-            return f"<b>{match[2]}</b>"
-        return f"<b>[{match[3] or '...'}]</b>"
+    Deletions nest (`{{c1::outer {{c2::inner}} end}}`): hiding c1 hides the inner one with it; hiding c2
+    shows the outer text around `[...]`."""
+    return _cloze_text(_cloze_tree(text), number, answer)
 
-    return _CLOZE.sub(replace, text)
+
+def cloze_deletions(text: str, number: int) -> list[str]:
+    """The texts deletion `number` hides, with any deletions nested in them shown."""
+    found: list[str] = []
+
+    def walk(nodes: Sequence) -> None:
+        for node in nodes:
+            if isinstance(node, _Cloze):
+                if node.number == number:
+                    found.append(_cloze_text(node.children, None, False))
+                else:
+                    walk(node.children)
+
+    walk(_cloze_tree(text))
+    return found
 
 
 def cloze_numbers(text: str) -> list[int]:
@@ -817,7 +884,7 @@ def _anki_card(package, note_type, values, ordinal, guid, wanted_card_id, tags, 
             prompt = markdown(render_template(template[0], values, number))
             answer_side = render_template(template[1], values, number, answer=True)
             text_field = next(iter(re.findall(r"\{\{cloze:([^}]+)\}\}", template[0])), note_type.fields[0])
-            hidden = [m[2] for m in _CLOZE.finditer(values.get(text_field, "")) if int(m[1]) == number]
+            hidden = cloze_deletions(values.get(text_field, ""), number)
             answer = markdown("; ".join(hidden))
             explanation = markdown(answer_side)
             card_id = f"{guid_card_id(guid)}-c{number}"
