@@ -137,3 +137,48 @@ def test_nested_cloze_deletions_hide_what_anki_hides(tmp_path):
     assert second.prompt.strip() == r"nested outer **\[hint\]** end tail"
     assert second.answer.value.strip() == "inner"
     assert "}}" not in first.explanation + second.explanation
+
+
+def test_nul_del_and_odd_list_starts_in_fields_import_lint_clean(tmp_path):
+    """Found by fuzzing html_to_markdown: a field holding NUL-digit-NUL (the marker of held-aside math) raised
+    IndexError or swapped in another formula; `<ol start=x>` raised ValueError; a DEL character was written
+    raw into a TOML basic string, which TOML forbids (the deck failed lint with 'Illegal character')."""
+    notes = [
+        genanki.Note(BASIC, ["\x000\x00 and \x001\x00", "\\(x^2\\) then \x000\x00"]),
+        genanki.Note(BASIC, ["<ol start=x><li>one</li></ol><ol start=-3><li>two</li></ol>", "b"]),
+        genanki.Note(BASIC, ["delete \x7f here", "it\x7f\x01"]),
+    ]
+    result, decks = run_import(tmp_path, package(tmp_path / "made", notes))
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    nul, lists, delete = only_deck(decks).cards
+    assert nul.prompt.strip() == "0 and 1" and nul.answer.value.strip() == "$x^2$ then 0"
+    assert lists.prompt.strip() == "1. one\n\n1. two"
+    assert delete.prompt.strip() == "delete \x7f here"
+
+
+_FRAGMENTS = [
+    "<b>", "</b>", "<i>", "</i>", "<br>", "<div>", "</div>", "<p>", "</p>", "<ul>", "<li>", "</li>", "</ul>",
+    "<ol start=x>", "</ol>", "<table>", "<tr>", "<td>", "</td>", "</table>", "<pre>", "</pre>", "<code>", "</code>",
+    "<img src='a b.png'>", "<img>", "&amp;", "&lt;", "&nbsp;", "&#0;", "&#x110000;", "&bogus", "\\(", "\\)", "\\[",
+    "\\]", "[$]", "[/$]", "[$$]", "[/$$]", "$", "*", "_", "`", "```", "'''", '"""', "{{", "}}", "{{c1::", "::",
+    "\x00", "\x000\x00", "\r", "\n", "\t", "#", "- ", "1. ", "> ", "|", "\\", "[sound:x y.mp3]", "<a href='x'>",
+    "</a>", "<h1>", "<blockquote>", "<hr>", "<sup>", "<sub>", "<script>", "<!--", "-->", "<![CDATA[", "x", "é",
+    "\u2028", "\ufeff", "\x7f", "\x1b[31m",
+]  # fmt: skip
+
+
+def test_random_html_fragments_always_make_a_lint_clean_deck(tmp_path):
+    """Seeded: 400 fields of random HTML, MathJax, cloze and control-character fragments, every one a card."""
+    import random
+
+    from quizzer.authoring.importing import ImportedCard, ImportedDeck, cloze_side, html_to_markdown, write_decks
+
+    rng = random.Random(9)
+    cards = []
+    for i in range(400):
+        source = "".join(rng.choice(_FRAGMENTS) for _ in range(rng.randint(1, 30)))
+        prompt = html_to_markdown(source) or "empty"
+        cards.append(ImportedCard(f"c{i}", prompt, html_to_markdown(cloze_side(source, 1, False)) or "x", prompt))
+    summary = write_decks([ImportedDeck("fuzz", "Fuzz", "random fields", cards)], tmp_path)
+    assert summary.problems == []
+    assert len(load_deck(tmp_path / "fuzz.toml").deck.cards) == 400

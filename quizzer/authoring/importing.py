@@ -319,7 +319,7 @@ class _MarkdownWriter:
     def _list(self, element: _Element) -> str:
         items = [c for c in element.children if isinstance(c, _Element) and c.tag == "li"]
         loose = any(isinstance(g, _Element) and g.tag == "p" for item in items for g in item.children)
-        start = int(element.attrs.get("start", "1") or 1) if element.tag == "ol" else 0
+        start = _list_start(element.attrs.get("start", "")) if element.tag == "ol" else 0
         rendered = []
         for number, item in enumerate(items, start=start):
             marker = f"{number}. " if element.tag == "ol" else "- "
@@ -345,6 +345,12 @@ class _MarkdownWriter:
         rows = [row + [""] * (width - len(row)) for row in rows]
         lines = ["| " + " | ".join(rows[0]) + " |", "| " + " | ".join(["---"] * width) + " |"]
         return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows[1:]])
+
+
+def _list_start(value: str) -> int:
+    """An `<ol start>` as CommonMark takes it (0 to 999,999,999); 1 when it is not a number."""
+    digits = re.match(r"\s*(\d{1,9})", value)
+    return int(digits[1]) if digits else 1
 
 
 def _descendants(element: _Element, tag: str) -> Iterator[_Element]:
@@ -404,6 +410,7 @@ def html_to_markdown(source: str, media: Callable[[str], str] = lambda name: _ur
         math.append((latex, display))
         return f"\x00{len(math) - 1}\x00"
 
+    source = source.replace("\x00", "")  # NUL is no text, and it marks the math held aside below
     held = _MATH_SPANS.sub(hold, source)
     held = _SOUND.sub(lambda m: f'<audio src="{html.escape(m[1])}"></audio>', held)
     builder = _TreeBuilder()
@@ -1096,11 +1103,12 @@ def toml_string(text: str) -> str:
         and "\r" not in text
     ):
         return "'''\n" + text.rstrip("\n") + "\n'''"
-    return json.dumps(text, ensure_ascii=False)
+    return _line(text)
 
 
 def _line(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
+    """A TOML basic string: JSON's escapes, and DEL (U+007F), which TOML forbids raw and JSON leaves, escaped."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def deck_toml(deck: ImportedDeck) -> str:
