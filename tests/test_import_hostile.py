@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import genanki
+import pytest
 from click.testing import CliRunner
 
 from quizzer.cards.loader import deck_files, lint, load_deck
@@ -182,3 +183,68 @@ def test_random_html_fragments_always_make_a_lint_clean_deck(tmp_path):
     summary = write_decks([ImportedDeck("fuzz", "Fuzz", "random fields", cards)], tmp_path)
     assert summary.problems == []
     assert len(load_deck(tmp_path / "fuzz.toml").deck.cards) == 400
+
+
+def _edited(sql: str) -> Callable[[sqlite3.Connection], None]:
+    return lambda conn: conn.execute(sql)
+
+
+@pytest.mark.parametrize(
+    ("edit", "media", "message"),
+    [
+        (_edited("UPDATE col SET decks = '[]'"), None, "holds data Anki does not write (AttributeError"),
+        (_edited("UPDATE col SET models = 'not json'"), None, "holds data Anki does not write (JSONDecodeError"),
+        (_edited("""UPDATE col SET models = '{"1": {"name": 5}}'"""), None, "holds data Anki does not write (KeyError"),
+        (_edited("UPDATE notes SET flds = x'ff00ff'"), None, "holds data Anki does not write (TypeError"),
+        (None, "[1, 2]", "its media list is not a JSON object"),
+    ],
+)
+def test_a_damaged_collection_is_one_sentence_not_a_traceback(tmp_path, edit, media, message):
+    """Each was a traceback (AttributeError, JSONDecodeError, KeyError, TypeError, AttributeError)."""
+    apkg = package(tmp_path / "made", [genanki.Note(BASIC, ["q", "a"])], edit=edit)
+    if media is not None:
+        rewritten = tmp_path / "media.apkg"
+        with zipfile.ZipFile(apkg) as source, zipfile.ZipFile(rewritten, "w") as out:
+            out.writestr("collection.anki2", source.read("collection.anki2"))
+            out.writestr("media", media)
+        apkg = rewritten
+    result, decks = run_import(tmp_path, apkg)
+    assert result.exit_code == 1, result.output
+    assert message in result.output and "Traceback" not in result.output, result.output
+    assert result.output.count("\n") == 1
+    assert not decks.exists() or not list(decks.glob("*.toml"))
+
+
+def test_a_damaged_zip_member_is_one_sentence(tmp_path):
+    """A flipped byte in a stored collection: was zipfile.BadZipFile 'Bad CRC-32' with a traceback."""
+    apkg = package(tmp_path / "made", [genanki.Note(BASIC, ["q", "a"])])
+    stored = tmp_path / "stored.apkg"
+    with zipfile.ZipFile(apkg) as source, zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as out:
+        out.writestr("collection.anki2", source.read("collection.anki2"))
+    data = bytearray(stored.read_bytes())
+    data[200] ^= 0xFF
+    stored.write_bytes(bytes(data))
+    result, _ = run_import(tmp_path, stored)
+    assert result.exit_code == 1 and "the zip file is damaged" in result.output and "CRC" in result.output
+    assert "Traceback" not in result.output, result.output
+
+
+def test_an_import_that_fails_half_way_writes_nothing(tmp_path):
+    """A media file over the limit, read after the deck file was written: the deck stayed behind, and the
+    retry (after removing the file from the package) was refused as 'already exist(s); pass --force'."""
+    notes = [genanki.Note(BASIC, ['<img src="big.png"> q', "a"])]
+    apkg = package(tmp_path / "made", notes, media={"big.png": b"\0" * 1000})
+    import quizzer.authoring.importing as importing
+
+    limit = importing.MAX_MEDIA_BYTES
+    importing.MAX_MEDIA_BYTES = 100
+    try:
+        failed, decks = run_import(tmp_path, apkg)
+    finally:
+        importing.MAX_MEDIA_BYTES = limit
+    assert failed.exit_code == 1 and "over the" in failed.output, failed.output
+    assert not list(decks.rglob("*.toml")) and not list(decks.rglob("*.png"))
+    again, _ = run_import(tmp_path, apkg)
+    assert again.exit_code == 0, again.output
+    assert (decks / "hostile-media" / "big.png").read_bytes() == b"\0" * 1000
+    assert {p.name for p in decks.iterdir()} == {"hostile.toml", "hostile-media", "schema.json"}  # no staging left

@@ -30,6 +30,7 @@ import tempfile
 import unicodedata
 import urllib.parse
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -596,17 +597,32 @@ def read_package(path: Path) -> Package:
         if info.file_size > MAX_COLLECTION_BYTES:
             raise ImportProblem(f"{path}: its collection unpacks to {info.file_size} bytes, over the 4 GiB limit")
         database = Path(scratch) / "collection.sqlite"
-        with archive.open(member) as stream, open(database, "wb") as out:
-            if member.endswith("21b"):
-                _unzstd(stream, out, MAX_COLLECTION_BYTES, f"{path}: {member}")
-            else:
-                shutil.copyfileobj(stream, out)
+        try:
+            with archive.open(member) as stream, open(database, "wb") as out:
+                if member.endswith("21b"):
+                    _unzstd(stream, out, MAX_COLLECTION_BYTES, f"{path}: {member}")
+                else:
+                    shutil.copyfileobj(stream, out)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+            raise ImportProblem(f"{path}: the zip file is damaged ({member}: {error}); export it again") from None
         zstd_media = member.endswith("21b")
         media = _media_map(archive, names, zstd_media, path)
         try:
             return _read_collection(database, media, zstd_media, path)
         except sqlite3.DatabaseError as error:
             raise ImportProblem(f"{path}: its collection is not a readable Anki database ({error})") from None
+        except _DAMAGED as error:
+            raise _damaged(path, error) from None
+
+
+_DAMAGED = (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError, UnicodeError)
+"""What reading a collection whose tables hold what Anki never writes raises (e.g. note types that are not
+JSON objects, fields that are blobs): reported as one sentence, not a traceback."""
+
+
+def _damaged(path: Path, error: Exception) -> ImportProblem:
+    detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return ImportProblem(f"{path}: its collection holds data Anki does not write ({detail}); export it again from Anki")
 
 
 def _unzstd(stream, out, limit: int, what: str) -> int:
@@ -628,7 +644,10 @@ def _unzstd(stream, out, limit: int, what: str) -> int:
 def _media_map(archive: zipfile.ZipFile, names: set[str], zstd_media: bool, path: Path) -> dict[str, str]:
     if "media" not in names:
         return {}
-    raw = archive.read("media")
+    try:
+        raw = archive.read("media")
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        raise ImportProblem(f"{path}: the zip file is damaged (media: {error}); export it again") from None
     if raw.startswith(b"\x28\xb5\x2f\xfd"):
         out = io.BytesIO()
         _unzstd(io.BytesIO(raw), out, 64 << 20, f"{path}: media")
@@ -642,8 +661,10 @@ def _media_map(archive: zipfile.ZipFile, names: set[str], zstd_media: bool, path
         return mapping
     try:
         listed = json.loads(raw or b"{}")
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, UnicodeDecodeError):
         raise ImportProblem(f"{path}: its media list is not valid JSON") from None
+    if not isinstance(listed, dict):
+        raise ImportProblem(f"{path}: its media list is not a JSON object of member → file name")
     return {str(name): str(member) for member, name in listed.items()}
 
 
@@ -1133,26 +1154,41 @@ def deck_toml(deck: ImportedDeck) -> str:
 def write_decks(
     decks: Sequence[ImportedDeck], folder: Path, *, force: bool = False, package: Package | None = None, store=None
 ) -> ImportSummary:
-    """Write each deck as `folder/<id>.toml` (+ media), lint it, and carry progress into `store`."""
+    """Write each deck as `folder/<id>.toml` (+ media), lint it, and carry progress into `store`.
+
+    All or nothing: the decks and their media are written into a staging folder inside `folder` first and
+    moved into place only when every one was written, so a package that fails half-way (damaged media, a
+    media file over the limit, a full disk) leaves no deck behind to be refused as existing on the retry."""
     summary = ImportSummary()
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ImportProblem(f"{folder}: cannot create the output folder ({error.strerror or error})") from None
     targets = [folder / f"{deck.id}.toml" for deck in decks]
     existing = [str(t) for t in targets if t.exists()]
     if existing and not force:
         raise ImportProblem(f"{', '.join(existing)} already exist(s); pass --force to replace, or -o another folder")
-    refresh_schema(folder)
-    archive = zipfile.ZipFile(package.archive) if package and any(c.media for d in decks for c in d.cards) else None
     try:
+        staging = Path(tempfile.mkdtemp(prefix=".quizzer-import-", dir=folder))
+    except OSError as error:
+        raise ImportProblem(f"{folder}: cannot write into the output folder ({error.strerror or error})") from None
+    try:
+        _stage_decks(decks, staging, package, summary)
+        refresh_schema(folder)
         for deck, target in zip(decks, targets, strict=True):
-            target.write_text(deck_toml(deck), encoding="utf-8")
+            staged_media = staging / deck.media_folder
+            if staged_media.is_dir():
+                (folder / deck.media_folder).mkdir(exist_ok=True)
+                for file in staged_media.iterdir():
+                    file.replace(folder / deck.media_folder / file.name)
+            (staging / target.name).replace(target)
             summary.decks.append(target)
             summary.cards += len(deck.cards)
             summary.problems += [str(p) for p in lint(target)]
-            if archive is not None:
-                summary.media += _copy_media(deck, folder / deck.media_folder, archive, package)
+    except OSError as error:
+        raise ImportProblem(f"{folder}: cannot write the decks ({error.strerror or error})") from None
     finally:
-        if archive is not None:
-            archive.close()
+        shutil.rmtree(staging, ignore_errors=True)
     if store is not None:
         for deck in decks:
             for card in deck.cards:
@@ -1185,6 +1221,20 @@ def write_decks(
     return summary
 
 
+def _stage_decks(decks: Sequence[ImportedDeck], staging: Path, package: Package | None, summary: ImportSummary) -> None:
+    archive = zipfile.ZipFile(package.archive) if package and any(c.media for d in decks for c in d.cards) else None
+    try:
+        for deck in decks:
+            (staging / f"{deck.id}.toml").write_text(deck_toml(deck), encoding="utf-8")
+            if archive is not None:
+                summary.media += _copy_media(deck, staging / deck.media_folder, archive, package)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        raise ImportProblem(f"{package.archive}: the zip file is damaged ({error}); export it again") from None
+    finally:
+        if archive is not None:
+            archive.close()
+
+
 def _copy_media(deck: ImportedDeck, target: Path, archive: zipfile.ZipFile, package: Package) -> int:
     copied = 0
     wanted = {name: member for card in deck.cards for name, member in card.media.items()}
@@ -1194,7 +1244,10 @@ def _copy_media(deck: ImportedDeck, target: Path, archive: zipfile.ZipFile, pack
         except KeyError:
             continue  # listed but absent from the zip: the card keeps its (dangling) link
         if info.file_size > MAX_MEDIA_BYTES:
-            raise ImportProblem(f"{package.archive}: media file {name} is {info.file_size} bytes, over the limit")
+            raise ImportProblem(
+                f"{package.archive}: media file {name} is {info.file_size} bytes, over the {MAX_MEDIA_BYTES >> 20} MiB"
+                " limit; remove it from the deck in Anki and export again"
+            )
         target.mkdir(parents=True, exist_ok=True)
         with archive.open(member) as stream, open(target / name, "wb") as out:
             if package.zstd_media:
@@ -1207,7 +1260,10 @@ def _copy_media(deck: ImportedDeck, target: Path, archive: zipfile.ZipFile, pack
 
 def import_anki(path: Path, folder: Path, *, today: date, force: bool = False, store=None) -> ImportSummary:
     package = read_package(path)
-    decks = anki_decks(package, today)
+    try:
+        decks = anki_decks(package, today)
+    except _DAMAGED as error:
+        raise _damaged(path, error) from None
     if not decks:
         raise ImportProblem(f"{path}: the package holds no cards")
     return write_decks(decks, folder, force=force, package=package, store=store)
