@@ -248,3 +248,17 @@ def test_an_import_that_fails_half_way_writes_nothing(tmp_path):
     assert again.exit_code == 0, again.output
     assert (decks / "hostile-media" / "big.png").read_bytes() == b"\0" * 1000
     assert {p.name for p in decks.iterdir()} == {"hostile.toml", "hostile-media", "schema.json"}  # no staging left
+
+
+def test_a_csv_quote_never_closed_is_refused_not_the_rest_of_the_file_as_one_card(tmp_path):
+    """`q2,"a2` followed by 2 more rows: csv's lenient reader returned 'a2\\nq3,a3\\nq4,a4' as one cell and
+    the import said 'imported 3 card(s)' (the last two rows silently inside the third card's answer)."""
+    source = tmp_path / "cards.csv"
+    source.write_text('prompt,answer\nq1,a1\n"multi\nline",ok\nq2,"a2\nq3,a3\nq4,a4\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["import", "csv", str(source), "-o", str(tmp_path / "decks")])
+    assert result.exit_code == 1, result.output
+    assert "line 5: a quoted cell is never closed" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "decks" / "cards.toml").exists()
+    source.write_text('prompt,answer\nq1,a1\n"multi\nline",ok\n5" screen,size\n', encoding="utf-8")
+    fine = CliRunner().invoke(main, ["import", "csv", str(source), "-o", str(tmp_path / "decks")])
+    assert fine.exit_code == 0 and "imported 3 card(s)" in fine.output, fine.output

@@ -1004,10 +1004,20 @@ def csv_decks(path: Path, deck: str | None = None) -> list[ImportedDeck]:
     # and say where a file is not CSV.
     csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_CHARS + 1))
     reader = csv.reader(io.StringIO(body), delimiter=separator, skipinitialspace=True)
+    header_lines = len(text.splitlines()) - len(lines)
+    rows, start, last_start = [], 1, 1
     try:
-        rows = [row for row in reader if any(cell.strip() for cell in row)]
+        for row in reader:
+            start, last_start = reader.line_num + 1, start
+            if any(cell.strip() for cell in row):
+                rows.append(row)
     except csv.Error as error:
-        raise ImportProblem(f"{path}: line {reader.line_num + len(text.splitlines()) - len(lines)}: {error}") from None
+        raise ImportProblem(f"{path}: line {reader.line_num + header_lines}: {error}") from None
+    if _unclosed_quote(body, last_start, separator):  # only the last row can run to the end in a quote
+        raise ImportProblem(
+            f"{path}: line {header_lines + last_start}: a quoted cell is never closed, so the rest of the file"
+            ' would be one cell; close it with " (a " inside a quoted cell is written "")'
+        )
     try:
         columns = _csv_columns(rows, options)
     except UnknownColumns as error:
@@ -1052,6 +1062,18 @@ def csv_decks(path: Path, deck: str | None = None) -> list[ImportedDeck]:
             )
         )
     return [d for d in decks.values() if d.cards]
+
+
+def _unclosed_quote(body: str, start: int, separator: str) -> bool:
+    """Whether the row starting at line `start` of `body` runs to the end of the file inside a quoted cell:
+    the lenient reader then returns the rest of the file as one cell, silently."""
+    rest = "".join(body.splitlines(keepends=True)[start - 1 :])
+    try:
+        for _ in csv.reader(io.StringIO(rest), delimiter=separator, skipinitialspace=True, strict=True):
+            return False  # the row closed
+    except csv.Error as error:
+        return "unexpected end of data" in str(error)
+    return False
 
 
 class UnknownColumns(ValueError):
