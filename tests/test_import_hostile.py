@@ -262,3 +262,21 @@ def test_a_csv_quote_never_closed_is_refused_not_the_rest_of_the_file_as_one_car
     source.write_text('prompt,answer\nq1,a1\n"multi\nline",ok\n5" screen,size\n', encoding="utf-8")
     fine = CliRunner().invoke(main, ["import", "csv", str(source), "-o", str(tmp_path / "decks")])
     assert fine.exit_code == 0 and "imported 3 card(s)" in fine.output, fine.output
+
+
+def test_cards_left_out_for_an_empty_question_are_counted_not_silent(tmp_path):
+    """A note with an empty front (and CSV rows with an empty prompt) were dropped without a word, and a CSV
+    whose every prompt was empty reported 'imported 0 card(s) into 0 deck(s)' with exit 0."""
+    notes = [genanki.Note(BASIC, ["kept", "a"]), genanki.Note(BASIC, ["emptied", "b"])]
+    emptied = _edited("UPDATE notes SET flds = char(31) || 'b' WHERE flds LIKE 'emptied%'")  # as Anki's "empty cards"
+    result, decks = run_import(tmp_path, package(tmp_path / "made", notes, edit=emptied))
+    assert result.exit_code == 0, result.output
+    assert "imported 1 card(s)" in result.output and "1 card(s) with an empty question skipped" in result.output
+    source = tmp_path / "cards.csv"
+    source.write_text("prompt,answer\nq,a\n,b\n", encoding="utf-8")
+    one = CliRunner().invoke(main, ["import", "csv", str(source), "-o", str(tmp_path / "csv")])
+    assert one.exit_code == 0 and "1 card(s) with an empty question skipped" in one.output, one.output
+    source.write_text("prompt,answer\n,a\n,b\n", encoding="utf-8")
+    none = CliRunner().invoke(main, ["import", "csv", str(source), "-o", str(tmp_path / "none")])
+    assert none.exit_code == 1 and "no row has a prompt (2 row(s)" in none.output, none.output
+    assert not (tmp_path / "none").exists()

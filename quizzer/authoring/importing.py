@@ -126,6 +126,7 @@ class ImportSummary:
     scheduled: int = 0
     answers: int = 0
     kept_progress: int = 0
+    skipped: int = 0  # cards whose question is empty (or whose note type has no such template): not written
     problems: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
@@ -140,6 +141,8 @@ class ImportSummary:
         )
         if self.kept_progress:
             text += f"; {self.kept_progress} card(s) already had progress in the state database, kept as it was"
+        if self.skipped:
+            text += f"; {self.skipped} card(s) with an empty question skipped"
         return text + ". Every card is unverified: give it an answer kind and a verifier to check it by code."
 
 
@@ -841,8 +844,10 @@ def _logged_answers(revlog: Sequence[tuple]) -> Iterator[LoggedAnswer]:
 # ---------------------------------------------------------------------- Anki notes → decks
 
 
-def anki_decks(package: Package, today: date) -> list[ImportedDeck]:
-    """One deck per Anki deck that holds cards; cards in note order."""
+def anki_decks(package: Package, today: date, skipped: list[str] | None = None) -> list[ImportedDeck]:
+    """One deck per Anki deck that holds cards; cards in note order. The GUIDs of cards left out (empty
+    question, no such template, no such note) are added to `skipped`."""
+    skipped = [] if skipped is None else skipped
     decks: dict[str, ImportedDeck] = {}
     deck_ids: dict[int, str] = {}
     taken_decks: set[str] = set()
@@ -850,6 +855,7 @@ def anki_decks(package: Package, today: date) -> list[ImportedDeck]:
     for row in package.cards:
         card_id_anki, nid, did, ordinal = row[:4]
         if nid not in package.notes:
+            skipped.append(f"card {card_id_anki}")
             continue
         guid, mid, fields, tags = package.notes[nid]
         note_type = package.note_types.get(mid)
@@ -872,6 +878,7 @@ def anki_decks(package: Package, today: date) -> list[ImportedDeck]:
         deck_ids[home] = deck.id
         card = _anki_card(package, note_type, values, ordinal, guid, wanted_card_id, tags, deck)
         if card is None:
+            skipped.append(guid)
             continue
         card.id = _unique(card.id, card_ids[deck_key])
         card.progress = carried_progress(row, package.day_zero, package.revlog.get(card_id_anki, []), today)
@@ -975,7 +982,7 @@ _SEPARATORS = {"tab": "\t", "comma": ",", "semicolon": ";", "space": " ", "pipe"
 _LOOKS_HTML = re.compile(r"<(br|div|p|b|i|u|span|img|ul|ol|li|sup|sub|code|pre|em|strong)\b", re.I)
 
 
-def csv_decks(path: Path, deck: str | None = None) -> list[ImportedDeck]:
+def csv_decks(path: Path, deck: str | None = None, skipped: list[str] | None = None) -> list[ImportedDeck]:
     """A CSV or Anki "Notes in Plain Text" file: a header row naming columns, or prompt, answer[, tags].
 
     Anki's `#separator:`, `#html:`, `#tags column:`, `#deck column:`, `#guid column:` and `#columns:`
@@ -1038,6 +1045,8 @@ def csv_decks(path: Path, deck: str | None = None) -> list[ImportedDeck]:
             raise ImportProblem(f"{path}: row {number} has a cell over {MAX_FIELD_CHARS} characters; refused")
         prompt = convert(cells.get("prompt", ""))
         if not prompt:
+            if skipped is not None:
+                skipped.append(f"row {number}")
             continue
         deck_name = cells.get("deck", "").strip() or deck or path.stem
         if deck_name not in decks:
@@ -1282,14 +1291,24 @@ def _copy_media(deck: ImportedDeck, target: Path, archive: zipfile.ZipFile, pack
 
 def import_anki(path: Path, folder: Path, *, today: date, force: bool = False, store=None) -> ImportSummary:
     package = read_package(path)
+    skipped: list[str] = []
     try:
-        decks = anki_decks(package, today)
+        decks = anki_decks(package, today, skipped)
     except _DAMAGED as error:
         raise _damaged(path, error) from None
     if not decks:
-        raise ImportProblem(f"{path}: the package holds no cards")
-    return write_decks(decks, folder, force=force, package=package, store=store)
+        detail = f" ({len(skipped)} card(s), every question empty)" if skipped else ""
+        raise ImportProblem(f"{path}: the package holds no cards{detail}")
+    summary = write_decks(decks, folder, force=force, package=package, store=store)
+    summary.skipped = len(skipped)
+    return summary
 
 
 def import_csv(path: Path, folder: Path, *, deck: str | None = None, force: bool = False) -> ImportSummary:
-    return write_decks(csv_decks(path, deck), folder, force=force)
+    skipped: list[str] = []
+    decks = csv_decks(path, deck, skipped)
+    if not decks:
+        raise ImportProblem(f"{path}: no row has a prompt ({len(skipped)} row(s), every prompt cell empty)")
+    summary = write_decks(decks, folder, force=force)
+    summary.skipped = len(skipped)
+    return summary
