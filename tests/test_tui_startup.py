@@ -203,3 +203,37 @@ async def test_a_folder_without_decks_says_so_instead_of_crashing(tmp_path, monk
         await pilot.resize_terminal(60, 20)
         await settle(pilot)
         assert "No decks found" in str(app.screen.query_one("#empty-state").render())
+
+
+@async_test
+async def test_the_decks_screen_is_styled_once_and_only_the_browser_gets_a_width_class(tmp_path, monkeypatch):
+    """Only the browser's layout depends on the width class (-narrow / -wide at 96 columns). Set on the app,
+    every screen got it at its first resize, after its first frame: the decks screen's styles were all
+    applied again at start-up and the whole screen drawn a second time."""
+    from textual.app import App
+
+    from quizzer.review.tui.screens.browser import BrowserScreen
+    from quizzer.review.tui.screens.decks import DecksScreen
+
+    styled = []
+    update_styles = App.update_styles
+
+    def watched(self, node=None, animate=True):
+        styled.append(node)
+        return update_styles(self, node, animate)
+
+    monkeypatch.setattr(App, "update_styles", watched)
+    for width, height, width_class in [(100, 30, "-wide"), (60, 20, "-narrow")]:
+        styled.clear()
+        db = tmp_path / f"q{width}.db"
+        seed(db)
+        app = make_app(db)
+        async with app.run_test(size=(width, height)) as pilot:
+            await settle(pilot)
+            decks = app.screen
+            assert isinstance(decks, DecksScreen)
+            assert [node for node in styled if node is decks] == [decks], "styled on its resume only"
+            assert not decks.classes & {"-narrow", "-wide"}
+            await pilot.press("b")
+            await settle(pilot)
+            assert isinstance(app.screen, BrowserScreen) and width_class in app.screen.classes

@@ -86,7 +86,6 @@ class QuizzerApp(App[None]):
     TITLE = "quizzer"
     SUB_TITLE = "answers verified by code"
     COMMANDS = App.COMMANDS | {DeckCommands}
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (96, "-wide")]
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help", key_display="?"),
         Binding("ctrl+q", "quit", "Quit", priority=True),

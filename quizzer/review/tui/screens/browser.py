@@ -50,6 +50,10 @@ class BrowserScreen(Screen):
     """Every card of the loaded decks, filtered by the search box; details of the highlighted one."""
 
     TITLE = "Browse cards"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (96, "-wide")]
+    """Only this screen's layout depends on the width class. On the app, every screen got the class at its
+    first resize, after its first frame: the start-up screen's styles were all applied again and the
+    whole screen drawn a second time."""
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("slash", "focus_search", "Search", key_display="/"),
