@@ -531,16 +531,16 @@ def verify(
 
         if not exit_with(parent):
             sys.exit(1)  # the app that wanted these results has exited already
-    if merge and shard:
+    if merge and shard is not None:
         raise click.UsageError("--merge joins finished shards; it takes no --shard")
     if watch:
-        if merge or shard or cache_files or json_file or junit_file:
+        if merge or shard is not None or cache_files or json_file or junit_file:
             raise click.UsageError("--watch runs on its own: drop --merge, --shard, --cache-file, --json and --junit")
         _watch_and_verify(targets, jobs=jobs, timeout=timeout, strict=strict, variants=variants, db=db)
         return
     try:
         cached = [record for path in cache_files for record in read_cache_file(path)]
-        shard_spec = parse_shard(shard) if shard else None
+        shard_spec = parse_shard(shard) if shard is not None else None
     except CIError as error:
         raise click.UsageError(str(error)) from None
     with _open_store(db) as store:
@@ -562,7 +562,7 @@ def verify(
             selection = _select(targets, on_broken=lambda path, error: (_warn_broken(path, error), broken.append(path)))
             jobs_list = [Job(loaded, card, variants) for loaded, cards in selection for card in cards]
             _trust_projects_of(store, [loaded for loaded, _ in selection])
-            if shard_spec:
+            if shard_spec is not None:
                 index, count = shard_spec
                 durations = last_durations(cached if cache_files else store.verifications().values())
                 shard_info = ShardInfo(shard, len(jobs_list), split_fingerprint(jobs_list, count, durations))

@@ -153,10 +153,37 @@ def test_without_durations_the_split_is_even_by_count(project):
     assert sorted(sizes) == [2, 3, 3]
 
 
-@pytest.mark.parametrize("spec", ["0/2", "3/2", "1", "a/b", "1/0"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "0/2",
+        "3/2",
+        "1",
+        "a/b",
+        "1/0",
+        "",
+        " 1/2",
+        "+1/2",
+        "²/3",
+        "١/٢",
+        pytest.param("1/" + "9" * 5000, id="5000-digit-N"),
+    ],
+)
 def test_a_bad_shard_spec_is_refused(spec):
     with pytest.raises(CIError, match="I/N"):
         parse_shard(spec)
+
+
+@pytest.mark.parametrize("spec", ["1/257", "1/99999999999"])
+def test_a_shard_count_past_the_matrix_limit_is_refused_before_any_split(spec):
+    with pytest.raises(CIError, match="at most 256 shards"):
+        parse_shard(spec)
+
+
+def test_an_empty_shard_spec_on_the_command_line_is_an_error_not_every_card(project, tmp_path):
+    result = quizzer(project, "verify", "--shard", "", "decks", home=tmp_path)
+    assert result.returncode == 2
+    assert "--shard '': write I/N" in result.stderr
 
 
 def test_a_cache_file_only_adds_newer_results(tmp_path):

@@ -18,7 +18,9 @@ files your own runs wrote.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
+import re
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, fields
@@ -30,6 +32,8 @@ from quizzer.verify.runner import Job
 CACHE_FORMAT = "quizzer verification cache"
 CACHE_VERSION = 1
 MAX_CACHE_BYTES = 256 << 20
+MAX_SHARDS = 256
+_SHARD_SPEC = re.compile(r"([0-9]{1,12})/([0-9]{1,12})", re.ASCII)
 
 
 class CIError(ValueError):
@@ -40,11 +44,14 @@ class CIError(ValueError):
 
 
 def parse_shard(text: str) -> tuple[int, int]:
-    """`"2/4"` → (2, 4); 1 ≤ I ≤ N."""
-    index, slash, count = text.partition("/")
-    if not (slash and index.isdigit() and count.isdigit() and 1 <= int(index) <= int(count)):
+    """`"2/4"` → (2, 4): ASCII digits, 1 ≤ I ≤ N ≤ MAX_SHARDS (bounded before any work is sized on N)."""
+    match = _SHARD_SPEC.fullmatch(text)
+    index, count = (int(match[1]), int(match[2])) if match else (0, 0)
+    if not 1 <= index <= count:
         raise CIError(f"--shard {text!r}: write I/N with 1 ≤ I ≤ N, e.g. --shard 1/2")
-    return int(index), int(count)
+    if count > MAX_SHARDS:
+        raise CIError(f"--shard {text!r}: at most {MAX_SHARDS} shards (a GitHub Actions matrix's job limit); use fewer")
+    return index, count
 
 
 def split(jobs: Sequence[Job], count: int, durations: Mapping[str, float]) -> list[list[Job]]:
@@ -53,11 +60,11 @@ def split(jobs: Sequence[Job], count: int, durations: Mapping[str, float]) -> li
     default = statistics.median(known) if known else 1.0
     cost = {job.key: (durations.get(job.key, default) if job.card.verifier else 0.0) for job in jobs}
     shards: list[list[Job]] = [[] for _ in range(count)]
-    loads = [0.0] * count
+    least_loaded = [(0.0, 0, i) for i in range(count)]  # (load, cards, shard): a heap, so each deal is log N
     for job in sorted(jobs, key=lambda j: (-cost[j.key], j.key)):
-        target = min(range(count), key=lambda i: (loads[i], len(shards[i]), i))
+        load, size, target = heapq.heappop(least_loaded)
         shards[target].append(job)
-        loads[target] += cost[job.key]
+        heapq.heappush(least_loaded, (load + cost[job.key], size + 1, target))
     order = {job.key: n for n, job in enumerate(jobs)}
     return [sorted(shard, key=lambda j: order[j.key]) for shard in shards]
 
