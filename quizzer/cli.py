@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +29,24 @@ def _db_or_the_groups(ctx: click.Context, param: click.Parameter, value: Path | 
         return value
     parent = ctx.find_root()
     return parent.params.get("db") if parent is not ctx else None
+
+
+class _Seconds(click.FloatRange):
+    """A duration: finite and within bounds. FloatRange alone passes nan (every comparison with it is
+    false), and an infinite or 1e308-second timeout overflowed the poll's milliseconds (a traceback)."""
+
+    name = "seconds"
+
+    def convert(self, value, param, ctx):
+        seconds = super().convert(value, param, ctx)
+        if not math.isfinite(seconds):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        return seconds
+
+
+# Click's IntRange has no upper bound by default: a 30-digit --reviews reached SQLite (OverflowError).
+DAILY_LIMIT = click.IntRange(0, 2**63 - 1)
+VARIANT_COUNT = click.IntRange(1, 1000)  # a parametric card's pool holds at most this many instances
 
 
 DB_HELP = "State database (default: $QUIZZER_DB, else $QUIZZER_HOME/quizzer.db, else the user data directory)."
@@ -141,11 +160,11 @@ TODAY_OPTION = click.option(
 
 def _limit_options(command):
     command = click.option(
-        "--reviews", "reviews_per_day", type=click.IntRange(min=0), help="Reviews per deck today (deck's, else 200)."
+        "--reviews", "reviews_per_day", type=DAILY_LIMIT, help="Reviews per deck today (deck's, else 200)."
     )(command)
-    return click.option(
-        "--new", "new_per_day", type=click.IntRange(min=0), help="New cards per deck today (deck's, else 20)."
-    )(command)
+    return click.option("--new", "new_per_day", type=DAILY_LIMIT, help="New cards per deck today (deck's, else 20).")(
+        command
+    )
 
 
 def _clock():
@@ -467,8 +486,10 @@ def schema() -> None:
 
 @main.command()
 @click.argument("targets", nargs=-1)
-@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True, help="Seconds per card.")
+@click.option(
+    "--jobs", "-j", type=click.IntRange(1, 256), help="Cards verified at once, 1-256 (default: one per core)."
+)
+@click.option("--timeout", type=_Seconds(0.1, 86400.0), default=60.0, show_default=True, help="Seconds per card.")
 @click.option("--no-cache", is_flag=True, help="Run every verifier even if its cached result is current.")
 @click.option(
     "--strict",
@@ -477,7 +498,7 @@ def schema() -> None:
 )
 @click.option(
     "--variants",
-    type=click.IntRange(1, 1000),
+    type=VARIANT_COUNT,
     default=32,
     show_default=True,
     help="Instances computed per parametric card (the pool reviews draw from).",
@@ -787,9 +808,7 @@ def _shown_path(path: Path) -> str:
 
 @main.command()
 @click.argument("target", metavar="DECK/CARD")
-@click.option(
-    "--variant", type=click.IntRange(min=1), metavar="K", help="A parametric card's instance K of its verified pool."
-)
+@click.option("--variant", type=VARIANT_COUNT, metavar="K", help="A parametric card's instance K of its verified pool.")
 @DB_OPTION
 def show(target, variant, db) -> None:
     """Show a card as a learner sees it, with its answer, explanation and last verification.
