@@ -349,7 +349,7 @@ def cram(decks, tags, search, plain, db, today) -> None:
     from quizzer.review.search import Query, SearchError, matching_keys
     from quizzer.review.session import CustomStudy
 
-    selection = _select(decks)
+    selection = _select(decks, on_broken=_warn_broken)
     try:
         query = Query.parse(" ".join([search, *(shlex.quote(f"tag:{tag}") for tag in tags)]))
     except SearchError as error:

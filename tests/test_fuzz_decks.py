@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from quizzer.cards.loader import DeckError, load_deck
+from quizzer.cards.loader import INTERNAL_ERROR, DeckError, load_deck
 from quizzer.cli import main
 from quizzer.paths import bundled_decks
 
@@ -119,6 +119,7 @@ def test_hostile_deck_files_are_problems_never_tracebacks(tmp_path_factory, data
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     *problems, summary = result.output.splitlines()
     assert all(PROBLEM_LINE.match(line) and line.startswith(str(path)) for line in problems), problems[:3]
+    assert not any(INTERNAL_ERROR in line for line in problems), problems[:3]  # a check of ours that raised
     assert summary.startswith("1 deck file(s): ") and (result.exit_code == 1) == bool(problems), result.output
 
     try:

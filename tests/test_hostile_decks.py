@@ -44,6 +44,17 @@ HOSTILE_TEXTS = {
         card_deck("{ kind = 'expression', value = '" + "+".join(["p"] * 5000) + "', variables = ['p'] }"),
         "too large",
     ),
+    "range-past-a-float": (
+        card_deck("{ kind = 'numeric', value = 1 }")
+        + "[cards.params]\nn = { min = -1.7e308, max = 1.7e308, step = 1e-300 }\n"
+        + "[[cards.examples]]\nparams = { n = 0.0 }\n",
+        "at most 1000000",
+    ),
+    "range-step-denormal": (
+        card_deck("{ kind = 'numeric', value = 1 }")
+        + "[cards.params]\nn = { min = 0, max = 1, step = 5e-324 }\n[[cards.examples]]\nparams = { n = 0.0 }\n",
+        "at most 1000000",
+    ),
     "formula-100k-chars": (
         card_deck("{ kind = 'expression', value = '" + "(" * 50_000 + "p" + ")" * 50_000 + "', variables = ['p'] }"),
         "too large",
@@ -174,6 +185,7 @@ def assert_one_warning(result, project: Path):
         ["due"],
         ["stats", "decks"],
         ["review", "--plain"],
+        ["cram", "--plain"],
         ["export", "anki", "-o", "out.apkg"],
     ],
 )
@@ -182,6 +194,23 @@ def test_commands_skip_the_bad_deck_with_one_line_and_go_on(project, command, tm
     assert_one_warning(result, project)
     assert result.exit_code == 0, result.output
     assert isinstance(result.exception, SystemExit | None)
+
+
+def test_a_check_that_raises_is_a_problem_of_the_file_not_a_traceback(tmp_path, monkeypatch):
+    """Whatever a validator of ours raises besides ValueError (an OverflowError, say) stays this file's
+    problem, saying it is quizzer's fault; the fuzz tests fail on that message."""
+    from quizzer.cards import loader
+
+    def overflow(data):
+        raise OverflowError("cannot convert float infinity to integer")
+
+    monkeypatch.setattr(loader.Deck, "model_validate", overflow)
+    path = tmp_path / "deck.toml"
+    path.write_text(GOOD.read_text().replace('id = "beta"', 'id = "raises"'))
+    message = only_problem(path)["message"]
+    assert message.startswith(loader.INTERNAL_ERROR) and "OverflowError" in message
+    with pytest.raises(loader.DeckError):
+        loader.load_deck(path)
 
 
 def test_show_finds_a_card_beside_the_bad_deck(project, tmp_path):

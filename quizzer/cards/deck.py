@@ -320,6 +320,8 @@ class RangeParam(_Model):
             raise ValueError(f"max {self.max} is below min {self.min}")
         if not self.integer and self.step is None:
             raise ValueError("a float range needs a step (e.g. step = 0.05)")
+        if not math.isfinite((self.max - self.min) / (self.step or 1)):  # [-1e308, 1e308], or a step of 5e-324
+            raise ValueError("the range holds more values than a float can count; at most 1000000")
         if self.count > 1_000_000:
             raise ValueError(f"the range holds {self.count} values; at most 1000000")
         return self

@@ -100,6 +100,17 @@ def _load(path: Path, check_verifiers: bool = True, ids_only: bool = False) -> t
     except (RecursionError, MemoryError):  # the bounds below keep these out; if one still escapes, it is this file's
         message = "too deeply nested or too large to check; flatten the values here or split the file"
         return None, [Problem(shown, *_deepest_point(text), message)]
+    except Exception as error:  # noqa: BLE001 - a check of ours that failed on this file: its problem, not a traceback
+        return None, [Problem(shown, 1, 1, internal_error_message(error))]
+
+
+INTERNAL_ERROR = "quizzer could not check this file"
+"""How a check that raised (a bug in quizzer, not in the deck) begins its message; the fuzz tests look for it."""
+
+
+def internal_error_message(error: BaseException) -> str:
+    detail = " ".join(str(error).split())[:100]
+    return f"{INTERNAL_ERROR} ({type(error).__name__}: {detail}); please report it with the file attached"
 
 
 def _parse_and_validate(shown: str, text: str, path: Path, check_verifiers: bool) -> tuple[Deck | None, list[Problem]]:
