@@ -237,3 +237,58 @@ async def test_the_decks_screen_is_styled_once_and_only_the_browser_gets_a_width
             await pilot.press("b")
             await settle(pilot)
             assert isinstance(app.screen, BrowserScreen) and width_class in app.screen.classes
+
+
+def test_run_freezes_what_the_imports_built_before_the_first_frame(tmp_path, monkeypatch):
+    """`quizzer review` freezes the objects alive before `App.run`, so that no full collection walks them
+    while the first screen is drawn."""
+    import gc
+
+    from quizzer.review import tui
+    from quizzer.review.tui.app import QuizzerApp
+
+    frozen_at_run = []
+
+    def fake_run(self, *args, **kwargs):
+        frozen_at_run.append(gc.get_freeze_count())
+
+    monkeypatch.setattr(QuizzerApp, "run", fake_run)
+    gc.unfreeze()
+    try:
+        assert tui.run(tmp_path / "q.db", [DECKS]) == 0
+    finally:
+        gc.unfreeze()
+    assert len(frozen_at_run) == 1 and frozen_at_run[0] > 10_000
+
+
+@async_test
+async def test_the_first_settle_frees_the_garbage_frozen_at_start_up_and_later_ones_walk_only_the_new(tmp_path):
+    """Garbage made before `run`'s freeze is collected once the app has started (the first settle unfreezes);
+    a later settle (after an edit) leaves what is frozen alone, as a full walk would pause the screen."""
+    import gc
+    import weakref
+
+    class Cycle:
+        pass
+
+    def garbage() -> weakref.ref:
+        cycle = Cycle()
+        cycle.me = cycle
+        return weakref.ref(cycle)
+
+    before_start = garbage()
+    gc.freeze()
+    try:
+        db = tmp_path / "q.db"
+        seed(db)
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert app._memory_settled
+            assert before_start() is None, "the garbage frozen before start-up is freed"
+            frozen_later = garbage()
+            gc.freeze()
+            app._settle_memory()
+            assert frozen_later() is not None, "a later settle does not unfreeze"
+    finally:
+        gc.unfreeze()

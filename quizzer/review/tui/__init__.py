@@ -6,6 +6,7 @@ it reads cached verifications from the store and starts `quizzer verify` as a su
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,5 +22,10 @@ def run(db: Path | None = None, decks: Sequence[Path] = (), **options) -> int:
     from quizzer.review.tui.app import QuizzerApp
 
     app = QuizzerApp(db, decks or None, ready_file=os.environ.get("QUIZZER_TUI_READY_FILE"), **options)
+    # What the imports built (modules, classes, Textual's stylesheet machinery) lives as long as the app:
+    # out of the garbage collector's way before the first frame. Without this the first full collection
+    # came while the decks screen was first drawn and walked every one of those objects (30-50 ms) to
+    # free a few hundred. Once started, the app collects and freezes again (`QuizzerApp._settle_memory`).
+    gc.freeze()
     app.run()
     return app.return_code or 0

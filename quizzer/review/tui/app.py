@@ -129,6 +129,7 @@ class QuizzerApp(App[None]):
         self._verify_tasks: set[asyncio.subprocess.Process] = set()
         self._keys_started = False
         self._waiting_for_decks: list[Callable[[], object]] = []
+        self._memory_settled = False
 
     # ------------------------------------------------------------------ start-up
 
@@ -308,7 +309,22 @@ class QuizzerApp(App[None]):
         keys = library.compute_cache_keys()
         self.call_from_thread(self._cache_keys_ready, keys)
         _warm_up()
-        self.call_from_thread(_settle_memory)
+        self.call_from_thread(self._settle_memory)
+
+    def _settle_memory(self) -> None:
+        """Move everything alive after start-up (modules, styles, decks) out of the garbage collector's way.
+
+        A review allocates heavily (Markdown blocks per card); each full collection then walked ~200k
+        start-up objects and paused the UI for 0.1–0.3 s about once per card. Frozen, they are skipped.
+        The first time, what `quizzer.review.tui.run` froze before the first frame is unfrozen first, so
+        that this collection also frees the garbage made before that freeze; later (after an edit) only
+        what came since is walked.
+        """
+        if not self._memory_settled:
+            self._memory_settled = True
+            gc.unfreeze()
+        gc.collect()
+        gc.freeze()
 
     def _cache_keys_ready(self, keys: dict[str, str]) -> None:
         assert self.library is not None
@@ -582,16 +598,6 @@ def editor_command(path: Path, line: int) -> list[str]:
     if Path(editor[0]).name in ("code", "codium"):  # a GUI editor: wait for the file to be closed
         return [*editor, *(["--wait"] if "--wait" not in editor else []), "--goto", f"{path}:{line}"]
     return [*editor, f"+{line}", str(path)]
-
-
-def _settle_memory() -> None:
-    """Move everything alive after start-up (modules, styles, decks) out of the garbage collector's way.
-
-    A review allocates heavily (Markdown blocks per card); each full collection then walked ~200k
-    start-up objects and paused the UI for 0.1–0.3 s about once per card. Frozen, they are skipped.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 def _warm_up() -> None:
