@@ -233,3 +233,59 @@ def test_the_app_library_lists_the_bad_deck_and_loads_the_others(project, tmp_pa
         f"{project / 'decks' / 'nested.toml'}:1:5004: too deeply nested or too large to check;"
         " flatten the values here or split the file"
     ]
+
+
+# ---------------------------------------------------------------------- a hostile verifier file beside a deck
+
+
+def verifier_deck(tmp_path: Path, verifier: str) -> Path:
+    (tmp_path / "decks").mkdir()
+    (tmp_path / "verifiers").mkdir()
+    path = tmp_path / "decks" / "v.toml"
+    path.write_text(
+        f'id = "v"\ntitle = "V"\n\n[[cards]]\nid = "a"\nprompt = "p"\nexplanation = "e"\nverifier = "{verifier}"\n'
+        "answer = { kind = 'numeric', value = 1 }\n"
+    )
+    return path
+
+
+HOSTILE_VERIFIERS = {
+    "fifo": (lambda path: os.mkfifo(path), "is not a regular file"),
+    "folder": (lambda path: path.mkdir(), "is not a regular file"),
+    "symlink-loop": (lambda path: path.symlink_to(path.name), "cannot be opened"),
+    "nul-byte": (lambda path: path.write_bytes(b"def verify(ctx):\n    return 1\n\x00\n"), "null bytes"),
+    "not-utf8": (lambda path: path.write_bytes(b"def verify(ctx):\n    return 'caf\xe9'\n"), "cannot be read"),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_VERIFIERS)
+def test_a_hostile_verifier_file_is_one_problem_at_the_verifier_line(tmp_path, name):
+    """A FIFO named x.py blocked lint forever (the facts reader opened it); a folder named x.py was an
+    IsADirectoryError. lint runs in a subprocess: the FIFO case used to hang."""
+    make, expected = HOSTILE_VERIFIERS[name]
+    path = verifier_deck(tmp_path, "x.py")
+    make(tmp_path / "verifiers" / "x.py")
+    result = lint_in_a_subprocess(path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-500:]
+    problems = result.stdout.splitlines()
+    assert len(problems) == 1 and problems[0].startswith(f"{path}:8:1: verifier "), problems
+    assert expected in problems[0] and ":None:" not in problems[0], problems[0]
+
+
+def test_a_verifier_path_too_long_for_the_system_is_a_bounded_problem(tmp_path):
+    """A 300-character verifier name (ENAMETOOLONG) gave lint, show, verify and export a traceback."""
+    path = verifier_deck(tmp_path, "a" * 300 + ".py")
+    (problem,) = [str(p) for p in lint(path)]
+    assert problem.startswith(f"{path}:8:1: verifier file ") and "cannot be opened (File name too long)" in problem
+    assert len(problem) < 400
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "q.db"), "show", f"{path}::a"])
+    assert result.exit_code == 2 and "cannot be opened" in result.output and "Traceback" not in result.output
+
+
+def test_a_message_that_echoes_a_long_value_is_clipped(tmp_path):
+    """5,000 variables were listed in full: one 34,000-character warning line in every command."""
+    variables = ", ".join(f"'v{i}'" for i in range(5000))
+    path = tmp_path / "deck.toml"
+    path.write_text(card_deck(f"{{ kind = 'expression', value = 'p', variables = [{variables}] }}"))
+    match = PROBLEM.match(str(lint(path)[0]))
+    assert "unknown name 'p'" in match["message"] and len(match["message"]) <= 400

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 MAX_DECK_BYTES = 1 << 20
 """A deck file may hold at most 1 MiB (the largest bundled deck is 28 KB)."""
+MAX_MESSAGE_CHARS = 400
+"""A problem's message as printed is clipped here: its own words are shorter, what it quotes may not be."""
 
 
 @dataclass(frozen=True, order=True)
@@ -31,8 +33,12 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        """One line, whatever the message quotes (a deck's text can hold any line break)."""
-        return f"{self.path}:{self.line}:{self.col}: " + " ⏎ ".join(self.message.splitlines())
+        """One line, whatever the message quotes (a deck's text can hold any line break), and a bounded
+        one, whatever it echoes (a 5,000-name variable list, a 100,000-character verifier path)."""
+        message = " ⏎ ".join(self.message.splitlines())
+        if len(message) > MAX_MESSAGE_CHARS:
+            message = message[: MAX_MESSAGE_CHARS - 1] + "…"
+        return f"{self.path}:{self.line}:{self.col}: {message}"
 
 
 class DeckError(Exception):

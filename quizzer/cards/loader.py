@@ -21,6 +21,7 @@ import sys
 import tomllib
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from stat import S_ISREG
 
 from pydantic import BaseModel, ValidationError
 
@@ -53,6 +54,7 @@ from quizzer.cards.deckfiles import (
     verifiers_root_for,
 )
 from quizzer.core import templates
+from quizzer.core.checking import shorten as checking_shorten
 from quizzer.paths import default_db
 from quizzer.verify.sources import Facts, facts, local_sources
 
@@ -87,12 +89,12 @@ def _load(path: Path, check_verifiers: bool = True, ids_only: bool = False) -> t
     text, problem = read_deck_text(path, shown)
     if problem is not None:
         return None, [problem]
-    cached = deckcache.lookup(path, text, ids_only=ids_only)
-    if cached is not None:  # parsed and validated before, from this very text
-        root = verifiers_root_for(path) if check_verifiers else None
-        problems = _semantic_problems(shown, _KeyLocator(text), cached, root) if root else []
-        return (None if problems else cached), problems
     try:
+        cached = deckcache.lookup(path, text, ids_only=ids_only)
+        if cached is not None:  # parsed and validated before, from this very text
+            root = verifiers_root_for(path) if check_verifiers else None
+            problems = _semantic_problems(shown, _KeyLocator(text), cached, root) if root else []
+            return (None if problems else cached), problems
         deck, problems = _parse_and_validate(shown, text, path, check_verifiers)
         if deck is not None:
             deckcache.remember(path, text, deck)
@@ -418,7 +420,7 @@ def _figure_candidates(root: Path, card: Card) -> frozenset[str]:
         return frozenset()
     names: set[str] = set()
     for source in local_sources(root / card.verifier_file, root):
-        with contextlib.suppress(SyntaxError, ValueError, OSError):  # a module that does not parse names none
+        with contextlib.suppress(SyntaxError, ValueError, OSError, RecursionError, MemoryError):  # names none
             names |= _facts(source).strings
     return frozenset(names)
 
@@ -426,6 +428,11 @@ def _figure_candidates(root: Path, card: Card) -> frozenset[str]:
 def _facts(source: Path) -> Facts:
     """A verifier source's functions and strings, parsed once per content (kept beside the deck cache)."""
     return facts(source, default_db().parent / "verifier-facts")
+
+
+def _clip(path: Path) -> str:
+    """A path as a problem shows it: a deck can name a verifier path of any length."""
+    return checking_shorten(str(path), 120)
 
 
 def verifier_problem(root: Path, card: Card) -> str | None:
@@ -436,14 +443,23 @@ def verifier_problem(root: Path, card: Card) -> str | None:
     target = root / relative
     try:
         resolved = target.resolve(strict=True)
-    except (FileNotFoundError, RuntimeError):
-        return f"verifier file {target} does not exist; create it or fix the path"
+        regular = S_ISREG(resolved.stat().st_mode)  # a FIFO would block the reader below
+    except FileNotFoundError:
+        return f"verifier file {_clip(target)} does not exist; create it or fix the path"
+    except (OSError, RuntimeError) as e:  # too long a name, a symlink loop, a folder without permission
+        return f"verifier file {_clip(target)} cannot be opened ({getattr(e, 'strerror', None) or e})"
     if not resolved.is_relative_to(root.resolve()):
-        return f"verifier '{card.verifier}' resolves to {resolved}, outside {root}/ (symlink out)"
+        return f"verifier '{card.verifier}' resolves to {_clip(resolved)}, outside {root}/ (symlink out)"
+    if not regular:
+        return f"verifier {_clip(target)} is not a regular file (a folder, FIFO or device); a verifier is a .py file"
     try:
         functions = _facts(resolved).functions
     except SyntaxError as e:
-        return f"verifier {target}:{e.lineno}: syntax error: {e.msg}"
+        return f"verifier {_clip(target)}" + (f":{e.lineno}" if e.lineno else "") + f": syntax error: {e.msg}"
+    except (OSError, ValueError) as e:  # unreadable, not UTF-8, a NUL byte
+        return f"verifier {_clip(target)} cannot be read as Python source ({checking_shorten(str(e), 80)})"
+    except (RecursionError, MemoryError):
+        return f"verifier {_clip(target)} is too deeply nested to parse"
     if card.verifier_function not in functions:
         return f"verifier {target} has no function '{card.verifier_function}'; define it or name another with ::"
     return None
