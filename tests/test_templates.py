@@ -1,6 +1,11 @@
 """`{{ name }}` templates: pure filling from parameters and figures, lint of syntax and unknown names."""
 
+import os
+import re
 import string
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -130,3 +135,53 @@ def test_a_broken_field_spanning_lines_is_reported_on_one_line(deck_dir):
     broken = DECK.replace("{{ strid }}", "{{ stride }\ufeff}\nmore\u2028text {{ kernel }}")
     [problem] = lint(deck_dir(broken))
     assert len(str(problem).splitlines()) == 1 and "not a template field" in problem.message
+
+
+_REFERENCE_TOKEN = re.compile(r"\\\{\{|\{\{(.*?)\}\}", re.S)
+_REFERENCE_FIELD = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?::\s*([^{}\s]{1,16}))?\s*")
+
+
+def _reference_fields(text: str) -> list[tuple[int, int, str, str]] | None:
+    """The grammar as the regexes wrote it before the scanner was made linear: fields, or None if invalid."""
+    found = []
+    for match in _REFERENCE_TOKEN.finditer(text):
+        if match[1] is None:
+            continue
+        parsed = _REFERENCE_FIELD.fullmatch(match[1])
+        if parsed is None:
+            return None
+        found.append((match.start(), match.end(), parsed[1], parsed[2] or ""))
+    return None if "{{" in _REFERENCE_TOKEN.sub("", text) else found
+
+
+@given(st.lists(st.sampled_from(["{", "}", "{{", "}}", "\\", "a", "x1", " ", ":", ".3g", "\n", "é", "{{ a }}"])))
+def test_the_linear_scanner_reads_templates_as_the_regex_did(pieces):
+    text = "".join(pieces)
+    try:
+        fields = [(f.start, f.end, f.name, f.spec) for f in templates.fields(text)]
+    except templates.TemplateError:
+        fields = None
+    if fields is not None or _reference_fields(text) is None:  # a bad spec (`:x`) is refused by fields alone
+        assert fields == _reference_fields(text) or fields is None
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("{{" * 100_000, "an unclosed '{{'"),  # the lazy scan for `}}` from each `{{`: quadratic (20,000 took 10 s)
+        ("{{ a" + " " * 400_000 + "b }}", "is not a template field"),  # `\s*` on both sides: 20,000 took 0.85 s
+    ],
+    ids=["unclosed", "spaces"],
+)
+def test_hostile_templates_are_linted_in_linear_time(tmp_path, prompt, expected):
+    """In a subprocess with a hang guard hundreds of times the real cost (not a benchmark)."""
+    path = tmp_path / "deck.toml"
+    path.write_text(
+        f'id = "t"\ntitle = "T"\n\n[[cards]]\nid = "a"\nprompt = "{prompt}"\nexplanation = "e"\n'
+        "answer = { kind = 'numeric', value = 1 }\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    result = subprocess.run(
+        [sys.executable, "-m", "quizzer", "lint", str(path)], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert result.returncode == 1 and expected in result.stdout, result.stdout[-300:]
