@@ -25,7 +25,6 @@ TEMPLATE = Path(__file__).resolve().parent.parent / "docs" / "deck-repo-ci.yml"
 SKIPPED_STEPS = {
     "Install quizzer",
     "Install torch (CPU wheel), then quizzer",
-    "Install quizzer (merging runs no verifier, so no torch)",
 }
 STOOD_IN = {
     "actions/checkout@v4",
@@ -57,6 +56,16 @@ def test_the_template_is_a_valid_github_workflow():
 def test_the_template_installs_quizzer_from_its_repository_not_pypi():
     env = workflow()["env"]
     assert env["QUIZZER"].startswith("quizzer @ git+https://")  # PyPI's "quizzer" is another project
+
+
+def test_every_install_takes_the_cpu_torch_wheel_before_quizzer():
+    """quizzer depends on torch: a bare `pip install "$QUIZZER"` pulls the CUDA build (GBs) from PyPI."""
+    for name, job in workflow()["jobs"].items():
+        installs = [step["run"] for step in job["steps"] if step.get("name") in SKIPPED_STEPS]
+        assert installs, f"job {name} installs nothing"
+        for script in installs:
+            torch = script.find('pip install "$TORCH" --index-url "$TORCH_INDEX"')
+            assert 0 <= torch < script.find('pip install "$QUIZZER"'), f"job {name}: {script!r}"
 
 
 def test_every_step_is_run_or_stood_in_for():
