@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from collections.abc import Iterator
@@ -210,12 +211,24 @@ def _select(
     """
     from quizzer.cards.loader import DeckError, SelectionError, select
 
+    broken: list[Path] = []
+
+    def skip(path: Path, error: DeckError) -> None:
+        broken.append(path)
+        on_broken(path, error)
+
     try:
         selection = select(
-            targets, default_decks(), on_broken=on_broken, check_verifiers=check_verifiers, ids_only=ids_only
+            targets,
+            default_decks(),
+            on_broken=skip if on_broken else None,
+            check_verifiers=check_verifiers,
+            ids_only=ids_only,
         )
     except (DeckError, SelectionError) as error:
         raise click.UsageError(str(error)) from None
+    if not selection and not broken:  # `verify empty/` said "0 cards: all verified" and passed CI
+        raise click.UsageError(f"no deck files (*.toml) found in {', '.join(targets) or default_decks()}")
     if not cards:
         partial = [loaded.deck.id for loaded, chosen in selection if len(chosen) < len(loaded.deck.cards)]
         if partial:
@@ -242,6 +255,18 @@ def _load_decks(targets: tuple[str, ...], *, ids_only: bool = False) -> list[Loa
 def _warn_broken(path: Path, error: DeckError) -> None:
     """One line on stderr for a deck file a command skips (`quizzer lint` lists all its problems)."""
     click.echo(f"warning: skipped a broken deck: {error.one_line()}", err=True)
+
+
+def _skip_broken(broken: list[Path], path: Path, error: DeckError) -> None:
+    """Warn about a broken deck file and keep it for the count under the summary."""
+    _warn_broken(path, error)
+    broken.append(path)
+
+
+def _say_broken_skipped(broken: list[Path]) -> None:
+    """Under a verify summary: its "all verified" covers only the decks that loaded."""
+    if broken:
+        click.echo(f"{len(broken)} broken deck file(s) skipped; `quizzer lint` lists their problems", err=True)
 
 
 def _app_deck_files(targets: tuple[str, ...]) -> tuple[Path, ...]:
@@ -580,7 +605,7 @@ def verify(
                 report.add_row(row)
             covered = {row.key for row in rows}
         else:
-            selection = _select(targets, on_broken=lambda path, error: (_warn_broken(path, error), broken.append(path)))
+            selection = _select(targets, on_broken=functools.partial(_skip_broken, broken))
             jobs_list = [Job(loaded, card, variants) for loaded, cards in selection for card in cards]
             _trust_projects_of(store, [loaded for loaded, _ in selection])
             if shard_spec is not None:
@@ -602,8 +627,7 @@ def verify(
                 )
             covered = {job.key for job in jobs_list}
         report.print_summary()
-        if broken:
-            click.echo(f"{len(broken)} broken deck file(s) skipped; `quizzer lint` lists their problems", err=True)
+        _say_broken_skipped(broken)
         _write_ci_outputs(report, store, json_file, junit_file, output_format, shard_info, cache_files, covered, cached)
     sys.exit(0 if report.all_passed and not broken else 1)
 
@@ -629,8 +653,9 @@ def _watch_and_verify(targets, *, jobs, timeout, strict, variants, db) -> None:
                 state = _file_state(folders)
                 if state != seen:
                     seen = state
+                    broken: list[Path] = []
                     try:
-                        selection = _select(targets, on_broken=_warn_broken)
+                        selection = _select(targets, on_broken=functools.partial(_skip_broken, broken))
                     except click.UsageError as error:
                         click.echo(f"error: {error.format_message()}", err=True)
                         selection = []
@@ -638,6 +663,7 @@ def _watch_and_verify(targets, *, jobs, timeout, strict, variants, db) -> None:
                     report = VerifyReport(jobs_list, strict=strict)
                     run_verifiers(jobs_list, store, workers=jobs, timeout=timeout, on_result=report.add)
                     report.print_summary()
+                    _say_broken_skipped(broken)
                     click.echo(f"watching {len(state)} deck and verifier file(s); Ctrl-C stops", err=True)
                     seen = _file_state(folders)  # edits made while verifying start the next round
                     if seen != state:

@@ -88,3 +88,13 @@ def test_summary_table_per_deck(db):
 def test_unknown_targets_are_usage_errors(db, target, message):
     result = quizzer("verify", target, db=db)
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["empty folder", "folder named like a deck"])
+def test_a_target_holding_no_deck_file_is_an_error_not_a_pass(db, tmp_path, kind):
+    """`verify empty/` said "0 cards: all verified" and exited 0: a mistyped path in CI passed."""
+    target = tmp_path / ("empty" if kind == "empty folder" else "x.toml")
+    target.mkdir()
+    result = quizzer("verify", str(target), db=db)
+    assert result.returncode == 2, result.stdout
+    assert f"no deck files (*.toml) found in {target}" in result.stderr and "all verified" not in result.stdout

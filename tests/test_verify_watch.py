@@ -90,6 +90,7 @@ def test_a_saved_verifier_is_verified_again_and_only_it_runs(tmp_path):
         deck.write_text("not toml [")  # broken mid-edit: reported, and the watch goes on
         fourth = watch.until("watching")
         assert any("sample.toml" in line for line in fourth), fourth
+        assert any("1 broken deck file(s) skipped" in line for line in fourth), fourth  # not "all verified" alone
         assert watch.process.poll() is None
     finally:
         rest = watch.stop()
