@@ -192,6 +192,18 @@ def test_expand_macros_arguments_nesting_and_recursion():
     assert expand_macros(r"\loop", macros) == r"\loop"  # bounded, does not hang
 
 
+def test_macros_that_multiply_at_every_level_are_left_as_written():
+    """Four levels of 50 calls each expanded a 3-character \\ma to 6,250,000 characters (ten levels of
+    1,000, allowed as well, never finish); the formula stays as written, the others still expand."""
+    macros = {f"m{a}": f"\\m{b}" * 50 for a, b in zip("abcd", "bcde", strict=True)} | {
+        "me": "x",
+        "vec": r"\boldsymbol{#1}",
+    }
+    assert expand_macros(r"\ma", macros) == r"\ma"
+    assert expand_macros(r"\vec{x}", macros) == r"\boldsymbol{x}"
+    assert markdown_html(r"$\ma$ and $\vec{y}$", macros).count(r"\ma") == 1
+
+
 def test_markdown_html_leaves_code_and_currency_alone():
     html = markdown_html("Pay $5 or $6, `x = $a$`, then $a<b$.\n\n```python\ns = '$y$'\n```")
     assert "Pay $5 or $6" in html

@@ -1,8 +1,16 @@
 """LaTeX → terminal text: macros expanded, fractions grouped, scripts in Unicode, code untouched."""
 
+import json
+import os
+import subprocess
+import sys
 import unicodedata
+from pathlib import Path
 
-from quizzer.core.mathtext import latex_to_text, render_math
+from click.testing import CliRunner
+
+from quizzer.cli import main
+from quizzer.core.mathtext import MAX_SPANS, latex_to_text, render_math
 
 COURSE_MACROS = {
     "mat": r"\boldsymbol{#1}",
@@ -117,3 +125,51 @@ def test_a_star_is_no_markdown_emphasis():
     # `\vec w^*` twice in a line rendered as w^*…w^* and Markdown italicised what lay between.
     assert latex_to_text(r"\partial w^*/\partial\lambda = 2w^{*}") == "∂w∗/∂λ = 2w∗"
     assert "*" not in render_math(r"$a * b$ and $h^*$")
+
+
+# ---------------------------------------------------------------------- a deck's hostile math: bounded, never a crash
+
+DOUBLING_MACROS = {**{f"m{chr(97 + i)}": f"\\m{chr(98 + i)}\\m{chr(98 + i)}" for i in range(24)}, "my": "x"}
+"""\\ma calls \\mb twice, ... : 2**24 copies of x; `quizzer show` on a card citing $\\ma$ never finished."""
+
+
+def _hostile_deck(tmp_path: Path, prompt: str, macros: str = "") -> Path:
+    path = tmp_path / "deck.toml"
+    path.write_text(
+        f'id = "m"\ntitle = "M"\n{macros}\n[[cards]]\nid = "a"\nprompt = {json.dumps(prompt)}\nexplanation = "e"\n'
+        "answer = { kind = 'numeric', value = 1 }\n"
+    )
+    return path
+
+
+def test_macros_that_expand_without_end_are_shown_as_written(tmp_path):
+    """In a subprocess with a hang guard hundreds of times the real cost (the old expansion never ended)."""
+    macros = "macros = { " + ", ".join(f"{name} = {json.dumps(body)}" for name, body in DOUBLING_MACROS.items()) + " }"
+    path = _hostile_deck(tmp_path, "Expand $\\ma$ and $\\my$.", macros)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    command = [sys.executable, "-m", "quizzer", "--db", str(tmp_path / "q.db"), "show", f"{path}::a"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr[-500:]
+    assert "Expand $\\ma$ and x." in result.stdout
+    assert render_math("$\\ma$, $\\mx$", DOUBLING_MACROS) == "$\\ma$, xx"  # only the runaway span stays as written
+
+
+def test_a_fraction_nested_thousands_deep_is_shown_as_written(tmp_path):
+    """5,000 nested \\frac: a RecursionError traceback from `quizzer show` (and `review --plain`)."""
+    prompt = "$" + "\\frac{" * 5000 + "1" + "}{2}" * 5000 + "$ and $\\frac{1}{2}$"
+    path = _hostile_deck(tmp_path, prompt)
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "q.db"), "show", f"{path}::a"])
+    assert result.exit_code == 0 and result.exception is None, result.output[-500:]
+    assert "\\frac{\\frac{" in result.output and "and 1/2" in result.output
+
+
+def test_a_nested_span_below_the_length_bound_renders_or_stays_as_written():
+    for depth in (100, 400, 800):  # within MAX_SPAN_CHARS the converter may still recurse too deep
+        text = "$" + "\\frac{" * depth + "1" + "}{2}" * depth + "$"
+        assert render_math(text) in (text, render_math(text))  # never raises
+
+
+def test_only_the_first_spans_of_a_text_are_rendered():
+    """50,000 spans in one prompt took 2.9 s to render; the spans past MAX_SPANS are shown as written."""
+    rendered = render_math("$x^2$ " * (MAX_SPANS + 2))
+    assert rendered.startswith("x² x² ") and rendered.endswith("x² $x^2$ $x^2$ ")

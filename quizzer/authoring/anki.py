@@ -26,6 +26,7 @@ from pathlib import Path
 from quizzer.cards.deck import Card
 from quizzer.cards.instance import Instance, fixed
 from quizzer.cards.loader import LoadedDeck
+from quizzer.core.mathtext import MAX_EXPANDED_CHARS
 
 MODEL_NAME = "quizzer card (verified by code)"
 DECK_PREFIX = "Quizzer"
@@ -86,14 +87,17 @@ def expand_macros(latex: str, macros: Mapping[str, str]) -> str:
     """Expand the deck's macros (`vec = '\\boldsymbol{#1}'`) in `latex`, nested ones too.
 
     Arguments are brace groups or single tokens, substituted as TeX does (without adding braces).
-    Expansion repeats a bounded number of times, so a recursive definition cannot hang.
+    Expansion repeats a bounded number of times, so a recursive definition cannot hang, and stops at
+    `mathtext.MAX_EXPANDED_CHARS`: macros that each call the next many times (1,000 calls over ten
+    levels) would grow without end; such a formula is left as written.
     """
     if not macros:
         return latex
+    written = latex
     pattern = re.compile(r"\\(" + "|".join(sorted(map(re.escape, macros), key=len, reverse=True)) + r")(?![A-Za-z])")
     arity = {name: max((int(n) for n in re.findall(r"#(\d)", body)), default=0) for name, body in macros.items()}
     for _ in range(10):
-        out, position, changed = [], 0, False
+        out, position, changed, size = [], 0, False, 0
         for match in pattern.finditer(latex):
             if match.start() < position:
                 continue
@@ -109,6 +113,9 @@ def expand_macros(latex: str, macros: Mapping[str, str]) -> str:
             body = re.sub(r"#(\d)", lambda m, args=args: args[int(m.group(1)) - 1], macros[name])
             out.append(latex[position : match.start()] + body)
             position, changed = end, True
+            size += len(out[-1])
+            if size > MAX_EXPANDED_CHARS:
+                return written
         out.append(latex[position:])
         latex = "".join(out)
         if not changed:
