@@ -40,7 +40,7 @@ from pathlib import Path
 from quizzer.authoring.anki import MODEL_NAME as QUIZZER_MODEL
 from quizzer.authoring.scaffold import refresh_schema
 from quizzer.cards.loader import SCHEMA_DIRECTIVE, lint
-from quizzer.core import sm2
+from quizzer.core import jsontext, sm2
 from quizzer.core.sm2 import CardState
 from quizzer.core.templates import escape
 from quizzer.store import Review
@@ -663,7 +663,7 @@ def _media_map(archive: zipfile.ZipFile, names: set[str], zstd_media: bool, path
             mapping[name] = member
         return mapping
     try:
-        listed = json.loads(raw or b"{}")
+        listed = jsontext.loads(raw or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ImportProblem(f"{path}: its media list is not valid JSON") from None
     if not isinstance(listed, dict):
@@ -722,9 +722,9 @@ def _read_collection(database: Path, media: dict[str, str], zstd_media: bool, pa
                     tuple(f["name"] for f in sorted(m["flds"], key=lambda f: f["ord"])),
                     tuple((t["qfmt"], t["afmt"]) for t in sorted(m["tmpls"], key=lambda t: t["ord"])),
                 )
-                for mid, m in json.loads(models_json).items()
+                for mid, m in jsontext.loads(models_json).items()
             }
-            decks = {int(did): d["name"] for did, d in json.loads(decks_json).items()}
+            decks = {int(did): d["name"] for did, d in jsontext.loads(decks_json).items()}
         notes = {}
         for nid, guid, mid, tags, flds in conn.execute("SELECT id, guid, mid, tags, flds FROM notes"):
             if len(flds) > MAX_FIELD_CHARS * 4:

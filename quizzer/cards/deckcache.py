@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from quizzer.core import jsontext
+
 if TYPE_CHECKING:
     from quizzer.cards.deck import Card, Deck
 
@@ -201,7 +203,7 @@ def header(path: Path, text: str, folder: Path | None = None, *, ids_only: bool 
     """
     try:
         with _entry(path, folder).open("rb") as entry:
-            line = json.loads(entry.readline())
+            line = jsontext.loads(entry.readline())
             body = None if ids_only else entry.read()  # one copy of the lines, split when a card is needed
         if line.get("format") != FORMAT or line.get("models") != _models_fingerprint():
             return None

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, fields
 from pathlib import Path
 
+from quizzer.core import jsontext
 from quizzer.store import VerificationRecord
 from quizzer.verify.runner import Job
 
@@ -92,7 +93,7 @@ def read_cache_file(path: Path) -> list[VerificationRecord]:
     try:
         if path.stat().st_size > MAX_CACHE_BYTES:
             raise CIError(f"{path}: over {MAX_CACHE_BYTES >> 20} MiB; not a quizzer verification cache")
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = jsontext.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return []
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:

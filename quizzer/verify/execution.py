@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from quizzer.cards.deck import SINGLE_PART, Card, Example, Part, draw, instance_part
+from quizzer.core import jsontext
 from quizzer.core.templates import format_value
 from quizzer.verifier import Context, Redraw, Result
 from quizzer.verify.statuses import INTERRUPTED
@@ -116,7 +117,7 @@ class Outcome:
     @classmethod
     def from_json(cls, text: str) -> Outcome:
         """Raises `ValueError` or `TypeError` for JSON that is not an outcome (a damaged or edited cache row)."""
-        outcome = cls(**json.loads(text))
+        outcome = cls(**jsontext.loads(text))
         for name, kind in {"parts": dict, "figures": dict, "pool": list, "examples": list, "claims": list}.items():
             value = getattr(outcome, name)
             entries = value.values() if isinstance(value, dict) else value

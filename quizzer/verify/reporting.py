@@ -24,6 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from quizzer.cards.loader import card_line
+from quizzer.core import jsontext
 from quizzer.verify.execution import Outcome
 from quizzer.verify.runner import Job, Verified
 
@@ -359,7 +360,7 @@ def read_reports(paths: Iterable[Path]) -> list[Row]:
         try:
             if path.stat().st_size > MAX_REPORT_BYTES:
                 raise ReportError(f"{path}: over {MAX_REPORT_BYTES >> 20} MiB; not a quizzer verify report")
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = jsontext.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ReportError(f"{path}: no such report") from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:

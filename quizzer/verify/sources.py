@@ -21,6 +21,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from quizzer.core import jsontext
+
 FACTS_FORMAT = "quizzer verifier facts 1"
 
 
@@ -94,7 +96,7 @@ def _facts(path: Path, mtime_ns: int, size: int, folder: Path | None) -> Facts:
         name = hashlib.sha256(str(path.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:32]
         entry = folder / f"{name}.json"
         with contextlib.suppress(OSError, ValueError, TypeError, KeyError, AttributeError):
-            stored = json.loads(entry.read_bytes())
+            stored = jsontext.loads(entry.read_bytes())
             functions, strings = stored["functions"], stored["strings"]
             if (
                 stored["digest"] == digest
