@@ -9,6 +9,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from quizzer.cards.deck import ChoiceAnswer
 from quizzer.core import checking
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False).filter(lambda v: abs(v) > 1e-3 or v == 0)
@@ -1100,3 +1101,11 @@ def test_unreadable_answer_messages_quote_no_example_value(typed):
         assert verdict.status == "unparsable"
         hint = verdict.message.replace(repr(checking.shorten(typed)), "")
         assert not re.search(r"\d", hint.replace("e-notation", "")), verdict.message
+
+
+def test_a_long_option_list_is_clipped_in_the_message():
+    """A deck's 10,000 options were all listed in the message for a typed answer that is none of them."""
+    options = [f"option {i}" for i in range(10_000)]
+    verdict = ChoiceAnswer(kind="choice", options=options, value="option 1").check("nothing like it")
+    assert verdict.status == "unparsable" and verdict.message.startswith("'nothing like it' is not an option: option 0")
+    assert len(verdict.message) <= 400

@@ -64,6 +64,7 @@ hostile = st.one_of(
 @given(hostile)
 @example("1e99999999/1")  # the two answers that froze the review (issue 11)
 @example("((10**999)**999)**99")
+@example("\U0010ffff" * 1000)  # unprintable: quoted as \U0010ffff, 80 of them made an 878-character message
 def test_hostile_typed_answers_get_a_verdict_from_every_kind(typed):
     """One generated answer is checked by every kind: 1,200 hostile answers per kind in ~1.5 s."""
     for kind, answer in ANSWERS.items():

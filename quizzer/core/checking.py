@@ -62,6 +62,12 @@ def shorten(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def quoted(text: str, limit: int = 80) -> str:
+    """Hostile input quoted in a message, bounded after quoting: `repr` writes an unprintable character
+    as up to 10 (`\\U0010ffff`), so shortening before it let 80 such characters fill an 800-character message."""
+    return shorten(repr(text.strip()), limit)
+
+
 def _bounded(text: str) -> str:
     if len(text) > MAX_INPUT_CHARS:
         raise TooLarge(f"input too large: {len(text)} characters (at most {MAX_INPUT_CHARS})")
@@ -119,7 +125,7 @@ def parse_number(text: str) -> float:
     if "/" in s:
         numerator_match, denominator_match = (_NUMBER.fullmatch(part) for part in s.split("/", 1))
         if not (numerator_match and denominator_match):
-            raise Unparsable(f"not a number or fraction: {shorten(text)!r}")
+            raise Unparsable(f"not a number or fraction: {quoted(text)}")
         numerator, denominator = _decimal(numerator_match), _decimal(denominator_match)
         if denominator == 0:
             raise Unparsable("division by zero")
@@ -128,7 +134,7 @@ def parse_number(text: str) -> float:
         value = _to_float(_decimal(match), s)
     else:
         raise Unparsable(
-            f"not a number: {shorten(text)!r} (write it as a decimal, a fraction a/b, a percentage or in e-notation)"
+            f"not a number: {quoted(text)} (write it as a decimal, a fraction a/b, a percentage or in e-notation)"
         )
     return value / 100 if percent else value
 
@@ -206,7 +212,7 @@ def parse_boolean(text: str) -> bool:
         return True
     if s in _FALSE:
         return False
-    raise Unparsable(f"not true/false: {shorten(text)!r} (try true, false, t, f, yes, no)")
+    raise Unparsable(f"not true/false: {quoted(text)} (try true, false, t, f, yes, no)")
 
 
 def check_boolean(expected: bool, typed: str) -> Verdict:
@@ -241,8 +247,8 @@ def parse_choice(options: Sequence[str], text: str) -> str:
     if len(matches) == 1:
         return matches[0]
     if matches:
-        raise Unparsable(f"{shorten(text)!r} is ambiguous: " + ", ".join(matches))
-    raise Unparsable(f"{shorten(text)!r} is not an option: " + ", ".join(options))
+        raise Unparsable(f"{quoted(text)} is ambiguous: " + shorten(", ".join(matches), 200))
+    raise Unparsable(f"{quoted(text)} is not an option: " + shorten(", ".join(options), 200))
 
 
 def check_choice(options: Sequence[str], expected: str, typed: str) -> Verdict:
@@ -270,7 +276,7 @@ def parse_shape(text: str) -> tuple[int, ...]:
     if s.startswith("torch.Size"):
         inner = s[len("torch.Size") :].strip()
         if not (inner.startswith("(") and inner.endswith(")")):
-            raise Unparsable(f"not a shape: {shorten(s)!r}")
+            raise Unparsable(f"not a shape: {quoted(s)}")
         s = inner[1:-1].strip()
         if not s:
             return ()  # torch.Size()
@@ -281,7 +287,7 @@ def parse_shape(text: str) -> tuple[int, ...]:
     if bracketed and not s.strip():
         return ()  # a scalar's shape: (), [] or torch.Size([])
     if not parts or not all(p.isdecimal() for p in parts):
-        raise Unparsable(f"not a shape: {shorten(text)!r} (write whole numbers in parentheses, or torch.Size([...]))")
+        raise Unparsable(f"not a shape: {quoted(text)} (write whole numbers in parentheses, or torch.Size([...]))")
     if len(parts) > MAX_SHAPE_DIMS:
         raise TooLarge(f"shape too large: {len(parts)} dimensions (at most {MAX_SHAPE_DIMS})")
     if any(len(p.lstrip("0")) > 18 for p in parts):
@@ -466,7 +472,7 @@ def _parse_expression(source: str, variables: tuple[str, ...]) -> Formula:
     try:
         tree = ast.parse(" ".join(tokens), mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        raise Unparsable(f"not a formula: {shorten(source)!r}") from None
+        raise Unparsable(f"not a formula: {quoted(source)}") from None
     _check_size(tree)
     evaluate, _ = _compile(tree, set(variables))
     return Formula(_shown(tree), evaluate)
