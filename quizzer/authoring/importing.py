@@ -43,11 +43,13 @@ from quizzer.cards.loader import SCHEMA_DIRECTIVE, lint
 from quizzer.core import jsontext, sm2
 from quizzer.core.sm2 import CardState
 from quizzer.core.templates import escape
+from quizzer.files import NotARegularFile, TooLarge, open_regular, read_regular
 from quizzer.store import Review
 
 MAX_COLLECTION_BYTES = 4 << 30  # an uncompressed collection beyond 4 GiB is refused, not unpacked
 MAX_MEDIA_BYTES = 256 << 20  # per media file
 MAX_FIELD_CHARS = 1 << 20  # a note field over a million characters is refused (no card is that long)
+MAX_CSV_BYTES = 512 << 20  # a text export of 100,000 notes is about 30 MB
 
 
 class ImportProblem(Exception):
@@ -586,9 +588,11 @@ class Package:
 def read_package(path: Path) -> Package:
     """Open an .apkg (legacy or current format); `ImportProblem` for anything that is not one."""
     try:
-        archive = zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(open_regular(path))
     except FileNotFoundError:
         raise ImportProblem(f"{path}: no such file") from None
+    except NotARegularFile:
+        raise ImportProblem(f"{path}: not a regular file (a FIFO, socket or device); name the .apkg file") from None
     except (zipfile.BadZipFile, OSError) as error:
         raise ImportProblem(f"{path}: not an Anki package (.apkg is a zip file): {error}") from None
     with archive, tempfile.TemporaryDirectory(prefix="quizzer-import-") as scratch:
@@ -990,9 +994,13 @@ def csv_decks(path: Path, deck: str | None = None, skipped: list[str] | None = N
     Markdown as written. Ids come from an `id` column, else a `guid` column, else the prompt's hash.
     """
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_regular(path, MAX_CSV_BYTES).decode("utf-8-sig")
     except FileNotFoundError:
         raise ImportProblem(f"{path}: no such file") from None
+    except NotARegularFile:
+        raise ImportProblem(f"{path}: not a regular file (a FIFO, socket or device); name the CSV file") from None
+    except TooLarge:
+        raise ImportProblem(f"{path}: larger than {MAX_CSV_BYTES >> 20} MiB; split it into several files") from None
     except (OSError, UnicodeDecodeError) as error:
         raise ImportProblem(f"{path}: cannot read it as UTF-8 text ({error})") from None
     options: dict[str, str] = {}

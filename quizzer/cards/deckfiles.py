@@ -7,14 +7,13 @@ is drawn from these alone, and `quizzer.cards.loader` (parsing, validation, lint
 
 from __future__ import annotations
 
-import os
-import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from quizzer.cards import deckcache
+from quizzer.files import NotARegularFile, TooLarge, read_regular
 
 if TYPE_CHECKING:
     from quizzer.cards.deck import Card, Deck
@@ -138,24 +137,17 @@ def read_deck_text(path: Path, shown: str) -> tuple[str, Problem | None]:
     `MAX_DECK_BYTES` + 1 bytes are read.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        data = read_regular(path, MAX_DECK_BYTES)
     except FileNotFoundError:
         return "", Problem(shown, 1, 1, "no such file")
-    except OSError as e:
-        return "", Problem(shown, 1, 1, f"cannot read: {e.strerror or e}")
-    try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            return "", Problem(shown, 1, 1, "is a folder, not a deck file; rename it or move it out of decks/")
-        if not stat.S_ISREG(mode):
-            return "", Problem(shown, 1, 1, "is not a regular file (a FIFO, socket or device); a deck is a .toml file")
-        data = os.read(fd, MAX_DECK_BYTES + 1)
-    except OSError as e:
-        return "", Problem(shown, 1, 1, f"cannot read: {e.strerror or e}")
-    finally:
-        os.close(fd)
-    if len(data) > MAX_DECK_BYTES:
+    except IsADirectoryError:
+        return "", Problem(shown, 1, 1, "is a folder, not a deck file; rename it or move it out of decks/")
+    except NotARegularFile:
+        return "", Problem(shown, 1, 1, "is not a regular file (a FIFO, socket or device); a deck is a .toml file")
+    except TooLarge:
         return "", Problem(shown, 1, 1, f"larger than {MAX_DECK_BYTES // 1024} KiB; split it into several decks")
+    except OSError as e:
+        return "", Problem(shown, 1, 1, f"cannot read: {e.strerror or e}")
     if data.startswith(b"\xef\xbb\xbf"):
         return "", Problem(shown, 1, 1, "starts with a byte-order mark (BOM); save it as UTF-8 without BOM")
     try:

@@ -27,6 +27,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 from quizzer.core import jsontext
+from quizzer.files import NotARegularFile, TooLarge, read_regular
 from quizzer.store import VerificationRecord
 from quizzer.verify.runner import Job
 
@@ -91,11 +92,13 @@ _RECORD_FIELDS = [f.name for f in fields(VerificationRecord)]
 def read_cache_file(path: Path) -> list[VerificationRecord]:
     """The records of a cache file; [] if it does not exist yet (the first run writes it)."""
     try:
-        if path.stat().st_size > MAX_CACHE_BYTES:
-            raise CIError(f"{path}: over {MAX_CACHE_BYTES >> 20} MiB; not a quizzer verification cache")
-        data = jsontext.loads(path.read_text(encoding="utf-8"))
+        data = jsontext.loads(read_regular(path, MAX_CACHE_BYTES).decode("utf-8"))
     except FileNotFoundError:
         return []
+    except TooLarge:
+        raise CIError(f"{path}: over {MAX_CACHE_BYTES >> 20} MiB; not a quizzer verification cache") from None
+    except NotARegularFile:
+        raise CIError(f"{path}: not a regular file (a FIFO, socket or device); pass a cache file") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise CIError(f"{path}: not a quizzer verification cache ({error}); delete it or pass another file") from None
     if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT or not isinstance(data.get("records"), list):

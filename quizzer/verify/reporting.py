@@ -25,6 +25,7 @@ from rich.table import Table
 
 from quizzer.cards.loader import card_line
 from quizzer.core import jsontext
+from quizzer.files import TooLarge, read_regular
 from quizzer.verify.execution import Outcome
 from quizzer.verify.runner import Job, Verified
 
@@ -358,11 +359,11 @@ def read_reports(paths: Iterable[Path]) -> list[Row]:
     shards: set[str] = set()
     for path in paths:
         try:
-            if path.stat().st_size > MAX_REPORT_BYTES:
-                raise ReportError(f"{path}: over {MAX_REPORT_BYTES >> 20} MiB; not a quizzer verify report")
-            data = jsontext.loads(path.read_text(encoding="utf-8"))
+            data = jsontext.loads(read_regular(path, MAX_REPORT_BYTES).decode("utf-8"))
         except FileNotFoundError:
             raise ReportError(f"{path}: no such report") from None
+        except TooLarge:
+            raise ReportError(f"{path}: over {MAX_REPORT_BYTES >> 20} MiB; not a quizzer verify report") from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise ReportError(f"{path}: not a JSON report of quizzer verify --json ({error})") from None
         if not isinstance(data, list):
