@@ -55,6 +55,11 @@ HOSTILE_TEXTS = {
         + "[cards.params]\nn = { min = 0, max = 1, step = 5e-324 }\n[[cards.examples]]\nparams = { n = 0.0 }\n",
         "at most 1000000",
     ),
+    "escape-sequence": (  # printed by `show`, `due`, the app: ESC [2J cleared the terminal, ESC ]0; retitled it
+        'id = "h"\ntitle = "\\u001b[2J\\u001b]0;pwned\\u0007"\n',
+        "title: control character U+001B in the text",
+    ),
+    "c1-control-in-a-key": ('id = "h"\ntitle = "H"\n"k\\u009b" = 1\n', "control character U+009B"),
     "formula-100k-chars": (
         card_deck("{ kind = 'expression', value = '" + "(" * 50_000 + "p" + ")" * 50_000 + "', variables = ['p'] }"),
         "too large",

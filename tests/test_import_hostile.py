@@ -280,3 +280,15 @@ def test_cards_left_out_for_an_empty_question_are_counted_not_silent(tmp_path):
     none = CliRunner().invoke(main, ["import", "csv", str(source), "-o", str(tmp_path / "none")])
     assert none.exit_code == 1 and "no row has a prompt (2 row(s)" in none.output, none.output
     assert not (tmp_path / "none").exists()
+
+
+def test_control_characters_in_imported_text_are_dropped(tmp_path):
+    """A deck's text may hold no control character (a terminal obeys ESC [2J); imported text is written without."""
+    from quizzer.authoring.importing import ImportedCard, ImportedDeck, write_decks
+
+    card = ImportedCard("c", "\x1b[2Jred\x9b text\x01", "answer\x1b]0;title\x07", "answer")
+    summary = write_decks([ImportedDeck("ctl", "Ti\x1btle", "", [card])], tmp_path)
+    assert summary.problems == []
+    loaded = load_deck(tmp_path / "ctl.toml").deck
+    assert (loaded.title, loaded.cards[0].prompt.strip()) == ("Title", "[2Jred text")
+    assert loaded.cards[0].answer.value.strip() == "answer]0;title"

@@ -39,7 +39,7 @@ from pathlib import Path
 
 from quizzer.authoring.anki import MODEL_NAME as QUIZZER_MODEL
 from quizzer.authoring.scaffold import refresh_schema
-from quizzer.cards.loader import SCHEMA_DIRECTIVE, lint
+from quizzer.cards.loader import CONTROL, SCHEMA_DIRECTIVE, lint
 from quizzer.core import jsontext, sm2
 from quizzer.core.sm2 import CardState
 from quizzer.core.templates import escape
@@ -1156,7 +1156,9 @@ def _csv_columns(rows: list[list[str]], options: dict[str, str]) -> list[str]:
 
 
 def toml_string(text: str) -> str:
-    """A multi-line literal string where the text allows it (readable), else a basic string."""
+    """A multi-line literal string where the text allows it (readable), else a basic string; control
+    characters dropped (see `_line`)."""
+    text = CONTROL.sub("", text)
     if (
         "'''" not in text
         and not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", text.replace("\r\n", "\n"))
@@ -1167,8 +1169,9 @@ def toml_string(text: str) -> str:
 
 
 def _line(text: str) -> str:
-    """A TOML basic string: JSON's escapes, and DEL (U+007F), which TOML forbids raw and JSON leaves, escaped."""
-    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+    """A TOML basic string: JSON's escapes, and DEL (U+007F), which TOML forbids raw and JSON leaves, escaped.
+    Control characters are dropped: they are no text, and a deck holding one fails lint (`loader.CONTROL`)."""
+    return json.dumps(CONTROL.sub("", text), ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def deck_toml(deck: ImportedDeck) -> str:

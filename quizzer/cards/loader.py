@@ -137,7 +137,8 @@ def _parse_and_validate(shown: str, text: str, path: Path, check_verifiers: bool
 
 
 def _bound_problems(shown: str, locator: _KeyLocator, data: dict) -> list[Problem]:
-    """Values too large to hand to validation: integers SQLite cannot hold, inf and nan.
+    """Values too large to hand to validation (integers SQLite cannot hold, inf and nan) and text that
+    holds a control character (`CONTROL`).
 
     Walks the parsed document without recursion (its depth is whatever tomllib accepted). Formulas
     are bounded where they are parsed, by `quizzer.core.checking` (length, depth, size), for typed
@@ -149,6 +150,10 @@ def _bound_problems(shown: str, locator: _KeyLocator, data: dict) -> list[Proble
         loc, value = stack.pop()
         if isinstance(value, dict):
             stack.extend(((*loc, key), item) for key, item in value.items())
+            problems += [_control_problem(shown, locator, (*loc, key), key) for key in value if CONTROL.search(key)]
+        elif isinstance(value, str):
+            if CONTROL.search(value):
+                problems.append(_control_problem(shown, locator, loc, value))
         elif isinstance(value, list):
             stack.extend(((*loc, index), item) for index, item in enumerate(value))
         elif isinstance(value, bool):
@@ -160,6 +165,20 @@ def _bound_problems(shown: str, locator: _KeyLocator, data: dict) -> list[Proble
             message = f"{_describe(loc)}: {value} is not allowed; write a finite number"
             problems.append(Problem(shown, *locator.find(loc), message))
     return sorted(problems)
+
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x80-\x9f]")
+"""Control characters (C0 but tab and line ends, and C1) a TOML escape like \\u001b can put in a string: printed,
+a terminal obeys them (ESC [2J clears the screen, ESC ]0; retitles the window), so no deck text holds one."""
+
+
+def _control_problem(shown: str, locator: _KeyLocator, loc: tuple, text: str) -> Problem:
+    code = ord(CONTROL.search(text)[0])
+    message = (
+        f"{_describe(loc)}: control character U+{code:04X} in the text; a terminal would obey it"
+        " (clear the screen, retitle the window): remove it"
+    )
+    return Problem(shown, *locator.find(loc), message)
 
 
 def _long_number_point(text: str) -> tuple[int, int]:
