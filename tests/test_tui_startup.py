@@ -292,3 +292,93 @@ async def test_the_first_settle_frees_the_garbage_frozen_at_start_up_and_later_o
             assert frozen_later() is not None, "a later settle does not unfreeze"
     finally:
         gc.unfreeze()
+
+
+def _screens_css_rules(app):
+    """The rule sets of the other screens' stylesheet (screens.tcss), parsed on their own."""
+    from textual.css.stylesheet import Stylesheet
+
+    sheet = Stylesheet(variables=app.get_css_variables())
+    sheet.add_source(app.SCREENS_CSS_PATH.read_text(), read_from=(str(app.SCREENS_CSS_PATH), ""))
+    sheet.parse()
+    return sheet.rules
+
+
+@async_test
+async def test_the_other_screens_stylesheet_comes_after_the_first_frame_and_touches_no_first_screen_node(
+    tmp_path,
+):
+    """screens.tcss is not parsed before the decks screen is ready, and none of its rules matches a node of
+    the decks screen or of `quizzer cram`'s opening screen: those nodes are styled before it is read and not
+    again when it is (a restyle would redraw the whole screen). A rule for them belongs in quizzer.tcss."""
+    from textual.css.match import match
+
+    from quizzer.review.session import CustomStudy
+    from quizzer.review.tui.screens.decks import DecksScreen
+    from quizzer.review.tui.screens.opening import OpeningScreen
+
+    db = tmp_path / "q.db"
+    seed(db)
+    app = make_app(db)
+    read = []
+    async with app.run_test(size=SIZE) as pilot:
+        original_read = app.stylesheet.read
+
+        def watched_read(path):
+            read.append((path, app.listing is not None and isinstance(app.screen, DecksScreen) and app.screen.outlooks))
+            return original_read(path)
+
+        app.stylesheet.read = watched_read
+        await settle(pilot)
+        assert isinstance(app.screen, DecksScreen) and app._screens_css_loaded
+        assert [path for path, _ in read] == [app.SCREENS_CSS_PATH] and read[0][1], "read once, after the counts"
+        rules = _screens_css_rules(app)
+        assert len(rules) > 50
+        for node in app.screen.walk_children(with_self=True):
+            assert not [rule.selector_set for rule in rules if match(rule.selector_set, node)], node
+
+    opening = make_app(tmp_path / "cram.db", custom=CustomStudy("cram", keys=frozenset({"basics/sum"})))
+    seen = []
+    original_load = opening.load_screens_css
+
+    def before_load() -> None:
+        if isinstance(opening.screen, OpeningScreen) and not seen:
+            seen.extend(opening.screen.walk_children(with_self=True))
+        original_load()
+
+    opening.load_screens_css = before_load
+    async with opening.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+    assert any(isinstance(node, OpeningScreen) for node in seen)
+    for node in seen:
+        assert not [rule.selector_set for rule in rules if match(rule.selector_set, node)], node
+
+
+@async_test
+async def test_a_screen_shown_before_the_decks_screen_is_ready_has_the_other_screens_styles(tmp_path, monkeypatch):
+    """A key pressed before the decks screen reported ready still opens a styled screen: pushing a screen
+    reads screens.tcss first."""
+    from quizzer.review.tui.app import QuizzerApp
+    from quizzer.review.tui.screens.browser import BrowserScreen
+
+    decks_ready = QuizzerApp.decks_ready
+
+    def ready_without_the_stylesheet(self) -> None:  # as if the key came before the ready point
+        self.load_screens_css = lambda: None
+        try:
+            decks_ready(self)
+        finally:
+            del self.load_screens_css
+
+    monkeypatch.setattr(QuizzerApp, "decks_ready", ready_without_the_stylesheet)
+    db = tmp_path / "q.db"
+    seed(db)
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert not app._screens_css_loaded
+        await pilot.press("b")
+        await settle(pilot)
+        assert isinstance(app.screen, BrowserScreen) and app._screens_css_loaded
+        bar = app.screen.query_one("#browser-bar")
+        assert bar.styles.height.value == 3 and bar.outer_size.height == 3  # screens.tcss: #browser-bar { height: 3 }
