@@ -60,6 +60,18 @@ HOSTILE_TEXTS = {
         "title: control character U+001B in the text",
     ),
     "c1-control-in-a-key": ('id = "h"\ntitle = "H"\n"k\\u009b" = 1\n', "control character U+009B"),
+    "tensor-formula-5000-terms": (  # lint passed it: the stated tensor formula was read only at verify time
+        card_deck("{ kind = 'tensor', value = '" + "+".join(["W"] * 5000) + "', variables = ['W'] }"),
+        "does not parse as a tensor formula",
+    ),
+    "tensor-formula-100k-chars": (
+        card_deck("{ kind = 'tensor', value = '" + "(" * 50_000 + "W" + ")" * 50_000 + "', variables = ['W'] }"),
+        "does not parse as a tensor formula",
+    ),
+    "tensor-formula-unknown-name": (
+        card_deck("{ kind = 'tensor', value = 'W @ x', variables = ['W'] }"),
+        "does not parse as a tensor formula",
+    ),
     "formula-100k-chars": (
         card_deck("{ kind = 'expression', value = '" + "(" * 50_000 + "p" + ")" * 50_000 + "', variables = ['p'] }"),
         "too large",

@@ -241,6 +241,18 @@ class TensorAnswer(_Model):
     variables: list[str] = Field(min_length=1)
     tolerance: float = Field(1e-6, ge=0, description="Absolute tolerance per element against the samples.")
 
+    @model_validator(mode="after")
+    def _value_parses(self) -> TensorAnswer:
+        """As an expression card's: a stated formula that cannot be read (100,000 characters, 5,000 terms, an
+        unknown name) is the deck's problem at lint, not a card that fails every verification."""
+        from quizzer.core import tensor_formula
+
+        try:
+            tensor_formula.parse_formula(self.value, self.variables)
+        except tensor_formula.FormulaError as e:
+            raise ValueError(f"value does not parse as a tensor formula: {e}") from None
+        return self
+
     def check(self, typed: str, samples: Any = None) -> Verdict:
         """Typed formula against the cached samples; without samples there is nothing to grade against."""
         if not _has_samples(samples):
