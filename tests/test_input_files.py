@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +58,36 @@ def test_the_reader_bounds_what_it_reads(tmp_path):
         read_regular("/dev/zero", 1 << 30)
     with pytest.raises(IsADirectoryError):
         read_regular(tmp_path, 10)
+
+
+@pytest.mark.parametrize("fifo", ["decks/schema.json", "decks/d.toml"])
+def test_quizzer_new_beside_a_fifo_refuses_and_writes_nothing(fifo, tmp_path):
+    (tmp_path / "decks").mkdir()
+    os.mkfifo(tmp_path / fifo)
+    env = {**os.environ, "QUIZZER_HOME": str(tmp_path / "home")}
+    result = subprocess.run(
+        [sys.executable, "-m", "quizzer", "new", "d", "c", "-k", "numeric", "--dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 1 and "not a regular file" in result.stderr, result.stderr
+    assert sorted(p.name for p in (tmp_path / "decks").iterdir()) == [Path(fifo).name]
+    assert not (tmp_path / "verifiers").exists()
+
+
+def test_an_import_into_a_folder_whose_schema_is_a_fifo_refuses_and_writes_nothing(tmp_path):
+    (tmp_path / "out").mkdir()
+    os.mkfifo(tmp_path / "out" / "schema.json")
+    (tmp_path / "cards.csv").write_text("prompt,answer\nq,a\n")
+    env = {**os.environ, "QUIZZER_HOME": str(tmp_path / "home")}
+    result = subprocess.run(
+        [sys.executable, "-m", "quizzer", "import", "csv", str(tmp_path / "cards.csv"), "-o", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 1 and "schema.json exists and is not a regular file" in result.stderr, result.stderr
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["schema.json"]

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from quizzer.cards.deck import ANSWER_KINDS, SLUG, json_schema
+from quizzer.cards.deckfiles import MAX_DECK_BYTES
 from quizzer.cards.loader import SCHEMA_DIRECTIVE, deck_files, lint, verifiers_root_for
+from quizzer.files import NotARegularFile, TooLarge, read_regular
 
 
 class AuthoringError(Exception):
@@ -73,7 +75,7 @@ def resolve_deck(deck: str, root: Path) -> tuple[Path, str | None]:
 
 def _declared_id(path: Path, quiet: bool = False) -> str | None:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_regular(path, MAX_DECK_BYTES).decode("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         if quiet:
             return None
@@ -114,7 +116,12 @@ def create_card(
             )
         text = ""
     else:
-        text = deck_path.read_text(encoding="utf-8")
+        try:
+            text = read_regular(deck_path, MAX_DECK_BYTES).decode("utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise AuthoringError(
+                f"{deck_path}: cannot read it ({e}); fix it first (quizzer lint {deck_path})"
+            ) from None
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:
@@ -154,6 +161,7 @@ def create_card(
     project = folder.parent if folder.name == "decks" else folder
     for target in (deck_path, verifier_path, deck_path.parent / "schema.json"):
         _refuse_link_out_of(project, target)
+        _refuse_special_file(target)
     verifier_created = not verifier_path.exists()
     schema_path = None
     try:  # the stub first: a deck never names a verifier file that is not there
@@ -181,6 +189,15 @@ def create_card(
     )
 
 
+def _refuse_special_file(target: Path) -> None:
+    """Refuse to write `target` if it exists and is not a regular file: writing a FIFO blocks forever."""
+    if target.exists() and not target.is_file():
+        raise AuthoringError(
+            f"{target} exists and is not a regular file (a folder, FIFO or device); nothing was written"
+            " (remove or rename it)"
+        )
+
+
 def _refuse_link_out_of(project: Path, target: Path) -> None:
     """Refuse to write `target` if it, or a folder on its way, is a symlink leading out of `project`.
 
@@ -199,8 +216,15 @@ def refresh_schema(folder: Path) -> Path | None:
     """Write `schema.json` into `folder` unless it is already current; the path if written."""
     path = folder / "schema.json"
     schema = json_schema()
-    if path.exists() and path.read_text(encoding="utf-8") == schema:
-        return None
+    try:
+        if read_regular(path, len(schema.encode()) + 1) == schema.encode():
+            return None
+    except (FileNotFoundError, TooLarge):
+        pass
+    except NotARegularFile as error:  # an OSError: each caller says it could not write here
+        error.strerror = f"{path.name} exists and is not a regular file (a FIFO or device); remove it"
+        error.filename = str(path)
+        raise
     path.write_text(schema, encoding="utf-8")
     return path
 
