@@ -209,22 +209,34 @@ async def test_a_folder_without_decks_says_so_instead_of_crashing(tmp_path, monk
 async def test_the_decks_screen_is_styled_once_and_only_the_browser_gets_a_width_class(tmp_path, monkeypatch):
     """Only the browser's layout depends on the width class (-narrow / -wide at 96 columns). Set on the app,
     every screen got it at its first resize, after its first frame: the decks screen's styles were all
-    applied again at start-up and the whole screen drawn a second time."""
+    applied again at start-up and the whole screen drawn a second time. Nor is the decks screen, the first
+    one shown, restyled whole on its first resume (Textual's default): its nodes were styled as they
+    mounted. Each node is styled once, but for a change of its own (the table's focus, the palette key or
+    the narrow key bar made compact)."""
+    from collections import Counter
+
     from textual.app import App
+    from textual.css.stylesheet import Stylesheet
 
     from quizzer.review.tui.screens.browser import BrowserScreen
     from quizzer.review.tui.screens.decks import DecksScreen
 
-    styled = []
-    update_styles = App.update_styles
+    styled, applied = [], Counter()
+    update_styles, apply = App.update_styles, Stylesheet.apply
 
     def watched(self, node=None, animate=True):
         styled.append(node)
         return update_styles(self, node, animate)
 
+    def counted(self, node, *args, **kwargs):
+        applied[id(node)] += 1
+        return apply(self, node, *args, **kwargs)
+
     monkeypatch.setattr(App, "update_styles", watched)
+    monkeypatch.setattr(Stylesheet, "apply", counted)
     for width, height, width_class in [(100, 30, "-wide"), (60, 20, "-narrow")]:
         styled.clear()
+        applied.clear()
         db = tmp_path / f"q{width}.db"
         seed(db)
         app = make_app(db)
@@ -232,7 +244,14 @@ async def test_the_decks_screen_is_styled_once_and_only_the_browser_gets_a_width
             await settle(pilot)
             decks = app.screen
             assert isinstance(decks, DecksScreen)
-            assert [node for node in styled if node is decks] == [decks], "styled on its resume only"
+            assert [node for node in styled if node is decks] == [], "not restyled whole"
+            nodes = list(decks.walk_children(with_self=True))
+            assert len(nodes) > 15 and all(1 <= applied[id(node)] <= 2 for node in nodes), [
+                (node, applied[id(node)]) for node in nodes
+            ]
+            again = {node for node in nodes if applied[id(node)] == 2}
+            own_change = {decks.query_one("#deck-table")} | set(decks.query(".-command-palette, KeyFooter.-compact"))
+            assert again <= own_change, again - own_change
             assert not decks.classes & {"-narrow", "-wide"}
             await pilot.press("b")
             await settle(pilot)

@@ -7,7 +7,7 @@ from datetime import date
 from rich.cells import cell_len
 from rich.markup import escape
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -105,6 +105,7 @@ class DecksScreen(Screen):
         self.outlooks: list[DeckOutlook] = []
         self._filled_width = 0
         """The screen's width when the rows were last filled: a resize to another width fills them again."""
+        self._first_showing = True
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -154,8 +155,18 @@ class DecksScreen(Screen):
         if not lowered or current.value != limit:
             table.styles.max_height = limit
 
-    def on_screen_resume(self) -> None:
-        """Counts as they are now: on the first showing (after the mount), and back from another screen."""
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Counts as they are now: on the first showing (after the mount), and back from another screen.
+
+        Textual restyles every node of a screen shown by a push or as the first screen
+        (`Screen._on_screen_resume`, run after this handler). Shown first at start-up, this screen's
+        nodes were styled as they mounted, just before, and nothing has changed since (a theme read from
+        the store restyles everything itself): styling them all again cost about 24 style passes before
+        the first frame. So not then; every other showing is left to Textual.
+        """
+        if self._first_showing and self.app.screen_stack[:1] == [self]:
+            event.refresh_styles = False
+        self._first_showing = False
         if self.app.listing is not None:
             self.refresh_counts()
 
