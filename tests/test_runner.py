@@ -105,6 +105,49 @@ def test_cache_key_follows_card_verifier_and_local_imports(tmp_path):
     assert cache_key(edited, "2.13.0") != second
 
 
+def test_the_cache_key_follows_the_code_that_judges(tmp_path, monkeypatch):
+    """A changed checker (an upgrade of quizzer, an edit) served the old verdict until PROTOCOL was bumped by hand."""
+    from quizzer.verify import runner
+
+    deck = tmp_path / "decks" / "d.toml"
+    deck.parent.mkdir()
+    deck.write_text(
+        'id = "d"\ntitle = "D"\n[[cards]]\nid = "c"\nprompt = "?"\nexplanation = "."\n'
+        'answer = { kind = "numeric", value = 1 }\n'
+    )
+    job = Job(load_deck(deck), load_deck(deck).deck.cards[0])
+    before = cache_key(job, "2.13.0")
+    checker = tmp_path / "checking.py"
+    checker.write_text(
+        Path(runner.importlib.util.find_spec("quizzer.core.checking").origin).read_text() + "\n# edited\n"
+    )
+    real_find_spec = runner.importlib.util.find_spec
+
+    def find_spec(name):
+        spec = real_find_spec(name)
+        return type(spec)(name, spec.loader, origin=str(checker)) if name == "quizzer.core.checking" else spec
+
+    monkeypatch.setattr(runner.importlib.util, "find_spec", find_spec)
+    runner.judging_digest.cache_clear()
+    try:
+        assert cache_key(job, "2.13.0") != before
+    finally:
+        monkeypatch.undo()
+        runner.judging_digest.cache_clear()
+    assert cache_key(job, "2.13.0") == before
+
+
+def test_every_module_a_verdict_depends_on_is_in_the_cache_key():
+    """The import graph of the card process and the re-decision, lazy imports included, against JUDGING_MODULES."""
+    grimp = pytest.importorskip("grimp")
+    from quizzer.verify.runner import JUDGING_MODULES
+
+    graph = grimp.build_graph("quizzer")
+    roots = ("quizzer.verify.zygote", "quizzer.verify.execution")
+    needed = set(roots).union(*(graph.find_upstream_modules(root) for root in roots))
+    assert needed <= set(JUDGING_MODULES), sorted(needed - set(JUDGING_MODULES))
+
+
 # ---------------------------------------------------------------------- what the cache keeps
 
 GATED = """

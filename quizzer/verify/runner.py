@@ -11,8 +11,10 @@ modules it imports) and the torch version, so a warm run imports no torch at all
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.metadata
+import importlib.util
 import itertools
 import multiprocessing
 import os
@@ -20,6 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
+from pathlib import Path
 
 from quizzer.cards.deck import Card
 from quizzer.cards.loader import LoadedDeck
@@ -27,7 +30,23 @@ from quizzer.verify.execution import DEFAULT_VARIANTS, Outcome, decide, execute
 from quizzer.verify.sources import local_sources
 from quizzer.verify.statuses import INTERRUPTED
 
-PROTOCOL = "2"  # bump when the way outcomes are judged changes, to invalidate every cache entry
+# The code that decides a verdict: the card process (zygote, execution), the verifier API, the answer
+# models and checkers, and this module's re-decision and cache policy. Their source is part of every
+# cache key, so a quizzer whose judging changed (an upgrade, an edit) never serves an older verdict; a
+# hand-bumped version number was forgotten easily. tests/test_verify_cache.py checks this list against
+# the import graph.
+JUDGING_MODULES = (
+    "quizzer.verify.runner",
+    "quizzer.verify.zygote",
+    "quizzer.verify.execution",
+    "quizzer.verify.statuses",
+    "quizzer.verifier",
+    "quizzer.cards.deck",
+    "quizzer.core.checking",
+    "quizzer.core.tensor_formula",
+    "quizzer.core.templates",
+    "quizzer.core.jsontext",
+)
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MEMORY_MB = 4096  # address space (RLIMIT_AS), not resident memory: torch maps ~0.7 GB at import
 STARTUP_ALLOWANCE = 60.0  # the zygote imports torch before the first card's clock starts
@@ -66,9 +85,18 @@ def torch_version() -> str:
         return "absent"
 
 
-def cache_key(job: Job, torch: str | None = None) -> str:
+@functools.cache
+def judging_digest() -> bytes:
+    """SHA-256 of the judging modules' source (read, not imported: torch and numpy stay out)."""
     digest = hashlib.sha256()
-    digest.update(f"{PROTOCOL}\0{torch or torch_version()}\0{job.card.model_dump_json()}\0".encode())
+    for name in JUDGING_MODULES:
+        digest.update(name.encode() + b"\0" + Path(importlib.util.find_spec(name).origin).read_bytes())
+    return digest.digest()
+
+
+def cache_key(job: Job, torch: str | None = None) -> str:
+    digest = hashlib.sha256(judging_digest())
+    digest.update(f"{torch or torch_version()}\0{job.card.model_dump_json()}\0".encode())
     if job.card.parametric:
         digest.update(f"variants={job.variants}\0".encode())
     path = job.loaded.verifier_path(job.card)
