@@ -201,7 +201,7 @@ def test_a_timeout_does_not_replace_a_cached_result(gated):
     assert "PASS gated/card (cached)" in gated()
 
 
-def test_real_failures_are_cached_interruptions_are_not(tmp_path):
+def test_real_failures_are_cached_interruptions_and_exceptions_are_not(tmp_path):
     loaded = load_deck(FIXTURE / "decks" / "fixture.toml")
     chosen = ["wrong-value", "raises", "failing-claim", "segfaults", "exhausts-memory"]
     jobs = [Job(loaded, loaded.deck.card(card)) for card in chosen]
@@ -213,11 +213,36 @@ def test_real_failures_are_cached_interruptions_are_not(tmp_path):
     assert [v.outcome.status for v in second] == statuses
     assert {v.job.card.id: v.cached for v in second} == {
         "wrong-value": True,
-        "raises": True,
+        "raises": False,  # an exception may be the machine's (a module not installed): run again
         "failing-claim": True,
         "segfaults": False,
         "exhausts-memory": False,
     }
+
+
+def test_a_verifier_that_raised_is_run_again_once_the_machine_is_fixed(tmp_path):
+    """It raised for want of a module; once the module is there, the card passes (a cached error was shown)."""
+    (tmp_path / "verifiers").mkdir()
+    (tmp_path / "verifiers" / "v.py").write_text(
+        "from quizzer.verifier import Result\n\n\ndef f():\n    import extmod_for_this_test\n\n"
+        "    return Result(value=extmod_for_this_test.X)\n"
+    )
+    (tmp_path / "decks").mkdir()
+    deck = tmp_path / "decks" / "d.toml"
+    deck.write_text(
+        'id = "d"\ntitle = "D"\n[[cards]]\nid = "c"\nprompt = "?"\nexplanation = "."\n'
+        'verifier = "v.py::f"\nanswer = { kind = "numeric", value = 4 }\n'
+    )
+    site = tmp_path / "site"
+    site.mkdir()
+    env = {**os.environ, "QUIZZER_DB": str(tmp_path / "state.db"), "COLUMNS": "200"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [env.get("PYTHONPATH"), str(site)]))
+    command = [sys.executable, "-m", "quizzer", "verify", str(deck)]
+    before = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert "ERROR d/c" in before.stdout and "No module named 'extmod_for_this_test'" in before.stdout
+    (site / "extmod_for_this_test.py").write_text("X = 4\n")  # the module is installed
+    after = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert "PASS d/c" in after.stdout and "(cached)" not in after.stdout, after.stdout
 
 
 def test_ctrl_c_while_the_zygote_starts_kills_it_at_once(monkeypatch):

@@ -28,13 +28,13 @@ from quizzer.cards.deck import Card
 from quizzer.cards.loader import LoadedDeck
 from quizzer.verify.execution import DEFAULT_VARIANTS, Outcome, decide, execute
 from quizzer.verify.sources import local_sources
-from quizzer.verify.statuses import INTERRUPTED
+from quizzer.verify.statuses import CACHED_VERDICTS, INTERRUPTED
 
 # The code that decides a verdict: the card process (zygote, execution), the verifier API, the answer
 # models and checkers, and this module's re-decision and cache policy. Their source is part of every
 # cache key, so a quizzer whose judging changed (an upgrade, an edit) never serves an older verdict; a
-# hand-bumped version number was forgotten easily. tests/test_verify_cache.py checks this list against
-# the import graph.
+# hand-bumped version number was forgotten easily. tests/test_runner.py checks this list against the
+# import graph.
 JUDGING_MODULES = (
     "quizzer.verify.runner",
     "quizzer.verify.zygote",
@@ -274,7 +274,7 @@ def verify(
             continue
         record = store.verification(job.key) if (store is not None and use_cache) else None
         cached = _cached_outcome(record) if record is not None and record.cache_key == keys[job.key] else None
-        if cached is not None and record.status not in INTERRUPTED:
+        if cached is not None and record.status in CACHED_VERDICTS:
             results[job.key] = Verified(job, cached, True)
             on_result(results[job.key])
         else:
