@@ -306,7 +306,11 @@ def _open_store(db: Path | None, *, only_if_exists: bool = False) -> Iterator[St
     from quizzer.store import Store, StoreError, explain_failure
 
     path = Path(db or default_db()).expanduser()
-    if only_if_exists and not path.exists():
+    try:
+        missing = only_if_exists and not path.exists()
+    except OSError as error:  # a name too long for the system: pathlib's exists() raises, it does not say False
+        raise click.ClickException(explain_failure(path, error)) from None
+    if missing:
         yield None
         return
     try:

@@ -83,6 +83,26 @@ def _connect(path: Path, busy_timeout: float, opened: list[sqlite3.Connection]) 
     return conn
 
 
+def _refuse_foreign(conn: sqlite3.Connection, path: Path) -> None:
+    """Raise `StoreError` for an SQLite file of another program: schema version 0 (never migrated by
+    quizzer) yet holding tables. quizzer used to add its tables to it and switch it to WAL mode."""
+    (version,) = conn.execute("PRAGMA user_version").fetchone()
+    if version != 0:
+        return
+    tables = [
+        name
+        for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' ESCAPE '!' LIMIT 4"
+        )
+    ]
+    if tables:
+        shown = ", ".join(str(name)[:40] for name in tables[:3]) + (", …" if len(tables) > 3 else "")
+        raise StoreError(
+            f"{path} is an SQLite database of another program (tables {shown}), not quizzer's state;"
+            " quizzer wrote nothing to it — use another --db"
+        )
+
+
 def explain_failure(path: Path | str, error: BaseException) -> str:
     """One sentence for a fault of the state database at `path`: what is wrong and what to do."""
     path = Path(path)
@@ -243,6 +263,7 @@ class Store:
         opened: list[sqlite3.Connection] = []
         try:
             conn = _connect(path, BUSY_TIMEOUT_SECONDS, opened)
+            _refuse_foreign(conn, path)  # before WAL mode, which rewrites the file's header
             conn.execute("PRAGMA journal_mode = WAL")
             store = cls(path, conn, _connect(path, 0, opened))
             store._migrate()
@@ -723,7 +744,9 @@ class Store:
 
         Each names exactly one project folder, never the folders below it (see `quizzer.verify.trust`).
         """
-        return [path for (path,) in self._conn.execute("SELECT path FROM trusted_projects ORDER BY path")]
+        # a path that is not text (written by another program) trusts nothing; it was a TypeError in `quizzer trust`
+        query = "SELECT path FROM trusted_projects WHERE typeof(path) = 'text' ORDER BY path"
+        return [path for (path,) in self._conn.execute(query)]
 
     def trust_project(self, path: Path | str, *, now: datetime | None = None) -> bool:
         """Record a project folder (resolved) as trusted; False when it already was."""

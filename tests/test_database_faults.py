@@ -135,6 +135,36 @@ def test_a_newer_schema_is_one_sentence_and_untouched(pristine, tmp_path, name):
     assert digest(path) == before
 
 
+@pytest.mark.parametrize("name", COMMANDS)
+def test_another_programs_sqlite_file_is_refused_and_untouched(tmp_path, name):
+    """quizzer added its tables to it and switched it to WAL mode (every command exited 0)."""
+    path = tmp_path / "other.db"
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("CREATE TABLE bookmarks (url TEXT)")
+        conn.commit()
+    before = digest(path)
+    assert_one_sentence(run(name, path, tmp_path), "an SQLite database of another program (tables bookmarks)")
+    assert digest(path) == before and not Path(f"{path}-wal").exists()
+
+
+@pytest.mark.parametrize("name", ["show", "export"])
+def test_a_database_path_too_long_for_the_system_is_one_sentence(tmp_path, name):
+    """A 300-character folder name: pathlib's exists() raised ENAMETOOLONG in the commands that only read."""
+    assert_one_sentence(run(name, tmp_path / ("x" * 300) / "q.db", tmp_path), "state database")
+
+
+def test_a_trusted_path_that_is_not_text_is_skipped_not_a_traceback(pristine, tmp_path):
+    """Another writer left a BLOB (or NULL) where a path belongs: `quizzer trust` raised TypeError."""
+    path = tmp_path / "odd.db"
+    shutil.copy(pristine, path)
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("INSERT INTO trusted_projects (path, added_at) VALUES (x'ff00', 'x'), ('/real/project', 'y')")
+        conn.commit()
+    result = CliRunner().invoke(main, ["--db", str(path), "trust"])
+    assert result.exit_code == 0 and result.exception is None, result.output
+    assert "/real/project" in result.output
+
+
 @pytest.fixture
 def read_only(pristine, tmp_path):
     """A database the process cannot write: chmod for a user, the immutable flag for root (chmod binds no root)."""
