@@ -938,6 +938,7 @@ def import_anki_command(package, output, force, db, today) -> None:
     from quizzer.authoring.importing import ImportProblem, import_anki
 
     with _open_store(db) as store:
+        store.check_integrity()  # before any deck is written: a damaged file refused the progress after them
         try:
             day = _calendar(store, today).of(_clock())
             summary = import_anki(package, output, today=day, force=force, store=store)

@@ -147,6 +147,16 @@ def test_another_programs_sqlite_file_is_refused_and_untouched(tmp_path, name):
     assert digest(path) == before and not Path(f"{path}-wal").exists()
 
 
+def test_import_anki_with_a_damaged_database_writes_no_deck(damaged, tmp_path):
+    """The decks and media were written, then the progress was refused: exit 1 with the decks left behind (a
+    rerun said they already exist)."""
+    package = Path(__file__).parent / "fixtures" / "anki" / "current-format.apkg"
+    before, out = digest(damaged), tmp_path / "imported"
+    result = CliRunner().invoke(main, ["--db", str(damaged), "import", "anki", str(package), "-o", str(out)])
+    assert_one_sentence(result, "is damaged", "wrote nothing")
+    assert digest(damaged) == before and not (out.exists() and any(out.iterdir()))
+
+
 @pytest.mark.parametrize("name", ["show", "export"])
 def test_a_database_path_too_long_for_the_system_is_one_sentence(tmp_path, name):
     """A 300-character folder name: pathlib's exists() raised ENAMETOOLONG in the commands that only read."""
