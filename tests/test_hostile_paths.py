@@ -79,6 +79,44 @@ def test_a_deck_file_linked_out_is_refused(project, outside):
     assert target.read_text() == 'id = "my-deck"\ntitle = "Theirs"\n'
 
 
+@pytest.mark.parametrize(
+    "loop",
+    ["decks/my-deck.toml", "decks/schema.json", "verifiers/my-deck"],
+)
+def test_a_symlink_loop_on_the_way_is_a_sentence(project, loop):
+    """Each gave a traceback: RuntimeError 'Symlink loop from ...' from the check for links out of the project."""
+    link = project / loop
+    link.symlink_to(link.name)
+    result = new("my-deck", "one", "--kind", "numeric")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.output.startswith("error: Symlink loop from ") and "nothing was written" in result.output
+    assert not list(project.rglob("*.py")) and not (project / "decks" / "my-deck.toml").is_file()
+
+
+def test_a_project_folder_name_too_long_for_the_system_is_a_sentence(tmp_path, monkeypatch):
+    """`quizzer new --dir <300 characters>/p`: OSError ENAMETOOLONG from looking up the deck, a traceback."""
+    monkeypatch.chdir(tmp_path)
+    result = new("--dir", "x" * 300 + "/p", "my-deck", "one", "--kind", "numeric")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.output.startswith("error: cannot use ") and "File name too long; nothing was written" in result.output
+
+
+def test_a_deck_that_cannot_be_written_leaves_no_verifier_stub(project, monkeypatch):
+    """The stub is written first; when the deck then failed ('cannot write decks/my-deck.toml'), the stub and
+    its folder stayed behind although nothing was said to be written."""
+    real_write = Path.write_text
+
+    def refuse_decks(self, *args, **kwargs):
+        if self.suffix == ".toml":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_write(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", refuse_decks)
+    result = new("my-deck", "one", "--kind", "numeric")
+    assert result.exit_code == 1 and "cannot write" in result.output and "nothing was written" in result.output
+    assert not (project / "verifiers" / "my-deck").exists(), list(project.rglob("*"))
+
+
 def test_links_that_stay_inside_the_project_are_fine(project):
     (project / "shared").mkdir()
     (project / "verifiers" / "my-deck").symlink_to(project / "shared")

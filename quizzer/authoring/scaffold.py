@@ -8,6 +8,7 @@ existing verifier file is kept.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import tomllib
@@ -93,10 +94,18 @@ def create_card(
     `params`: a parametric card (`[cards.params]`, a worked `[[cards.examples]]`, a verifier that
     reads `ctx.params`).
 
-    Raises `AuthoringError` (nothing written) for a bad id or kind, an unreadable deck, or a card id
-    the deck already has.
+    Raises `AuthoringError` (nothing written) for a bad id or kind, an unreadable deck, a card id
+    the deck already has, or a path the system refuses to look at (a name too long, a symlink loop).
     """
-    root = Path(root)
+    try:
+        return _create_card(deck, card_id, kind, Path(root), title, params)
+    except OSError as e:  # looking at a path: ENAMETOOLONG, ELOOP, EACCES (writing has its own sentence)
+        raise AuthoringError(f"cannot use {e.filename or deck}: {e.strerror or e}; nothing was written") from None
+    except RuntimeError as e:  # pathlib's resolve() on a symlink loop (Python 3.11)
+        raise AuthoringError(f"{e}; nothing was written (replace the link with a real file or folder)") from None
+
+
+def _create_card(deck: str, card_id: str, kind: str, root: Path, title: str | None, params: bool) -> NewCard:
     if kind not in ANSWER_KINDS:
         raise AuthoringError(f"unknown answer kind {kind!r}; use one of {', '.join(ANSWER_KINDS)}")
     if params and kind == "code":
@@ -164,15 +173,22 @@ def create_card(
         _refuse_special_file(target)
     verifier_created = not verifier_path.exists()
     schema_path = None
+    made: list[Path] = []  # what this call created, undone if the deck cannot be written after the stub
     try:  # the stub first: a deck never names a verifier file that is not there
         if verifier_created:
-            verifier_path.parent.mkdir(parents=True, exist_ok=True)
+            made += _make_folders(verifier_path.parent)
             verifier_path.write_text(verifier_stub(deck_id, card_id, kind, verifier_ref, params), encoding="utf-8")
-        deck_path.parent.mkdir(parents=True, exist_ok=True)
+            made.append(verifier_path)
+        made += _make_folders(deck_path.parent)
         deck_path.write_text(written, encoding="utf-8")
+    except OSError as e:
+        _undo(made)
+        where = e.filename or deck_path
+        raise AuthoringError(f"cannot write {where}: {e.strerror or e}; nothing was written") from None
+    try:
         if creating or _points_to_local_schema(text):
             schema_path = refresh_schema(deck_path.parent)
-    except OSError as e:
+    except OSError as e:  # the card is in: only the editors' schema is missing
         raise AuthoringError(f"cannot write {e.filename or deck_path}: {e.strerror or e}") from None
 
     return NewCard(
@@ -187,6 +203,24 @@ def create_card(
         verifier_created,
         schema_path,
     )
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """`folder.mkdir(parents=True, exist_ok=True)`, returning the folders it created (outermost first)."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for created in reversed(missing):
+        created.mkdir(exist_ok=True)
+    return list(reversed(missing))
+
+
+def _undo(made: list[Path]) -> None:
+    """Remove what `create_card` wrote before a later write failed: the stub, then the folders it made."""
+    for path in reversed(made):
+        with contextlib.suppress(OSError):
+            path.rmdir() if path.is_dir() else path.unlink()
 
 
 def _refuse_special_file(target: Path) -> None:
