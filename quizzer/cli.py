@@ -109,6 +109,7 @@ def lint(paths: tuple[Path, ...], output_format: str, db: Path | None) -> None:
     if not files:
         raise click.UsageError("no deck files (*.toml) found")
     problems = [problem for path in files for problem in lint_file(path)]
+    problems += _duplicate_id_problems(files, {problem.path for problem in problems})
     for problem in problems:
         click.echo(str(problem))
         if output_format == "github":
@@ -124,6 +125,25 @@ def lint(paths: tuple[Path, ...], output_format: str, db: Path | None) -> None:
         err=bool(count),
     )
     sys.exit(1 if count else 0)
+
+
+def _duplicate_id_problems(files: list[Path], broken: set[str]) -> list:
+    """A later deck file declaring an earlier one's id: the other commands skip it, lint says so."""
+    from quizzer.cards.loader import DeckError, duplicate_id_problem, load_deck
+
+    first: dict[str, Path] = {}
+    problems = []
+    for path in files:
+        if str(path) in broken:
+            continue
+        try:
+            deck_id = load_deck(path, check_verifiers=False, ids_only=True).deck.id
+        except DeckError:
+            continue
+        earlier = first.setdefault(deck_id, path)
+        if earlier.resolve() != path.resolve():  # `lint decks ./decks/beta.toml` names one file twice
+            problems.append(duplicate_id_problem(path, deck_id, earlier))
+    return problems
 
 
 def _vanished_card_warnings(files: list[Path], db: Path | None) -> list[str]:
@@ -227,6 +247,8 @@ def _select(
         )
     except (DeckError, SelectionError) as error:
         raise click.UsageError(str(error)) from None
+    if on_broken is not None:
+        selection = _skip_duplicate_ids(selection, targets, skip)
     if not selection and not broken:  # `verify empty/` said "0 cards: all verified" and passed CI
         raise click.UsageError(f"no deck files (*.toml) found in {', '.join(targets) or default_decks()}")
     if not cards:
@@ -250,6 +272,28 @@ def _load_decks(targets: tuple[str, ...], *, ids_only: bool = False) -> list[Loa
     if not decks:
         raise click.ClickException("no usable deck files (*.toml) found")
     return decks
+
+
+def _skip_duplicate_ids(
+    selection: list[Selected], targets: tuple[str, ...], skip: Callable[[Path, DeckError], None]
+) -> list[Selected]:
+    """A deck found in a folder whose id an earlier deck already has is skipped as broken (one such file made
+    `due`, `review` and the app's neighbours fail as a whole). Deck files named one by one are kept: two of
+    them with one id stay the error they are (`DuplicateDeckId`)."""
+    from quizzer.cards.deckfiles import DeckError, classify_target
+    from quizzer.cards.loader import duplicate_id_problem
+
+    named = {Path(t.split("::")[0]).resolve() for t in targets if classify_target(t).kind == "file"}
+    first: dict[str, Path] = {}
+    kept = []
+    for loaded, cards in selection:
+        earlier = first.get(loaded.deck.id)
+        if earlier is not None and loaded.path.resolve() not in named:
+            skip(loaded.path, DeckError([duplicate_id_problem(loaded.path, loaded.deck.id, earlier)]))
+            continue
+        first.setdefault(loaded.deck.id, loaded.path)
+        kept.append((loaded, cards))
+    return kept
 
 
 def _warn_broken(path: Path, error: DeckError) -> None:

@@ -306,3 +306,43 @@ def test_a_message_that_echoes_a_long_value_is_clipped(tmp_path):
     path.write_text(card_deck(f"{{ kind = 'expression', value = 'p', variables = [{variables}] }}"))
     match = PROBLEM.match(str(lint(path)[0]))
     assert "unknown name 'p'" in match["message"] and len(match["message"]) <= 400
+
+
+# ---------------------------------------------------------------------- two deck files with one id
+
+
+@pytest.fixture
+def twin(tmp_path, monkeypatch):
+    """decks/ holds beta.toml and a copy of it under another name: the same deck id twice."""
+    decks = tmp_path / "decks"
+    decks.mkdir()
+    (tmp_path / "verifiers").mkdir()
+    shutil.copy(GOOD, decks / "beta.toml")
+    shutil.copy(GOOD, decks / "copy.toml")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["due"], ["stats", "decks"], ["review", "--plain"], ["cram", "--plain"], ["export", "anki", "-o", "o.apkg"]],
+)
+def test_a_second_deck_with_the_same_id_is_skipped_with_one_line(twin, command, tmp_path):
+    """`due` ended with 'Error: deck id beta is used by more than one deck file' (exit 1), reviewing nothing;
+    export anki and stats went on without a word."""
+    result = invoke("--db", str(tmp_path / "q.db"), *command, input="q\n")
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if "copy.toml" in line]
+    assert warnings == [
+        "warning: skipped a broken deck: decks/copy.toml:1:1: deck id 'beta' is already used by decks/beta.toml;"
+        " rename one"
+    ]
+
+
+def test_lint_reports_a_second_deck_with_the_same_id(twin):
+    """lint said 'no problems' for both files."""
+    result = invoke("lint", "decks")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "decks/copy.toml:1:1: deck id 'beta' is already used by decks/beta.toml; rename one"
+    ]

@@ -573,6 +573,15 @@ def select(
     return list(chosen.values())
 
 
+def duplicate_id_problem(path: Path, deck_id: str, first: Path) -> Problem:
+    """The problem of a deck file whose id an earlier one (in sort order) already declares: its progress would
+    mix with the other's, so it is skipped (lint reports it; the app lists it)."""
+    line, col = 1, 1
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        line, col = _KeyLocator(path.read_text(encoding="utf-8")).find(("id",))
+    return Problem(str(path), line, col, f"deck id '{deck_id}' is already used by {first}; rename one")
+
+
 def card_line(loaded: LoadedDeck, card_id: str) -> int:
     """The line of a card's `[[cards]]` table in its deck file (1 if unknown): CI annotations, the editor."""
     index = next((i for i, card in enumerate(loaded.deck.cards) if card.id == card_id), None)
