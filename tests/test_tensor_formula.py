@@ -474,3 +474,16 @@ def test_a_superscript_t_is_a_transpose(typed):
     truths["transpose(x)ᵀ"] = lambda x, z, y, v, s: x
     assert tf.check_tensor(typed, NAMES, samples(truths[typed]), 1e-9).status == "correct"
     assert tf.check_tensor("W1ᵀ @ d", ["W1", "d"], [], 0).message != "unknown name 'W1T'"
+
+
+@pytest.mark.parametrize("typed", ["1if 2", "9nan", "0x"])
+def test_a_formula_python_warns_about_is_refused_without_a_warning(typed):
+    """`1if 2` made Python print '<unknown>:1: SyntaxWarning: invalid decimal literal' in the middle of a
+    `review --plain` sitting; it is a refusal like any formula that does not read, with or without -W error."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(tf.FormulaError, match="not a formula"):
+            tf.parse_formula(typed, NAMES)
+    assert [w for w in caught if issubclass(w.category, SyntaxWarning)] == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import math
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -127,8 +128,10 @@ def parse_formula(text: str, variables: Iterable[str]) -> TensorFormula:
     if len(source) > MAX_FORMULA_CHARS:
         raise FormulaError(f"the formula is {len(source)} characters long; at most {MAX_FORMULA_CHARS} are read")
     try:
-        tree = ast.parse(source, mode="eval").body
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        with warnings.catch_warnings():  # `1if 2`, `9nan`: Python's SyntaxWarning went to the review's terminal
+            warnings.simplefilter("error", SyntaxWarning)  # and is a refusal, as under -W error
+            tree = ast.parse(source, mode="eval").body
+    except (SyntaxError, SyntaxWarning, ValueError, RecursionError, MemoryError):
         raise FormulaError(f"not a formula: {_quote(text)} (check its brackets and operators)") from None
     _check_size(tree)
     _Whitelist(names).visit(tree)
