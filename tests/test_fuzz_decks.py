@@ -61,6 +61,11 @@ HOSTILE_VALUES = [
     "1979-05-27T07:32:00Z",
     "0x" + "f" * 2000,
     "",
+    '"\\u001b[2J\\u009b"',  # control characters by escape (a terminal obeys them)
+    '"' + "{{" * 5000 + '"',  # the template scanner was quadratic in unclosed fields
+    "'$" + "\\frac{" * 800 + "1" + "}{2}" * 800 + "$'",  # nested math past the renderer's bounds
+    "{ kind = 'tensor', value = '" + "W+" * 400 + "W', variables = ['W'] }",
+    "{ min = -1.7e308, max = 1.7e308, step = 1e-300 }",  # a parameter range past a float's count
 ]
 
 STRAY = ["\x00", "\ufeff", "\r", "\x7f", "\u2028", "]]", "[[cards]]", "=", '"', "'''", "\\", "\udcff"]
