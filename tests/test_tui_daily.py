@@ -119,10 +119,10 @@ async def test_cram_from_the_command_line_opens_its_sitting_without_showing_the_
     shown: list[str] = []
     resumed = DecksScreen.on_screen_resume
 
-    def on_screen_resume(screen) -> None:
+    def on_screen_resume(screen, event) -> None:
         if screen.app.screen is screen:  # in front, not resumed on its way under the review screen
             shown.append(screen.app.screen_stack[-1].__class__.__name__)
-        resumed(screen)
+        resumed(screen, event)
 
     monkeypatch.setattr(DecksScreen, "on_screen_resume", on_screen_resume)
     db = tmp_path / "q.db"
