@@ -156,3 +156,22 @@ def test_a_good_output_path_is_written_whole(tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "deck.apkg").read_bytes()[:2] == b"PK"
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".apkg") == ["deck.apkg"]
+
+
+def test_sqlite_failing_while_the_package_is_built_is_the_output_s_fault(tmp_path, monkeypatch):
+    """Under `ulimit -f 40` genanki's own SQLite raised 'disk I/O error' while building the package: it was
+    reported as 'the state database ... failed (disk I/O error)', and the half-written temporary package stayed."""
+    import sqlite3
+
+    import genanki
+
+    def fail(self, path, **kwargs):
+        Path(path).write_bytes(b"half a package")
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(genanki.Package, "write_to_file", fail)
+    result = export(str(tmp_path / "deck.apkg"), tmp_path)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.stderr.startswith(f"Error: cannot write {tmp_path / 'deck.apkg'}: disk I/O error")
+    assert "state database" not in result.stderr
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".apkg"] == []

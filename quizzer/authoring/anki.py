@@ -17,6 +17,7 @@ import hashlib
 import html
 import os
 import re
+import sqlite3
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -381,7 +382,9 @@ def export_anki(selection: Sequence[tuple[LoadedDeck, Sequence[Card]]], out: Pat
 def _write_package(package, out: Path) -> None:
     """Write beside `out` and rename over it: a failed export leaves no half-written package behind.
 
-    Any OS refusal (read-only folder, no permission, a name too long, a full disk) is an `ExportError`.
+    Any OS refusal (read-only folder, no permission, a name too long, a full disk) is an `ExportError`, and so
+    is SQLite's while genanki writes the package's collection: it was caught as the state database's fault
+    ("the state database ... failed (disk I/O error)") under a file-size limit.
     """
     temporary = None
     try:
@@ -390,9 +393,9 @@ def _write_package(package, out: Path) -> None:
         os.close(descriptor)
         package.write_to_file(temporary)
         os.replace(temporary, out)
-    except OSError as error:
+    except (OSError, sqlite3.Error) as error:  # genanki builds the package's collection with SQLite
         if temporary is not None:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
-        reason = error.strerror or str(error)
+        reason = getattr(error, "strerror", None) or str(error)
         raise ExportError(f"cannot write {out}: {reason}; choose another -o path") from None
