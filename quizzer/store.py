@@ -31,6 +31,7 @@ import hashlib
 import os
 import shutil
 import sqlite3
+import stat
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -81,6 +82,19 @@ def _connect(path: Path, busy_timeout: float, opened: list[sqlite3.Connection]) 
     opened.append(conn)
     conn.execute("PRAGMA synchronous = FULL")
     return conn
+
+
+def _refuse_special_file(path: Path) -> None:
+    """Raise `StoreError` for a FIFO, socket or device at `path`: SQLite read /dev/zero as an empty database
+    and failed with 'disk I/O error; check the disk', and a block device would be written as one."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):  # a folder has its own sentence (explain_failure)
+        raise StoreError(
+            f"the state database {path} is not a regular file (a FIFO, socket or device); use another --db"
+        )
 
 
 def _refuse_foreign(conn: sqlite3.Connection, path: Path) -> None:
@@ -259,6 +273,7 @@ class Store:
 
             path = default_db()
         path = Path(path).expanduser()
+        _refuse_special_file(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         opened: list[sqlite3.Connection] = []
         try:

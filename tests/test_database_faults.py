@@ -157,6 +157,15 @@ def test_import_anki_with_a_damaged_database_writes_no_deck(damaged, tmp_path):
     assert digest(damaged) == before and not (out.exists() and any(out.iterdir()))
 
 
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+@pytest.mark.parametrize("name", COMMANDS)
+def test_a_fifo_or_device_as_the_database_is_one_sentence(tmp_path, name, kind):
+    """SQLite opened them and failed with 'disk I/O error; check the disk' (a block device would be written)."""
+    path = tmp_path / "q.db"
+    os.mkfifo(path) if kind == "fifo" else path.symlink_to("/dev/zero")
+    assert_one_sentence(run(name, path, tmp_path), f"the state database {path} is not a regular file")
+
+
 @pytest.mark.parametrize("name", ["show", "export"])
 def test_a_database_path_too_long_for_the_system_is_one_sentence(tmp_path, name):
     """A 300-character folder name: pathlib's exists() raised ENAMETOOLONG in the commands that only read."""
