@@ -799,6 +799,8 @@ def trust(projects: tuple[Path, ...], remove: bool, db: Path | None) -> None:
             project = project_named(given)
             if remove:
                 removed = store.distrust_project(given) or store.distrust_project(project)
+                if not removed and project == project_named(bundled_decks()):  # "was not trusted" was untrue
+                    raise click.ClickException(f"{project} holds the bundled decks, which are always trusted")
                 click.echo(f"{'no longer trusted' if removed else 'was not trusted'}: {project}")
                 continue
             if not project.is_dir():

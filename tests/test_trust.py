@@ -116,6 +116,16 @@ def test_trust_adds_lists_and_removes_exact_projects(tmp_path, projects):
         assert store.trusted_projects() == [str(inner)]
 
 
+def test_the_bundled_project_cannot_be_removed_and_says_so(tmp_path):
+    from quizzer.paths import bundled_decks
+    from quizzer.verify.trust import project_named
+
+    bundled = project_named(bundled_decks())
+    result = trust(tmp_path / "q.db", "--remove", str(bundled))
+    assert result.exit_code == 1 and "holds the bundled decks, which are always trusted" in result.output
+    assert "was not trusted" not in result.output  # it was, and stays
+
+
 def test_trust_refuses_a_folder_that_is_not_a_deck_project(tmp_path, projects):
     outer, _ = projects
     result = trust(tmp_path / "q.db", str(outer / "downloads"))
