@@ -277,3 +277,13 @@ def test_the_models_fingerprint_reads_every_model_source():
     """A source missing from the fingerprint (a module moved) would let a cache outlive a change of the format."""
     package = Path(deckcache.__file__).resolve().parents[1]
     assert [name for name in deckcache.MODEL_SOURCES if not (package / name).is_file()] == []
+
+
+def test_a_change_to_the_loaders_checks_invalidates_every_entry(monkeypatch):
+    """A cached deck skips the loader's checks before validation (integer bounds, control characters): with
+    loader.py outside the fingerprint, a deck cached before such a check was added kept loading after it."""
+    loader_source = Path(deckcache.__file__).resolve().parent / "loader.py"
+    before = deckcache._models_fingerprint.__wrapped__()
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: b"changed" if self == loader_source else real(self))
+    assert deckcache._models_fingerprint.__wrapped__() != before
