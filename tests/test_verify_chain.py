@@ -1,12 +1,18 @@
-"""Whatever breaks the chain `quizzer verify` → zygote → card → what the verifier started, nothing the
-verifier started outlives it (issue 11, item 2), checked in /proc.
+"""Whatever breaks the chain `quizzer verify` → guard → zygote → card → what the verifier started,
+nothing the verifier started outlives it (issue 11, item 2), checked in /proc.
 
-The card's verifier starts three sleeping children (one plain, one in a session of its own, one
-orphaned at once by a double fork), each carrying a unique marker in its argv, writes down its
-parent (the zygote) and hangs. Then one link of the chain is broken from outside: the zygote killed
-as the OOM killer would, the pool's process killed, its whole process group hung up (the terminal
-closed) or killed, or Ctrl-C. Afterwards no process with the marker may be left: polled with a
-generous bound, never a measured threshold.
+The card's verifier starts four sleeping children, each carrying a unique marker in its argv: one
+plain, one in a session of its own, one orphaned at once by a double fork, and one double-forked
+into a session of its own that ignores SIGTERM, SIGHUP and SIGINT. It then hangs. One or more links
+of the chain are broken from outside: the zygote killed as the OOM killer would, the guard, the
+pool's process, several of them at the same instant (each first SIGSTOPped, so none can act on the
+others' deaths before it is killed itself, as with `kill -9` of a process group), the whole
+process group hung up (the terminal closed) or killed, or Ctrl-C. Afterwards no process with the
+marker may be left, nor the card, zygote or guard processes of the run: polled with a generous
+bound, never a measured threshold.
+
+The processes are found from the test's side of /proc: the card is the parent of the sleepers (it
+is their subreaper), the zygote the card's parent, the guard the zygote's, the pool the guard's.
 """
 
 from __future__ import annotations
@@ -21,16 +27,40 @@ import time
 from pathlib import Path
 
 import pytest
-from test_isolation import SPAWNS, processes_with, project
+from test_isolation import processes_with, project
 
 from quizzer.cards.loader import load_deck
 from quizzer.verify.runner import Job, WorkerPool
 
-NAMES_ITS_PARENT = """
+SLEEPERS = 4
 
-def names_its_parent_and_hangs():
-    Path({parents!r}).write_text(f"{{os.getppid()}}\\n")  # the card process's parent: the zygote
-    hangs()
+SPAWNS = """
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PIDS = Path(@PIDS@)
+MARKER = @MARKER@
+SLEEPER = "import os, sys, time; open(sys.argv[1], 'a').write(f'{os.getpid()}\\\\n'); time.sleep(600)"
+STUBBORN = (
+    "import signal; "
+    "[signal.signal(s, signal.SIG_IGN) for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)]; " + SLEEPER
+)
+DOUBLE_FORK = (
+    "import subprocess, sys; "
+    "subprocess.Popen([sys.executable, '-c', sys.argv[1], sys.argv[2], sys.argv[3]], start_new_session=True)"
+)
+
+
+def hangs():
+    subprocess.Popen([sys.executable, "-c", SLEEPER, str(PIDS), MARKER])
+    subprocess.Popen([sys.executable, "-c", SLEEPER, str(PIDS), MARKER], start_new_session=True)
+    subprocess.Popen([sys.executable, "-c", DOUBLE_FORK, SLEEPER, str(PIDS), MARKER])  # orphaned at once
+    subprocess.Popen([sys.executable, "-c", DOUBLE_FORK, STUBBORN, str(PIDS), MARKER], start_new_session=True)
+    while not PIDS.exists() or len(PIDS.read_text().split()) < @SLEEPERS@:
+        time.sleep(0.01)
+    time.sleep(600)
 """
 
 BOUND = 120.0  # seconds: generous, for a loaded machine; a pass never waits for it
@@ -45,84 +75,158 @@ def _wait_until(condition, bound: float = BOUND, step: float = 0.05) -> bool:
     return True
 
 
-def _hanging_project(tmp_path: Path, marker: str) -> tuple[Path, Path, Path]:
-    """The deck, the file the sleepers write their pids to, and the one the card writes the zygote's pid to."""
-    pids, parents = tmp_path / "pids.txt", tmp_path / "zygote.txt"
-    verifiers = SPAWNS.format(pids=str(pids), marker=marker) + NAMES_ITS_PARENT.format(parents=str(parents))
-    card = [("card", "names_its_parent_and_hangs", "{ kind = 'numeric', value = 1 }")]
-    return project(tmp_path / "project", verifiers, card), pids, parents
+def _stat(pid: int) -> list[bytes] | None:
+    """The fields of /proc/PID/stat after the command name (state first), None if there is no such process."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rpartition(b")")[2].split()
+    except OSError:
+        return None
 
 
-def _running(pids: Path, parents: Path) -> bool:
-    return pids.exists() and len(pids.read_text().split()) >= 3 and parents.exists() and parents.read_text().strip()
+def _parent_of(pid: int) -> int | None:
+    fields = _stat(pid)
+    return None if fields is None else int(fields[1])
 
 
-def _kill_leftovers(marker: str) -> None:
-    """A failing run must not leave sleepers behind for the rest of the suite."""
+def _started(pid: int) -> bytes | None:
+    """When the process started (clock ticks since boot), None once it is gone or a zombie: with the pid,
+    it names one process, never a later one given the same pid."""
+    fields = _stat(pid)
+    return None if fields is None or fields[0] in (b"Z", b"X") else fields[19]
+
+
+class Chain:
+    """The processes of one run, as seen from here: pool → guard → zygote → card → sleepers."""
+
+    def __init__(self, marker: str):
+        marked = set(processes_with(marker))  # the sleepers and any double fork's first child not yet gone
+        [self.card] = {_parent_of(pid) for pid in marked} - marked - {None}
+        self.zygote = _parent_of(self.card)
+        self.guard = _parent_of(self.zygote)
+        self.pool = _parent_of(self.guard)
+        self.started = {pid: _started(pid) for pid in (self.guard, self.zygote, self.card)}
+
+    def left(self) -> list[int]:
+        return [pid for pid, started in self.started.items() if started is not None and _started(pid) == started]
+
+
+def _hanging_project(tmp_path: Path, marker: str) -> tuple[Path, Path]:
+    """The deck and the file the sleepers write their pids to."""
+    pids = tmp_path / "pids.txt"
+    verifiers = (
+        SPAWNS.replace("@PIDS@", repr(str(pids))).replace("@MARKER@", repr(marker)).replace("@SLEEPERS@", str(SLEEPERS))
+    )
+    card = [("card", "hangs", "{ kind = 'numeric', value = 1 }")]
+    return project(tmp_path / "project", verifiers, card), pids
+
+
+def _running(pids: Path, marker: str) -> bool:
+    return pids.exists() and len(pids.read_text().split()) >= SLEEPERS and len(processes_with(marker)) >= SLEEPERS
+
+
+def _kill_leftovers(marker: str, chain: Chain | None) -> None:
+    """A failing run must not leave sleepers (or a stopped zygote holding its card) behind for the rest of the suite."""
     for pid in processes_with(marker):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    for pid in chain.left() if chain is not None else ():
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
 
 
-def test_the_zygote_killed_while_a_card_runs_leaves_nothing_the_verifier_started(tmp_path):
-    """The pool in this process; its zygote SIGKILLed (the OOM killer's way) while the card hangs."""
-    marker = f"quizzer-test-chain-{os.getpid()}-pool-zygote"
-    deck, pids, parents = _hanging_project(tmp_path, marker)
+def _at_once(*pids: int) -> None:
+    """SIGKILL these processes at the same instant: stopped first, none can act on another's death."""
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+
+
+def _nothing_left(marker: str, chain: Chain) -> bool:
+    return processes_with(marker) == [] and chain.left() == []
+
+
+def _still_running(marker: str, chain: Chain) -> str:
+    return f"still running: sleepers {processes_with(marker)}, of guard/zygote/card {chain.left()} ({chain.started})"
+
+
+# ---------------------------------------------------------------------- the pool in this process
+
+IN_PROCESS = {
+    "zygote-SIGKILL": lambda chain: os.kill(chain.zygote, signal.SIGKILL),
+    "guard-SIGKILL": lambda chain: os.kill(chain.guard, signal.SIGKILL),
+    "guard-and-zygote-SIGKILL": lambda chain: _at_once(chain.guard, chain.zygote),
+    "guard-group-SIGKILL": lambda chain: os.killpg(os.getpgid(chain.guard), signal.SIGKILL),
+    "guard-zygote-and-card-SIGKILL": lambda chain: _at_once(chain.guard, chain.zygote, chain.card),
+    "guard-SIGKILL-zygote-stopped": lambda chain: (
+        os.kill(chain.zygote, signal.SIGSTOP),
+        os.kill(chain.guard, signal.SIGKILL),
+    ),
+    "card-SIGKILL": lambda chain: os.kill(chain.card, signal.SIGKILL),
+}
+
+
+@pytest.mark.parametrize("break_chain", IN_PROCESS.values(), ids=IN_PROCESS.keys())
+def test_the_pool_in_this_process_broken_below_leaves_nothing_the_verifier_started(tmp_path, break_chain):
+    """The pool in this process (pytest's, as under the plugin); the chain below it broken while the card hangs."""
+    marker = f"quizzer-test-chain-{os.getpid()}-pool-{tmp_path.name}"
+    deck, pids = _hanging_project(tmp_path, marker)
     loaded = load_deck(deck)
+    chains: list[Chain] = []
 
-    def kill_the_zygote() -> None:
-        if _wait_until(lambda: _running(pids, parents)):
-            os.kill(int(parents.read_text()), signal.SIGKILL)
+    def break_it() -> None:
+        if _wait_until(lambda: _running(pids, marker)):
+            chains.append(Chain(marker))
+            break_chain(chains[0])
 
-    killer = threading.Thread(target=kill_the_zygote, daemon=True)
-    killer.start()
+    breaker = threading.Thread(target=break_it, daemon=True)
+    breaker.start()
     try:
         with WorkerPool(1, timeout=600) as pool:
             [(_, outcome)] = list(pool.run([Job(loaded, loaded.deck.cards[0])]))
-            assert len(pids.read_text().split()) == 3, "the verifier started its three children"
-            assert outcome.status == "crashed" and "parent died" in outcome.message, outcome.message
+            assert chains and chains[0].pool == os.getpid(), "the chain was broken while the card ran"
+            assert outcome.status == "crashed", outcome.message
             # the pool has noticed; the pool's own process (this one) is still running
-            assert _wait_until(lambda: processes_with(marker) == []), f"still running: {processes_with(marker)}"
+            assert _wait_until(lambda: _nothing_left(marker, chains[0])), _still_running(marker, chains[0])
     finally:
-        killer.join(timeout=BOUND)
-        _kill_leftovers(marker)
+        breaker.join(timeout=BOUND)
+        _kill_leftovers(marker, chains[0] if chains else None)
 
 
-def _zygote(verify: subprocess.Popen, parents: Path) -> None:
-    os.kill(int(parents.read_text()), signal.SIGKILL)
-
-
-def _parent_of(pid: int) -> int:
-    with open(f"/proc/{pid}/stat", "rb") as stat:
-        return int(stat.read().rpartition(b")")[2].split()[1])
-
-
-def _zygotes_parent(verify: subprocess.Popen, parents: Path) -> None:
-    os.kill(_parent_of(int(parents.read_text())), signal.SIGKILL)
-
-
-def _verify_itself(verify: subprocess.Popen, parents: Path) -> None:
-    os.kill(verify.pid, signal.SIGKILL)
-
-
-def _verify_while_the_zygote_is_stopped(verify: subprocess.Popen, parents: Path) -> None:
-    """A zygote that cannot answer (SIGSTOP, as a verifier may send its parent) when the command is killed."""
-    os.kill(int(parents.read_text()), signal.SIGSTOP)
-    os.kill(verify.pid, signal.SIGKILL)
+# ---------------------------------------------------------------------- under `quizzer verify`
 
 
 def _group(sig: signal.Signals):
-    def send(verify: subprocess.Popen, parents: Path) -> None:
+    def send(verify: subprocess.Popen, chain: Chain) -> None:
         os.killpg(verify.pid, sig)  # what a terminal sends its foreground job (Ctrl-C, closing it) or `kill -- -PGID`
 
     return send
 
 
+def _verify_while_the_zygote_is_stopped(verify: subprocess.Popen, chain: Chain) -> None:
+    """A zygote that cannot answer (SIGSTOP) when the command is killed."""
+    os.kill(chain.zygote, signal.SIGSTOP)
+    os.kill(verify.pid, signal.SIGKILL)
+
+
+def _guard_while_the_zygote_is_stopped(verify: subprocess.Popen, chain: Chain) -> None:
+    os.kill(chain.zygote, signal.SIGSTOP)
+    os.kill(chain.guard, signal.SIGKILL)
+
+
 BREAKS = {
-    "zygote-SIGKILL": _zygote,
-    "zygotes-parent-SIGKILL": _zygotes_parent,
-    "verify-SIGKILL": _verify_itself,
+    "zygote-SIGKILL": lambda verify, chain: os.kill(chain.zygote, signal.SIGKILL),
+    "guard-SIGKILL": lambda verify, chain: os.kill(chain.guard, signal.SIGKILL),
+    "card-SIGKILL": lambda verify, chain: os.kill(chain.card, signal.SIGKILL),
+    "verify-SIGKILL": lambda verify, chain: os.kill(verify.pid, signal.SIGKILL),
     "verify-SIGKILL-zygote-stopped": _verify_while_the_zygote_is_stopped,
+    "guard-SIGKILL-zygote-stopped": _guard_while_the_zygote_is_stopped,
+    "guard-and-zygote-SIGKILL": lambda verify, chain: _at_once(chain.guard, chain.zygote),
+    "guard-group-SIGKILL": lambda verify, chain: os.killpg(os.getpgid(chain.guard), signal.SIGKILL),
+    "guard-zygote-and-card-SIGKILL": lambda verify, chain: _at_once(chain.guard, chain.zygote, chain.card),
+    "verify-and-guard-SIGKILL": lambda verify, chain: _at_once(verify.pid, chain.guard),
+    "verify-guard-and-zygote-SIGKILL": lambda verify, chain: _at_once(verify.pid, chain.guard, chain.zygote),
     "group-SIGHUP": _group(signal.SIGHUP),
     "group-SIGKILL": _group(signal.SIGKILL),
     "group-SIGINT": _group(signal.SIGINT),
@@ -131,32 +235,26 @@ BREAKS = {
 
 @pytest.mark.parametrize("break_chain", BREAKS.values(), ids=BREAKS.keys())
 def test_quizzer_verify_broken_anywhere_leaves_nothing_the_verifier_started(tmp_path, break_chain):
-    marker = f"quizzer-test-chain-{os.getpid()}-{break_chain.__name__}-{tmp_path.name}"
-    deck, pids, parents = _hanging_project(tmp_path, marker)
+    marker = f"quizzer-test-chain-{os.getpid()}-verify-{tmp_path.name}"
+    deck, pids = _hanging_project(tmp_path, marker)
     env = {**os.environ, "QUIZZER_DB": str(tmp_path / "q.db"), "QUIZZER_HOME": str(tmp_path / "home")}
     command = [sys.executable, "-m", "quizzer", "verify", "--no-cache", "--jobs", "1", "--timeout", "600", str(deck)]
     # In a process group of its own, as a shell runs a job: the group signals reach only it.
     verify = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, start_new_session=True
     )
+    chain = None
     try:
-        assert _wait_until(lambda: _running(pids, parents) or verify.poll() is not None)
+        assert _wait_until(lambda: _running(pids, marker) or verify.poll() is not None)
         assert verify.poll() is None, verify.stdout.read().decode(errors="replace")
-        break_chain(verify, parents)
+        chain = Chain(marker)
+        assert chain.pool == verify.pid
+        break_chain(verify, chain)
         output = verify.communicate(timeout=BOUND)[0].decode(errors="replace")
         assert verify.returncode != 0, output
-        assert _wait_until(lambda: processes_with(marker) == []), f"still running: {processes_with(marker)}"
+        assert _wait_until(lambda: _nothing_left(marker, chain)), _still_running(marker, chain)
     finally:
         if verify.poll() is None:
             verify.kill()
             verify.wait()
-        _kill_leftovers(marker)
-        _kill_leftover_zygote(parents)
-
-
-def _kill_leftover_zygote(parents: Path) -> None:
-    """A stopped zygote that failed to go would otherwise stay for good (and keep its card)."""
-    with contextlib.suppress(OSError, ValueError):
-        zygote = int(parents.read_text())
-        if b"multiprocessing" in Path(f"/proc/{zygote}/cmdline").read_bytes():
-            os.kill(zygote, signal.SIGKILL)
+        _kill_leftovers(marker, chain)

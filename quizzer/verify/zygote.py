@@ -34,6 +34,15 @@ what a terminal sends the pool's process group (Ctrl-C, SIGHUP when it closes, `
 so such a signal never takes out the pool and the zygote at once. The pool's own process stays
 an ordinary process: it never adopts anything, so unrelated children of the command (the Textual
 app, pytest) and multiprocessing's resource tracker are untouched.
+
+None of that helps when the guard and the zygote die at the same instant (`kill -9` of the guard's
+process group, guard, zygote and card killed together): the cards' descendants would be adopted by
+init. So where the kernel allows it (`contained_flags`: root, or a user namespace of its own), the
+zygote is the init of a pid namespace of its own, with its own /proc: when the zygote exits,
+however it exits, the kernel kills every process in the namespace, and no process can leave a pid
+namespace (setsid() and double forks included). The guard's death then sends the zygote SIGKILL
+(not SIGTERM), so even a stopped zygote takes its namespace with it. Elsewhere the chain is as
+described above, with that hole.
 """
 
 from __future__ import annotations
@@ -56,6 +65,10 @@ KILL_ROUNDS = 200  # rounds of "find live descendants, SIGKILL them" before givi
 POOL_POLL = 0.5  # seconds between the guard's checks that the pool's process still lives
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
+_CLONE_NEWNS = 0x00020000
+_CLONE_NEWUSER = 0x10000000
+_CLONE_NEWPID = 0x20000000
+_MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_SLAVE = 2, 4, 8, 1 << 14, 1 << 19
 
 
 # ---------------------------------------------------------------------- the process table
@@ -120,6 +133,96 @@ def _prctl(option: int, value: int) -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(option, value, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), f"prctl({option}, {value}) failed")
+
+
+# ---------------------------------------------------------------------- the zygote's pid namespace
+
+
+def _unshare(flags: int) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(flags) != 0:
+        raise OSError(ctypes.get_errno(), f"unshare({flags:#x}) failed")
+
+
+def _enter_pid_namespace(flags: int | None = None) -> int:
+    """Have the next child of this process start a new pid namespace, as its init; the unshare flags used.
+
+    CLONE_NEWPID alone needs CAP_SYS_ADMIN (root). Without it, a user namespace of its own comes
+    with it, mapping only this process's uid and gid onto themselves: files are created and
+    permissions checked as before. `flags` None tries both, in that order.
+    """
+    uid, gid = os.geteuid(), os.getegid()
+    tried = (_CLONE_NEWPID, _CLONE_NEWUSER | _CLONE_NEWPID) if flags is None else (flags,)
+    for option in tried:
+        try:
+            _unshare(option)
+        except OSError:
+            if option == tried[-1]:
+                raise
+            continue
+        if option & _CLONE_NEWUSER:
+            for name, text in (("uid_map", f"{uid} {uid} 1"), ("setgroups", "deny"), ("gid_map", f"{gid} {gid} 1")):
+                with open(f"/proc/self/{name}", "w") as map_file:
+                    map_file.write(text)
+        return option
+    raise AssertionError("unreachable")
+
+
+def _mount_own_proc() -> None:
+    """In the init of a new pid namespace: a mount namespace of its own, with a /proc showing that pid namespace.
+
+    So pids agree everywhere below: what os.getpid() and fork() return is what /proc lists and what
+    os.kill() takes. Mounts made by the host later still show (the tree is a slave of the host's).
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p]
+    _unshare(_CLONE_NEWNS)
+    for source, target, kind, options in (
+        (None, b"/", None, _MS_REC | _MS_SLAVE),
+        (b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC),
+    ):
+        if libc.mount(source, target, kind, options, None) != 0:
+            raise OSError(ctypes.get_errno(), f"mount({target!r}) failed")
+
+
+def contained_flags() -> int:
+    """The unshare flags with which a zygote can be the init of a pid namespace with its own /proc here; 0 if none can.
+
+    Found by doing it, in a child that exits at once (two forks of the small guard, a few ms):
+    Linux only; refused in containers that forbid namespaces, by seccomp profiles, on kernels
+    without user namespaces for a user who is not root.
+    """
+    if not sys.platform.startswith("linux"):
+        return 0
+    answer_read, answer_write = os.pipe()
+    probe = os.fork()
+    if probe == 0:
+        flags = 0
+        try:
+            os.close(answer_read)
+            flags = _enter_pid_namespace()
+            init = os.fork()
+            if init == 0:
+                code = 1
+                try:
+                    _mount_own_proc()
+                    code = 0 if os.readlink("/proc/self") == "1" else 1
+                finally:
+                    os._exit(code)
+            if os.waitpid(init, 0)[1] != 0:
+                flags = 0
+        except BaseException:  # noqa: BLE001 - any failure means: no namespace here
+            flags = 0
+        finally:
+            os.write(answer_write, str(flags).encode())
+            os._exit(0)
+    os.close(answer_write)
+    answer = b""
+    while chunk := os.read(answer_read, 64):
+        answer += chunk
+    os.close(answer_read)
+    os.waitpid(probe, 0)
+    return int(answer or b"0")
 
 
 def exit_with(parent: int) -> bool:
@@ -209,6 +312,10 @@ def guard(connection: Connection, pool: int) -> None:
     """
     os.setsid()  # terminal and process-group signals meant for the command do not reach us
     _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    flags = contained_flags()
+    if flags:
+        _enter_pid_namespace(flags)  # the zygote, forked next, is the init of a pid namespace
+    alive_read, alive_write = os.pipe()  # closes in the zygote's hands when the guard is gone
     stop: list[int] = []
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_read, False)
@@ -220,16 +327,19 @@ def guard(connection: Connection, pool: int) -> None:
     zygote = os.fork()
     if zygote == 0:
         signal.set_wakeup_fd(-1)
-        os.close(wake_read)
-        os.close(wake_write)
+        for fd in (wake_read, wake_write, alive_write):
+            os.close(fd)
         for signum in (signal.SIGTERM, signal.SIGCHLD):
             signal.signal(signum, signal.SIG_DFL)
         code = 1
         try:
-            serve(connection, guard=os.getppid())
+            if flags:
+                _mount_own_proc()
+            serve(connection, guard=alive_read, contained=bool(flags))
             code = 0
         finally:
             os._exit(code)
+    os.close(alive_read)
     status = None
     while status is None and not stop and os.getppid() == pool:
         with contextlib.suppress(InterruptedError):
@@ -273,10 +383,13 @@ def _exit_as(status: int) -> None:
 # ---------------------------------------------------------------------- the zygote
 
 
-def serve(connection: Connection, guard: int | None = None) -> None:
-    """The zygote's main loop (forked by `guard`, whose pid is `guard`).
+def serve(connection: Connection, guard: int | None = None, contained: bool = False) -> None:
+    """The zygote's main loop (forked by `guard`; `guard` is a pipe whose other end only the guard holds).
 
     Should the guard die, the kernel sends the zygote SIGTERM: it then kills every card and exits.
+    `contained`: the zygote is the init of a pid namespace, whose every process the kernel kills
+    when it exits; then the guard's death sends it SIGKILL instead (which works even on a stopped
+    zygote), and the kernel kills the rest.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pool's to handle
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -285,8 +398,10 @@ def serve(connection: Connection, guard: int | None = None) -> None:
     zygote = Zygote(connection)
     signal.signal(signal.SIGTERM, lambda *_: zygote.stop())
     if guard is not None:
-        _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-        if os.getppid() != guard:  # the guard died before the line above
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL if contained else signal.SIGTERM)
+        gone = select.select([guard], [], [], 0)[0]  # end of file: the guard died before the line above
+        os.close(guard)
+        if gone:
             return
     version = _warm_up()
     wake_read, wake_write = os.pipe()
