@@ -672,12 +672,17 @@ def verify(
                     use_cache=not no_cache,
                     on_result=report.add,
                     on_start=report.started,
+                    on_warning=_warn,
                 )
             covered = {job.key for job in jobs_list}
         report.print_summary()
         _say_broken_skipped(broken)
         _write_ci_outputs(report, store, json_file, junit_file, output_format, shard_info, cache_files, covered, cached)
     sys.exit(0 if report.all_passed and not broken else 1)
+
+
+def _warn(text: str) -> None:
+    click.echo(f"warning: {text}", err=True)
 
 
 def _watch_and_verify(targets, *, jobs, timeout, strict, variants, db) -> None:
@@ -709,7 +714,9 @@ def _watch_and_verify(targets, *, jobs, timeout, strict, variants, db) -> None:
                         selection = []
                     jobs_list = [Job(loaded, card, variants) for loaded, cards in selection for card in cards]
                     report = VerifyReport(jobs_list, strict=strict)
-                    run_verifiers(jobs_list, store, workers=jobs, timeout=timeout, on_result=report.add)
+                    run_verifiers(
+                        jobs_list, store, workers=jobs, timeout=timeout, on_result=report.add, on_warning=_warn
+                    )
                     report.print_summary()
                     _say_broken_skipped(broken)
                     click.echo(f"watching {len(state)} deck and verifier file(s); Ctrl-C stops", err=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import platform
 import signal
 import subprocess
 import sys
@@ -107,8 +108,13 @@ class Chain:
         self.pool = _parent_of(self.guard)
         self.started = {pid: _started(pid) for pid in (self.guard, self.zygote, self.card)}
 
-    def left(self) -> list[int]:
-        return [pid for pid, started in self.started.items() if started is not None and _started(pid) == started]
+    def left(self, *pids: int) -> list[int]:
+        """Which of `pids` (default: the guard, zygote and card) still run, as the same processes."""
+        return [
+            pid
+            for pid, started in self.started.items()
+            if (not pids or pid in pids) and started is not None and _started(pid) == started
+        ]
 
 
 def _hanging_project(tmp_path: Path, marker: str) -> tuple[Path, Path]:
@@ -143,12 +149,14 @@ def _at_once(*pids: int) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
-def _nothing_left(marker: str, chain: Chain) -> bool:
-    return processes_with(marker) == [] and chain.left() == []
+def _nothing_left(marker: str, chain: Chain, *pids: int) -> bool:
+    """No sleeper left, nor any of `pids` of the chain (default: guard, zygote and card)."""
+    return processes_with(marker) == [] and chain.left(*pids) == []
 
 
-def _still_running(marker: str, chain: Chain) -> str:
-    return f"still running: sleepers {processes_with(marker)}, of guard/zygote/card {chain.left()} ({chain.started})"
+def _still_running(marker: str, chain: Chain, *pids: int) -> str:
+    left = chain.left(*pids)
+    return f"still running: sleepers {processes_with(marker)}, of guard/zygote/card {left} ({chain.started})"
 
 
 # ---------------------------------------------------------------------- the pool in this process
@@ -187,8 +195,13 @@ def test_the_pool_in_this_process_broken_below_leaves_nothing_the_verifier_start
             [(_, outcome)] = list(pool.run([Job(loaded, loaded.deck.cards[0])]))
             assert chains and chains[0].pool == os.getpid(), "the chain was broken while the card ran"
             assert outcome.status == "crashed", outcome.message
-            # the pool has noticed; the pool's own process (this one) is still running
-            assert _wait_until(lambda: _nothing_left(marker, chains[0])), _still_running(marker, chains[0])
+            # the pool has noticed, and is still open: the card and what its verifier started are gone
+            # (the zygote may live on for the next run when only the card was killed)
+            chain = chains[0]
+            card_gone = _wait_until(lambda: _nothing_left(marker, chain, chain.card))
+            assert card_gone, _still_running(marker, chain, chain.card)
+        # closed: nothing of the chain below this process is left
+        assert _wait_until(lambda: _nothing_left(marker, chain)), _still_running(marker, chain)
     finally:
         breaker.join(timeout=BOUND)
         _kill_leftovers(marker, chains[0] if chains else None)
@@ -215,6 +228,12 @@ def _guard_while_the_zygote_is_stopped(verify: subprocess.Popen, chain: Chain) -
     os.kill(chain.guard, signal.SIGKILL)
 
 
+def _verify_while_the_guard_is_stopped(verify: subprocess.Popen, chain: Chain) -> None:
+    """A guard that cannot act (SIGSTOP) when the command is killed: the zygote must see the pool go by itself."""
+    os.kill(chain.guard, signal.SIGSTOP)
+    os.kill(verify.pid, signal.SIGKILL)
+
+
 BREAKS = {
     "zygote-SIGKILL": lambda verify, chain: os.kill(chain.zygote, signal.SIGKILL),
     "guard-SIGKILL": lambda verify, chain: os.kill(chain.guard, signal.SIGKILL),
@@ -222,6 +241,7 @@ BREAKS = {
     "verify-SIGKILL": lambda verify, chain: os.kill(verify.pid, signal.SIGKILL),
     "verify-SIGKILL-zygote-stopped": _verify_while_the_zygote_is_stopped,
     "guard-SIGKILL-zygote-stopped": _guard_while_the_zygote_is_stopped,
+    "verify-SIGKILL-guard-stopped": _verify_while_the_guard_is_stopped,
     "guard-and-zygote-SIGKILL": lambda verify, chain: _at_once(chain.guard, chain.zygote),
     "guard-group-SIGKILL": lambda verify, chain: os.killpg(os.getpgid(chain.guard), signal.SIGKILL),
     "guard-zygote-and-card-SIGKILL": lambda verify, chain: _at_once(chain.guard, chain.zygote, chain.card),
@@ -239,22 +259,133 @@ def test_quizzer_verify_broken_anywhere_leaves_nothing_the_verifier_started(tmp_
     deck, pids = _hanging_project(tmp_path, marker)
     env = {**os.environ, "QUIZZER_DB": str(tmp_path / "q.db"), "QUIZZER_HOME": str(tmp_path / "home")}
     command = [sys.executable, "-m", "quizzer", "verify", "--no-cache", "--jobs", "1", "--timeout", "600", str(deck)]
-    # In a process group of its own, as a shell runs a job: the group signals reach only it.
-    verify = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, start_new_session=True
-    )
+    # In a process group of its own, as a shell runs a job: the group signals reach only it. Its output
+    # goes to a file, not a pipe: a guard stopped from outside holds its copy of the descriptor.
+    output = tmp_path / "output.txt"
+    with output.open("wb") as sink:
+        verify = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     chain = None
     try:
         assert _wait_until(lambda: _running(pids, marker) or verify.poll() is not None)
-        assert verify.poll() is None, verify.stdout.read().decode(errors="replace")
+        assert verify.poll() is None, output.read_text(errors="replace")
         chain = Chain(marker)
         assert chain.pool == verify.pid
         break_chain(verify, chain)
-        output = verify.communicate(timeout=BOUND)[0].decode(errors="replace")
-        assert verify.returncode != 0, output
+        verify.wait(timeout=BOUND)
+        assert verify.returncode != 0, output.read_text(errors="replace")
+        below = (chain.zygote, chain.card)
+        assert _wait_until(lambda: _nothing_left(marker, chain, *below)), _still_running(marker, chain, *below)
+        if chain.left(chain.guard):  # a guard stopped from outside acts once it is let go, and only then
+            os.kill(chain.guard, signal.SIGCONT)
         assert _wait_until(lambda: _nothing_left(marker, chain)), _still_running(marker, chain)
     finally:
         if verify.poll() is None:
             verify.kill()
             verify.wait()
         _kill_leftovers(marker, chain)
+
+
+# ---------------------------------------------------------------------- where the kernel refuses a namespace
+
+NAMES_ITS_NAMESPACE = """
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from quizzer.verifier import Result
+
+SLEEPER = "import os, sys, time; open(sys.argv[1], 'a').write(f'{os.getpid()}\\\\n'); time.sleep(600)"
+
+
+def names_its_namespace():
+    subprocess.Popen([sys.executable, "-c", SLEEPER, @PIDS@, @MARKER@], start_new_session=True)
+    while not Path(@PIDS@).exists():
+        time.sleep(0.01)
+    Path(@NAMESPACE@).write_text(os.readlink("/proc/self/ns/pid"))
+    return Result(value=1)
+"""
+
+# unshare(2)'s number and the audit arch of the machines a seccomp filter is written for here
+SECCOMP_TARGETS = {"x86_64": (272, 0xC000003E), "aarch64": (97, 0xC00000B7)}
+
+
+def _refuse_unshare() -> None:
+    """In the child before exec: unshare(2) fails with EPERM, as under Docker's default seccomp profile."""
+    import ctypes
+    import platform
+
+    class Instruction(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+
+    class Program(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(Instruction))]
+
+    number, arch = SECCOMP_TARGETS[platform.machine()]
+    load, jump_equal, ret = 0x20, 0x15, 0x06  # BPF_LD|BPF_W|BPF_ABS, BPF_JMP|BPF_JEQ|BPF_K, BPF_RET|BPF_K
+    allow, refuse = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
+    code = [
+        (load, 0, 0, 4),  # seccomp_data.arch
+        (jump_equal, 0, 3, arch),
+        (load, 0, 0, 0),  # seccomp_data.nr
+        (jump_equal, 0, 1, number),
+        (ret, 0, 0, refuse),
+        (ret, 0, 0, allow),
+    ]
+    instructions = (Instruction * len(code))(*[Instruction(*line) for line in code])
+    program = Program(len(code), instructions)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
+    if libc.prctl(38, 1, None, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+        raise OSError(ctypes.get_errno(), "PR_SET_NO_NEW_PRIVS")
+    if libc.prctl(22, 2, ctypes.addressof(program), 0, 0) != 0:  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
+        raise OSError(ctypes.get_errno(), "PR_SET_SECCOMP")
+
+
+def _verify_naming_its_namespace(tmp_path: Path, preexec_fn=None) -> tuple[subprocess.CompletedProcess, str, str]:
+    """`quizzer verify` of a card that starts a sleeper and passes; the run, the card's pid namespace, the marker."""
+    marker = f"quizzer-test-chain-{os.getpid()}-namespace-{tmp_path.name}"
+    pids, namespace = tmp_path / "pids.txt", tmp_path / "namespace.txt"
+    verifiers = (
+        NAMES_ITS_NAMESPACE.replace("@PIDS@", repr(str(pids)))
+        .replace("@MARKER@", repr(marker))
+        .replace("@NAMESPACE@", repr(str(namespace)))
+    )
+    deck = project(
+        tmp_path / "project", verifiers, [("card", "names_its_namespace", "{ kind = 'numeric', value = 1 }")]
+    )
+    env = {**os.environ, "QUIZZER_DB": str(tmp_path / "q.db"), "QUIZZER_HOME": str(tmp_path / "home")}
+    command = [sys.executable, "-m", "quizzer", "verify", "--no-cache", "--jobs", "1", str(deck)]
+    try:
+        run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=BOUND, preexec_fn=preexec_fn)
+    finally:
+        leftovers = processes_with(marker)
+        _kill_leftovers(marker, None)
+    assert leftovers == [], f"the sleeper outlived its card: {leftovers}"
+    return run, namespace.read_text() if namespace.exists() else "", marker
+
+
+def test_cards_run_in_a_pid_namespace_of_their_own_where_the_kernel_allows_it(tmp_path):
+    from quizzer.verify.zygote import namespace_probe
+
+    flags, why_not = namespace_probe()
+    if not flags:
+        pytest.skip(f"no pid namespace here: {why_not}")
+    run, namespace, _ = _verify_naming_its_namespace(tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "warning" not in run.stderr, run.stderr
+    assert namespace.startswith("pid:[") and namespace != os.readlink("/proc/self/ns/pid")
+
+
+@pytest.mark.skipif(
+    platform.machine() not in SECCOMP_TARGETS, reason="the seccomp filter is written for x86_64 and aarch64"
+)
+def test_where_the_kernel_refuses_a_namespace_verify_says_so_and_still_cleans_up(tmp_path):
+    """Degraded, not silently: the run warns, names what was refused, and still kills what the card started."""
+    run, namespace, _ = _verify_naming_its_namespace(tmp_path, preexec_fn=_refuse_unshare)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert namespace == os.readlink("/proc/self/ns/pid"), "the card shares this test's pid namespace"
+    assert "warning: processes a verifier starts may outlive this run if it is killed abruptly" in run.stderr
+    assert "unshare(CLONE_NEWUSER|CLONE_NEWPID): Operation not permitted" in run.stderr, run.stderr
+    assert run.stderr.count("warning:") == 1, run.stderr

@@ -51,6 +51,10 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_MEMORY_MB = 4096  # address space (RLIMIT_AS), not resident memory: torch maps ~0.7 GB at import
 STARTUP_ALLOWANCE = 60.0  # the zygote imports torch before the first card's clock starts
 STOP_ALLOWANCE = 30.0  # beyond a card's timeout, how long the zygote may take to kill it and report
+UNCONTAINED = (
+    "processes a verifier starts may outlive this run if it is killed abruptly (kill -9, the OOM killer):"
+    " this system gives the verifier processes no pid namespace of their own ({why_not})"
+)
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,13 @@ class WorkerPool:
     process a verifier started. This process itself adopts nothing.
     """
 
-    def __init__(self, jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT, memory_mb: int = DEFAULT_MEMORY_MB):
+    def __init__(
+        self,
+        jobs: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        memory_mb: int = DEFAULT_MEMORY_MB,
+        on_warning: Callable[[str], None] = lambda text: None,
+    ):
         self.size = max(1, jobs or os.cpu_count() or 1)
         self.timeout = timeout
         self.memory_mb = memory_mb
@@ -129,6 +139,10 @@ class WorkerPool:
         self._connection: Connection | None = None
         self._job_ids = itertools.count()
         self.torch: str | None = None  # torch's version as the zygote imported it, once it is ready
+        # Why the cards are not in a pid namespace of their own, once the zygote is ready ("" if they are).
+        # Without one, what a verifier started outlives a `kill -9` of the guard and zygote together.
+        self.uncontained: str | None = None
+        self._on_warning = on_warning
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -199,9 +213,12 @@ class WorkerPool:
             raise
         if self._connection in ready:
             with contextlib.suppress(EOFError, OSError, TypeError, ValueError):
-                tag, version = self._connection.recv()
+                tag, version, why_not = self._connection.recv()
                 if tag == "ready":
                     self.torch = version
+                    if why_not and self.uncontained is None:  # said once per pool, not at each restart
+                        self._on_warning(UNCONTAINED.format(why_not=why_not))
+                    self.uncontained = why_not
                     return None
         code = self._process.exitcode
         self._discard()
@@ -256,11 +273,13 @@ def verify(
     use_cache: bool = True,
     on_result: Callable[[Verified], None] = lambda verified: None,
     on_start: Callable[[Job], None] = lambda job: None,
+    on_warning: Callable[[str], None] = lambda text: None,
 ) -> list[Verified]:
     """Verify every job, from the cache where the key still matches; results are saved to `store`.
 
     A timeout, crash or out-of-memory is never served from the cache (the next run tries again) and
     never replaces a cached result of the same card version: it says nothing about the card.
+    `on_warning`: something the user should know about the run (`WorkerPool`'s).
     """
     torch = torch_version()
     keys = {job.key: cache_key(job, torch) for job in jobs}
@@ -280,7 +299,8 @@ def verify(
         else:
             to_run.append(job)
     if to_run:
-        with WorkerPool(min(workers or os.cpu_count() or 1, len(to_run)), timeout, memory_mb) as pool:
+        size = min(workers or os.cpu_count() or 1, len(to_run))
+        with WorkerPool(size, timeout, memory_mb, on_warning=on_warning) as pool:
             for job, outcome in pool.run(to_run, on_start):
                 ran = pool.torch or torch  # the torch the card ran with; the metadata's unless they disagree
                 key = keys[job.key] if ran == torch else cache_key(job, ran)

@@ -10,7 +10,8 @@ The pool (`quizzer.verify.runner.WorkerPool`) spawns a *guard* (multiprocessing 
 shares no state with the command that started it), and the guard forks the zygote; the zygote
 talks to the pool over one connection:
 
-    zygote → pool   ("ready", torch_version)            after torch is imported and warmed up
+    zygote → pool   ("ready", torch_version, why_not)   after torch is imported and warmed up; why_not:
+                                                        why the cards have no pid namespace ("" if they do)
     pool → zygote   ("run", job_id, card_json, verifiers_root, variants, timeout, memory_mb)
     zygote → pool   ("done", job_id, outcome_json)      once the card's processes are all gone
     pool → zygote   None (or the connection closing)    stop: kill every card, exit
@@ -37,12 +38,12 @@ app, pytest) and multiprocessing's resource tracker are untouched.
 
 None of that helps when the guard and the zygote die at the same instant (`kill -9` of the guard's
 process group, guard, zygote and card killed together): the cards' descendants would be adopted by
-init. So where the kernel allows it (`contained_flags`: root, or a user namespace of its own), the
+init. So where the kernel allows it (`namespace_probe`: root, or a user namespace of its own), the
 zygote is the init of a pid namespace of its own, with its own /proc: when the zygote exits,
 however it exits, the kernel kills every process in the namespace, and no process can leave a pid
 namespace (setsid() and double forks included). The guard's death then sends the zygote SIGKILL
 (not SIGTERM), so even a stopped zygote takes its namespace with it. Elsewhere the chain is as
-described above, with that hole.
+described above, with that hole, and the pool is told why (`quizzer verify` prints it as a warning).
 """
 
 from __future__ import annotations
@@ -141,7 +142,8 @@ def _prctl(option: int, value: int) -> None:
 def _unshare(flags: int) -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.unshare(flags) != 0:
-        raise OSError(ctypes.get_errno(), f"unshare({flags:#x}) failed")
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"unshare({flags:#x}): {os.strerror(errno)}")
 
 
 def _enter_pid_namespace(flags: int | None = None) -> int:
@@ -149,23 +151,32 @@ def _enter_pid_namespace(flags: int | None = None) -> int:
 
     CLONE_NEWPID alone needs CAP_SYS_ADMIN (root). Without it, a user namespace of its own comes
     with it, mapping only this process's uid and gid onto themselves: files are created and
-    permissions checked as before. `flags` None tries both, in that order.
+    permissions checked as before. `flags` None tries both, in that order. OSError saying what
+    was refused if neither is allowed.
     """
     uid, gid = os.geteuid(), os.getegid()
     tried = (_CLONE_NEWPID, _CLONE_NEWUSER | _CLONE_NEWPID) if flags is None else (flags,)
     for option in tried:
         try:
             _unshare(option)
-        except OSError:
-            if option == tried[-1]:
-                raise
-            continue
+        except OSError as error:
+            if option != tried[-1]:
+                continue
+            raise OSError(error.errno, f"unshare({_flag_names(option)}): {os.strerror(error.errno)}") from None
         if option & _CLONE_NEWUSER:
             for name, text in (("uid_map", f"{uid} {uid} 1"), ("setgroups", "deny"), ("gid_map", f"{gid} {gid} 1")):
-                with open(f"/proc/self/{name}", "w") as map_file:
-                    map_file.write(text)
+                try:
+                    with open(f"/proc/self/{name}", "w") as map_file:
+                        map_file.write(text)
+                except OSError as error:
+                    raise OSError(error.errno, f"user namespace: writing {name}: {error.strerror}") from None
         return option
     raise AssertionError("unreachable")
+
+
+def _flag_names(flags: int) -> str:
+    names = [name for name, bit in (("CLONE_NEWUSER", _CLONE_NEWUSER), ("CLONE_NEWPID", _CLONE_NEWPID)) if flags & bit]
+    return "|".join(names)
 
 
 def _mount_own_proc() -> None:
@@ -182,47 +193,70 @@ def _mount_own_proc() -> None:
         (b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC),
     ):
         if libc.mount(source, target, kind, options, None) != 0:
-            raise OSError(ctypes.get_errno(), f"mount({target!r}) failed")
+            errno = ctypes.get_errno()
+            raise OSError(errno, f"mount {target.decode()}: {os.strerror(errno)}")
 
 
-def contained_flags() -> int:
-    """The unshare flags with which a zygote can be the init of a pid namespace with its own /proc here; 0 if none can.
+def namespace_probe() -> tuple[int, str]:
+    """The unshare flags with which a zygote can be the init of a pid namespace with its own /proc here.
 
-    Found by doing it, in a child that exits at once (two forks of the small guard, a few ms):
-    Linux only; refused in containers that forbid namespaces, by seccomp profiles, on kernels
-    without user namespaces for a user who is not root.
+    (flags, "") if it can; (0, why not) if not. Found by doing it, in a child that exits at once
+    (two forks of the small guard, a few ms): Linux only; refused in containers that forbid
+    namespaces (Docker's default seccomp profile without CAP_SYS_ADMIN), on kernels without user
+    namespaces for a user who is not root, where user namespaces are switched off
+    (user.max_user_namespaces = 0) or restricted (AppArmor's restrict_unprivileged_userns).
     """
     if not sys.platform.startswith("linux"):
-        return 0
+        return 0, f"pid namespaces are Linux's ({sys.platform} has none)"
     answer_read, answer_write = os.pipe()
     probe = os.fork()
     if probe == 0:
-        flags = 0
+        answer = "0\nthe probe failed"
         try:
             os.close(answer_read)
             flags = _enter_pid_namespace()
+            error_read, error_write = os.pipe()
             init = os.fork()
             if init == 0:
-                code = 1
+                message = "its /proc does not show it as pid 1"
                 try:
+                    os.close(error_read)
                     _mount_own_proc()
-                    code = 0 if os.readlink("/proc/self") == "1" else 1
+                    if os.readlink("/proc/self") == "1":
+                        message = ""
+                except BaseException as error:  # noqa: BLE001 - reported, not raised
+                    message = _said(error)
                 finally:
-                    os._exit(code)
-            if os.waitpid(init, 0)[1] != 0:
-                flags = 0
-        except BaseException:  # noqa: BLE001 - any failure means: no namespace here
-            flags = 0
+                    os.write(error_write, message.encode())
+                    os._exit(0)
+            os.close(error_write)
+            message = _read_all(error_read).decode(errors="replace")
+            os.waitpid(init, 0)
+            answer = f"{flags}\n" if not message else f"0\ncould not give it its own /proc: {message}"
+        except BaseException as error:  # noqa: BLE001 - any failure means: no namespace here
+            answer = f"0\n{_said(error)}"
         finally:
-            os.write(answer_write, str(flags).encode())
+            os.write(answer_write, answer.encode())
             os._exit(0)
     os.close(answer_write)
-    answer = b""
-    while chunk := os.read(answer_read, 64):
-        answer += chunk
-    os.close(answer_read)
+    answer = _read_all(answer_read).decode(errors="replace")
     os.waitpid(probe, 0)
-    return int(answer or b"0")
+    flags, _, why_not = answer.partition("\n")
+    return (int(flags), "") if flags.isdigit() and int(flags) else (0, why_not or "the probe failed")
+
+
+def _said(error: BaseException) -> str:
+    """An error as one sentence: an OSError's message without its "[Errno n]"."""
+    return error.strerror if isinstance(error, OSError) and error.strerror else str(error) or type(error).__name__
+
+
+def _read_all(fd: int) -> bytes:
+    """Everything until the other end is closed; then `fd` is closed too."""
+    answer = b""
+    while chunk := os.read(fd, 4096):
+        answer += chunk
+    os.close(fd)
+    return answer
 
 
 def exit_with(parent: int) -> bool:
@@ -312,9 +346,12 @@ def guard(connection: Connection, pool: int) -> None:
     """
     os.setsid()  # terminal and process-group signals meant for the command do not reach us
     _prctl(_PR_SET_CHILD_SUBREAPER, 1)
-    flags = contained_flags()
+    flags, why_not = namespace_probe()
     if flags:
-        _enter_pid_namespace(flags)  # the zygote, forked next, is the init of a pid namespace
+        try:
+            _enter_pid_namespace(flags)  # the zygote, forked next, is the init of a pid namespace
+        except OSError as error:
+            flags, why_not = 0, _said(error)
     alive_read, alive_write = os.pipe()  # closes in the zygote's hands when the guard is gone
     stop: list[int] = []
     wake_read, wake_write = os.pipe()
@@ -335,7 +372,7 @@ def guard(connection: Connection, pool: int) -> None:
         try:
             if flags:
                 _mount_own_proc()
-            serve(connection, guard=alive_read, contained=bool(flags))
+            serve(connection, guard=alive_read, contained=bool(flags), why_not=why_not)
             code = 0
         finally:
             os._exit(code)
@@ -383,19 +420,19 @@ def _exit_as(status: int) -> None:
 # ---------------------------------------------------------------------- the zygote
 
 
-def serve(connection: Connection, guard: int | None = None, contained: bool = False) -> None:
+def serve(connection: Connection, guard: int | None = None, contained: bool = False, why_not: str = "") -> None:
     """The zygote's main loop (forked by `guard`; `guard` is a pipe whose other end only the guard holds).
 
     Should the guard die, the kernel sends the zygote SIGTERM: it then kills every card and exits.
     `contained`: the zygote is the init of a pid namespace, whose every process the kernel kills
     when it exits; then the guard's death sends it SIGKILL instead (which works even on a stopped
-    zygote), and the kernel kills the rest.
+    zygote), and the kernel kills the rest. `why_not`: why it is not (sent to the pool with "ready").
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pool's to handle
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     _silence_native_output()
     _prctl(_PR_SET_CHILD_SUBREAPER, 1)
-    zygote = Zygote(connection)
+    zygote = Zygote(connection, why_not="" if contained else (why_not or "no pid namespace was tried"))
     signal.signal(signal.SIGTERM, lambda *_: zygote.stop())
     if guard is not None:
         _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL if contained else signal.SIGTERM)
@@ -439,8 +476,9 @@ def _silence_native_output() -> None:
 
 
 class Zygote:
-    def __init__(self, connection: Connection, wake_fds: tuple[int, int] = (-1, -1)):
+    def __init__(self, connection: Connection, wake_fds: tuple[int, int] = (-1, -1), why_not: str = ""):
         self.connection = connection
+        self.why_not = why_not  # why the cards are not in a pid namespace of the zygote's; "" if they are
         self.wake_fds = wake_fds
         self.cards: dict[int, _Card] = {}  # by pid
         self.stopping = False  # set by SIGTERM: the guard died
@@ -450,7 +488,7 @@ class Zygote:
 
     def loop(self, torch_version: str) -> None:
         if not self.stopping:
-            self.connection.send(("ready", torch_version))
+            self.connection.send(("ready", torch_version, self.why_not))
         while not self.stopping:
             readable = self._wait()
             if self.stopping:
