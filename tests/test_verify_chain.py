@@ -389,3 +389,18 @@ def test_where_the_kernel_refuses_a_namespace_verify_says_so_and_still_cleans_up
     assert "warning: processes a verifier starts may outlive this run if it is killed abruptly" in run.stderr
     assert "unshare(CLONE_NEWUSER|CLONE_NEWPID): Operation not permitted" in run.stderr, run.stderr
     assert run.stderr.count("warning:") == 1, run.stderr
+
+
+@pytest.mark.skipif(
+    platform.machine() not in SECCOMP_TARGETS, reason="the seccomp filter is written for x86_64 and aarch64"
+)
+def test_where_the_kernel_refuses_a_namespace_the_pytest_plugin_says_so(tmp_path):
+    passes = "from quizzer.verifier import Result\n\n\ndef passes():\n    return Result(value=1)\n"
+    deck = project(tmp_path / "project", passes, [("card", "passes", "{ kind = 'numeric', value = 1 }")])
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(deck)]
+    run = subprocess.run(
+        command, capture_output=True, text=True, cwd=tmp_path, timeout=BOUND, preexec_fn=_refuse_unshare
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "quizzer: warning: processes a verifier starts may outlive this run" in run.stdout, run.stdout
+    assert "unshare(CLONE_NEWUSER|CLONE_NEWPID): Operation not permitted" in run.stdout, run.stdout

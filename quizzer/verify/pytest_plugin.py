@@ -113,6 +113,7 @@ def _describe(loaded: LoadedDeck, card, outcome, strict_failure: str = "") -> st
 
 
 _POOL_KEY = pytest.StashKey["object"]()
+_WARNINGS_KEY = pytest.StashKey[list]()  # what the pool said the user should know (no pid namespace here)
 
 
 def _pool(config: pytest.Config):
@@ -120,10 +121,16 @@ def _pool(config: pytest.Config):
     from quizzer.verify.runner import WorkerPool
 
     if _POOL_KEY not in config.stash:
-        pool = WorkerPool(jobs=1, timeout=config.getoption("verify_timeout"))
+        warnings = config.stash.setdefault(_WARNINGS_KEY, [])
+        pool = WorkerPool(jobs=1, timeout=config.getoption("verify_timeout"), on_warning=warnings.append)
         config.stash[_POOL_KEY] = pool
         config.add_cleanup(pool.close)
     return config.stash[_POOL_KEY]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
+    for text in config.stash.get(_WARNINGS_KEY, []):
+        terminalreporter.write_line(f"quizzer: warning: {text}", yellow=True)
 
 
 def pytest_configure(config: pytest.Config) -> None:
