@@ -13,6 +13,10 @@ bound, never a measured threshold.
 
 The processes are found from the test's side of /proc: the card is the parent of the sleepers (it
 is their subreaper), the zygote the card's parent, the guard the zygote's, the pool the guard's.
+
+The simultaneous deaths are covered only by the zygote's pid namespace: the last tests check that
+the cards get one where the kernel allows it, and that where it is refused (a seccomp filter
+failing unshare(2), as Docker's default profile does) `quizzer verify` and the pytest plugin say so.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from test_isolation import processes_with, project
 
 from quizzer.cards.loader import load_deck
 from quizzer.verify.runner import Job, WorkerPool
+from quizzer.verify.zygote import namespace_probe
 
 SLEEPERS = 4
 
@@ -65,6 +70,23 @@ def hangs():
 """
 
 BOUND = 120.0  # seconds: generous, for a loaded machine; a pass never waits for it
+
+# Why the cards get no pid namespace here ("" where they do). Without one, what a verifier started
+# survives the guard and the zygote dying at the same instant (quizzer verify warns of it): the
+# variants that need one are skipped there, with the reason, instead of failing on the machine.
+NO_NAMESPACE = namespace_probe()[1]
+NEEDS_NAMESPACE = {
+    "guard-and-zygote-SIGKILL",
+    "guard-group-SIGKILL",
+    "guard-zygote-and-card-SIGKILL",
+    "guard-SIGKILL-zygote-stopped",
+    "verify-guard-and-zygote-SIGKILL",
+}
+
+
+def _variants(breaks: dict) -> list:
+    skip = pytest.mark.skipif(bool(NO_NAMESPACE), reason=f"no pid namespace here: {NO_NAMESPACE}")
+    return [pytest.param(f, id=name, marks=skip if name in NEEDS_NAMESPACE else ()) for name, f in breaks.items()]
 
 
 def _wait_until(condition, bound: float = BOUND, step: float = 0.05) -> bool:
@@ -175,7 +197,7 @@ IN_PROCESS = {
 }
 
 
-@pytest.mark.parametrize("break_chain", IN_PROCESS.values(), ids=IN_PROCESS.keys())
+@pytest.mark.parametrize("break_chain", _variants(IN_PROCESS))
 def test_the_pool_in_this_process_broken_below_leaves_nothing_the_verifier_started(tmp_path, break_chain):
     """The pool in this process (pytest's, as under the plugin); the chain below it broken while the card hangs."""
     marker = f"quizzer-test-chain-{os.getpid()}-pool-{tmp_path.name}"
@@ -253,7 +275,7 @@ BREAKS = {
 }
 
 
-@pytest.mark.parametrize("break_chain", BREAKS.values(), ids=BREAKS.keys())
+@pytest.mark.parametrize("break_chain", _variants(BREAKS))
 def test_quizzer_verify_broken_anywhere_leaves_nothing_the_verifier_started(tmp_path, break_chain):
     marker = f"quizzer-test-chain-{os.getpid()}-verify-{tmp_path.name}"
     deck, pids = _hanging_project(tmp_path, marker)
@@ -366,12 +388,8 @@ def _verify_naming_its_namespace(tmp_path: Path, preexec_fn=None) -> tuple[subpr
     return run, namespace.read_text() if namespace.exists() else "", marker
 
 
+@pytest.mark.skipif(bool(NO_NAMESPACE), reason=f"no pid namespace here: {NO_NAMESPACE}")
 def test_cards_run_in_a_pid_namespace_of_their_own_where_the_kernel_allows_it(tmp_path):
-    from quizzer.verify.zygote import namespace_probe
-
-    flags, why_not = namespace_probe()
-    if not flags:
-        pytest.skip(f"no pid namespace here: {why_not}")
     run, namespace, _ = _verify_naming_its_namespace(tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "warning" not in run.stderr, run.stderr
