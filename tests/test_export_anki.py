@@ -243,3 +243,18 @@ def test_anki_itself_imports_the_package_and_reimport_updates(authoring_project:
         assert "Verified by code on 2026-03-01" in note.cards()[0].answer()
     finally:
         col.close()
+
+
+def test_export_expands_only_the_macros_a_formula_reaches():
+    """One alternation of all the deck's macro names was searched in every formula (2,000 macros, 1,000
+    formulas: 1.9 s); the macros a formula names, and those their bodies name, are enough."""
+    from quizzer.authoring.anki import _macros_used
+
+    macros = {
+        "d": r"\pderiv{#1}{x}",
+        "pderiv": r"\frac{\partial #1}{\vec{#2}}",
+        "vec": r"\boldsymbol{#1}",
+        "unused": "u",
+    }
+    assert _macros_used(r"\d{y} + 1", macros) == {name: macros[name] for name in ("d", "pderiv", "vec")}
+    assert expand_macros(r"\d{y}", macros) == r"\frac{\partial y}{\boldsymbol{x}}"

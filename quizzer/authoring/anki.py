@@ -92,6 +92,7 @@ def expand_macros(latex: str, macros: Mapping[str, str]) -> str:
     `mathtext.MAX_EXPANDED_CHARS`: macros that each call the next many times (1,000 calls over ten
     levels) would grow without end; such a formula is left as written.
     """
+    macros = _macros_used(latex, macros)  # one alternation of 2,000 names per span made export crawl
     if not macros:
         return latex
     written = latex
@@ -122,6 +123,19 @@ def expand_macros(latex: str, macros: Mapping[str, str]) -> str:
         if not changed:
             break
     return latex
+
+
+def _macros_used(latex: str, macros: Mapping[str, str]) -> dict[str, str]:
+    """The macros `latex` can reach: those it names, and those their bodies name, and so on."""
+    used: dict[str, str] = {}
+    pending = [latex]
+    while pending:
+        text = pending.pop()
+        for name, body in macros.items():
+            if name not in used and "\\" + name in text:
+                used[name] = body
+                pending.append(body)
+    return used
 
 
 def _argument(latex: str, start: int) -> tuple[str | None, int]:

@@ -171,6 +171,8 @@ def _expand_macros(latex: str, macros: dict[str, str]) -> str:
     for _ in range(10):  # macros may use macros; bounded so a recursive definition cannot hang
         before = latex
         for name, body in macros.items():
+            if "\\" + name not in latex:  # a pass (and a regex) per macro per span: 2,000 macros, 1,000 spans took 41 s
+                continue
             arity = max((int(n) for n in re.findall(r"#(\d)", body)), default=0)
             latex = _rewrite(
                 latex, name, arity, lambda *args, body=body: _substitute(body, args), limit=MAX_EXPANDED_CHARS
