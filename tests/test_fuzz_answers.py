@@ -22,6 +22,7 @@ from quizzer.cards.deck import (
     ExpressionAnswer,
     NumericAnswer,
     ShapeAnswer,
+    TensorAnswer,
     TextAnswer,
 )
 from quizzer.cli import main
@@ -93,3 +94,41 @@ def test_the_answers_that_froze_review_plain_get_a_message_and_the_sitting_goes_
     assert "? number too large: 10^999 (at most about 1.8e308) — try again" in result.output
     assert "✓ correct: 112" in result.output and "✓ correct: 1 - (1 - p1) * (1 - p2)" in result.output
     assert "5 answer(s) on 5 card(s)" in result.output
+
+
+def _tensor_samples() -> dict:
+    """Two samples of W (3x4), x (4) and lam, the value W @ x: a tensor card's verified samples."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    samples = []
+    for _ in range(2):
+        w, x = rng.normal(size=(3, 4)), rng.normal(size=4)
+        samples.append({"inputs": {"W": w.tolist(), "x": x.tolist(), "lam": 0.5}, "value": (w @ x).tolist()})
+    return {"samples": samples}
+
+
+TENSOR = TensorAnswer(kind="tensor", value="W @ x", variables=["W", "x", "lam"])
+TENSOR_SAMPLES = _tensor_samples()
+tensor_hostile = st.one_of(
+    hostile,
+    st.lists(
+        st.sampled_from(["W", "x", "lam", "@", ".T", "(", ")", "**", "*", "+", "exp(", "outer(", ",", "9"]),
+        max_size=120,
+    ).map("".join),  # fmt: skip
+    st.builds(lambda n: "W" + " @ W.T @ W" * n + " @ x", repeat),
+    st.builds(lambda n: "outer(" * n + "x" + ", x)" * n, repeat),
+)
+
+
+@settings(max_examples=1000, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(tensor_hostile)
+@example("1if 2")  # Python's SyntaxWarning went to the terminal
+@example("outer(outer(outer(x, x), x), x)")
+def test_hostile_typed_tensor_formulas_get_a_verdict(typed):
+    """The tensor kind on its verified samples: 1,000 hostile formulas, each a bounded verdict, never an exception."""
+    verdict = TENSOR.check(typed, TENSOR_SAMPLES)
+    assert isinstance(verdict, Verdict) and verdict.status in ("correct", "incorrect", "unparsable")
+    assert isinstance(verdict.normalized, str) and len(verdict.message) <= 400
+    if verdict.status == "unparsable":
+        assert verdict.message
