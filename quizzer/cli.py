@@ -690,16 +690,17 @@ def _watch_and_verify(targets, *, jobs, timeout, strict, variants, db) -> None:
 
     Each round verifies the whole selection, and the cache answers for every card whose deck text,
     verifier and local modules did not change: only the edited cards run, each result printed as its
-    verifier finishes. A deck broken mid-edit is reported and the watch goes on.
+    verifier finishes. A deck broken mid-edit is reported and the watch goes on. One pool serves every
+    round, its zygote started while the author edits: a save runs its cards without importing torch.
     """
     import time
 
     from quizzer.verify.reporting import VerifyReport
-    from quizzer.verify.runner import Job
+    from quizzer.verify.runner import Job, WorkerPool
     from quizzer.verify.runner import verify as run_verifiers
 
     folders = _watched_folders(targets)
-    with _open_store(db) as store:
+    with _open_store(db) as store, WorkerPool(jobs, timeout, on_warning=_warn) as pool:
         seen = None
         try:
             while True:
@@ -714,12 +715,11 @@ def _watch_and_verify(targets, *, jobs, timeout, strict, variants, db) -> None:
                         selection = []
                     jobs_list = [Job(loaded, card, variants) for loaded, cards in selection for card in cards]
                     report = VerifyReport(jobs_list, strict=strict)
-                    run_verifiers(
-                        jobs_list, store, workers=jobs, timeout=timeout, on_result=report.add, on_warning=_warn
-                    )
+                    run_verifiers(jobs_list, store, on_result=report.add, pool=pool)
                     report.print_summary()
                     _say_broken_skipped(broken)
                     click.echo(f"watching {len(state)} deck and verifier file(s); Ctrl-C stops", err=True)
+                    pool.warm()
                     seen = _file_state(folders)  # edits made while verifying start the next round
                     if seen != state:
                         seen = None

@@ -71,6 +71,20 @@ class Watch:
         return "\n".join(self.lines.get() for _ in range(self.lines.qsize()))
 
 
+def _zygote_guards(parent: int) -> set[int]:
+    """The pool's guard processes under `parent` (spawned by multiprocessing), from the process table."""
+    guards = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue
+        if int(stat.rpartition(")")[2].split()[1]) == parent and b"spawn_main" in cmdline:
+            guards.add(int(entry.name))
+    return guards
+
+
 def test_a_saved_verifier_is_verified_again_and_only_it_runs(tmp_path):
     root = _project(tmp_path / "course")
     watch = Watch(root, tmp_path / "home")
@@ -79,8 +93,11 @@ def test_a_saved_verifier_is_verified_again_and_only_it_runs(tmp_path):
         assert any("PASS sample/edited" in line for line in first) and any(
             "PASS sample/other" in line for line in first
         )
+        guards = _zygote_guards(watch.process.pid)
+        assert len(guards) == 1, guards  # one pool, its zygote kept warm for the next save
         (root / "verifiers" / "edited.py").write_text(VERIFIER.format(value=5))
         second = watch.until("watching")
+        assert _zygote_guards(watch.process.pid) == guards  # the save ran in the same zygote: no torch import
         assert any("FAIL sample/edited" in line for line in second), second
         assert any("PASS sample/other (cached)" in line for line in second), second
         deck = root / "decks" / "sample.toml"

@@ -159,6 +159,15 @@ class WorkerPool:
         self._process.join(timeout=STOP_ALLOWANCE)
         self._discard()
 
+    def warm(self) -> None:
+        """Start the zygote now unless it runs: the next card then starts without importing torch first.
+
+        For a caller that will run cards soon but not yet (`quizzer verify --watch` between saves). A
+        zygote that fails to start is no error here: the next `run` tries again and reports it.
+        """
+        if self._process is None:
+            self._start()
+
     def run(
         self, jobs: Iterable[Job], on_start: Callable[[Job], None] = lambda job: None
     ) -> Iterator[tuple[Job, Outcome]]:
@@ -274,12 +283,15 @@ def verify(
     on_result: Callable[[Verified], None] = lambda verified: None,
     on_start: Callable[[Job], None] = lambda job: None,
     on_warning: Callable[[str], None] = lambda text: None,
+    pool: WorkerPool | None = None,
 ) -> list[Verified]:
     """Verify every job, from the cache where the key still matches; results are saved to `store`.
 
     A timeout, crash or out-of-memory is never served from the cache (the next run tries again) and
     never replaces a cached result of the same card version: it says nothing about the card.
     `on_warning`: something the user should know about the run (`WorkerPool`'s).
+    `pool`: run the cards there and leave it open (its own size, timeout and memory cap apply), so
+    that a caller verifying again and again keeps one warm zygote; else a pool for this call alone.
     """
     torch = torch_version()
     keys = {job.key: cache_key(job, torch) for job in jobs}
@@ -300,7 +312,11 @@ def verify(
             to_run.append(job)
     if to_run:
         size = min(workers or os.cpu_count() or 1, len(to_run))
-        with WorkerPool(size, timeout, memory_mb, on_warning=on_warning) as pool:
+        with (
+            contextlib.nullcontext(pool)
+            if pool
+            else WorkerPool(size, timeout, memory_mb, on_warning=on_warning) as pool
+        ):
             for job, outcome in pool.run(to_run, on_start):
                 ran = pool.torch or torch  # the torch the card ran with; the metadata's unless they disagree
                 key = keys[job.key] if ran == torch else cache_key(job, ran)
