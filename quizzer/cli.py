@@ -141,7 +141,7 @@ def _duplicate_id_problems(files: list[Path], broken: set[str]) -> list:
         except DeckError:
             continue
         earlier = first.setdefault(deck_id, path)
-        if earlier.resolve() != path.resolve():  # `lint decks ./decks/beta.toml` names one file twice
+        if _file_key(earlier) != _file_key(path):  # `lint decks ./decks/beta.toml` names one file twice
             problems.append(duplicate_id_problem(path, deck_id, earlier))
     return problems
 
@@ -283,17 +283,26 @@ def _skip_duplicate_ids(
     from quizzer.cards.deckfiles import DeckError, classify_target
     from quizzer.cards.loader import duplicate_id_problem
 
-    named = {Path(t.split("::")[0]).resolve() for t in targets if classify_target(t).kind == "file"}
+    named = {_file_key(Path(t.split("::")[0])) for t in targets if classify_target(t).kind == "file"}
     first: dict[str, Path] = {}
     kept = []
     for loaded, cards in selection:
         earlier = first.get(loaded.deck.id)
-        if earlier is not None and loaded.path.resolve() not in named:
+        if earlier is not None and _file_key(loaded.path) not in named:
             skip(loaded.path, DeckError([duplicate_id_problem(loaded.path, loaded.deck.id, earlier)]))
             continue
         first.setdefault(loaded.deck.id, loaded.path)
         kept.append((loaded, cards))
     return kept
+
+
+def _file_key(path: Path) -> Path:
+    """`path` resolved, to tell two names of one file apart from two files; a symlink loop or a name too long
+    (pathlib raises RuntimeError, OSError) is its own absolute path: the loader reports it as unreadable."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
 
 
 def _warn_broken(path: Path, error: DeckError) -> None:
@@ -324,7 +333,7 @@ def _app_deck_files(targets: tuple[str, ...]) -> tuple[Path, ...]:
         # Folders and deck files need no parsing here (on 100,000 cards importing the parser alone took
         # 0.4 s before the first frame): the app loads them in its worker and lists broken ones.
 
-        files = tuple({path.resolve(): path for path in deck_files(targets)}.values())
+        files = tuple({_file_key(path): path for path in deck_files(targets)}.values())
         if not files:  # not the bundled decks instead: the learner named these
             raise click.ClickException(f"no deck files (*.toml) found in {', '.join(targets)}")
         return files

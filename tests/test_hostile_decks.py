@@ -346,3 +346,24 @@ def test_lint_reports_a_second_deck_with_the_same_id(twin):
     assert result.stdout.splitlines() == [
         "decks/copy.toml:1:1: deck id 'beta' is already used by decks/beta.toml; rename one"
     ]
+
+
+@pytest.mark.parametrize("command", [["review", "--plain"], ["verify"]])
+def test_a_deck_named_through_a_symlink_loop_is_one_warning(project, command, tmp_path):
+    """Naming decks/loop.toml (a link to itself) gave a RuntimeError traceback ('Symlink loop from ...') from
+    resolving the names on the command line (47320eb); the loader says it cannot read it."""
+    loop = project / "decks" / "loop.toml"
+    loop.symlink_to("loop.toml")
+    result = invoke("--db", str(tmp_path / "q.db"), *command, "decks/loop.toml", "decks/beta.toml", input="q\n")
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit | None), repr(result.exception)
+    assert [line for line in result.stderr.splitlines() if "loop.toml" in line] == [
+        "warning: skipped a broken deck: decks/loop.toml:1:1: cannot read: Too many levels of symbolic links"
+    ]
+
+
+def test_the_app_is_handed_a_deck_named_through_a_symlink_loop(project):
+    """`quizzer review decks/loop.toml` resolved each named file before starting the app: a RuntimeError."""
+    from quizzer.cli import _app_deck_files
+
+    (project / "decks" / "loop.toml").symlink_to("loop.toml")
+    assert _app_deck_files(("decks/loop.toml",)) == (Path("decks/loop.toml"),)
