@@ -292,3 +292,20 @@ def test_control_characters_in_imported_text_are_dropped(tmp_path):
     loaded = load_deck(tmp_path / "ctl.toml").deck
     assert (loaded.title, loaded.cards[0].prompt.strip()) == ("Title", "[2Jred text")
     assert loaded.cards[0].answer.value.strip() == "answer]0;title"
+
+
+def test_a_card_longer_than_a_deck_allows_is_counted_and_left_out_and_the_deck_lints_clean(tmp_path):
+    """Decks now bound their texts (32,768 characters); an imported card past that would make its whole deck
+    fail lint, so it is left out and counted, as empty questions are."""
+    long = "word " * 8000  # 40,000 characters
+    notes = [genanki.Note(BASIC, ["kept", "a"]), genanki.Note(BASIC, [long, "b"]), genanki.Note(BASIC, ["q", long])]
+    result, decks = run_import(tmp_path, package(tmp_path / "made", notes, deck="D" * 600))
+    assert result.exit_code == 0, result.output
+    assert "imported 1 card(s)" in result.output and "2 card(s) longer than a card's text may be" in result.output
+    deck = only_deck(decks)  # lint-clean, its title cut to the bound
+    assert [c.prompt.strip() for c in deck.cards] == ["kept"] and len(deck.title) == 500
+    source = tmp_path / "cards.csv"
+    source.write_text(f"prompt,answer\nq,a\n{long},b\n", encoding="utf-8")
+    csv = CliRunner().invoke(main, ["import", "csv", str(source), "-o", str(tmp_path / "csv")])
+    assert csv.exit_code == 0 and "1 card(s) longer than a card's text may be" in csv.output, csv.output
+    assert lint(tmp_path / "csv" / "cards.toml") == []

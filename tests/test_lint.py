@@ -152,3 +152,22 @@ def test_review_app_loading_skips_only_the_verifier_checks(deck_dir):
     duplicate = deck_dir(GOOD.replace('id = "second"', 'id = "first"'), name="dup.toml")
     with pytest.raises(DeckError, match="duplicate card id 'first'"):
         load_deck(duplicate, check_verifiers=False)
+
+
+@pytest.mark.parametrize(
+    "edit, fragment",
+    [
+        (
+            ('prompt = "What is 2 + 2?"', 'prompt = "' + "x" * 32_769 + '"'),
+            "prompt: String should have at most 32768 characters",
+        ),
+        (('id = "first"', 'id = "' + "a" * 101 + '"'), "id: String should have at most 100 characters"),
+        (('title = "Demo"', 'title = "' + "T" * 501 + '"'), "title: String should have at most 500 characters"),
+    ],
+)
+def test_texts_and_ids_past_their_bounds_are_lint_problems(deck_dir, edit, fragment):
+    """An 80 KB prompt of code fences took 3.5 s to show; a 100,000-character id was printed whole everywhere."""
+    assert edit[0] in GOOD
+    path = deck_dir(GOOD.replace(*edit, 1))
+    (deck_dir.root / "verifiers" / "parity.py").write_text("def even():\n    pass\n")
+    assert any(fragment in message for message in messages(path)), messages(path)

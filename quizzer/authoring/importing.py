@@ -39,6 +39,7 @@ from pathlib import Path
 
 from quizzer.authoring.anki import MODEL_NAME as QUIZZER_MODEL
 from quizzer.authoring.scaffold import refresh_schema
+from quizzer.cards.deck import MAX_TEXT_CHARS, MAX_TITLE_CHARS
 from quizzer.cards.loader import CONTROL, SCHEMA_DIRECTIVE, lint
 from quizzer.core import jsontext, sm2
 from quizzer.core.sm2 import CardState
@@ -129,6 +130,7 @@ class ImportSummary:
     answers: int = 0
     kept_progress: int = 0
     skipped: int = 0  # cards whose question is empty (or whose note type has no such template): not written
+    too_long: int = 0  # cards whose question or answer is longer than a deck's text may be: not written
     problems: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
@@ -145,6 +147,8 @@ class ImportSummary:
             text += f"; {self.kept_progress} card(s) already had progress in the state database, kept as it was"
         if self.skipped:
             text += f"; {self.skipped} card(s) with an empty question skipped"
+        if self.too_long:
+            text += f"; {self.too_long} card(s) longer than a card's text may be ({MAX_TEXT_CHARS} characters) skipped"
         return text + ". Every card is unverified: give it an answer kind and a verifier to check it by code."
 
 
@@ -848,10 +852,14 @@ def _logged_answers(revlog: Sequence[tuple]) -> Iterator[LoggedAnswer]:
 # ---------------------------------------------------------------------- Anki notes → decks
 
 
-def anki_decks(package: Package, today: date, skipped: list[str] | None = None) -> list[ImportedDeck]:
+def anki_decks(
+    package: Package, today: date, skipped: list[str] | None = None, too_long: list[str] | None = None
+) -> list[ImportedDeck]:
     """One deck per Anki deck that holds cards; cards in note order. The GUIDs of cards left out (empty
-    question, no such template, no such note) are added to `skipped`."""
+    question, no such template, no such note) are added to `skipped`, of cards too long for a deck to
+    `too_long`."""
     skipped = [] if skipped is None else skipped
+    too_long = [] if too_long is None else too_long
     decks: dict[str, ImportedDeck] = {}
     deck_ids: dict[int, str] = {}
     taken_decks: set[str] = set()
@@ -875,7 +883,7 @@ def anki_decks(package: Package, today: date, skipped: list[str] | None = None) 
         if deck_key not in decks:
             name = package.decks.get(home, "Default")
             deck_id = _unique(deck_key if wanted_card_id else slug(name, f"deck-{home}"), taken_decks)
-            title = name.removeprefix("Quizzer::") if wanted_card_id else name
+            title = (name.removeprefix("Quizzer::") if wanted_card_id else name)[:MAX_TITLE_CHARS]
             decks[deck_key] = ImportedDeck(deck_id, title, f"Imported from {package.archive.name}")
             card_ids[deck_key] = set()
         deck = decks[deck_key]
@@ -883,6 +891,9 @@ def anki_decks(package: Package, today: date, skipped: list[str] | None = None) 
         card = _anki_card(package, note_type, values, ordinal, guid, wanted_card_id, tags, deck)
         if card is None:
             skipped.append(guid)
+            continue
+        if not _fits(card):
+            too_long.append(guid)
             continue
         card.id = _unique(card.id, card_ids[deck_key])
         card.progress = carried_progress(row, package.day_zero, package.revlog.get(card_id_anki, []), today)
@@ -986,7 +997,9 @@ _SEPARATORS = {"tab": "\t", "comma": ",", "semicolon": ";", "space": " ", "pipe"
 _LOOKS_HTML = re.compile(r"<(br|div|p|b|i|u|span|img|ul|ol|li|sup|sub|code|pre|em|strong)\b", re.I)
 
 
-def csv_decks(path: Path, deck: str | None = None, skipped: list[str] | None = None) -> list[ImportedDeck]:
+def csv_decks(
+    path: Path, deck: str | None = None, skipped: list[str] | None = None, too_long: list[str] | None = None
+) -> list[ImportedDeck]:
     """A CSV or Anki "Notes in Plain Text" file: a header row naming columns, or prompt, answer[, tags].
 
     Anki's `#separator:`, `#html:`, `#tags column:`, `#deck column:`, `#guid column:` and `#columns:`
@@ -1059,7 +1072,9 @@ def csv_decks(path: Path, deck: str | None = None, skipped: list[str] | None = N
         deck_name = cells.get("deck", "").strip() or deck or path.stem
         if deck_name not in decks:
             decks[deck_name] = ImportedDeck(
-                _unique(slug(deck_name, "imported"), taken_decks), deck_name, f"Imported from {path.name}"
+                _unique(slug(deck_name, "imported"), taken_decks),
+                deck_name[:MAX_TITLE_CHARS],
+                f"Imported from {path.name}",
             )
             ids[deck_name] = set()
         if cells.get("id", "").strip():
@@ -1068,16 +1083,20 @@ def csv_decks(path: Path, deck: str | None = None, skipped: list[str] | None = N
             card_id = guid_card_id(cells["guid"].strip())
         else:
             card_id = guid_card_id(prompt)
-        decks[deck_name].cards.append(
-            ImportedCard(
-                _unique(card_id, ids[deck_name]),
-                prompt,
-                convert(cells.get("answer", "")) or "(no answer given)",
-                convert(cells.get("explanation", "")) or f"Imported from {path.name}; no explanation yet.",
-                cells.get("tags", "").split(),
-                cells.get("source", "").strip(),
-            )
+        card = ImportedCard(
+            card_id,
+            prompt,
+            convert(cells.get("answer", "")) or "(no answer given)",
+            convert(cells.get("explanation", "")) or f"Imported from {path.name}; no explanation yet.",
+            cells.get("tags", "").split(),
+            cells.get("source", "").strip(),
         )
+        if not _fits(card):
+            if too_long is not None:
+                too_long.append(f"row {number}")
+            continue
+        card.id = _unique(card_id, ids[deck_name])
+        decks[deck_name].cards.append(card)
     return [d for d in decks.values() if d.cards]
 
 
@@ -1172,6 +1191,11 @@ def _line(text: str) -> str:
     """A TOML basic string: JSON's escapes, and DEL (U+007F), which TOML forbids raw and JSON leaves, escaped.
     Control characters are dropped: they are no text, and a deck holding one fails lint (`loader.CONTROL`)."""
     return json.dumps(CONTROL.sub("", text), ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _fits(card: ImportedCard) -> bool:
+    """Whether the card's texts, as they will be written (escaped), are within a deck's bounds."""
+    return all(len(escape(text)) <= MAX_TEXT_CHARS for text in (card.prompt, card.explanation, card.answer))
 
 
 def deck_toml(deck: ImportedDeck) -> str:
@@ -1303,23 +1327,28 @@ def _copy_media(deck: ImportedDeck, target: Path, archive: zipfile.ZipFile, pack
 def import_anki(path: Path, folder: Path, *, today: date, force: bool = False, store=None) -> ImportSummary:
     package = read_package(path)
     skipped: list[str] = []
+    too_long: list[str] = []
     try:
-        decks = anki_decks(package, today, skipped)
+        decks = anki_decks(package, today, skipped, too_long)
     except _DAMAGED as error:
         raise _damaged(path, error) from None
     if not decks:
         detail = f" ({len(skipped)} card(s), every question empty)" if skipped else ""
+        detail += f" ({len(too_long)} card(s) too long for a deck)" if too_long else ""
         raise ImportProblem(f"{path}: the package holds no cards{detail}")
     summary = write_decks(decks, folder, force=force, package=package, store=store)
-    summary.skipped = len(skipped)
+    summary.skipped, summary.too_long = len(skipped), len(too_long)
     return summary
 
 
 def import_csv(path: Path, folder: Path, *, deck: str | None = None, force: bool = False) -> ImportSummary:
     skipped: list[str] = []
-    decks = csv_decks(path, deck, skipped)
+    too_long: list[str] = []
+    decks = csv_decks(path, deck, skipped, too_long)
+    if not decks and too_long:
+        raise ImportProblem(f"{path}: every row is longer than a card's text may be ({MAX_TEXT_CHARS} characters)")
     if not decks:
         raise ImportProblem(f"{path}: no row has a prompt ({len(skipped)} row(s), every prompt cell empty)")
     summary = write_decks(decks, folder, force=force)
-    summary.skipped = len(skipped)
+    summary.skipped, summary.too_long = len(skipped), len(too_long)
     return summary

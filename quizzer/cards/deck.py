@@ -22,6 +22,12 @@ from quizzer.core import checking, templates
 from quizzer.core.checking import Verdict
 
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
+# Bounds on what a deck may hold, so that no one card costs a command more than about a second: a
+# 80 KB prompt of code fences took 1.2 s of CPU to draw (rich) and 3.5 s in `review --plain` on a loaded
+# machine, a 100,000-character id was printed whole everywhere. The bundled decks' longest text is 2.6 KB.
+MAX_ID_CHARS = 100
+MAX_TITLE_CHARS = 500
+MAX_TEXT_CHARS = 32_768
 VERIFIER_REF = r"^[^:]+\.py(::[A-Za-z_][A-Za-z0-9_]*)?$"
 
 
@@ -218,7 +224,7 @@ class CodeAnswer(_SelfGraded):
     """A snippet that is itself executed by the card's verifier; self-graded."""
 
     kind: Literal["code"]
-    value: str = Field(description="The code. Its verifier runs exactly this snippet.")
+    value: str = Field(max_length=MAX_TEXT_CHARS, description="The code. Its verifier runs exactly this snippet.")
     language: str = "python"
 
 
@@ -226,7 +232,7 @@ class TextAnswer(_SelfGraded):
     """A free explanation; self-graded. Its verifier's claims are the facts it rests on."""
 
     kind: Literal["text"]
-    value: str
+    value: str = Field(max_length=MAX_TEXT_CHARS)
 
 
 class TensorAnswer(_Model):
@@ -294,8 +300,12 @@ SINGLE_PART = "answer"  # the part id of a card with one `answer`
 class Part(_Model):
     """One labelled part of a card's answer; checkable parts get a value from the verifier under `id`."""
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Unique in the card; the verifier's key.")
-    label: str = Field(min_length=1, description="Shown to the learner; may cite {{ name }}.")
+    id: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=MAX_ID_CHARS, description="Unique in the card; the verifier's key."
+    )
+    label: str = Field(
+        min_length=1, max_length=MAX_TEXT_CHARS, description="Shown to the learner; may cite {{ name }}."
+    )
     answer: Answer
 
     @property
@@ -389,8 +399,12 @@ class Example(_Model):
 class Card(_Model):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True, serialize_by_alias=True)
 
-    id: str = Field(pattern=SLUG, description="Stable id: progress is keyed by deck-id/card-id.")
-    prompt: str = Field(min_length=1, description="Markdown; LaTeX math between $...$ or $$...$$.")
+    id: str = Field(
+        pattern=SLUG, max_length=MAX_ID_CHARS, description="Stable id: progress is keyed by deck-id/card-id."
+    )
+    prompt: str = Field(
+        min_length=1, max_length=MAX_TEXT_CHARS, description="Markdown; LaTeX math between $...$ or $$...$$."
+    )
     answer: Answer | None = Field(None, description="The answer (give this or `parts`, not both).")
     declared_parts: list[Part] | None = Field(
         None,
@@ -399,7 +413,9 @@ class Card(_Model):
         max_length=20,
         description="An answer in labelled parts (instead of `answer`).",
     )
-    explanation: str = Field(min_length=1, description="Why the answer is right (Markdown; may cite {{ name }}).")
+    explanation: str = Field(
+        min_length=1, max_length=MAX_TEXT_CHARS, description="Why the answer is right (Markdown; may cite {{ name }})."
+    )
     tags: list[str] = Field(default_factory=list)
     source: str = Field("", description="Where the question comes from, e.g. 'CNNs, question 3'.")
     verifier: str | None = Field(
@@ -416,7 +432,7 @@ class Card(_Model):
         default_factory=list, max_length=50, description="Worked instances of a parametric card, checked by verify."
     )
 
-    renamed_from: list[Annotated[str, Field(pattern=SLUG)]] = Field(
+    renamed_from: list[Annotated[str, Field(pattern=SLUG, max_length=MAX_ID_CHARS)]] = Field(
         default_factory=list,
         max_length=20,
         description="Earlier ids of this card: their progress and history move to this id.",
@@ -522,9 +538,9 @@ class Card(_Model):
 class Deck(_Model):
     model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"title": "quizzer deck"})
 
-    id: str = Field(pattern=SLUG)
-    title: str = Field(min_length=1)
-    description: str = ""
+    id: str = Field(pattern=SLUG, max_length=MAX_ID_CHARS)
+    title: str = Field(min_length=1, max_length=MAX_TITLE_CHARS)
+    description: str = Field("", max_length=MAX_TEXT_CHARS)
     macros: dict[str, str] = Field(
         default_factory=dict,
         description=r"LaTeX macros for prompts: name → body, `#1`.. for arguments, e.g. vec = '\boldsymbol{#1}'.",
