@@ -117,7 +117,7 @@ def lint(paths: tuple[Path, ...], output_format: str, db: Path | None) -> None:
     warnings = _vanished_card_warnings(files, db)
     for warning in warnings:
         click.echo(warning, err=True)
-    count = len(problems)
+    count = sum(problem.stands_for for problem in problems)
     click.echo(
         f"{len(files)} deck file(s): "
         + ("no problems" if not count else f"{count} problem(s)")

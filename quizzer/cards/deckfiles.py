@@ -30,6 +30,7 @@ class Problem:
     line: int
     col: int
     message: str
+    stands_for: int = 1  # problems this line counts for ("and 49950 more problem(s) not listed")
 
     def __str__(self) -> str:
         """One line, whatever the message quotes (a deck's text can hold any line break), and a bounded
@@ -50,7 +51,7 @@ class DeckError(Exception):
     def one_line(self) -> str:
         """The first problem, and how to see the rest: the warning of a command that skips this deck."""
         first = str(self.problems[0]) if self.problems else "unusable deck"
-        more = len(self.problems) - 1
+        more = sum(problem.stands_for for problem in self.problems) - 1
         return first + (f" (and {more} more; `quizzer lint {self.problems[0].path}` lists them)" if more > 0 else "")
 
 
