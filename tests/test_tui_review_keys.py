@@ -123,6 +123,7 @@ def check_footer(screen, width: int) -> list[str]:
     """The footer of `screen` draws whole keys only, `? Help` first, and drops the rest from the last:
     its keys are the screen's shown bindings in order up to the first that would not fit. Returns them."""
     from rich.cells import cell_len
+    from textual.widget import Widget
     from textual.widgets._footer import FooterKey
 
     from quizzer.review.tui.widgets.footer import KeyFooter
@@ -134,6 +135,9 @@ def check_footer(screen, width: int) -> list[str]:
         assert key.region.width and key.region.right <= width, (key.description, key.region, width)
     for key in drawn:
         assert key.region.width == KeyFooter._key_width(key, footer.compact), (key.description, key.region)
+    for key in keys:  # the width counted from a key's text is the width Textual measures on its rendering
+        measured = Widget.get_content_width(key, footer.content_size, screen.app.size)
+        assert key.get_content_width(footer.content_size, screen.app.size) == measured, (key.description, measured)
     assert drawn[0].action == "help", [key.description for key in drawn]
     wanted = {}  # action → description, in the order the screen lists its keys
     for active in screen.active_bindings.values():

@@ -161,9 +161,9 @@ async def test_a_theme_read_from_the_store_is_not_written_back(tmp_path, monkeyp
 
 
 @async_test
-async def test_the_key_bar_keeps_its_keys_when_a_rebuild_would_show_the_same(tmp_path):
-    """A bindings refresh that leaves the keys as they are mounts nothing anew; a width that fits fewer keys
-    rebuilds them."""
+async def test_the_key_bar_keeps_its_keys_when_a_rebuild_would_show_the_same(tmp_path, monkeypatch):
+    """A bindings refresh that leaves the keys as they are mounts nothing anew, nor makes keys to compare;
+    a width that fits fewer keys rebuilds them."""
     from textual.widgets._footer import FooterKey
 
     from quizzer.review.tui.widgets.footer import KeyFooter
@@ -176,10 +176,16 @@ async def test_the_key_bar_keeps_its_keys_when_a_rebuild_would_show_the_same(tmp
         footer = app.screen.query_one(KeyFooter)
         keys = list(footer.query_children(FooterKey))
         assert keys and footer.settled
+        made = []
+        original = FooterKey.__init__
+        monkeypatch.setattr(
+            FooterKey, "__init__", lambda key, *args, **kwargs: made.append(key) or original(key, *args, **kwargs)
+        )
         app.screen.refresh_bindings()
         await pilot.pause()
         await pilot.pause()
         assert footer.settled and list(footer.query_children(FooterKey)) == keys
+        assert not made
         await pilot.resize_terminal(60, 20)
         await pilot.pause()
         await pilot.pause()

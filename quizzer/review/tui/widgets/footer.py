@@ -7,10 +7,33 @@ from collections.abc import Iterable
 from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.compose import compose
+from textual.geometry import Size
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
+
+
+class CountedKey(FooterKey):
+    """Footer's key, whose width is counted from its text rather than drawn and measured.
+
+    A key is `width: auto`: Textual measured each by rendering it, twice per layout of the bar before
+    the first frame (the ten keys of the decks screen were rendered 30 times before its ready point,
+    about 20 ms). The columns are those of the text `FooterKey.render` assembles: the key between its
+    component's padding, then the description between its own (the key alone when there is none).
+    """
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        width = cell_len(self.key_display)
+        if self.description:
+            key = self.get_component_styles("footer-key--key").padding
+            description = self.get_component_styles("footer-key--description").padding
+            width += key.left + key.right + description.left + cell_len(self.description) + description.right
+        if self.expand:
+            width = max(container.width, width)
+        if self.shrink:
+            width = min(width, container.width)
+        return width
 
 
 class KeyFooter(Footer):
@@ -26,7 +49,10 @@ class KeyFooter(Footer):
     showing changes them two or three times, and each rebuild mounts and styles every key anew), not
     at all when the keys that fit are the ones already shown (a resize within the same width class, a
     focus change that leaves the bindings as they were), and styles each new key once: it is made
-    in the footer's compact state, not made compact and then restyled by the binding.
+    in the footer's compact state, not made compact and then restyled by the binding. When neither
+    the width nor the shown bindings changed since the last compose (`_inputs`), a rebuild does not
+    even make the keys to compare (the decks screen's two rebuilds at start-up made twenty). Its keys
+    are `CountedKey`s, whose widths are counted from their text.
     """
 
     NARROW = 100
@@ -41,6 +67,8 @@ class KeyFooter(Footer):
     _mounting = False
     _composed_width = -1
     """The width the keys were last composed for (0: before any layout, when every key is composed)."""
+    _composed_for: tuple = ()
+    """`_inputs()` when the keys were last composed."""
 
     @property
     def settled(self) -> bool:
@@ -74,11 +102,14 @@ class KeyFooter(Footer):
         """Textual's keys with `? Help` first, so it never falls off the right edge of a narrow terminal."""
         self._fit_style()
         self._composed_width = self._width
+        self._composed_for = self._inputs()
         keys = list(super().compose())
         if self.narrow:
             keys = [key for key in keys if getattr(key, "action", None) not in self.LEFT_TO_HELP]
         first = [key for key in keys if getattr(key, "action", None) == "help"]
         for key in self._fitting(first + [key for key in keys if key not in first]):
+            if type(key) is FooterKey:
+                key.__class__ = CountedKey  # Footer's key, made by Footer's compose: only measured otherwise
             if isinstance(key, FooterKey) and not key.has_class("-command-palette"):  # bound to `compact`
                 key.set_reactive(FooterKey.compact, self.compact)
                 key.set_class(self.compact, "-compact", update=False)
@@ -117,9 +148,24 @@ class KeyFooter(Footer):
             return cell_len(key.key_display) + (1 + cell_len(key.description) if key.description else 0)
         return 1 + cell_len(key.key_display) + 1 + (cell_len(key.description) + 1 if key.description else 0)
 
+    def _inputs(self) -> tuple:
+        """What `compose` makes the keys from: the width (the style and the keys that fit follow from it)
+        and the screen's active bindings that it shows (and the palette's), each with its state and tooltip."""
+        palette = self.app.COMMAND_PALETTE_BINDING if self.app.ENABLE_COMMAND_PALETTE else None
+        return (
+            self._width,
+            tuple(
+                (key, binding, enabled, tooltip)
+                for key, (_, binding, enabled, tooltip) in self.screen.active_bindings.items()
+                if binding.show or key == palette
+            ),
+        )
+
     async def recompose(self) -> None:
         """Widget's recompose, unless the keys composed now are the keys shown."""
         if not self.is_attached or self._pruning:
+            return
+        if self._inputs() == self._composed_for:  # the keys would be made again only to be found equal
             return
         keys = compose(self)
         if [_shown_as(key) for key in keys] == [_shown_as(key) for key in self.children]:
