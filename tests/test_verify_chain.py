@@ -285,7 +285,16 @@ def test_quizzer_verify_broken_anywhere_leaves_nothing_the_verifier_started(tmp_
     # goes to a file, not a pipe: a guard stopped from outside holds its copy of the descriptor.
     output = tmp_path / "output.txt"
     with output.open("wb") as sink:
-        verify = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        verify = subprocess.Popen(
+            command,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+            # Ctrl-C as from a terminal: a suite started in the background (`cmd &`) ignores SIGINT, and a child
+            # that inherits the ignore never sees it (group-SIGINT failed in every CI run started that way)
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
     chain = None
     try:
         assert _wait_until(lambda: _running(pids, marker) or verify.poll() is not None)
