@@ -155,8 +155,9 @@ def test_macros_that_expand_without_end_are_shown_as_written(tmp_path):
 
 
 def test_a_fraction_nested_thousands_deep_is_shown_as_written(tmp_path):
-    """5,000 nested \\frac: a RecursionError traceback from `quizzer show` (and `review --plain`)."""
-    prompt = "$" + "\\frac{" * 5000 + "1" + "}{2}" * 5000 + "$ and $\\frac{1}{2}$"
+    """5,000 nested \\frac: a RecursionError traceback from `quizzer show` (and `review --plain`). 3,000 deep is
+    as far past the converter's recursion as 5,000 and within a deck's text bound (MAX_TEXT_CHARS)."""
+    prompt = "$" + "\\frac{" * 3000 + "1" + "}{2}" * 3000 + "$ and $\\frac{1}{2}$"
     path = _hostile_deck(tmp_path, prompt)
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "q.db"), "show", f"{path}::a"])
     assert result.exit_code == 0 and result.exception is None, result.output[-500:]
