@@ -83,17 +83,24 @@ def test_verifier_outside_the_root_is_refused(tmp_path):
     assert outcome.status == "error" and "resolves outside" in outcome.traceback
 
 
+def _one_card_deck(tmp_path: Path, verifier: str | None = None, value: int = 1) -> Path:
+    """decks/d.toml holding card `c` (numeric `value`), run by `verifier` if given."""
+    deck = tmp_path / "decks" / "d.toml"
+    deck.parent.mkdir(exist_ok=True)
+    deck.write_text(
+        'id = "d"\ntitle = "D"\n[[cards]]\nid = "c"\nprompt = "?"\nexplanation = "."\n'
+        + (f'verifier = "{verifier}"\n' if verifier else "")
+        + f'answer = {{ kind = "numeric", value = {value} }}\n'
+    )
+    return deck
+
+
 def test_cache_key_follows_card_verifier_and_local_imports(tmp_path):
     root = tmp_path / "verifiers"
     (root / "pkg").mkdir(parents=True)
     (root / "helpers_for_test.py").write_text("X = 1\n")
     (root / "pkg" / "v.py").write_text("import helpers_for_test\ndef verify():\n    pass\n")
-    deck = tmp_path / "decks" / "d.toml"
-    deck.parent.mkdir()
-    deck.write_text(
-        'id = "d"\ntitle = "D"\n[[cards]]\nid = "c"\nprompt = "?"\nexplanation = "."\n'
-        'verifier = "pkg/v.py"\nanswer = { kind = "numeric", value = 1 }\n'
-    )
+    deck = _one_card_deck(tmp_path, "pkg/v.py")
     job = Job(load_deck(deck), load_deck(deck).deck.cards[0])
     first = cache_key(job, "2.13.0")
     assert cache_key(job, "2.13.0") == first
@@ -109,12 +116,7 @@ def test_the_cache_key_follows_the_code_that_judges(tmp_path, monkeypatch):
     """A changed checker (an upgrade of quizzer, an edit) served the old verdict until PROTOCOL was bumped by hand."""
     from quizzer.verify import runner
 
-    deck = tmp_path / "decks" / "d.toml"
-    deck.parent.mkdir()
-    deck.write_text(
-        'id = "d"\ntitle = "D"\n[[cards]]\nid = "c"\nprompt = "?"\nexplanation = "."\n'
-        'answer = { kind = "numeric", value = 1 }\n'
-    )
+    deck = _one_card_deck(tmp_path)
     job = Job(load_deck(deck), load_deck(deck).deck.cards[0])
     before = cache_key(job, "2.13.0")
     checker = tmp_path / "checking.py"
@@ -227,12 +229,7 @@ def test_a_verifier_that_raised_is_run_again_once_the_machine_is_fixed(tmp_path)
         "from quizzer.verifier import Result\n\n\ndef f():\n    import extmod_for_this_test\n\n"
         "    return Result(value=extmod_for_this_test.X)\n"
     )
-    (tmp_path / "decks").mkdir()
-    deck = tmp_path / "decks" / "d.toml"
-    deck.write_text(
-        'id = "d"\ntitle = "D"\n[[cards]]\nid = "c"\nprompt = "?"\nexplanation = "."\n'
-        'verifier = "v.py::f"\nanswer = { kind = "numeric", value = 4 }\n'
-    )
+    deck = _one_card_deck(tmp_path, "v.py::f", value=4)
     site = tmp_path / "site"
     site.mkdir()
     env = {**os.environ, "QUIZZER_DB": str(tmp_path / "state.db"), "COLUMNS": "200"}
