@@ -91,3 +91,32 @@ def test_an_import_into_a_folder_whose_schema_is_a_fifo_refuses_and_writes_nothi
     )
     assert result.returncode == 1 and "schema.json exists and is not a regular file" in result.stderr, result.stderr
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["schema.json"]
+
+
+@pytest.mark.parametrize("content", ["package", "not a zip"])
+def test_reading_a_package_closes_the_file_it_opened(tmp_path, content):
+    """The .apkg was opened for zipfile, which never closes a file it is handed: one descriptor leaked per import."""
+    import gc
+    import warnings
+
+    import genanki
+
+    from quizzer.authoring.importing import ImportProblem, read_package
+
+    path = tmp_path / "deck.apkg"
+    if content == "package":
+        model = genanki.Model(1607392319, "Basic", fields=[{"name": "Front"}, {"name": "Back"}],
+                              templates=[{"name": "Card 1", "qfmt": "{{Front}}", "afmt": "{{Back}}"}])  # fmt: skip
+        deck = genanki.Deck(2059400110, "D")
+        deck.add_note(genanki.Note(model, ["q", "a"]))
+        genanki.Package(deck).write_to_file(path)
+    else:
+        path.write_text("not a zip")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            read_package(path)
+        except ImportProblem:
+            assert content == "not a zip"
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)], [str(w.message) for w in caught]

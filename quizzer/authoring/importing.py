@@ -592,14 +592,19 @@ class Package:
 def read_package(path: Path) -> Package:
     """Open an .apkg (legacy or current format); `ImportProblem` for anything that is not one."""
     try:
-        archive = zipfile.ZipFile(open_regular(path))
+        stream = open_regular(path)
     except FileNotFoundError:
         raise ImportProblem(f"{path}: no such file") from None
     except NotARegularFile:
         raise ImportProblem(f"{path}: not a regular file (a FIFO, socket or device); name the .apkg file") from None
-    except (zipfile.BadZipFile, OSError) as error:
+    except OSError as error:
         raise ImportProblem(f"{path}: not an Anki package (.apkg is a zip file): {error}") from None
-    with archive, tempfile.TemporaryDirectory(prefix="quizzer-import-") as scratch:
+    try:
+        archive = zipfile.ZipFile(stream)  # a ZipFile never closes a file it was handed: `stream` is ours to close
+    except (zipfile.BadZipFile, OSError) as error:
+        stream.close()
+        raise ImportProblem(f"{path}: not an Anki package (.apkg is a zip file): {error}") from None
+    with stream, archive, tempfile.TemporaryDirectory(prefix="quizzer-import-") as scratch:
         names = set(archive.namelist())
         member = next((n for n in ("collection.anki21b", "collection.anki21", "collection.anki2") if n in names), None)
         if member is None:
