@@ -171,16 +171,22 @@ def test_headers_with_spaces_and_comments_are_still_located(tmp_path):
 # ---------------------------------------------------------------------- the other commands skip a bad deck
 
 
+def deck_project(root: Path, monkeypatch, name: str, content: bytes) -> Path:
+    """A deck project in `root`, made the working folder: decks/ holds beta.toml (a good deck) and
+    `name` with `content` beside it; verifiers/ is empty."""
+    decks = root / "decks"
+    decks.mkdir()
+    (root / "verifiers").mkdir()
+    shutil.copy(GOOD, decks / "beta.toml")
+    (decks / name).write_bytes(content)
+    monkeypatch.chdir(root)
+    return root
+
+
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     """A deck project whose decks/ holds one good deck and one that used to crash every command."""
-    decks = tmp_path / "decks"
-    decks.mkdir()
-    (tmp_path / "verifiers").mkdir()
-    shutil.copy(GOOD, decks / "beta.toml")
-    (decks / "nested.toml").write_text(HOSTILE_TEXTS["nested-arrays"][0])
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+    return deck_project(tmp_path, monkeypatch, "nested.toml", HOSTILE_TEXTS["nested-arrays"][0].encode())
 
 
 def invoke(*args, input=""):
@@ -314,13 +320,7 @@ def test_a_message_that_echoes_a_long_value_is_clipped(tmp_path):
 @pytest.fixture
 def twin(tmp_path, monkeypatch):
     """decks/ holds beta.toml and a copy of it under another name: the same deck id twice."""
-    decks = tmp_path / "decks"
-    decks.mkdir()
-    (tmp_path / "verifiers").mkdir()
-    shutil.copy(GOOD, decks / "beta.toml")
-    shutil.copy(GOOD, decks / "copy.toml")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+    return deck_project(tmp_path, monkeypatch, "copy.toml", GOOD.read_bytes())
 
 
 @pytest.mark.parametrize(
