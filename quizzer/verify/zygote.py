@@ -57,6 +57,7 @@ import select
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -208,41 +209,55 @@ def namespace_probe() -> tuple[int, str]:
     """
     if not sys.platform.startswith("linux"):
         return 0, f"pid namespaces are Linux's ({sys.platform} has none)"
+    answer = _answer_from_child(_probe, lambda error: f"0\n{_said(error)}", fallback="0\nthe probe failed")
+    flags, _, why_not = answer.partition("\n")
+    return (int(flags), "") if flags.isdigit() and int(flags) else (0, why_not or "the probe failed")
+
+
+_NOT_PID_1 = "its /proc does not show it as pid 1"
+
+
+def _probe() -> str:
+    """In the probe's child: "FLAGS\\n" if its next child is the init of a pid namespace with its own /proc.
+
+    Else "0\\nwhy not"; an error raised here is the probe's answer too (any failure means: no namespace here).
+    """
+    flags = _enter_pid_namespace()
+    message = _answer_from_child(_own_proc, _said, fallback=_NOT_PID_1)  # the first child: the namespace's init
+    return f"{flags}\n" if not message else f"0\ncould not give it its own /proc: {message}"
+
+
+def _own_proc() -> str:
+    """In the init of the new pid namespace: "" if it has a /proc of its own that shows it as pid 1, else why not."""
+    _mount_own_proc()
+    return "" if os.readlink("/proc/self") == "1" else _NOT_PID_1
+
+
+def _answer_from_child(work: Callable[[], str], failed: Callable[[BaseException], str], fallback: str) -> str:
+    """Fork once, run `work` in the child, and return the one answer the child sends back through a pipe.
+
+    The child answers what `work()` returns, or `failed(error)` if it raised anything at all
+    (SystemExit and KeyboardInterrupt too), or `fallback` if even that raised; then it exits at once
+    (os._exit), so it never returns into its caller's code. This process reads the answer until the
+    pipe closes, then reaps the child. It forks exactly once: after unshare(CLONE_NEWPID), that child
+    is the first process, the init, of the new pid namespace.
+    """
     answer_read, answer_write = os.pipe()
-    probe = os.fork()
-    if probe == 0:
-        answer = "0\nthe probe failed"
+    child = os.fork()
+    if child == 0:
+        answer = fallback
         try:
             os.close(answer_read)
-            flags = _enter_pid_namespace()
-            error_read, error_write = os.pipe()
-            init = os.fork()
-            if init == 0:
-                message = "its /proc does not show it as pid 1"
-                try:
-                    os.close(error_read)
-                    _mount_own_proc()
-                    if os.readlink("/proc/self") == "1":
-                        message = ""
-                except BaseException as error:  # noqa: BLE001 - reported, not raised
-                    message = _said(error)
-                finally:
-                    os.write(error_write, message.encode())
-                    os._exit(0)
-            os.close(error_write)
-            message = _read_all(error_read).decode(errors="replace")
-            os.waitpid(init, 0)
-            answer = f"{flags}\n" if not message else f"0\ncould not give it its own /proc: {message}"
-        except BaseException as error:  # noqa: BLE001 - any failure means: no namespace here
-            answer = f"0\n{_said(error)}"
+            answer = work()
+        except BaseException as error:  # noqa: BLE001 - any failure is the answer, never raised in the child
+            answer = failed(error)
         finally:
             os.write(answer_write, answer.encode())
             os._exit(0)
     os.close(answer_write)
     answer = _read_all(answer_read).decode(errors="replace")
-    os.waitpid(probe, 0)
-    flags, _, why_not = answer.partition("\n")
-    return (int(flags), "") if flags.isdigit() and int(flags) else (0, why_not or "the probe failed")
+    os.waitpid(child, 0)
+    return answer
 
 
 def _said(error: BaseException) -> str:
