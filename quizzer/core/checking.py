@@ -20,7 +20,7 @@ import keyword
 import math
 import random
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal, NamedTuple
@@ -478,19 +478,29 @@ def _parse_expression(source: str, variables: tuple[str, ...]) -> Formula:
     return Formula(_shown(tree), evaluate)
 
 
-def _check_size(tree: ast.expr) -> None:
-    """Nodes and depth, counted without recursion (the tree may be deep: `-----x`)."""
-    nodes, stack = 0, [(tree, 1)]
+def walk_with_depth(tree: ast.AST, left_out: tuple[type, ...] = ()) -> Iterator[tuple[ast.AST, int]]:
+    """Every node of `tree` with its depth (`tree` itself is 1), without recursion (the tree may be deep: `-----x`).
+
+    Nodes of the `left_out` types are passed over with what is below them. A node's children are
+    looked up only when the walk goes on past it, so a bound check that raises on a node ends the
+    walk there.
+    """
+    stack = [(tree, 1)]
     while stack:
         node, depth = stack.pop()
-        if isinstance(node, (ast.Load, *_BINARY, *_UNARY)):
+        if isinstance(node, left_out):
             continue
-        nodes += 1
+        yield node, depth
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+
+def _check_size(tree: ast.expr) -> None:
+    """Nodes and depth, counted without recursion; contexts and operators are not counted."""
+    for nodes, (_, depth) in enumerate(walk_with_depth(tree, left_out=(ast.Load, *_BINARY, *_UNARY)), start=1):
         if nodes > MAX_FORMULA_NODES:
             raise TooLarge(f"formula too large: more than {MAX_FORMULA_NODES} numbers, names and operations")
         if depth > MAX_FORMULA_DEPTH:
             raise TooLarge(f"formula too large: nested more than {MAX_FORMULA_DEPTH} operations deep")
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
 def _compile(node: ast.expr, variables: set[str]) -> tuple[Evaluator, bool]:

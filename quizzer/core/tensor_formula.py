@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from quizzer.core.checking import Unparsable, Verdict, format_shape
+from quizzer.core.checking import Unparsable, Verdict, format_shape, walk_with_depth
 
 MAX_FORMULA_CHARS = 500
 MAX_NODES = 200
@@ -149,15 +149,11 @@ def _quote(text: str) -> str:
 
 def _check_size(tree: ast.expr) -> None:
     """Bound nodes and depth without recursion (the evaluator recurses, so depth must be small)."""
-    count, stack = 0, [(tree, 1)]
-    while stack:
-        node, depth = stack.pop()
-        count += 1
+    for count, (_, depth) in enumerate(walk_with_depth(tree), start=1):
         if count > MAX_NODES:
             raise FormulaError(f"the formula has more than {MAX_NODES} parts; write it more simply")
         if depth > MAX_DEPTH:
             raise FormulaError(f"the formula nests deeper than {MAX_DEPTH} levels; write it more simply")
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
 class _Whitelist(ast.NodeVisitor):
