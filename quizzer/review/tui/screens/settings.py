@@ -59,26 +59,8 @@ class SettingsScreen(Screen):
                 new, reviews = store.deck_limits(deck.id)
                 with Horizontal(classes="settings-row"):
                     yield Static(deck.title, classes="settings-deck")
-                    yield Input(
-                        _shown(new),
-                        placeholder=str(deck.new_per_day if deck.new_per_day is not None else DEFAULT_NEW_PER_DAY),
-                        id=f"new--{deck.id}",
-                        classes="settings-limit",
-                        type="integer",
-                        max_length=6,
-                        compact=True,
-                    )
-                    yield Input(
-                        _shown(reviews),
-                        placeholder=str(
-                            deck.reviews_per_day if deck.reviews_per_day is not None else DEFAULT_REVIEWS_PER_DAY
-                        ),
-                        id=f"reviews--{deck.id}",
-                        classes="settings-limit",
-                        type="integer",
-                        max_length=6,
-                        compact=True,
-                    )
+                    yield _limit_input(f"new--{deck.id}", new, deck.new_per_day, DEFAULT_NEW_PER_DAY)
+                    yield _limit_input(f"reviews--{deck.id}", reviews, deck.reviews_per_day, DEFAULT_REVIEWS_PER_DAY)
             with Horizontal(id="settings-buttons"):
                 yield Button("Save", id="settings-save", variant="primary")
                 yield Button("Cancel", id="settings-cancel")
@@ -117,6 +99,19 @@ class SettingsScreen(Screen):
 
     def _error(self, message: str) -> None:
         self.query_one("#settings-error", Static).update(f"[$text-error]{message}[/]")
+
+
+def _limit_input(field_id: str, saved: int | None, from_deck: int | None, default: int) -> Input:
+    """One deck's daily-limit field: the value saved here, else blank with what applies instead as its placeholder."""
+    return Input(
+        _shown(saved),
+        placeholder=str(from_deck if from_deck is not None else default),
+        id=field_id,
+        classes="settings-limit",
+        type="integer",
+        max_length=6,
+        compact=True,
+    )
 
 
 def _shown(value: int | None) -> str:
