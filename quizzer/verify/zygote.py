@@ -57,7 +57,7 @@ import select
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -407,18 +407,25 @@ def guard(connection: Connection, pool: int) -> None:
     _exit_as(status)
 
 
-def _reap_children(watched: int) -> int | None:
-    """Collect every exited child; the wait status of `watched` if it was among them."""
-    found = None
+def _exited_children() -> Iterator[tuple[int, int]]:
+    """Collect every child that has exited, without waiting for one: (pid, wait status) of each."""
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return found
-        if pid == 0:
-            return found
+        except ChildProcessError:  # no child left at all
+            return
+        if pid == 0:  # the others are still running
+            return
+        yield pid, status
+
+
+def _reap_children(watched: int) -> int | None:
+    """Collect every exited child; the wait status of `watched` if it was among them."""
+    found = None
+    for pid, status in _exited_children():
         if pid == watched:
             found = status
+    return found
 
 
 def _exit_as(status: int) -> None:
@@ -564,13 +571,7 @@ class Zygote:
 
     def _reap(self) -> None:
         """Collect every exited child: card processes, and orphans that came back to the zygote."""
-        while True:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
+        for pid, status in _exited_children():
             if pid in self.cards:
                 self.cards[pid].status = status
 
