@@ -27,6 +27,14 @@ def test_course_macros_expand():
     assert latex_to_text(r"\E{x}", COURSE_MACROS) == "𝔼[x]"
 
 
+def test_arguments_are_read_as_tex_and_the_anki_export_read_them():
+    """The terminal had an argument reader of its own, unlike the export's: an escaped brace closed a
+    group (`\\frac{a\\}b}{c}` showed as `((a/b)c`) and a newline or tab was an argument."""
+    assert latex_to_text(r"\frac{a\}b}{c}") == "(a}b)/c"
+    assert latex_to_text("\\frac\n{a}\n{b}") == latex_to_text("\\frac\t{a}{b}") == "a/b"
+    assert latex_to_text("\\pderiv\n{L}\n{\\mat{W}_1}", COURSE_MACROS) == "∂L/∂W₁"
+
+
 def test_fractions_get_parentheses_only_when_needed():
     assert latex_to_text(r"\frac{2J}{1+J}") == "2J/(1+J)"
     assert latex_to_text(r"\frac{1}{N}") == "1/N"

@@ -27,7 +27,7 @@ from pathlib import Path
 from quizzer.cards.deck import Card
 from quizzer.cards.instance import Instance, fixed
 from quizzer.cards.loader import LoadedDeck
-from quizzer.core.mathtext import MAX_EXPANDED_CHARS
+from quizzer.core.mathtext import MAX_EXPANDED_CHARS, macro_argument
 
 MODEL_NAME = "quizzer card (verified by code)"
 DECK_PREFIX = "Quizzer"
@@ -106,7 +106,7 @@ def expand_macros(latex: str, macros: Mapping[str, str]) -> str:
             name = match.group(1)
             args, end = [], match.end()
             for _ in range(arity[name]):
-                argument, end = _argument(latex, end)
+                argument, end = macro_argument(latex, end)
                 if argument is None:
                     break
                 args.append(argument)
@@ -136,31 +136,6 @@ def _macros_used(latex: str, macros: Mapping[str, str]) -> dict[str, str]:
                 used[name] = body
                 pending.append(body)
     return used
-
-
-def _argument(latex: str, start: int) -> tuple[str | None, int]:
-    """One macro argument at `start` (after spaces): a brace group's content or a single token."""
-    i = start
-    while i < len(latex) and latex[i] in " \t\n":
-        i += 1
-    if i >= len(latex) or latex[i] == "}":
-        return None, start
-    if latex[i] == "\\":
-        command = re.match(r"\\([A-Za-z]+|.)", latex[i:])
-        return command.group(0), i + len(command.group(0))
-    if latex[i] != "{":
-        return latex[i], i + 1
-    depth = 0
-    j = i
-    while j < len(latex):
-        if latex[j] == "\\":
-            j += 2
-            continue
-        depth += {"{": 1, "}": -1}.get(latex[j], 0)
-        if depth == 0:
-            return latex[i + 1 : j], j + 1
-        j += 1
-    return None, start
 
 
 def mathjax(latex: str, display: bool, macros: Mapping[str, str]) -> str:

@@ -199,7 +199,7 @@ def _rewrite(latex: str, name: str, arity: int, make, around: bool = False, limi
     while match := pattern.search(latex, position):
         args, end = [], match.end()
         for _ in range(arity):
-            argument, end = _argument(latex, end)
+            argument, end = macro_argument(latex, end)
             if argument is None:
                 break
             args.append(argument)
@@ -242,23 +242,33 @@ def _fractions(latex: str) -> str:
     return latex
 
 
-def _argument(latex: str, start: int) -> tuple[str | None, int]:
-    """One macro argument from `start`: a brace group or a single token."""
+def macro_argument(latex: str, start: int) -> tuple[str | None, int]:
+    """One macro argument at `start` (after spaces): a brace group's content or a single token.
+
+    As TeX reads one: spaces, tabs and newlines before it are skipped, an escaped brace (`\\{`, `\\}`)
+    inside a group is no brace of the group, and a closing brace is no argument; (None, start) where
+    there is none. The one reader of both the terminal's rendering and the Anki export's MathJax.
+    """
     i = start
-    while i < len(latex) and latex[i] == " ":
+    while i < len(latex) and latex[i] in " \t\n":
         i += 1
-    if i >= len(latex):
+    if i >= len(latex) or latex[i] == "}":
         return None, start
+    if latex[i] == "\\":
+        command = re.match(r"\\([A-Za-z]+|.)", latex[i:])
+        return command.group(0), i + len(command.group(0))
     if latex[i] != "{":
-        if latex[i] == "\\":
-            command = re.match(r"\\[A-Za-z]+|\\.", latex[i:])
-            return command.group(0), i + len(command.group(0))
         return latex[i], i + 1
     depth = 0
-    for j in range(i, len(latex)):
+    j = i
+    while j < len(latex):
+        if latex[j] == "\\":
+            j += 2
+            continue
         depth += {"{": 1, "}": -1}.get(latex[j], 0)
         if depth == 0:
             return latex[i + 1 : j], j + 1
+        j += 1
     return None, start
 
 
