@@ -22,9 +22,12 @@ What one timed answer does, and what differs: quizzer takes the write lock, read
 key, computes SM-2, inserts the log row, updates the card and commits. Anki's `answer_card` reads the
 card by id, checks it against the next states that `get_queued_cards` computed before the timer
 started (that call and `build_answer`, about 0.1 ms, are untimed), writes the card and the revlog row,
-keeps undo information, updates its queue and commits. Anki answers the head of its queue, a card
-`get_queued_cards` has just read (its pages are in Anki's cache); quizzer answers a random card.
-Both fsync once per answer (strace: one fdatasync, resp. fsync, per answer).
+keeps undo information, updates its queue and commits. Before the timer each side has read the card it
+answers, as when it was shown: Anki answers the head of its queue, a card `get_queued_cards` has just
+read; quizzer answers a random card after `Store.prefetch`, which its review screens call when they
+show a card (it reads the card's row through the writing connection). Both fsync once per answer
+(strace: one fdatasync, resp. fsync, per answer); Anki, holding its file exclusively, takes no file
+locks, where quizzer's shared WAL takes six `fcntl` locks per answer.
 
     pip install anki          # the `bench` extra; without it, only quizzer is timed
     python benchmarks/bench_scheduling.py [--cards 100000] [--reviews 1000000] [--decks 1]
@@ -223,6 +226,7 @@ class QuizzerSide:
     def answer(self) -> float:
         key = self.keys[self.rng.randrange(len(self.keys))]
         quality = self.rng.choice((3, 4, 5))
+        self.store.prefetch(key)  # the card was shown: see the module docstring
         started = time.perf_counter()
         self.store.record_answer(key, quality, today=TODAY, now=NOW, typed="42", verdict="correct", ms=3000)
         return time.perf_counter() - started

@@ -27,6 +27,7 @@ Rows become objects in one place only: the "rows ↔ objects" section at the end
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -602,6 +603,16 @@ class Store:
             conn.execute(_UPDATE_STATE, (*_state_columns(review.before), review.previous_review, row_id))
             conn.execute("UPDATE reviews SET undone = 1 WHERE id = ?", (review_id,))
         return self.card(review.key)
+
+    def prefetch(self, key: str) -> None:
+        """Read card `key`'s row through the writing connection: front ends call it when they show the card,
+        so that its answer, seconds later, finds the card's pages in that connection's page cache rather
+        than reading them from the file inside the answer's transaction (Anki's answer likewise finds its
+        card in the cache its queue has just read). Advisory: it reads, outside any transaction, and
+        leaves every error (a damaged or locked file) to the answer, which reports it.
+        """
+        with contextlib.suppress(sqlite3.Error):
+            self._writer.execute(_SELECT_ANSWERED, (key,)).fetchall()
 
     def seen_instances(self, key: str) -> list[int]:
         """Seeds of the instances of parametric card `key` answered so far, oldest answer first (one per

@@ -89,6 +89,15 @@ def test_mistyped_answers_and_grades_are_asked_again(db):
     assert card(db, "alpha/bool").state.repetitions == 1
 
 
+def test_each_card_shown_is_prefetched_for_its_answer(db, monkeypatch):
+    shown = []
+    monkeypatch.setattr(Store, "prefetch", lambda store, key: shown.append(key))
+    result = run("review", "--plain", str(BETA), input="2\n\n4\n5\n", db=db)
+    assert result.exit_code == 0, result.output
+    answered = [line.split(" · ")[1].split(" (")[0] for line in result.output.splitlines() if line.startswith("── ")]
+    assert shown == answered and len(shown) == 2
+
+
 def test_a_blank_answer_reveals_and_suggests_a_fail(db):
     result = run("review", "--plain", str(ALPHA), input="\n\n", db=db)
     assert "✗ incorrect (no answer given)" in result.output and "grade 0-5 [1]>" in result.output

@@ -1,10 +1,12 @@
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -346,6 +348,51 @@ def test_statistics_queries(store):
     assert store.retention(DAY, decks=["other"]) == (0, 0)
     forecast = store.forecast(DAY + timedelta(days=2), 7)
     assert forecast[DAY + timedelta(days=7)] == 1 and sum(forecast.values()) == 1
+
+
+# ---------------------------------------------------------------- prefetch: the card being shown
+
+
+def _read_syscalls() -> int:
+    """Read system calls this process has made so far (pread included): what a page-cache miss costs."""
+    line = next(line for line in Path("/proc/self/io").read_text().splitlines() if line.startswith("syscr:"))
+    return int(line.split()[1])
+
+
+@pytest.mark.skipif(not Path("/proc/self/io").exists(), reason="counts read system calls in /proc/self/io")
+def test_prefetch_puts_the_shown_cards_pages_in_the_writers_cache(tmp_path):
+    """The answer to a prefetched card reads fewer pages from the file than the same answer without it."""
+    built = tmp_path / "built.db"
+    ids = [f"c{n}" for n in range(3000)]  # card rows and key index spread over many pages
+    with Store.open(built) as store:
+        store.sync_deck("d", ids)
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    reads = {}
+    for prefetched in (False, True):
+        path = tmp_path / f"{prefetched}.db"
+        shutil.copy(built, path)
+        with Store.open(path) as store:  # a fresh writer, its cache then warmed by an answer far away
+            answer(store, "d/c0", 4)
+            if prefetched:
+                store.prefetch("d/c2999")
+            before = _read_syscalls()
+            answer(store, "d/c2999", 4)
+            reads[prefetched] = _read_syscalls() - before
+    assert reads[True] < reads[False], reads
+
+
+def test_prefetch_holds_no_lock_or_snapshot_and_creates_nothing(store):
+    store.sync_deck("d", ["a"])
+    store.prefetch("d/a")
+    store.prefetch("d/not-synced")
+    assert not store.db.conn.in_transaction
+    other = sqlite3.connect(store.path, isolation_level=None)
+    try:  # a read left open would pin its snapshot: the WAL could not be checkpointed and truncated
+        busy, _, _ = other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        assert busy == 0
+    finally:
+        other.close()
+    assert [row[0] for row in store.db.execute("SELECT key FROM cards")] == ["d/a"]
 
 
 # ---------------------------------------------------------------- crashes and concurrency

@@ -246,6 +246,23 @@ async def test_review_typed_answer_grade_redrill_undo_and_finish(tmp_path):
 
 
 @async_test
+async def test_the_card_shown_is_prefetched_for_its_answer(tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(Store, "prefetch", lambda store, key: shown.append(key))
+    db = tmp_path / "q.db"
+    seed(db)
+    app = make_app(db, limits=Limits(new_per_day=1))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert shown == ["basics/sum"] == [app.screen.item.key]
+        await pilot.press("1", "0", "enter", "4")
+        await pilot.pause()
+        assert shown == ["basics/sum", "basics/transpose-shape"] and app.screen.item.key == shown[-1]
+
+
+@async_test
 async def test_unreadable_answer_is_explained_and_can_be_retyped(tmp_path):
     db = tmp_path / "q.db"
     app = make_app(db)

@@ -82,6 +82,7 @@ def _review_one(
     last = last_verification(session.store, deck_file, card) if deck_file is not None else None
     outcome = last.outcome if last is not None else None
     instance = pose(card, outcome, session.store.seen_instances(item.key) if card.parametric else ())
+    session.store.prefetch(item.key)
     click.echo(f"\n── {item.deck.title} · {item.key} ({_phase(item)}) · {session.remaining} to go ──")
     if instance.label:
         click.echo(f"({instance.label})")

@@ -180,6 +180,7 @@ class ReviewScreen(Screen):
         self.typed = ""
         self.revealed = False
         self.shown_at = self.app.clock()
+        self.session.store.prefetch(item.key)
         self.instance = instance = self._pose(item)
         self.query_one("#prompt", Markdown).update(prepare(instance.render(card.prompt), deck.macros))
         self._show_choices(instance)
