@@ -192,6 +192,15 @@ def test_expand_macros_arguments_nesting_and_recursion():
     assert expand_macros(r"\loop", macros) == r"\loop"  # bounded, does not hang
 
 
+def test_a_backslash_before_a_line_end_is_an_argument_not_a_traceback():
+    """`\\vec\\` at the end of a line of display math ended `quizzer export anki` with an AttributeError
+    (the argument reader matched no command there); TeX reads a backslash and a newline as one token."""
+    macros = {"vec": r"\boldsymbol{#1}"}
+    assert expand_macros("x \\vec\\\n", macros) == "x \\boldsymbol{\\\n}"
+    assert expand_macros("x \\vec\\", macros) == "x \\vec\\"  # nothing after the backslash: no argument
+    assert "\\[x \\vec\\\\]" in markdown_html("$$x \\vec\\\n$$", macros)  # the span, stripped: left as written
+
+
 def test_macros_that_multiply_at_every_level_are_left_as_written():
     """Four levels of 50 calls each expanded a 3-character \\ma to 6,250,000 characters (ten levels of
     1,000, allowed as well, never finish); the formula stays as written, the others still expand."""

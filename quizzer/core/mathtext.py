@@ -60,6 +60,7 @@ _SEPARATOR = r"\\(?:[,;:!> ]|(?:" + "|".join(_SEPARATORS) + r")(?![A-Za-z]))"
 # A fraction touching a factor (`2\frac13`, `\tfrac12w`, `\frac{a}{b}^2`) is read whole only in parentheses.
 _FACTOR_BEFORE = re.compile(r"(?:[A-Za-z0-9)\]}]|\\[A-Za-z]+)$")
 _SIZING = re.compile(r"(?:\\(?:left|right|middle|[bB]igg?[lr]?)(?![A-Za-z])\s*)*")  # `\big)` closes, `\left(` opens
+_COMMAND = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)  # a backslash and a newline are one token, as in TeX
 _FACTOR_AFTER = re.compile(r"(?!$|[\s=+\-<>,;.:!?)\]|&]|" + _SEPARATOR + ")")
 _SEPARATOR_BEFORE = re.compile(_SEPARATOR + "$")
 _OPERATOR = re.compile(r"\\(" + "|".join(sorted(_OPERATORS, key=len, reverse=True)) + r")(?![A-Za-z])\s*")
@@ -255,8 +256,10 @@ def macro_argument(latex: str, start: int) -> tuple[str | None, int]:
     if i >= len(latex) or latex[i] == "}":
         return None, start
     if latex[i] == "\\":
-        command = re.match(r"\\([A-Za-z]+|.)", latex[i:])
-        return command.group(0), i + len(command.group(0))
+        command = _COMMAND.match(latex, i)
+        if command is None:  # a backslash that ends the text
+            return None, start
+        return command.group(0), command.end()
     if latex[i] != "{":
         return latex[i], i + 1
     depth = 0
