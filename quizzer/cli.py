@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from quizzer.output import SafeGroup, echo, workflow_commands_paused
 from quizzer.paths import bundled_decks, default_decks
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ DB_OPTION = click.option(
 )
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=SafeGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="quizzer")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar="QUIZZER_DB", help=DB_HELP)
 @click.pass_context
@@ -110,15 +111,17 @@ def lint(paths: tuple[Path, ...], output_format: str, db: Path | None) -> None:
         raise click.UsageError("no deck files (*.toml) found")
     problems = [problem for path in files for problem in lint_file(path)]
     problems += _duplicate_id_problems(files, {problem.path for problem in problems})
-    for problem in problems:
-        click.echo(str(problem))
-        if output_format == "github":
-            click.echo(github_command("error", problem.message, file=problem.path, line=problem.line, col=problem.col))
     warnings = _vanished_card_warnings(files, db)
-    for warning in warnings:
-        click.echo(warning, err=True)
+    with workflow_commands_paused(output_format == "github") as resume:
+        for problem in problems:
+            echo(str(problem))
+        for warning in warnings:
+            echo(warning, err=True)
+        resume()
+        for problem in problems if output_format == "github" else ():
+            echo(github_command("error", problem.message, file=problem.path, line=problem.line, col=problem.col))
     count = sum(problem.stands_for for problem in problems)
-    click.echo(
+    echo(
         f"{len(files)} deck file(s): "
         + ("no problems" if not count else f"{count} problem(s)")
         + (f", {len(warnings)} warning(s)" if warnings else ""),
@@ -307,7 +310,7 @@ def _file_key(path: Path) -> Path:
 
 def _warn_broken(path: Path, error: DeckError) -> None:
     """One line on stderr for a deck file a command skips (`quizzer lint` lists all its problems)."""
-    click.echo(f"warning: skipped a broken deck: {error.one_line()}", err=True)
+    echo(f"warning: skipped a broken deck: {error.one_line()}", err=True)
 
 
 def _skip_broken(broken: list[Path], path: Path, error: DeckError) -> None:
@@ -319,7 +322,7 @@ def _skip_broken(broken: list[Path], path: Path, error: DeckError) -> None:
 def _say_broken_skipped(broken: list[Path]) -> None:
     """Under a verify summary: its "all verified" covers only the decks that loaded."""
     if broken:
-        click.echo(f"{len(broken)} broken deck file(s) skipped; `quizzer lint` lists their problems", err=True)
+        echo(f"{len(broken)} broken deck file(s) skipped; `quizzer lint` lists their problems", err=True)
 
 
 def _app_deck_files(targets: tuple[str, ...]) -> tuple[Path, ...]:
@@ -471,7 +474,7 @@ def _plain_sitting(loaded: list[LoadedDeck], db: Path | None, today: str | None,
             elsewhere = waiting_elsewhere(store, others, session.today) if custom is None else None
         except DuplicateDeckId as error:
             raise click.ClickException(str(error)) from None
-    click.echo(plain_review.format_summary(summary, elsewhere))
+    echo(plain_review.format_summary(summary, elsewhere))
 
 
 def _other_decks(loaded: list[LoadedDeck]) -> list[LoadedDeck]:
@@ -503,15 +506,15 @@ def due(decks, as_json, new_per_day, reviews_per_day, db, today) -> None:
         except DuplicateDeckId as error:
             raise click.ClickException(str(error)) from None
     if as_json:
-        click.echo(json.dumps([asdict(row) for row in rows], indent=2))
+        echo(json.dumps([asdict(row) for row in rows], indent=2))
         return
     width = max(len("deck"), *(len(row.deck) for row in rows))
-    click.echo(f"{'deck':{width}}  {'due':>5}  {'learning':>8}  {'new':>5}  unseen")
+    echo(f"{'deck':{width}}  {'due':>5}  {'learning':>8}  {'new':>5}  unseen")
     for row in rows:
-        click.echo(f"{row.deck:{width}}  {row.due:>5}  {row.learning:>8}  {row.new:>5}  {row.new_total:>6}")
+        echo(f"{row.deck:{width}}  {row.due:>5}  {row.learning:>8}  {row.new:>5}  {row.new_total:>6}")
     if len(rows) > 1:
         totals = [sum(getattr(row, name) for row in rows) for name in ("due", "learning", "new", "new_total")]
-        click.echo(f"{'total':{width}}  {totals[0]:>5}  {totals[1]:>8}  {totals[2]:>5}  {totals[3]:>6}")
+        echo(f"{'total':{width}}  {totals[0]:>5}  {totals[1]:>8}  {totals[2]:>5}  {totals[3]:>6}")
 
 
 @main.command()
@@ -540,18 +543,18 @@ def stats(decks, as_json, days, db, today) -> None:
             },
             "forecast": {day.isoformat(): count for day, count in report.forecast.items()},
         }
-        click.echo(json.dumps(payload, indent=2))
+        echo(json.dumps(payload, indent=2))
         return
     peak = max((c.reviews for c in report.history), default=0) or 1
-    click.echo(f"Answers per day (last {days} days; passed = graded 3 or more):")
+    echo(f"Answers per day (last {days} days; passed = graded 3 or more):")
     for c in report.history:
         bar = "█" * round(20 * c.reviews / peak)
-        click.echo(f"  {c.day.isoformat()}  {bar:20}  {c.reviews:>4}  ({c.passed} passed)")
+        echo(f"  {c.day.isoformat()}  {bar:20}  {c.reviews:>4}  ({c.passed} passed)")
     recent, all_time = _percent(*report.retention_recent), _percent(*report.retention_all)
-    click.echo(f"Retention of scheduled reviews: {recent} in the last 30 days, {all_time} all time")
-    click.echo(f"Forecast of scheduled reviews (next {days} days; overdue count today):")
+    echo(f"Retention of scheduled reviews: {recent} in the last 30 days, {all_time} all time")
+    echo(f"Forecast of scheduled reviews (next {days} days; overdue count today):")
     for day, count in report.forecast.items():
-        click.echo(f"  {day.isoformat()}  {count:>5}")
+        echo(f"  {day.isoformat()}  {count:>5}")
 
 
 def _percent(passed: int, total: int) -> str:
@@ -563,7 +566,7 @@ def schema() -> None:
     """Print the JSON Schema of deck files (what decks/schema.json holds)."""
     from quizzer.cards.deck import json_schema
 
-    click.echo(json_schema(), nl=False)
+    echo(json_schema(), nl=False)
 
 
 @main.command()
@@ -646,7 +649,7 @@ def verify(
         shard_spec = parse_shard(shard) if shard is not None else None
     except CIError as error:
         raise click.UsageError(str(error)) from None
-    with _open_store(db) as store:
+    with _open_store(db) as store, workflow_commands_paused(output_format == "github") as resume:
         store.merge_verifications(cached)
         broken: list[Path] = []
         shard_info = None
@@ -670,7 +673,7 @@ def verify(
                 durations = last_durations(cached if cache_files else store.verifications().values())
                 shard_info = ShardInfo(shard, len(jobs_list), split_fingerprint(jobs_list, count, durations))
                 jobs_list = split(jobs_list, count, durations)[index - 1]
-                click.echo(f"shard {shard}: {len(jobs_list)} of {shard_info.selected} cards", err=True)
+                echo(f"shard {shard}: {len(jobs_list)} of {shard_info.selected} cards", err=True)
             report = VerifyReport(jobs_list, strict=strict)
             with report.progress():
                 run_verifiers(
@@ -686,12 +689,13 @@ def verify(
             covered = {job.key for job in jobs_list}
         report.print_summary()
         _say_broken_skipped(broken)
+        resume()  # the annotations below are quizzer's own workflow commands
         _write_ci_outputs(report, store, json_file, junit_file, output_format, shard_info, cache_files, covered, cached)
     sys.exit(0 if report.all_passed and not broken else 1)
 
 
 def _warn(text: str) -> None:
-    click.echo(f"warning: {text}", err=True)
+    echo(f"warning: {text}", err=True)
 
 
 def _watch_and_verify(targets, *, jobs, timeout, strict, variants, db) -> None:
@@ -720,21 +724,21 @@ def _watch_and_verify(targets, *, jobs, timeout, strict, variants, db) -> None:
                     try:
                         selection = _select(targets, on_broken=functools.partial(_skip_broken, broken))
                     except click.UsageError as error:
-                        click.echo(f"error: {error.format_message()}", err=True)
+                        echo(f"error: {error.format_message()}", err=True)
                         selection = []
                     jobs_list = [Job(loaded, card, variants) for loaded, cards in selection for card in cards]
                     report = VerifyReport(jobs_list, strict=strict)
                     run_verifiers(jobs_list, store, on_result=report.add, pool=pool)
                     report.print_summary()
                     _say_broken_skipped(broken)
-                    click.echo(f"watching {len(state)} deck and verifier file(s); Ctrl-C stops", err=True)
+                    echo(f"watching {len(state)} deck and verifier file(s); Ctrl-C stops", err=True)
                     pool.warm()
                     seen = _file_state(folders)  # edits made while verifying start the next round
                     if seen != state:
                         seen = None
                 time.sleep(0.2)
         except KeyboardInterrupt:
-            click.echo("stopped watching", err=True)
+            echo("stopped watching", err=True)
 
 
 def _watched_folders(targets) -> list[Path]:
@@ -773,13 +777,13 @@ def _write_ci_outputs(report, store, json_file, junit_file, output_format, shard
         report.write_junit(junit_file)
     if output_format == "github":
         for command in report.github_annotations():
-            click.echo(command)
+            echo(command)
     if cache_files:
         keys = covered | {record.key for record in cached}
         records = [record for key, record in store.verifications().items() if key in keys]
         for path in cache_files:
             count = write_cache_file(path, records)
-            click.echo(f"wrote {count} cached verification(s) to {path}", err=True)
+            echo(f"wrote {count} cached verification(s) to {path}", err=True)
 
 
 def _trust_projects_of(store, decks: list[LoadedDeck]) -> None:
@@ -789,7 +793,7 @@ def _trust_projects_of(store, decks: list[LoadedDeck]) -> None:
     bundled = project_named(bundled_decks())
     for project in sorted({project_of(loaded.path) for loaded in decks} - {bundled}):
         if store.trust_project(project):
-            click.echo(
+            echo(
                 f"trusted {project}: the review app may now run its verifiers on its own"
                 f" (`quizzer trust --remove {project}` undoes this)",
                 err=True,
@@ -817,7 +821,7 @@ def trust(projects: tuple[Path, ...], remove: bool, db: Path | None) -> None:
                 removed = store.distrust_project(given) or store.distrust_project(project)
                 if not removed and project == project_named(bundled_decks()):  # "was not trusted" was untrue
                     raise click.ClickException(f"{project} holds the bundled decks, which are always trusted")
-                click.echo(f"{'no longer trusted' if removed else 'was not trusted'}: {project}")
+                echo(f"{'no longer trusted' if removed else 'was not trusted'}: {project}")
                 continue
             if not project.is_dir():
                 raise click.BadParameter(f"{given} is not a folder", param_hint="PROJECTS")
@@ -828,17 +832,17 @@ def trust(projects: tuple[Path, ...], remove: bool, db: Path | None) -> None:
                     param_hint="PROJECTS",
                 )
             added = store.trust_project(project)
-            click.echo(f"{'trusted' if added else 'already trusted'}: {project}")
+            echo(f"{'trusted' if added else 'already trusted'}: {project}")
         if not projects:
             trusted = store.trusted_projects()
-            click.echo(f"bundled decks (always trusted): {project_named(bundled_decks())}")
+            echo(f"bundled decks (always trusted): {project_named(bundled_decks())}")
             for folder in trusted:
                 note = (
                     "" if is_project(Path(folder)) else "  (holds no decks: trusts nothing; trust each project in it)"
                 )
-                click.echo(folder + note)
+                echo(folder + note)
             if not trusted:
-                click.echo("no other project is trusted; `quizzer trust PROJECT` adds one")
+                echo("no other project is trusted; `quizzer trust PROJECT` adds one")
 
 
 # ---------------------------------------------------------------------- authoring and interop
@@ -875,20 +879,20 @@ def new(deck, card_id, kind, root, title, params) -> None:
     try:
         made = create_card(deck, card_id, kind, root, title, params)
     except AuthoringError as error:
-        click.echo(f"error: {error}", err=True)
+        echo(f"error: {error}", err=True)
         sys.exit(1)
     shown = _shown_path(made.deck_path)
-    click.echo(("Created deck " if made.deck_created else "Added to deck ") + f"'{made.deck_id}': {shown}")
-    click.echo(f"Added card '{made.card_id}' ({made.kind}) at {shown}:{made.card_line}")
+    echo(("Created deck " if made.deck_created else "Added to deck ") + f"'{made.deck_id}': {shown}")
+    echo(f"Added card '{made.card_id}' ({made.kind}) at {shown}:{made.card_line}")
     if made.verifier_created:
-        click.echo(f"Created verifier stub {_shown_path(made.verifier_path)} (it fails until you write it)")
+        echo(f"Created verifier stub {_shown_path(made.verifier_path)} (it fails until you write it)")
     else:
-        click.echo(f"Kept the existing verifier {_shown_path(made.verifier_path)}")
+        echo(f"Kept the existing verifier {_shown_path(made.verifier_path)}")
     if made.schema_path:
-        click.echo(f"Wrote {_shown_path(made.schema_path)} (editors validate the deck against it)")
+        echo(f"Wrote {_shown_path(made.schema_path)} (editors validate the deck against it)")
     for problem in problems_after(made):
-        click.echo(f"warning: {problem}", err=True)
-    click.echo("\nNext:\n" + next_steps(made, shown))
+        echo(f"warning: {problem}", err=True)
+    echo("\nNext:\n" + next_steps(made, shown))
 
 
 def _shown_path(path: Path) -> str:
@@ -909,8 +913,7 @@ def show(target, variant, db) -> None:
     decks) or `path/to/deck.toml::card-id`. A parametric card shows instance 1 of its verified pool
     (--variant K for another), or its first worked example before it is verified.
     """
-    from rich.console import Console
-
+    from quizzer.output import console
     from quizzer.review import show as showing
 
     selection = _select((target,))
@@ -924,7 +927,7 @@ def show(target, variant, db) -> None:
         instance = showing.instance_to_show(card, last, variant)
     except IndexError as error:
         raise click.UsageError(f"--variant {variant}: {error}") from None
-    showing.render_card(Console(), loaded, card, last, showing.verify_target(loaded, card), instance)
+    showing.render_card(console(), loaded, card, last, showing.verify_target(loaded, card), instance)
 
 
 @main.group()
@@ -959,10 +962,10 @@ def export_anki_command(decks, output, strict, db) -> None:
             summary = export_anki(selection, output, store)
         except ExportError as error:
             raise click.ClickException(str(error)) from None
-    click.echo(str(summary))
+    echo(str(summary))
     incomplete = summary.failed or summary.stale or summary.unverified
     if incomplete:
-        click.echo("run `quizzer verify` first to put every card's verified demonstration on its back", err=True)
+        echo("run `quizzer verify` first to put every card's verified demonstration on its back", err=True)
     sys.exit(1 if strict and incomplete else 0)
 
 
@@ -1031,8 +1034,8 @@ def import_csv_command(file, output, force, deck) -> None:
 
 def _report_import(summary) -> None:
     for path in summary.decks:
-        click.echo(f"wrote {_shown_path(path)}")
-    click.echo(str(summary))
+        echo(f"wrote {_shown_path(path)}")
+    echo(str(summary))
     for problem in summary.problems:
-        click.echo(f"lint: {problem}", err=True)
+        echo(f"lint: {problem}", err=True)
     sys.exit(1 if summary.problems else 0)

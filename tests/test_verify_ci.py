@@ -82,7 +82,9 @@ def test_lint_annotates_the_problem_line(tmp_path):
 def test_verify_annotates_the_failing_card_and_writes_junit(project, tmp_path):
     result = quizzer(project, "verify", "--format", "github", "--junit", "junit.xml", home=tmp_path)
     assert result.returncode == 1
-    annotations = [line for line in result.stdout.splitlines() if line.startswith("::")]
+    stop, resume, *annotations = [line for line in result.stdout.splitlines() if line.startswith("::")]
+    token = stop.removeprefix("::stop-commands::")  # the text report: no line of it is read as a workflow command
+    assert len(token) == 32 and resume == f"::{token}::", (stop, resume)
     lines = (project / "decks" / "sample.toml").read_text().splitlines()
     c3_line, free_line = lines.index('id = "c3"'), lines.index('id = "free"')  # the [[cards]] line before each
     assert annotations == [

@@ -40,8 +40,9 @@ from pathlib import Path
 from quizzer.authoring.anki import MODEL_NAME as QUIZZER_MODEL
 from quizzer.authoring.scaffold import refresh_schema
 from quizzer.cards.deck import MAX_TEXT_CHARS, MAX_TITLE_CHARS
-from quizzer.cards.loader import CONTROL, SCHEMA_DIRECTIVE, lint
+from quizzer.cards.loader import SCHEMA_DIRECTIVE, lint
 from quizzer.core import jsontext, sm2
+from quizzer.core.safetext import CONTROL
 from quizzer.core.sm2 import CardState
 from quizzer.core.templates import escape
 from quizzer.files import NotARegularFile, TooLarge, open_regular, read_regular
@@ -1194,7 +1195,7 @@ def toml_string(text: str) -> str:
 
 def _line(text: str) -> str:
     """A TOML basic string: JSON's escapes, and DEL (U+007F), which TOML forbids raw and JSON leaves, escaped.
-    Control characters are dropped: they are no text, and a deck holding one fails lint (`loader.CONTROL`)."""
+    Control characters are dropped: they are no text, and a deck holding one fails lint (`safetext.CONTROL`)."""
     return json.dumps(CONTROL.sub("", text), ensure_ascii=False).replace("\x7f", "\\u007f")
 
 

@@ -41,6 +41,7 @@ MODEL_SOURCES = (
     "cards/deckfiles.py",
     "cards/loader.py",  # its bounds run before validation (integer range, control characters): an entry skips them
     "core/checking.py",
+    "core/safetext.py",  # the loader's control-character refusal is defined there (`CONTROL`)
     "core/templates.py",
     "core/tensor_formula.py",
 )

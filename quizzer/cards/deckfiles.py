@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from quizzer.cards import deckcache
+from quizzer.core.safetext import one_line
 from quizzer.files import NotARegularFile, TooLarge, read_regular
 
 if TYPE_CHECKING:
@@ -35,10 +36,10 @@ class Problem:
     def __str__(self) -> str:
         """One line, whatever the message quotes (a deck's text can hold any line break), and a bounded
         one, whatever it echoes (a 5,000-name variable list, a 100,000-character verifier path)."""
-        message = " ⏎ ".join(self.message.splitlines())
+        message = one_line(self.message)  # and no control character: a file name or key can hold one
         if len(message) > MAX_MESSAGE_CHARS:
             message = message[: MAX_MESSAGE_CHARS - 1] + "…"
-        return f"{self.path}:{self.line}:{self.col}: {message}"
+        return f"{one_line(self.path)}:{self.line}:{self.col}: {message}"
 
 
 class DeckError(Exception):

@@ -55,6 +55,7 @@ from quizzer.cards.deckfiles import (
 )
 from quizzer.core import templates
 from quizzer.core.checking import shorten as checking_shorten
+from quizzer.core.safetext import CONTROL
 from quizzer.paths import default_db
 from quizzer.verify.sources import Facts, facts, local_sources
 
@@ -178,11 +179,6 @@ def _bound_problems(shown: str, locator: _KeyLocator, data: dict) -> list[Proble
             message = f"{_describe(loc)}: {value} is not allowed; write a finite number"
             problems.append(Problem(shown, *locator.find(loc), message))
     return sorted(problems)
-
-
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x80-\x9f]")
-"""Control characters (C0 but tab and line ends, and C1) a TOML escape like \\u001b can put in a string: printed,
-a terminal obeys them (ESC [2J clears the screen, ESC ]0; retitles the window), so no deck text holds one."""
 
 
 def _control_problem(shown: str, locator: _KeyLocator, loc: tuple, text: str) -> Problem:

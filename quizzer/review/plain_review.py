@@ -17,9 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-import click
 from rich.cells import cell_len
-from rich.console import Console
 
 from quizzer.cards.deck import SINGLE_PART
 from quizzer.cards.instance import Instance, grade, overall, pose, sample_shapes
@@ -27,6 +25,7 @@ from quizzer.cards.loader import LoadedDeck
 from quizzer.core.checking import Verdict
 from quizzer.core.mathtext import render_math
 from quizzer.core.sm2 import QUALITY_MEANINGS
+from quizzer.output import console, echo, echo_rendered
 from quizzer.review.hints import input_hint
 from quizzer.review.session import Elsewhere, QueuedCard, Session, Summary, suggested_grade
 from quizzer.review.show import last_verification, verification_view, verify_target
@@ -50,18 +49,16 @@ def run(session: Session, clock: Callable[[], datetime], loaded: Mapping[str, Lo
     """
     if session.current is None:
         if session.custom is None:
-            click.echo(
-                "Nothing to review today. Custom study: `quizzer cram DECK` drills any card, no schedule changes;"
-            )
-            click.echo("`quizzer review --ahead 7 DECK` reviews what falls due in the next 7 days.")
+            echo("Nothing to review today. Custom study: `quizzer cram DECK` drills any card, no schedule changes;")
+            echo("`quizzer review --ahead 7 DECK` reviews what falls due in the next 7 days.")
         else:
-            click.echo("Nothing to study: no card falls due in those days." if session.custom.kind == "ahead" else "")
+            echo("Nothing to study: no card falls due in those days." if session.custom.kind == "ahead" else "")
         return session.summary()
     what = {None: "to review", "cram": "to cram (answers change no schedule)", "ahead": "to review ahead"}
-    click.echo(f"{session.remaining} card(s) {what[session.custom and session.custom.kind]}. Grades (SM-2):")
+    echo(f"{session.remaining} card(s) {what[session.custom and session.custom.kind]}. Grades (SM-2):")
     for quality in sorted(QUALITY_MEANINGS, reverse=True):
-        click.echo(f"  {quality}  {QUALITY_MEANINGS[quality]}")
-    click.echo("Type your answer (Enter alone reveals it); 'u' undoes the last grade, 'q' quits.")
+        echo(f"  {quality}  {QUALITY_MEANINGS[quality]}")
+    echo("Type your answer (Enter alone reveals it); 'u' undoes the last grade, 'q' quits.")
     try:
         while session.current is not None:
             try:
@@ -69,7 +66,7 @@ def run(session: Session, clock: Callable[[], datetime], loaded: Mapping[str, Lo
             except _Undo:
                 _undo(session)
     except (_Quit, KeyboardInterrupt):
-        click.echo()
+        echo()
     return session.summary()
 
 
@@ -83,9 +80,9 @@ def _review_one(
     outcome = last.outcome if last is not None else None
     instance = pose(card, outcome, session.store.seen_instances(item.key) if card.parametric else ())
     session.store.prefetch(item.key)
-    click.echo(f"\n── {item.deck.title} · {item.key} ({_phase(item)}) · {session.remaining} to go ──")
+    echo(f"\n── {item.deck.title} · {item.key} ({_phase(item)}) · {session.remaining} to go ──")
     if instance.label:
-        click.echo(f"({instance.label})")
+        echo(f"({instance.label})")
     _caution(card, last, instance)
     _print_markdown(instance.render(card.prompt), macros)
     single = card.declared_parts is None
@@ -93,32 +90,32 @@ def _review_one(
     typed: dict[str, str] = {}
     for number, part in enumerate(instance.parts, start=1):
         if not single:
-            click.echo(f"{number}. {render_math(instance.render(part.label), macros)}")
+            echo(f"{number}. {render_math(instance.render(part.label), macros)}")
         if not single and not part.checkable:  # a text or code part: nothing is read, it is self-graded
-            click.echo("(answer it in your head: it is shown at the reveal, for you to grade yourself)")
+            echo("(answer it in your head: it is shown at the reveal, for you to grade yourself)")
             continue
         hint = _answer_hint(part, instance)
         if hint:
-            click.echo(hint)
+            echo(hint)
         while True:
             typed[part.id] = _read("answer> " if single else f"{part.id}> ")
             verdict = grade(instance, {part.id: typed[part.id]})[part.id]
             if verdict.status != "unparsable":
                 break
-            click.echo(f"? {verdict.message} — try again, or press Enter to reveal")
+            echo(f"? {verdict.message} — try again, or press Enter to reveal")
     verdicts = grade(instance, typed)
     ms = round((time.monotonic() - started) * 1000)
     _reveal(card, instance, verdicts, macros)
     if deck_file is not None:
         view = verification_view(deck_file, card, last, verify_target(deck_file, card), instance)
-        Console(highlight=False, soft_wrap=True).print(view)
+        console(highlight=False, soft_wrap=True).print(view)
     quality = _read_grade(suggested_grade(*verdicts.values()))
     shown_typed = typed.get(SINGLE_PART, "") if single else "; ".join(f"{k}: {v}" for k, v in typed.items())
     verdict = verdicts[SINGLE_PART] if single else Verdict(overall(verdicts))
     review = _grade_when_free(
         session, quality, now=clock(), typed=shown_typed, verdict=verdict, ms=ms, seed=instance.seed
     )
-    click.echo(_outcome(review, session))
+    echo(_outcome(review, session))
 
 
 def _grade_when_free(session: Session, quality: int, **answer) -> Review:
@@ -130,7 +127,7 @@ def _grade_when_free(session: Session, quality: int, **answer) -> Review:
         except sqlite3.OperationalError as error:
             if not is_busy(error):
                 raise
-        click.echo(
+        echo(
             f"⏳ grade {quality} kept, not saved yet: another program holds the state database."
             " Enter tries again, q quits without it."
         )
@@ -144,11 +141,11 @@ def _caution(card, last, instance: Instance) -> None:
         return
     for part_id, reason in instance.disputed.items():
         which = "The stated answer" if card.declared_parts is None else f"Part {part_id}"
-        click.echo(f"! {which} is disputed by its verification ({reason}): you grade it yourself this time.")
+        echo(f"! {which} is disputed by its verification ({reason}): you grade it yourself this time.")
     if not last.outcome.ok and not instance.disputed:
-        click.echo(f"! This card failed verification: {last.outcome.message}")
+        echo(f"! This card failed verification: {last.outcome.message}")
     if last.stale:
-        click.echo(f"! {last.stale_sentence}")
+        echo(f"! {last.stale_sentence}")
 
 
 def _phase(item: QueuedCard) -> str:
@@ -177,10 +174,10 @@ def _reveal(card, instance: Instance, verdicts: Mapping[str, Verdict], macros) -
         verdict = verdicts[part.id]
         shown = f": {verdict.normalized}" if verdict.normalized else ""
         prefix = "" if single else f"{part.id}: "
-        click.echo(f"{prefix}{MARKS[verdict.status]}{shown}" + (f" ({verdict.message})" if verdict.message else ""))
+        echo(f"{prefix}{MARKS[verdict.status]}{shown}" + (f" ({verdict.message})" if verdict.message else ""))
         label = "Answer" if single else "  answer"
         if part.answer.kind != "text":
-            click.echo(f"{label}: {render_math(part.answer.display(), macros)}")
+            echo(f"{label}: {render_math(part.answer.display(), macros)}")
             continue
         # A text answer is Markdown, as the explanation: one line stays beside its label, a longer one
         # goes below it, indented under the label. Rendered once, at the indented width: a single line
@@ -188,9 +185,9 @@ def _reveal(card, instance: Instance, verdicts: Mapping[str, Verdict], macros) -
         indent = " " * (len(label) - len(label.lstrip()) + 2)
         lines, color = _markdown_lines(instance.render(part.answer.value), macros, margin=len(indent))
         beside = len(lines) == 1 and cell_len(lines[0]) <= _width() - len(label) - 2
-        click.echo(f"{label}: {lines[0]}" if beside else f"{label}:", color=color)
+        echo_rendered(f"{label}: {lines[0]}" if beside else f"{label}:", color=color)
         if not beside:
-            click.echo("\n".join(indent + line if line else "" for line in lines), color=color)
+            echo_rendered("\n".join(indent + line if line else "" for line in lines), color=color)
     _print_markdown(instance.render(card.explanation), macros)
 
 
@@ -199,27 +196,27 @@ def _markdown_lines(text: str, macros: Mapping[str, str], margin: int = 0) -> tu
     less `margin`, and whether they may carry colour (only on a terminal)."""
     from rich.markdown import Markdown
 
-    console = Console(highlight=False)
-    console.width = max(20, _width() - margin)
-    with console.capture() as captured:
-        console.print(Markdown(render_math(text.strip(), macros), hyperlinks=False))
+    rendering = console(highlight=False)
+    rendering.width = max(20, _width() - margin)
+    with rendering.capture() as captured:
+        rendering.print(Markdown(render_math(text.strip(), macros), hyperlinks=False))
     lines = [line.rstrip() for line in captured.get().splitlines()]
     while lines and not lines[0]:
         del lines[0]  # rich opens a list or a table with an empty line
     while lines and not lines[-1]:
         del lines[-1]
-    return lines or [""], console.is_terminal
+    return lines or [""], rendering.is_terminal
 
 
 def _width() -> int:
     """The terminal's width, as rich finds it (COLUMNS, else the terminal, else 80)."""
-    return Console().width
+    return console().width
 
 
 def _print_markdown(text: str, macros: Mapping[str, str]) -> None:
     """Markdown as readable text; colour only on a terminal."""
     lines, color = _markdown_lines(text, macros)
-    click.echo("\n".join(lines), color=color)
+    echo_rendered("\n".join(lines), color=color)
 
 
 def _read_grade(suggestion: int | None) -> int:
@@ -230,7 +227,7 @@ def _read_grade(suggestion: int | None) -> int:
             return suggestion
         if line in {"0", "1", "2", "3", "4", "5"}:
             return int(line)
-        click.echo("a grade is a digit from 0 to 5" + (", Enter takes the suggestion" if offer else ""))
+        echo("a grade is a digit from 0 to 5" + (", Enter takes the suggestion" if offer else ""))
 
 
 def _outcome(review: Review, session: Session) -> str:
@@ -249,24 +246,24 @@ def _outcome(review: Review, session: Session) -> str:
 
 def _undo(session: Session) -> None:
     if not session.can_undo:
-        click.echo("nothing to undo")
+        echo("nothing to undo")
         return
     try:
         item = session.undo()
     except StoreError as error:
-        click.echo(f"cannot undo: {error}")
+        echo(f"cannot undo: {error}")
         return
-    click.echo(f"↶ undone: {item.key} is back as it was")
+    echo(f"↶ undone: {item.key} is back as it was")
 
 
 def _read(prompt: str) -> str:
     """One line of input; u and q are commands at every prompt."""
-    click.echo(prompt, nl=False)
+    echo(prompt, nl=False)
     line = sys.stdin.readline()
     if not line:
         raise _Quit
     if not sys.stdin.isatty():
-        click.echo(line.rstrip("\n"))  # echo piped input so the transcript reads like a session
+        echo(line.rstrip("\n"))  # echo piped input so the transcript reads like a session
     command = line.strip().lower()
     if command == "q":
         raise _Quit

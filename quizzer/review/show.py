@@ -121,8 +121,8 @@ def prompt_view(loaded: LoadedDeck, card: Card, instance: Instance | None = None
     subtitle = " · ".join(filter(None, [", ".join(card.tags), card.source]))
     return Panel(
         Group(*shown),
-        title=f"[bold]{deck.title}[/] · {deck.id}/{card.id}",
-        subtitle=subtitle or None,
+        title=Text.assemble((deck.title, "bold"), f" · {deck.id}/{card.id}"),  # Text: a title's `[` is no markup
+        subtitle=Text(subtitle) if subtitle else None,
         border_style="cyan",
         padding=(1, 2),
     )

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from quizzer.cards.deck import SINGLE_PART, Card, Example, Part, draw, instance_part
 from quizzer.core import jsontext
+from quizzer.core.safetext import shown_data
 from quizzer.core.templates import format_value
 from quizzer.verifier import Context, Redraw, Result
 from quizzer.verify.statuses import INTERRUPTED
@@ -116,8 +117,11 @@ class Outcome:
 
     @classmethod
     def from_json(cls, text: str) -> Outcome:
-        """Raises `ValueError` or `TypeError` for JSON that is not an outcome (a damaged or edited cache row)."""
-        outcome = cls(**jsontext.loads(text))
+        """Raises `ValueError` or `TypeError` for JSON that is not an outcome (a damaged or edited cache row).
+
+        Every string in it is `safetext.shown`: a verifier's report and a database row are anyone's text,
+        and each screen that shows an outcome (show, review, the app, the Anki export) reads it here."""
+        outcome = cls(**shown_data(jsontext.loads(text), text))
         for name, kind in {"parts": dict, "figures": dict, "pool": list, "examples": list, "claims": list}.items():
             value = getattr(outcome, name)
             entries = value.values() if isinstance(value, dict) else value

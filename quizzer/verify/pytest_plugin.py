@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from quizzer.cards.loader import DeckError, LoadedDeck, load_deck
+from quizzer.core.safetext import shown
 from quizzer.verify.execution import NO_VERIFIER
 
 
@@ -109,7 +110,7 @@ def _describe(loaded: LoadedDeck, card, outcome, strict_failure: str = "") -> st
         f"verifier: {card.verifier or '(none)'} (root {loaded.verifiers_root})",
     ]
     lines += outcome.details()
-    return "\n".join(lines)
+    return shown("\n".join(lines))  # pytest prints it as is: a verifier's ESC would reach the terminal
 
 
 _POOL_KEY = pytest.StashKey["object"]()

@@ -22,10 +22,14 @@ from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from quizzer.cards.loader import card_line
 from quizzer.core import jsontext
+from quizzer.core.safetext import one_line, shown, shown_data, xml_text
 from quizzer.files import TooLarge, read_regular
+from quizzer.output import console as safe_console
+from quizzer.output import markup
 from quizzer.verify.execution import Outcome
 from quizzer.verify.runner import Job, Verified
 
@@ -97,7 +101,7 @@ class VerifyReport:
     def __init__(self, jobs: list[Job], *, strict: bool, console: Console | None = None):
         self.jobs = jobs
         self.strict = strict
-        self.console = console or Console(highlight=False, soft_wrap=True)
+        self.console = console or safe_console(highlight=False, soft_wrap=True)
         self.rows: list[Row] = []
         self._progress: Progress | None = None
         self._task = None
@@ -143,10 +147,10 @@ class VerifyReport:
         outcome = row.outcome
         how = "cached" if row.cached else f"{outcome.duration:.1f}s"
         strict_failure = outcome.strict_failure() if self.strict else ""
-        label = LABELS["failed"] if strict_failure else LABELS.get(outcome.status, outcome.status)
-        line = f"{label} {row.key} [dim]({how})[/]"
+        label = LABELS["failed"] if strict_failure else LABELS.get(outcome.status) or markup(one_line(outcome.status))
+        line = f"{label} {markup(one_line(row.key))} [dim]({how})[/]"  # a merged report's key is anyone's text
         if strict_failure or not outcome.verified:
-            line += f" {strict_failure or outcome.message}"
+            line += f" {markup(one_line(strict_failure or outcome.message))}"
         self.console.print(line)
         if self._progress is not None:
             self._progress.advance(self._task)
@@ -184,7 +188,7 @@ class VerifyReport:
         ]
         table = self._summary_table(max(map(len, decks), default=0), counts)
         for deck_id, row_counts in zip(decks, counts, strict=True):
-            table.add_row(deck_id, *row_counts)
+            table.add_row(Text(one_line(deck_id)), *row_counts)  # Text: a deck id from a report is no markup
         self.console.print(table)
         for row in self.rows:
             if self.is_failure(row):
@@ -225,14 +229,14 @@ class VerifyReport:
             allowed = "" if self.strict else " (cards without a verifier are allowed; --strict counts them)"
             return f"{len(self.rows)} cards: [green]all verified[/]{shown_demonstrated}{allowed}"
         kinds = Counter(_failure_kind(row.outcome) for row in failures)
-        named = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
+        named = markup(one_line(", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))))
         passed = sum(self.passed(row) for row in self.rows)
         return f"{len(self.rows)} cards: {passed} verified, [red]{named}[/]{shown_demonstrated}"
 
     def _print_failure(self, row: Row) -> None:
         outcome = row.outcome
-        self.console.rule(f"{row.key} — {outcome.status}", style="red")
-        self.console.print(f"deck: {row.file}:{row.line}  verifier: {row.verifier or '(none)'}", markup=False)
+        self.console.rule(Text(one_line(f"{row.key} — {outcome.status}")), style="red")
+        self.console.print(one_line(f"deck: {row.file}:{row.line}  verifier: {row.verifier or '(none)'}"), markup=False)
         self.console.print(self.failure_message(row), markup=False)
         for line in outcome.details():
             self.console.print(textwrap.indent(line, "  "), markup=False)
@@ -312,6 +316,10 @@ class VerifyReport:
             suite.set("time", f"{sum(0.0 if r.cached else r.outcome.duration for r in rows):.3f}")
         for name, value in totals.items():
             suites.set(name, str(value))
+        for element in suites.iter():  # a verifier's ESC or NUL made the file invalid XML 1.0: CI could not read it
+            element.attrib = {name: xml_text(value) for name, value in element.attrib.items()}
+            if element.text:
+                element.text = xml_text(element.text)
         ET.indent(suites)
         path.write_text('<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n")
 
@@ -326,10 +334,11 @@ class ShardInfo:
 
 
 def github_command(level: str, message: str, **properties: str | int) -> str:
-    """`::error file=...,line=...::message`, escaped as the runner expects (%, CR, LF; also : and , in properties)."""
+    """`::error file=...,line=...::message`, escaped as the runner expects (%, CR, LF; also : and , in properties),
+    after `shown` (an ESC in a verifier's output is `\\x1b` in the log, a bare CR already `\\r`)."""
 
     def escape(text: str, in_property: bool) -> str:
-        text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        text = shown(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
         return text.replace(":", "%3A").replace(",", "%2C") if in_property else text
 
     props = ",".join(f"{name}={escape(str(value), True)}" for name, value in properties.items())
@@ -370,7 +379,7 @@ def read_reports(paths: Iterable[Path]) -> list[Row]:
             raise ReportError(f"{path}: not a JSON report of quizzer verify --json (expected a list of cards)")
         for number, item in enumerate(data, start=1):
             try:
-                outcome = Outcome(**{k: v for k, v in item.items() if k in _OUTCOME_FIELDS})
+                outcome = Outcome(**shown_data({k: v for k, v in item.items() if k in _OUTCOME_FIELDS}))
                 row = Row(
                     str(item["deck"]),
                     str(item["card"]),

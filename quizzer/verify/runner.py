@@ -46,6 +46,7 @@ JUDGING_MODULES = (
     "quizzer.core.tensor_formula",
     "quizzer.core.templates",
     "quizzer.core.jsontext",
+    "quizzer.core.safetext",  # Outcome.from_json shows every string a verifier reported
 )
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MEMORY_MB = 4096  # address space (RLIMIT_AS), not resident memory: torch maps ~0.7 GB at import
