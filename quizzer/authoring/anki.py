@@ -27,7 +27,7 @@ from pathlib import Path
 from quizzer.cards.deck import Card
 from quizzer.cards.instance import Instance, fixed
 from quizzer.cards.loader import LoadedDeck
-from quizzer.core.mathtext import MAX_EXPANDED_CHARS, macro_argument
+from quizzer.core.mathtext import MAX_EXPANDED_CHARS, macro_arguments
 
 MODEL_NAME = "quizzer card (verified by code)"
 DECK_PREFIX = "Quizzer"
@@ -104,13 +104,8 @@ def expand_macros(latex: str, macros: Mapping[str, str]) -> str:
             if match.start() < position:
                 continue
             name = match.group(1)
-            args, end = [], match.end()
-            for _ in range(arity[name]):
-                argument, end = macro_argument(latex, end)
-                if argument is None:
-                    break
-                args.append(argument)
-            if len(args) < arity[name]:
+            args, end = macro_arguments(latex, match.end(), arity[name])
+            if args is None:
                 continue
             body = re.sub(r"#(\d)", lambda m, args=args: args[int(m.group(1)) - 1], macros[name])
             out.append(latex[position : match.start()] + body)

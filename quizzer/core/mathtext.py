@@ -198,13 +198,8 @@ def _rewrite(latex: str, name: str, arity: int, make, around: bool = False, limi
     pattern = re.compile(r"\\" + re.escape(name) + r"(?![A-Za-z])")
     out, position, written = [], 0, 0
     while match := pattern.search(latex, position):
-        args, end = [], match.end()
-        for _ in range(arity):
-            argument, end = macro_argument(latex, end)
-            if argument is None:
-                break
-            args.append(argument)
-        if len(args) < arity:
+        args, end = macro_arguments(latex, match.end(), arity)
+        if args is None:
             out.append(latex[position : match.end()])
             position = match.end()
             continue
@@ -243,7 +238,18 @@ def _fractions(latex: str) -> str:
     return latex
 
 
-def macro_argument(latex: str, start: int) -> tuple[str | None, int]:
+def macro_arguments(latex: str, start: int, count: int) -> tuple[list[str] | None, int]:
+    """The `count` arguments of a macro from `start` and where they end; (None, start) if it has fewer."""
+    arguments, end = [], start
+    for _ in range(count):
+        argument, end = _argument(latex, end)
+        if argument is None:
+            return None, start
+        arguments.append(argument)
+    return arguments, end
+
+
+def _argument(latex: str, start: int) -> tuple[str | None, int]:
     """One macro argument at `start` (after spaces): a brace group's content or a single token.
 
     As TeX reads one: spaces, tabs and newlines before it are skipped, an escaped brace (`\\{`, `\\}`)
