@@ -333,7 +333,7 @@ async def test_at_60_columns_grades_keep_labels_decks_keep_badges_and_help_stays
         await settle(pilot)
         table = pilot.app.screen.query_one("#deck-table")
         assert sum(column.get_render_width(table) for column in table.columns.values()) <= table.size.width
-        keys = [key for key in pilot.app.screen.query_one(KeyFooter).children if hasattr(key, "action")]
+        keys = pilot.app.screen.query_one(KeyFooter).keys
         assert keys[0].action == "help"
         await pilot.press("enter", "1", "0", "enter")
         await pilot.pause()

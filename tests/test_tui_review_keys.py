@@ -68,11 +68,16 @@ async def test_ctrl_s_suspends_the_card_it_leaves_the_sitting_and_undo_brings_it
         assert not card_state(db, "basics/sum").suspended
 
 
+def bar_keys(app):
+    """The keys the screen's key bar draws (it is one widget: its keys are not widgets of their own)."""
+    from quizzer.review.tui.widgets.footer import KeyFooter
+
+    return app.screen.query_one(KeyFooter).keys
+
+
 def visible_keys(app, width):
     """The descriptions of the footer keys drawn whole within `width` columns."""
-    from textual.widgets._footer import FooterKey
-
-    return [key.description for key in app.screen.query(FooterKey) if key.region.width and key.region.right <= width]
+    return [key.description for key in bar_keys(app) if key.width and key.right <= width]
 
 
 @async_test
@@ -97,9 +102,7 @@ async def test_at_60_columns_the_footer_shows_each_screens_important_keys(tmp_pa
 
 def cut_keys(app, width):
     """The footer keys that reach past `width` columns: drawn cut (`^r` without its `Verify`)."""
-    from textual.widgets._footer import FooterKey
-
-    return [f"{key.key_display} {key.description}" for key in app.screen.query(FooterKey) if key.region.right > width]
+    return [f"{key.key_display} {key.description}" for key in bar_keys(app) if key.right > width]
 
 
 @pytest.mark.parametrize("width", [60, 70, 80])
@@ -121,23 +124,38 @@ async def test_a_narrow_footer_leaves_out_the_keys_that_do_not_fit_whole(tmp_pat
 
 def check_footer(screen, width: int) -> list[str]:
     """The footer of `screen` draws whole keys only, `? Help` first, and drops the rest from the last:
-    its keys are the screen's shown bindings in order up to the first that would not fit. Returns them."""
+    its keys are the screen's shown bindings in order up to the first that would not fit. Returns them.
+
+    The bar is one widget: each key's columns are checked against the line it draws, which must be the
+    keys' texts laid out as Textual's Footer laid out its FooterKeys (compact: `key description` and a
+    one-column margin; otherwise a column of padding around the key and after the description; the
+    palette key compact at the right edge behind a one-column rule, with a padding column)."""
     from rich.cells import cell_len
-    from textual.widget import Widget
-    from textual.widgets._footer import FooterKey
 
     from quizzer.review.tui.widgets.footer import KeyFooter
 
     footer = screen.query_one(KeyFooter)
-    keys = list(footer.query_children(FooterKey))
-    drawn = [key for key in keys if not key.has_class("-command-palette")]
+    keys = footer.keys
+    drawn = [key for key in keys if not key.palette]
     for key in keys:
-        assert key.region.width and key.region.right <= width, (key.description, key.region, width)
-    for key in drawn:
-        assert key.region.width == KeyFooter._key_width(key, footer.compact), (key.description, key.region)
-    for key in keys:  # the width counted from a key's text is the width Textual measures on its rendering
-        measured = Widget.get_content_width(key, footer.content_size, screen.app.size)
-        assert key.get_content_width(footer.content_size, screen.app.size) == measured, (key.description, measured)
+        assert key.width and footer.region.x + key.right <= width, (key.description, key.x, key.width, width)
+    line = footer.render_line(0)
+    width = footer.size.width  # the screen's, but for a screen's scrollbar beside the bar
+    assert line.cell_length == width
+    expected, x = "", 0
+    for key in keys:
+        if key.palette:
+            text = f"▏{key.key_display} {key.description} "
+        elif footer.compact:
+            text = f"{key.key_display} {key.description}"
+        else:
+            text = f" {key.key_display} {key.description} "
+        assert key.width == cell_len(text), (key.description, key.width, text)
+        assert line.crop(key.x, key.right).text == text, (key.description, line.text)
+        assert key.palette or key.x == x + (1 if footer.compact and expected else 0), (key.description, key.x, x)
+        expected += " " * (key.x - x) + text
+        x = key.right
+    assert line.text == expected + " " * (width - x), line.text  # nothing else drawn on the line
     assert drawn[0].action == "help", [key.description for key in drawn]
     wanted = {}  # action → description, in the order the screen lists its keys
     for active in screen.active_bindings.values():
@@ -151,9 +169,9 @@ def check_footer(screen, width: int) -> list[str]:
     if len(actions) < len(wanted):  # the first key left out would not have fitted
         display, description = list(wanted.values())[len(actions)]
         needed = cell_len(display) + cell_len(description) + (2 if footer.compact else 3)  # margin, or padding
-        palette = [key for key in keys if key.has_class("-command-palette")]
-        right = palette[0].region.x if palette else width
-        assert drawn[-1].region.right + needed > right, (description, drawn[-1].region, right)
+        palette = [key for key in keys if key.palette]
+        right = palette[0].x if palette else width
+        assert drawn[-1].right + needed > right, (description, drawn[-1].right, right)
     return [key.description for key in drawn]
 
 

@@ -89,6 +89,7 @@ class QuizzerApp(App[None]):
     TITLE = "quizzer"
     SUB_TITLE = "answers verified by code"
     COMMANDS = App.COMMANDS | {DeckCommands}
+    ALLOW_IN_MAXIMIZED_VIEW = "KeyFooter"  # the key bar stays under a maximized widget, as Textual's Footer does
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help", key_display="?"),
         Binding("ctrl+q", "quit", "Quit", priority=True),

@@ -185,8 +185,8 @@ class DecksScreen(Screen):
         self.app.call_after_refresh(self._counts_drawn)
 
     def _counts_drawn(self, waits: int = 20) -> None:
-        """The counts are on screen; the app is told the screen is ready after the refresh that follows
-        the key bar's keys being mounted (they are rebuilt after a refresh, once the focus is on the table)."""
+        """The counts are on screen; the app is told the screen is ready after the refresh that follows (the
+        key bar, which draws the screen's keys itself, is always settled: the wait is for a bar that is not)."""
         if not self.query_one(KeyFooter).settled and waits:
             self.app.call_after_refresh(self._counts_drawn, waits - 1)
             return

@@ -424,6 +424,15 @@ class ReviewScreen(Screen):
             return
         card_view = self.query_one("#card", VerticalScroll)
         reveal = self.query_one("#reveal")
+        if not reveal.virtual_region.height:
+            # Shown but not laid out yet: while a Markdown mounts its blocks (in an app batch) the screen
+            # runs refresh callbacks without laying out, so the first look comes after the next layout.
+            def laid_out(_screen) -> None:
+                self.screen_layout_refresh_signal.unsubscribe(reveal)
+                self._scroll_to_reveal(previous, rounds)
+
+            self.screen_layout_refresh_signal.subscribe(reveal, laid_out)
+            return
         target = max(0, reveal.virtual_region.y - 4)
         card_view.scroll_to(y=target, animate=False)
         if target != previous and rounds > 1:
