@@ -254,10 +254,16 @@ def test_anki_itself_imports_the_package_and_reimport_updates(authoring_project:
         col.close()
 
 
-def test_export_expands_only_the_macros_a_formula_reaches():
+def test_export_expands_by_looking_each_command_up():
     """One alternation of all the deck's macro names was searched in every formula (2,000 macros, 1,000
-    formulas: 1.9 s); the macros a formula names, and those their bodies name, are enough."""
-    from quizzer.authoring.anki import _macros_used
+    formulas: 1.9 s), then the macros a formula reaches; the expander it shares with the terminal looks each
+    command of the formula up and never walks the deck's macros."""
+
+    class Unwalkable(dict):
+        def __iter__(self):
+            raise AssertionError("the expander walked the deck's macros")
+
+        items = keys = values = __iter__
 
     macros = {
         "d": r"\pderiv{#1}{x}",
@@ -265,5 +271,22 @@ def test_export_expands_only_the_macros_a_formula_reaches():
         "vec": r"\boldsymbol{#1}",
         "unused": "u",
     }
-    assert _macros_used(r"\d{y} + 1", macros) == {name: macros[name] for name in ("d", "pderiv", "vec")}
     assert expand_macros(r"\d{y}", macros) == r"\frac{\partial y}{\boldsymbol{x}}"
+    assert expand_macros(r"\d{y}", Unwalkable(macros)) == r"\frac{\partial y}{\boldsymbol{x}}"
+
+
+def test_exported_math_never_runs_letters_into_a_command():
+    r"""`\alpha\me` (me = "x") exported as `\alphax` and `\lVert#1` of x as `\lVertx`: MathJax reads one unknown
+    command and shows an error. TeX's tokens are `\alpha`, `x`: written `\alpha x`, what the terminal reads too."""
+    macros = {
+        "me": "x",
+        "norm": r"\left\lVert#1\right\rVert",
+        "mean": r"\bar#1",
+        "f": r"\g",
+        "g": r"\vec{#1}",
+        "xy": "xy",
+    }
+    html = markdown_html(r"$\alpha\me$, $\norm{x}$, $\mean{y}$ and $$\hat\me$$", macros)
+    assert r"\(\alpha x\)" in html and r"\(\left\lVert x\right\rVert\)" in html and r"\(\bar y\)" in html
+    assert r"\[\hat x\]" in html
+    assert expand_macros(r"\f\xy", macros) == r"\vec{xy}"  # TeX's order: \g takes the token \xy (was `\gxy`)

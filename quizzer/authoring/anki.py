@@ -27,7 +27,7 @@ from pathlib import Path
 from quizzer.cards.deck import Card
 from quizzer.cards.instance import Instance, fixed
 from quizzer.cards.loader import LoadedDeck
-from quizzer.core.mathtext import MAX_EXPANDED_CHARS, macro_arguments
+from quizzer.core import mathtext
 
 MODEL_NAME = "quizzer card (verified by code)"
 DECK_PREFIX = "Quizzer"
@@ -85,52 +85,12 @@ def anki_tag(tag: str) -> str:
 
 
 def expand_macros(latex: str, macros: Mapping[str, str]) -> str:
-    """Expand the deck's macros (`vec = '\\boldsymbol{#1}'`) in `latex`, nested ones too.
-
-    Arguments are brace groups or single tokens, substituted as TeX does (without adding braces).
-    Expansion repeats a bounded number of times, so a recursive definition cannot hang, and stops at
-    `mathtext.MAX_EXPANDED_CHARS`: macros that each call the next many times (1,000 calls over ten
-    levels) would grow without end; such a formula is left as written.
-    """
-    macros = _macros_used(latex, macros)  # one alternation of 2,000 names per span made export crawl
-    if not macros:
+    """The deck's macros expanded for MathJax by the terminal's own expander (`mathtext.expand_macros`: TeX's
+    reading, bounded); a formula whose macros expand past `mathtext.MAX_EXPANDED_CHARS` is left as written."""
+    try:
+        return mathtext.expand_macros(latex, macros)
+    except mathtext.MacroExpansionTooLarge:
         return latex
-    written = latex
-    pattern = re.compile(r"\\(" + "|".join(sorted(map(re.escape, macros), key=len, reverse=True)) + r")(?![A-Za-z])")
-    arity = {name: max((int(n) for n in re.findall(r"#(\d)", body)), default=0) for name, body in macros.items()}
-    for _ in range(10):
-        out, position, changed, size = [], 0, False, 0
-        for match in pattern.finditer(latex):
-            if match.start() < position:
-                continue
-            name = match.group(1)
-            args, end = macro_arguments(latex, match.end(), arity[name])
-            if args is None:
-                continue
-            body = re.sub(r"#(\d)", lambda m, args=args: args[int(m.group(1)) - 1], macros[name])
-            out.append(latex[position : match.start()] + body)
-            position, changed = end, True
-            size += len(out[-1])
-            if size > MAX_EXPANDED_CHARS:
-                return written
-        out.append(latex[position:])
-        latex = "".join(out)
-        if not changed:
-            break
-    return latex
-
-
-def _macros_used(latex: str, macros: Mapping[str, str]) -> dict[str, str]:
-    """The macros `latex` can reach: those it names, and those their bodies name, and so on."""
-    used: dict[str, str] = {}
-    pending = [latex]
-    while pending:
-        text = pending.pop()
-        for name, body in macros.items():
-            if name not in used and "\\" + name in text:
-                used[name] = body
-                pending.append(body)
-    return used
 
 
 def mathjax(latex: str, display: bool, macros: Mapping[str, str]) -> str:

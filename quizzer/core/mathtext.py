@@ -100,10 +100,6 @@ MAX_EXPANDED_CHARS = 20_000
 24 macros that each call the next twice expand a 3-character `\\ma` to 16 million characters."""
 
 
-class _TooLarge(Exception):
-    pass
-
-
 def _render_span(span: str, macros: dict[str, str]) -> str:
     """One span as text; a span that cannot be rendered within bounds (macros expanding without end, a
     fraction nested thousands deep, LaTeX the converter rejects) is shown as written, never a crash or a hang."""
@@ -111,7 +107,7 @@ def _render_span(span: str, macros: dict[str, str]) -> str:
     body = span[2:-2] if display else span[1:-1]
     try:
         text = latex_to_text(body, macros)
-    except (_TooLarge, RecursionError, MemoryError):
+    except (MacroExpansionTooLarge, RecursionError, MemoryError):
         return span
     except Exception:  # noqa: BLE001 - pylatexenc on a deck's odd LaTeX: the span as written
         return span
@@ -119,14 +115,14 @@ def _render_span(span: str, macros: dict[str, str]) -> str:
 
 
 def latex_to_text(latex: str, macros: Mapping[str, str] | None = None) -> str:
-    latex = _expand_macros(latex, dict(macros or {}))
+    latex = expand_macros(latex, macros or {})
     latex = _strip_newcommands(latex)
     latex = _fractions(latex)
     latex = re.sub(r"(\\[A-Za-z]+)(?=[ \t]+[=<>+\-])", r"\1{}", latex)  # `\lambda = 1` keeps its space
     latex = _FUNCTION.sub(lambda m: " " * (m[1] is not None) + m[0] + "{} " * (m[2] is not None), latex)
     latex = re.sub(r"\^\{([^{}]*)\}", lambda m: "^{" + _TRANSPOSED.sub("T", m[1]) + "}", latex)  # x^{(i)\top}
     latex = _TRANSPOSE.sub(lambda m: _after_command(latex, m.start(), "ᵀ"), latex).replace("'", "′")
-    latex = latex.replace(r"\|", "‖").replace(r"\lVert", "‖").replace(r"\rVert", "‖")
+    latex = re.sub(r"\\[lr]Vert(?![A-Za-z]) *", "‖", latex.replace(r"\|", "‖"))  # a space after a command is none
     latex = _scripts(latex)
     # pylatexenc eats the space after a command; `J \times= s` stays a compound assignment.
     latex = _OPERATOR.sub(
@@ -167,36 +163,167 @@ def _decorate(node, l2tobj, mark: str) -> str:
     return "".join(ch if ch.isspace() or unicodedata.combining(ch) else ch + mark for ch in text)
 
 
-def _expand_macros(latex: str, macros: dict[str, str]) -> str:
-    """Raises `_TooLarge` when the expansion passes `MAX_EXPANDED_CHARS`."""
-    for _ in range(10):  # macros may use macros; bounded so a recursive definition cannot hang
-        before = latex
-        for name, body in macros.items():
-            if "\\" + name not in latex:  # a pass (and a regex) per macro per span: 2,000 macros, 1,000 spans took 41 s
+MAX_MACRO_DEPTH = 10
+"""Expansions nested deeper make a formula shown as written, as one expanding too far does: a macro whose body
+calls itself (`loop = '\\loop x'`) would make TeX loop for ever; the bundled decks nest two deep."""
+
+
+class MacroExpansionTooLarge(Exception):
+    """The deck's macros expand a formula past `MAX_EXPANDED_CHARS` or nest past `MAX_MACRO_DEPTH`; the message
+    says which, for lint."""
+
+
+_CONTROL_SEQUENCE = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)  # a control word or a control symbol, as TeX reads
+
+
+def expand_macros(latex: str, macros: Mapping[str, str]) -> str:
+    r"""The deck's macros expanded in `latex` as TeX expands them: the terminal's rendering and the Anki export's
+    MathJax both read this one expansion.
+
+    Read left to right; a call's arguments (`macro_arguments`) are taken as written, substituted for `#1`..`#9`
+    (`##` is one `#`), and the result is read again before what follows it, so a macro's body may call others
+    and may take its arguments from the text after the call. A control word never runs into the letters an
+    expansion puts after it: `\alpha\me` with `me = "x"` is `\alpha x`, `\bar#1` of `y` is `\bar y` (written
+    together they would be one unknown command, `\alphax`). The work is bounded by the formula, not by how many
+    macros the deck defines: each control sequence costs one lookup.
+
+    Raises `MacroExpansionTooLarge` once the expansions have written more than `MAX_EXPANDED_CHARS` characters
+    or a call lies more than `MAX_MACRO_DEPTH` expansions deep: such a formula is shown as written.
+    """
+    if not macros or "\\" not in latex:
+        return latex
+    return _Expansion(macros).run(latex)
+
+
+class _Expansion:
+    """One formula's expansion. What is still to read is `head` (text the expansions wrote, read first) and then
+    `base[position:]` (the formula as written); `regions` says where each expansion that wrote `head` ends in it,
+    with its depth, innermost (nearest end) last."""
+
+    def __init__(self, macros: Mapping[str, str]):
+        self.macros = macros
+        self.written = 0
+
+    def run(self, base: str) -> str:
+        out: list[str] = []
+        head, position, regions = "", 0, []
+        while True:
+            text, start = (head, 0) if head else (base, position)
+            match = _CONTROL_SEQUENCE.search(text, start)
+            while match and match[1] not in self.macros:
+                match = _CONTROL_SEQUENCE.search(text, match.end())
+            if match is None:
+                _append(out, text[start:])
+                if not head:
+                    return "".join(out)
+                head, regions = "", []
                 continue
-            arity = max((int(n) for n in re.findall(r"#(\d)", body)), default=0)
-            latex = _rewrite(
-                latex, name, arity, lambda *args, body=body: _substitute(body, args), limit=MAX_EXPANDED_CHARS
-            )
-        if latex == before:
-            break
-    return latex
+            _append(out, text[start : match.start()])
+            depth = next((d for end, d in reversed(regions) if end > match.start()), 0) if head else 0
+            arity, pieces = _macro_body(self.macros[match[1]])
+            if depth >= MAX_MACRO_DEPTH:
+                raise MacroExpansionTooLarge(f"its macros nest more than {MAX_MACRO_DEPTH} deep (\\{match[1]})")
+            args, end = macro_arguments(text, match.end(), arity)
+            from_base = 0
+            if args is None and head:  # the arguments may go on in the formula after what expansions wrote
+                args, from_base = self._arguments_across(head[match.end() :], base, position, arity)
+            if args is None:  # fewer arguments than the body uses: the call as written
+                _append(out, match[0])
+                end = match.end()
+            else:
+                replacement = _substitute(pieces, args)
+                self.written += len(replacement)
+                if self.written > MAX_EXPANDED_CHARS:
+                    raise MacroExpansionTooLarge(f"its macros expand past {MAX_EXPANDED_CHARS:,} characters")
+            if from_base:  # nothing of `head` is left
+                head, position, regions = "", position + from_base, []
+            elif head:
+                head, regions = head[end:], [(e - end, d) for e, d in regions if e > end]
+            else:
+                position = end
+            if args is None:
+                continue
+            if "\\" not in replacement:  # nothing in it to expand: read as it is
+                _append(out, replacement)
+                continue
+            after = head or base[position : position + 1]
+            replacement += _separator(replacement, after)
+            regions = [(e + len(replacement), d) for e, d in regions] + [(len(replacement), depth + 1)]
+            head = replacement + head
+
+    @staticmethod
+    def _arguments_across(rest: str, base: str, position: int, arity: int) -> tuple[list[str] | None, int]:
+        """The arguments read from `rest` (what is left of `head`) and on in `base` from `position`, and how much
+        of `base` they take; (None, 0) if there are fewer. The window on `base` doubles until they end inside it,
+        so reading ahead costs no more than they reach."""
+        size = 64
+        while True:
+            ahead = base[position : position + size]
+            separator = _separator(rest, ahead)
+            args, end = macro_arguments(rest + separator + ahead, 0, arity)
+            whole = position + size >= len(base)
+            if args is not None and (end < len(rest) + len(separator) + len(ahead) or whole):
+                return args, end - len(rest) - len(separator)
+            if whole:
+                return None, 0
+            size *= 2
 
 
-def _substitute(body: str, args: tuple[str, ...]) -> str:
-    return re.sub(r"#(\d)", lambda m: args[int(m.group(1)) - 1], body)
+@cache
+def _macro_body(body: str) -> tuple[int, tuple[str | int, ...]]:
+    r"""A macro's arity and its body as text and parameter numbers: `#1`..`#9` are parameters and `##` is `#`,
+    as in TeX; a `#` inside a control symbol (`\#1`) is none."""
+    pieces: list[str | int] = []
+    position = 0
+    for match in re.finditer(r"\\(?:[A-Za-z]+|.)|##|#([1-9])", body, re.DOTALL):
+        if match[0] == "##":
+            pieces.append(body[position : match.start()] + "#")
+        elif match[1]:
+            pieces += [body[position : match.start()], int(match[1])]
+        else:
+            continue
+        position = match.end()
+    pieces.append(body[position:])
+    arity = max((piece for piece in pieces if isinstance(piece, int)), default=0)
+    return arity, tuple(piece for piece in pieces if piece != "")
+
+
+def _substitute(pieces: tuple[str | int, ...], args: list[str]) -> str:
+    out: list[str] = []
+    for piece in pieces:
+        _append(out, args[piece - 1] if isinstance(piece, int) else piece)
+    return "".join(out)
+
+
+def _append(out: list[str], text: str) -> None:
+    """Add `text` after `out`, a space between them if a control word would otherwise run into its letters."""
+    if text:
+        out.append(_separator(out[-1], text) + text if out else text)
+
+
+def _separator(before: str, after: str) -> str:
+    r"""A space if `before` ends in a control word and `after` begins with a letter (TeX's tokens `\alpha`, `x`
+    written as `\alphax` are one unknown command), else nothing. A space after a control word is no space in TeX."""
+    if not (after[:1].isascii() and after[:1].isalpha()):
+        return ""
+    start = len(before)
+    while start and before[start - 1].isascii() and before[start - 1].isalpha():
+        start -= 1
+    backslash = start
+    while backslash and before[backslash - 1] == "\\":
+        backslash -= 1
+    return " " if start < len(before) and (start - backslash) % 2 == 1 else ""
 
 
 def _strip_newcommands(latex: str) -> str:
     return re.sub(r"\\(re)?newcommand\{[^}]*\}(\[\d\])?(\[[^]]*\])?\{([^{}]|\{[^{}]*\})*\}", "", latex)
 
 
-def _rewrite(latex: str, name: str, arity: int, make, around: bool = False, limit: int | None = None) -> str:
+def _rewrite(latex: str, name: str, arity: int, make, around: bool = False) -> str:
     """Replace `\\name{a}{b}` (brace-matched arguments) with `make(a, b)`; with `around`, with
-    `make(a, b, before=..., after=...)`, given the text around the call. With a `limit`, raises
-    `_TooLarge` as soon as the replacements written pass it."""
+    `make(a, b, before=..., after=...)`, given the text around the call."""
     pattern = re.compile(r"\\" + re.escape(name) + r"(?![A-Za-z])")
-    out, position, written = [], 0, 0
+    out, position = [], 0
     while match := pattern.search(latex, position):
         args, end = macro_arguments(latex, match.end(), arity)
         if args is None:
@@ -206,9 +333,6 @@ def _rewrite(latex: str, name: str, arity: int, make, around: bool = False, limi
         out.append(latex[position : match.start()])
         before = "".join(out[-3:])[-64:]  # enough to see the command or character before the call
         replacement = make(*args, before=before, after=latex[end : end + 64]) if around else make(*args)
-        written += len(replacement)
-        if limit is not None and written > limit:
-            raise _TooLarge
         out.append(_after_command(before, len(before), replacement))
         position = end
     out.append(latex[position:])
