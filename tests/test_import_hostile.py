@@ -309,3 +309,20 @@ def test_a_card_longer_than_a_deck_allows_is_counted_and_left_out_and_the_deck_l
     csv = CliRunner().invoke(main, ["import", "csv", str(source), "-o", str(tmp_path / "csv")])
     assert csv.exit_code == 0 and "1 card(s) longer than a card's text may be" in csv.output, csv.output
     assert lint(tmp_path / "csv" / "cards.toml") == []
+
+
+def test_anki_math_that_cannot_be_read_imports_as_text_and_the_deck_lints_clean(tmp_path):
+    r"""Lint names math the terminal cannot read (`\frac{a}`: it showed `%s/%sa`); Anki's MathJax shows an
+    error for it too. The importer writes such a formula as text, so the imported deck lints clean, and drops
+    an empty one (`\[\]` gave `$$$$`, which opens a display the next `$$` closes)."""
+    from quizzer.authoring.importing import html_to_markdown
+    from quizzer.core.mathtext import render_math
+
+    assert html_to_markdown(r"a \(\frac{a}\) and \(x^2\)") == r"a \$\\frac{a}\$ and $x^2$"
+    assert render_math(html_to_markdown(r"a \(\frac{a}\) and \(x^2\)")) == r"a \$\\frac{a}\$ and x²"
+    assert html_to_markdown(r"\[\] then \[x^\]") == r"then \$\$x^\$\$"
+    notes = [genanki.Note(BASIC, [r"Q \(\frac{a}\) \(\sqrt\)", r"A \[\left( x\]"])]
+    result, decks = run_import(tmp_path, package(tmp_path / "made", notes))
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    (card,) = only_deck(decks).cards  # lints clean
+    assert card.prompt.strip() == r"Q \$\\frac{a}\$ \$\\sqrt\$"

@@ -187,3 +187,41 @@ def test_a_file_with_thousands_of_problems_lists_the_first_and_counts_the_rest(d
     )
     assert result.returncode == 1 and "1 deck file(s): 5000 problem(s)" in result.stderr
     assert len(result.stdout.splitlines()) == MAX_PROBLEMS + 1
+
+
+MALFORMED_MATH = r"""
+    id = "demo"
+    title = "Demo"
+    macros = { loop = '\loop x', vec = '\boldsymbol{#1}' }
+
+    [[cards]]
+    id = "first"
+    prompt = 'Fine $\vec{x}^2$, then $x \frac$ and $\loop$, $x \frac$.'
+    explanation = "Basic: $\\frac{a}$."
+    answer = { kind = "choice", value = "a", options = ["a", 'b $\sqrt$'] }
+
+    [[cards]]
+    id = "second"
+    prompt = '''
+    Line one $x^2$.
+    Then $$\left( x$$ and `$\frac$ in code`.'''
+    explanation = "e"
+    answer = { kind = "numeric", value = 4 }
+"""
+
+
+def test_math_that_cannot_be_read_is_a_lint_problem_at_its_place(deck_dir):
+    r"""`$x \frac$` passed lint, then showed `x %s/%s` (and a pylatexenc WARNING) in `show`, `review --plain`
+    and the app, and exported to Anki as MathJax that shows an error. Lint names each span the terminal
+    shows as written, where it is; the deck still loads for review (the span shown as written)."""
+    path = deck_dir(MALFORMED_MATH)
+    assert messages(path) == [
+        rf"{path}:7:34: cards.0.prompt: math $x \frac$: \frac is missing an argument; shown as written",
+        rf"{path}:7:48: cards.0.prompt: math $\loop$: its macros nest more than 10 deep (\loop); shown as written",
+        rf"{path}:7:57: cards.0.prompt: math $x \frac$: \frac is missing an argument; shown as written",
+        rf"{path}:8:23: cards.0.explanation: math $\frac{{a}}$: \frac is missing an argument; shown as written",
+        rf"{path}:9:61: cards.0.answer.options.1: math $\sqrt$: \sqrt is missing an argument; shown as written",
+        rf"{path}:15:6: cards.1.prompt: math $$\left( x$$: 1 \left but 0 \right: each \left needs its \right;"
+        " shown as written",
+    ]
+    assert [card.id for card in load_deck(path, check_verifiers=False).deck.cards] == ["first", "second"]

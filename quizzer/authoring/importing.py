@@ -41,7 +41,7 @@ from quizzer.authoring.anki import MODEL_NAME as QUIZZER_MODEL
 from quizzer.authoring.scaffold import refresh_schema
 from quizzer.cards.deck import MAX_TEXT_CHARS, MAX_TITLE_CHARS
 from quizzer.cards.loader import SCHEMA_DIRECTIVE, lint
-from quizzer.core import jsontext, sm2
+from quizzer.core import jsontext, mathtext, sm2
 from quizzer.core.safetext import CONTROL
 from quizzer.core.sm2 import CardState
 from quizzer.core.templates import escape
@@ -431,7 +431,12 @@ def html_to_markdown(source: str, media: Callable[[str], str] = lambda name: _ur
 
     def restore(match: re.Match) -> str:
         latex, display = math[int(match[1])]
-        return f"$${latex}$$" if display else f"${latex}$"
+        if not latex:  # `\\[\\]`: no formula (`$$$$` would open a display that the next `$$` closes)
+            return ""
+        span = f"$${latex}$$" if display else f"${latex}$"
+        # Math that cannot be read (Anki's MathJax shows an error for it too) becomes text: as math it would be
+        # a lint problem of the imported deck, and it is shown as written either way.
+        return _escape(span) if mathtext.math_problems(span) else span
 
     return _PLACEHOLDER.sub(restore, text).strip()
 

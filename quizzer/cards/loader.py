@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import functools
+import json
 import math
 import re
 import sys
@@ -53,7 +54,7 @@ from quizzer.cards.deckfiles import (
     read_deck_text,
     verifiers_root_for,
 )
-from quizzer.core import templates
+from quizzer.core import mathtext, templates
 from quizzer.core.checking import shorten as checking_shorten
 from quizzer.core.safetext import CONTROL
 from quizzer.paths import default_db
@@ -85,7 +86,14 @@ def load_deck(path: Path | str, *, check_verifiers: bool = True, ids_only: bool 
 
 
 def lint(path: Path | str) -> list[Problem]:
-    return _load(Path(path))[1]
+    """Every problem of the deck file; for a deck that loads, also its math that cannot be read (shown as
+    written in the terminal, an error in Anki's MathJax), which does not keep the deck from loading."""
+    path = Path(path)
+    deck, problems = _load(path)
+    if deck is None or not any("$" in text for _, text in _math_texts(deck)):
+        return problems
+    text, problem = read_deck_text(path, str(path))
+    return problems + ([problem] if problem else _math_problems(str(path), _KeyLocator(text), deck))
 
 
 def _load(path: Path, check_verifiers: bool = True, ids_only: bool = False) -> tuple[Deck | None, list[Problem]]:
@@ -440,6 +448,57 @@ def _template_problems(
                 Problem(shown, where, 1, f"'{{{{ {field.name} }}}}' is not a parameter of this card {source}; {fix}")
             )
     return problems
+
+
+def _math_texts(deck: Deck) -> Iterable[tuple[tuple, str]]:
+    """(location in the deck, text) of every text shown with its math rendered."""
+    if deck.description:
+        yield ("description",), deck.description
+    for index, card in enumerate(deck.cards):
+        for loc, text in card.template_texts():
+            yield ("cards", index, *loc), text
+        parts = card.declared_parts
+        answers = (
+            [(("answer",), card.answer)]
+            if parts is None
+            else [(("parts", n, "answer"), p.answer) for n, p in enumerate(parts)]
+        )
+        for where, answer in answers:
+            for n, option in enumerate(getattr(answer, "options", None) or []):
+                yield ("cards", index, *where, "options", n), str(option)
+
+
+def _math_problems(shown: str, locator: _KeyLocator, deck: Deck) -> list[Problem]:
+    """Math spans the terminal shows as written because it cannot read them (`\\frac{a}`, `{x`, `x^`, macros
+    expanding without end), at the span's line and column."""
+    problems = []
+    for loc, written in _math_texts(deck):
+        text = templates.render(written, {}, missing="1")  # as shown: `\\{{` is `{{`, a field some number
+        for offset, span, reason in mathtext.math_problems(text, deck.macros):
+            line, col = _text_point(locator, loc, text, offset, span)
+            message = f"{_describe(loc)}: math {checking_shorten(span, 40)}: {reason}; shown as written"
+            problems.append(Problem(shown, line, col, message))
+    return _listed(shown, problems)
+
+
+def _text_point(locator: _KeyLocator, loc: tuple, text: str, offset: int, span: str) -> tuple[int, int]:
+    """Where `text[offset:]` (`span` starts there) lies in the file: the line from the value's key (a text in
+    triple quotes begins on the line after), the column of the span's first characters, as written (a literal
+    string) or escaped (a basic string), counting the same characters earlier on the line; else the key's."""
+    line, col = locator.find(loc)
+    multiline = locator.line_text(line).rstrip().endswith(('"""', "'''"))
+    lines_before = text.count("\n", 0, offset)
+    line += (1 if multiline else 0) + lines_before
+    written = locator.line_text(line)
+    head = span[:12].split("\n")[0]
+    earlier = text.count(head, text.rfind("\n", 0, offset) + 1, offset)
+    for form in (head, json.dumps(head, ensure_ascii=False)[1:-1]):
+        found = -1 if multiline or lines_before else col - 2
+        for _ in range(earlier + 1):
+            found = written.find(form, found + 1)
+        if found >= 0:
+            return line, found + 1
+    return line, 1 if multiline or lines_before else col
 
 
 def _figure_candidates(root: Path, card: Card) -> frozenset[str]:

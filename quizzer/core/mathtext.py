@@ -8,6 +8,7 @@ Code blocks and inline code are left exactly as written.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -78,7 +79,8 @@ text is 21; 50,000 took 2.9 s)."""
 def render_math(markdown: str, macros: Mapping[str, str] | None = None) -> str:
     """Rewrite the math spans of `markdown`; everything else (code included) is untouched.
 
-    Bounded for a hostile deck: see `MAX_SPAN_CHARS`, `MAX_SPANS`, `MAX_EXPANDED_CHARS`.
+    Bounded for a hostile deck: see `MAX_SPAN_CHARS`, `MAX_SPANS`, `MAX_EXPANDED_CHARS`. A span that cannot be
+    read is shown as written; `math_problems` says which and why.
     """
     macros = dict(macros or {})
     parts = _CODE.split(markdown)
@@ -87,7 +89,10 @@ def render_math(markdown: str, macros: Mapping[str, str] | None = None) -> str:
     def render(match: re.Match) -> str:
         span = match.group(0)
         budget[0] -= 1
-        return span if budget[0] < 0 or len(span) > MAX_SPAN_CHARS else _render_span(span, macros)
+        if budget[0] < 0:
+            return span
+        text, _ = _render_span(span, macros)
+        return span if text is None else text
 
     for i in range(0, len(parts), 2):  # even indices are outside code
         rendered = _MATH.sub(render, parts[i])
@@ -95,27 +100,58 @@ def render_math(markdown: str, macros: Mapping[str, str] | None = None) -> str:
     return "".join(parts)
 
 
+def math_problems(markdown: str, macros: Mapping[str, str] | None = None) -> list[tuple[int, str, str]]:
+    """Each span of `markdown` that `render_math` shows as written, as (offset of its `$`, the span, why): what
+    lint tells an author. The reasons are `render_math`'s own, so the two cannot disagree."""
+    macros = dict(macros or {})
+    problems: list[tuple[int, str, str]] = []
+    offset, spans = 0, 0
+    for i, part in enumerate(_CODE.split(markdown)):
+        for match in _MATH.finditer(part) if i % 2 == 0 else ():
+            spans += 1
+            if spans > MAX_SPANS:
+                reason = f"more than {MAX_SPANS:,} spans in one text: the rest are shown as written"
+                problems.append((offset + match.start(), match.group(0), reason))
+                return problems
+            _, reason = _render_span(match.group(0), macros)
+            if reason is not None:
+                problems.append((offset + match.start(), match.group(0), reason))
+        offset += len(part)
+    return problems
+
+
+class MathError(ValueError):
+    """Math the terminal cannot read: the span is shown as written, and the message (lint's) says why."""
+
+
 MAX_EXPANDED_CHARS = 20_000
 """A span whose macros expand past this many characters is shown as written (the longest bundled span is 261):
 24 macros that each call the next twice expand a 3-character `\\ma` to 16 million characters."""
 
 
-def _render_span(span: str, macros: dict[str, str]) -> str:
-    """One span as text; a span that cannot be rendered within bounds (macros expanding without end, a
-    fraction nested thousands deep, LaTeX the converter rejects) is shown as written, never a crash or a hang."""
+def _render_span(span: str, macros: dict[str, str]) -> tuple[str | None, str | None]:
+    """One span as text, or (None, why) for a span that cannot be rendered within bounds (too long, macros
+    expanding without end, a fraction nested thousands deep, LaTeX that cannot be read: `\\frac{a}` showed
+    `%s/%sa`): the caller shows it as written, never a crash or a hang."""
+    if len(span) > MAX_SPAN_CHARS:
+        return None, f"longer than {MAX_SPAN_CHARS:,} characters"
     display = span.startswith("$$")
     body = span[2:-2] if display else span[1:-1]
     try:
         text = latex_to_text(body, macros)
-    except (MacroExpansionTooLarge, RecursionError, MemoryError):
-        return span
-    except Exception:  # noqa: BLE001 - pylatexenc on a deck's odd LaTeX: the span as written
-        return span
-    return f"\n\n    {text.strip()}\n\n" if display else text.strip()  # `be $\le 0$`: one space, not two
+    except MathError as error:
+        return None, str(error)
+    except (RecursionError, MemoryError):
+        return None, "nested too deeply to read"
+    except Exception as error:  # noqa: BLE001 - pylatexenc on a deck's odd LaTeX: the span as written
+        return None, f"cannot be read ({type(error).__name__}: {' '.join(str(error).split())[:80]})"
+    return (f"\n\n    {text.strip()}\n\n" if display else text.strip()), None  # `be $\le 0$`: one space, not two
 
 
 def latex_to_text(latex: str, macros: Mapping[str, str] | None = None) -> str:
+    """Raises `MathError` for LaTeX that cannot be read (`\\frac{a}`, `{x`, `x^`, `\\begin{cases}` never ended)."""
     latex = expand_macros(latex, macros or {})
+    _check_structure(latex)
     latex = _strip_newcommands(latex)
     latex = _fractions(latex)
     latex = re.sub(r"(\\[A-Za-z]+)(?=[ \t]+[=<>+\-])", r"\1{}", latex)  # `\lambda = 1` keeps its space
@@ -128,8 +164,84 @@ def latex_to_text(latex: str, macros: Mapping[str, str] | None = None) -> str:
     latex = _OPERATOR.sub(
         lambda m: f" {_OPERATORS[m.group(1)]}" + ("" if latex[m.end() : m.end() + 1] == "=" else " "), latex
     )
-    text = _converter().latex_to_text(latex).replace("*", "∗")  # `w^* … w^*` is no *emphasis* in Markdown
+    text = _convert(latex).replace("*", "∗")  # `w^* … w^*` is no *emphasis* in Markdown
     return re.sub(r"[ \t\u00a0]{2,}", " ", text)  # `W_2~ \varphi`: one space, not a tie and a space
+
+
+class _Warnings(logging.Handler):
+    """What pylatexenc logs (`\\frac` without its arguments: "failed its substitution", and `%s/%s` shown):
+    kept here, never on the terminal (with no handler of the app's, logging's last resort printed it to
+    stderr over `show`, `review --plain` and the app); a warning while a span is converted makes it unreadable."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+_PYLATEXENC_WARNINGS = _Warnings()
+_PYLATEXENC_LOG = logging.getLogger("pylatexenc")
+_PYLATEXENC_LOG.addHandler(_PYLATEXENC_WARNINGS)
+_PYLATEXENC_LOG.propagate = False
+
+
+def _convert(latex: str) -> str:
+    """pylatexenc's text for `latex`, parsed strictly: what it would guess at (a missing argument, an unclosed
+    group or environment) is a `MathError` instead."""
+    from pylatexenc.latexwalker import LatexWalkerParseError
+
+    stripped = latex.rstrip()
+    backslashes = len(stripped) - len(stripped.rstrip("\\"))
+    if backslashes and backslashes % 2 == 0:  # `a \\ b \\`: the converter wants what may follow a line break
+        latex += "{}"
+    seen = len(_PYLATEXENC_WARNINGS.messages)
+    try:
+        text = _converter().latex_to_text(latex, tolerant_parsing=False)
+    except LatexWalkerParseError as error:
+        raise MathError(_parse_reason(str(error.msg or error))) from None
+    finally:
+        warned = _PYLATEXENC_WARNINGS.messages[seen:]
+        del _PYLATEXENC_WARNINGS.messages[seen:]
+    if warned:
+        raise MathError(f"cannot be read ({' '.join(warned[0].split())[:80]})")
+    return text
+
+
+_PARSE_REASONS = (
+    (r'End of input while parsing arguments of macro "(\w+)"', r"\\\1 is missing an argument"),
+    (r"Unexpected end of stream, was expecting '\}'", "a { is never closed"),
+    (r"Unexpected mismatching closing brace", "a } closes no {"),
+    (r"Unexpected end of stream, was expecting \\end\{(\w+\*?)\}", r"\\begin{\1} is never ended"),
+    (r"Unexpected closing environment: '(\w+\*?)'", r"\\end{\1} ends no \\begin{\1}"),
+)
+
+
+def _parse_reason(message: str) -> str:
+    """pylatexenc's parse error in an author's words (its positions are in the rewritten text: left out)."""
+    message = " ".join(re.sub(r"\s*@\s*\(\d+,\s*-?\d+\).*", "", message, flags=re.DOTALL).split())
+    for pattern, reason in _PARSE_REASONS:
+        match = re.search(pattern, message)
+        if match:
+            return match.expand(reason)
+    return f"cannot be read ({message[:80]})"
+
+
+def _check_structure(latex: str) -> None:
+    """What MathJax rejects and the converter would guess at: a script mark with nothing after it (`x^` was
+    shown as `x^`), and `\\left` without its `\\right` or the other way round."""
+    sizes = {"left": 0, "right": 0}
+    for match in _CONTROL_OR_SCRIPT.finditer(latex):
+        if match[1] in sizes:
+            sizes[match[1]] += 1
+        elif match[2] and macro_arguments(latex, match.end(), 1)[0] is None:
+            raise MathError(f"{match[2]} has nothing to put in its {'superscript' if match[2] == '^' else 'subscript'}")
+    if sizes["left"] != sizes["right"]:
+        raise MathError(f"{sizes['left']} \\left but {sizes['right']} \\right: each \\left needs its \\right")
+
+
+_CONTROL_OR_SCRIPT = re.compile(r"\\([A-Za-z]+|.)|([_^])", re.DOTALL)
 
 
 @cache
@@ -168,7 +280,7 @@ MAX_MACRO_DEPTH = 10
 calls itself (`loop = '\\loop x'`) would make TeX loop for ever; the bundled decks nest two deep."""
 
 
-class MacroExpansionTooLarge(Exception):
+class MacroExpansionTooLarge(MathError):
     """The deck's macros expand a formula past `MAX_EXPANDED_CHARS` or nest past `MAX_MACRO_DEPTH`; the message
     says which, for lint."""
 
@@ -429,7 +541,7 @@ def _scripts(latex: str) -> str:
     """`x^{2}` → x², `W_1` → W₁, `y^{(i)}` → y⁽ⁱ⁾; others stay readable as `_(...)`/`^(...)`."""
 
     def replace(match: re.Match) -> str:
-        mark, argument = match.group(1), match.group(2) or match.group(3)
+        mark, argument = match.group(1), match.group(3) if match.group(2) is None else match.group(2)
         table = SUPERSCRIPT if mark == "^" else SUBSCRIPT
         if all(ch in table for ch in argument):
             return "".join(table[ch] for ch in argument)
