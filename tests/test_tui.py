@@ -351,6 +351,42 @@ async def test_decks_screen_counts_badges_and_empty_state(tmp_path):
 
 
 @async_test
+async def test_keys_typed_in_one_burst_are_read_before_the_enter_that_acts_on_them(tmp_path):
+    """Enter is a priority binding on the decks screen and in an answer box: it runs as the key reaches
+    the app, while the keys just before it may still wait in the focused widget's queue. In one burst
+    (tmux send-keys, fast typing over ssh) down, Enter reviewed the first deck, and 1, 0, Enter, 4
+    checked an empty answer ("you answered nothing") and graded it 4."""
+    from textual import events
+
+    from quizzer.review.tui.screens.review import ReviewScreen
+
+    def burst(app, *keys: str) -> None:
+        for key in keys:
+            app.post_message(events.Key(key, key if len(key) == 1 else None))  # no wait between keys
+
+    db = tmp_path / "q.db"
+    seed(db)
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        burst(app, "down", "enter")
+        screen = await shown(pilot, ReviewScreen)
+        assert screen.item.key.startswith("extra/")  # the deck the cursor was moved to
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        screen = await shown(pilot, ReviewScreen)
+        await until(pilot, lambda: app.focused is screen.query_one("#answer"), "the answer box focused")
+        assert screen.item.key == "basics/sum"
+        burst(app, "1", "0", "enter", "4")
+        await until(pilot, lambda: screen.answered == 1, "the card graded", lambda: screen.revealed)
+    assert rows(db, "SELECT key, quality, typed, verdict FROM review_log WHERE kind != 'new'") == [
+        ("basics/sum", 4, "10", "correct")
+    ]
+
+
+@async_test
 async def test_broken_deck_is_listed_not_fatal(tmp_path):
     decks = tmp_path / "decks"
     decks.mkdir()

@@ -153,6 +153,26 @@ async def test_keys_typed_in_one_burst_after_enter_go_to_the_next_part_and_after
 
 
 @async_test
+async def test_a_whole_answer_typed_in_one_burst_is_read_before_enter_checks_it(tmp_path):
+    """The keys before a checking Enter are still on their way to their boxes when the priority
+    binding runs: 1/(1-p), Enter, 0.75, Enter, 4 in one burst (what tmux send-keys or a fast typist
+    over ssh delivers) was checked as two empty answers ("you answered nothing") and graded 4."""
+    from textual import events
+
+    db = tmp_path / "q.db"
+    verify_fixture(db)
+    async with make_app(db).run_test(size=(100, 30)) as pilot:
+        screen = await review(pilot)
+        assert pilot.app.focused.id == "answer-c"
+        for key in [*"1/(1-p)", "enter", *"0.75", "enter", "4"]:
+            pilot.app.post_message(events.Key(key, key if len(key) == 1 else None))  # no wait between keys
+        await until(pilot, lambda: screen.answered == 1, "the card graded", lambda: screen.revealed)
+    assert rows(db, "SELECT key, quality, typed, verdict FROM review_log") == [
+        ("parts/dropout", 4, json.dumps({"c": "1/(1-p)", "kept": "0.75"}), "correct")
+    ]
+
+
+@async_test
 async def test_every_checked_part_right_suggests_four_and_leaves_the_text_part_to_the_learner(tmp_path):
     db = tmp_path / "q.db"
     verify_fixture(db)

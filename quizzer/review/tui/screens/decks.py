@@ -319,6 +319,14 @@ class DecksScreen(Screen):
         return self.outlooks[min(table.cursor_row, len(self.outlooks) - 1)].deck
 
     def action_review_selected(self) -> None:
+        table = self.query_one(DataTable)
+        if self.focused is table:
+            # A priority binding runs as Enter reaches the app, but the table's arrows typed just before it
+            # move the cursor only once they come back to the app from the table's queue (a focused
+            # widget's bindings run then): in one burst, down and Enter reviewed the deck above. So Enter
+            # takes the same way, behind them, to the table's own Enter (RowSelected, `_row_selected`).
+            table._forward_event(events.Key("enter", None))
+            return
         deck = self._selected_deck()
         if deck is not None:
             self.app.start_review([deck])

@@ -30,6 +30,7 @@ from quizzer.cards.instance import Instance, grade, overall, pose, sample_shapes
 from quizzer.core.checking import Verdict
 from quizzer.review.hints import input_hint
 from quizzer.review.session import QueuedCard, Session, suggested_grade
+from quizzer.review.tui.keys import keys_read
 from quizzer.review.tui.library import Caution
 from quizzer.review.tui.widgets.badges import badge_color
 from quizzer.review.tui.widgets.footer import KeyFooter
@@ -350,8 +351,9 @@ class ReviewScreen(Screen):
     async def action_answer_enter(self) -> None:
         """Enter in an answer box (a priority binding, run as the key arrives, with the focus set at once):
         on a part's line it moves to the next part, on the last one (or the only box) it checks, and the
-        keys typed after it are read only once it has. The box's own Enter ran after the keys queued
-        behind it had been sent to the same box, and `Widget.focus()` moves the focus only after them.
+        keys typed after it are read only once it has, and it checks only once every box has read the
+        keys typed before it (`keys_read`). The box's own Enter ran after the keys queued behind it had
+        been sent to the same box, and `Widget.focus()` moves the focus only after them.
         Anywhere else Enter is left to the screen and the focused widget (grading, buttons): see
         `check_action`, which also keeps this binding out of the key bar's ⏎ Grade."""
         boxes = self._answer_boxes()
@@ -361,6 +363,7 @@ class ReviewScreen(Screen):
         if focused is not boxes[-1]:
             self.set_focus(boxes[boxes.index(focused) + 1])  # now: Widget.focus() waits behind the queued keys
             return
+        await keys_read(*boxes)  # the keys typed just before this Enter may not have reached their boxes yet
         await self.reveal()
 
     @on(Button.Pressed, "#check")

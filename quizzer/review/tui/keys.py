@@ -1,0 +1,30 @@
+"""Priority key bindings that act on what was typed just before them.
+
+A priority binding runs as its key reaches the app, but the keys before it were forwarded to the
+focused widget's own message queue and may not have been read yet: a terminal delivers fast typing
+(or tmux send-keys, or ssh with some latency) as one burst, so in `112⏎` the Enter arrives while
+`112` still waits in the answer box. `keys_read` waits until the widgets named have read everything
+already sent to them, so the binding sees what the learner typed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from textual.widget import Widget
+
+KEYS_READ_LIMIT_SECONDS = 2.0
+"""A widget that is being removed may never read its queue: past this the binding goes on regardless."""
+
+
+async def keys_read(*widgets: Widget) -> None:
+    """Return once each of `widgets` has handled the messages queued for it before this call."""
+    waits = []
+    for widget in widgets:
+        done = asyncio.Event()
+        if widget.is_attached and widget.call_later(done.set):  # behind the keys already in its queue
+            waits.append(done.wait())
+    if waits:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*waits), KEYS_READ_LIMIT_SECONDS)
