@@ -231,6 +231,13 @@ def test_an_expansion_never_runs_letters_into_a_command():
     assert render_math(r"$\alpha\me$, $\hat\me$, $\mean{y}$, $\norm{x}_2$", GLUING_MACROS) == "αx, x̂, y̅, ‖x‖₂"
 
 
+def test_norm_bars_hold_no_space():
+    r"""TeX sets `\lVert W_2 \rVert` as ‖W₂‖; the terminal showed `‖ W₂ ‖²` (and, once the expansion wrote
+    `\lVert x` for `\norm{x}`, `‖ x‖`)."""
+    assert latex_to_text(r"\lVert W_2 \rVert^2") == "‖W₂‖²"
+    assert latex_to_text(r"\left\lVert x \right\rVert + \norm{y}", GLUING_MACROS) == "‖x‖ + ‖y‖"
+
+
 def test_macros_expand_in_tex_order():
     r"""One expansion, read left to right, its result read again before what follows: a body may take its
     arguments from after the call, and a call's argument is the token as written (the terminal expanded macro
