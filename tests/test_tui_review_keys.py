@@ -245,6 +245,41 @@ async def test_a_placeholder_wider_than_its_box_is_written_out_below_it(tmp_path
 
 
 @async_test
+async def test_a_part_label_cut_by_its_column_is_written_out_below_the_boxes(tmp_path):
+    """A part's label is its question (bundled: "Trained on the same near-identity mapping: by how much
+    does the plain layer's filter exceed ...?"), cut to its column's width with an ellipsis: the focused
+    part's whole label is written out below the boxes, with its placeholder; a label that fits is not."""
+    from rich.cells import cell_len
+    from test_tui_parts import make_app as parts_app
+    from test_tui_parts import review, verify_fixture
+
+    db = tmp_path / "q.db"
+    verify_fixture(db)
+    async with parts_app(db).run_test(size=(60, 20)) as pilot:
+        screen = await review(pilot)
+        assert screen.item.key == "parts/dropout"
+        help_line = screen.query_one("#answer-help")
+        first, second = screen.query(".part-input").results()
+        await until(pilot, lambda: first.content_region.width > 0, "the boxes laid out")
+        assert cell_len(f"{first.label_text}:") <= first.label_widget.content_region.width  # "The constant c"
+        await pilot.pause()
+        assert "The constant c" not in str(help_line.render())  # at most its cut placeholder
+        await pilot.press("tab")
+        await until(pilot, lambda: help_line.display, "the cut label written out", lambda: help_line.render())
+        assert cell_len(f"{second.label_text}:") > second.label_widget.content_region.width, (
+            "the fixture's label is cut"
+        )
+        written = str(help_line.render()).replace("\n", " ").split()
+        assert (
+            written
+            == f"{second.label_text}: {second.placeholder}".split()
+            == ["Share", "kept", "at", "p", "=", "0.25:", *second.placeholder.split()]
+        )
+        await pilot.press("shift+tab")
+        await until(pilot, lambda: "Share" not in str(help_line.render()), "the label gone with the focus")
+
+
+@async_test
 async def test_a_placeholder_that_fits_adds_no_line(tmp_path):
     db = tmp_path / "q.db"
     seed(db)

@@ -132,14 +132,21 @@ class ReviewScreen(Screen):
 
     def _show_answer_help(self) -> None:
         """A placeholder wider than its box (a tensor formula's variables and syntax, a long choice list)
-        is cut by the box: the focused box's whole placeholder is then written out, wrapped, below it."""
+        is cut by the box, and a part's label by its column (the label is the part's question: "Trained
+        on the same near-identi…"): the focused box's whole label and placeholder are then written out,
+        wrapped, below the boxes."""
         help_line = self.query_one("#answer-help", Static)
         focused = self.focused
         boxes = list(self.query("#inputs Input").results(Input)) if self.instance is not None else []
         box = focused if focused in boxes else next((b for b in boxes if b.display), None)
-        cut = box is not None and cell_len(box.placeholder) > box.content_region.width
-        help_line.update(box.placeholder if cut and box is not None else "")
-        help_line.display = cut and not self.revealed
+        shown = Text()
+        label, label_text = getattr(box, "label_widget", None), getattr(box, "label_text", "")
+        if label is not None and cell_len(f"{label_text}:") > label.content_region.width:
+            shown.append(f"{label_text}: ", style="bold")
+        if box is not None and (shown or cell_len(box.placeholder) > box.content_region.width):
+            shown.append(box.placeholder)
+        help_line.update(shown)
+        help_line.display = bool(shown) and not self.revealed
 
     def _more_cue(self) -> None:
         """Say so when the prompt runs past the bottom of the card: the question is often its last line."""
@@ -227,8 +234,10 @@ class ReviewScreen(Screen):
                 compact=True,
             )
             box.part_id = part.id  # type: ignore[attr-defined]
+            box.label_text = instance.render(part.label)  # type: ignore[attr-defined]
+            box.label_widget = _part_label(box.label_text, widest)  # type: ignore[attr-defined]
             boxes.append(box)
-            widgets.append(Horizontal(_part_label(instance.render(part.label), widest), box, classes="part-row"))
+            widgets.append(Horizontal(box.label_widget, box, classes="part-row"))  # type: ignore[attr-defined]
         rows.mount_all(widgets)
         self.call_after_refresh(self._focus_first_part, boxes[0])
 
