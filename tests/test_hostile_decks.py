@@ -60,6 +60,12 @@ HOSTILE_TEXTS = {
         "title: control character U+001B in the text",
     ),
     "c1-control-in-a-key": ('id = "h"\ntitle = "H"\n"k\\u009b" = 1\n', "control character U+009B"),
+    "bidi-override": (  # printed, U+202E reversed the rest of the terminal line: the app draws deck text as is
+        'id = "h"\ntitle = "H"\n[[cards]]\nid = "a"\nprompt = "the \\u202eanswer"\nexplanation = "e"\n'
+        "answer = { kind = 'numeric', value = 1 }\n",
+        "cards.0.prompt: bidi control U+202E in the text",
+    ),
+    "bidi-isolate-in-a-title": ('id = "h"\ntitle = "H\\u2066"\n', "title: bidi control U+2066 in the text"),
     "tensor-formula-5000-terms": (  # lint passed it: the stated tensor formula was read only at verify time
         card_deck("{ kind = 'tensor', value = '" + "+".join(["W"] * 5000) + "', variables = ['W'] }"),
         "does not parse as a tensor formula",

@@ -27,7 +27,7 @@ from quizzer.core.safetext import UNSAFE, one_line, shown, shown_data, xml_text
 ESC = "\x1b[2J\x1b]0;PWNED\x07"
 HOSTILE = ESC + "\rCR\x08BS\x9b31m\u202eRTL\u2066ISO\u2028LS\x7fDEL"
 MARKUP = "[red]MARKUPPROBE[/red][link=https://evil.example/]LINK[/link]"
-DECK_TEXT = "\rCR\u202eRTL\u2066ISO\x7fDEL " + MARKUP  # what the loader lets into a deck (no C0, no C1)
+DECK_TEXT = "\rCR\x7fDEL\u2028LS " + MARKUP  # what the loader lets into a deck (no C0, C1 or bidi control)
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -116,7 +116,7 @@ def test_a_deck_file_named_with_esc_is_named_with_the_escape_visible(project):
         assert not raw(out + err), (args, out + err)
 
 
-def test_show_keeps_a_titles_markup_as_text_and_no_bidi_override_reaches_the_terminal(project):
+def test_show_keeps_a_titles_markup_as_text_and_no_control_reaches_the_terminal(project):
     out, err = cli("show", "hostile/num")
     assert f"{MARKUP} · hostile/num" in out  # the panel's title: `[red]` is text, not a style
     assert not markup_obeyed(out) and not raw(out + err), out

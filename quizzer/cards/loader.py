@@ -56,7 +56,7 @@ from quizzer.cards.deckfiles import (
 )
 from quizzer.core import mathtext, templates
 from quizzer.core.checking import shorten as checking_shorten
-from quizzer.core.safetext import CONTROL
+from quizzer.core.safetext import BIDI, CONTROL
 from quizzer.paths import default_db
 from quizzer.verify.sources import Facts, facts, local_sources
 
@@ -190,9 +190,13 @@ def _bound_problems(shown: str, locator: _KeyLocator, data: dict) -> list[Proble
 
 
 def _control_problem(shown: str, locator: _KeyLocator, loc: tuple, text: str) -> Problem:
-    code = ord(CONTROL.search(text)[0])
+    found = CONTROL.search(text)[0]
+    code = ord(found)
     message = (
-        f"{_describe(loc)}: control character U+{code:04X} in the text; a terminal would obey it"
+        f"{_describe(loc)}: bidi control U+{code:04X} in the text; a terminal would reorder the rest of the"
+        " line with it: remove it"
+        if BIDI.match(found)
+        else f"{_describe(loc)}: control character U+{code:04X} in the text; a terminal would obey it"
         " (clear the screen, retitle the window): remove it"
     )
     return Problem(shown, *locator.find(loc), message)

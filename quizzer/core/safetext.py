@@ -15,10 +15,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x80-\x9f]")
-"""Control characters (C0 but tab and line ends, and C1) a TOML escape like \\u001b can put in a string: printed,
-a terminal obeys them (ESC [2J clears the screen, ESC ]0; retitles the window), so no deck text holds one
-(`quizzer.cards.loader` refuses them)."""
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x80-\x9f\u202a-\u202e\u2066-\u2069]")
+"""Control characters (C0 but tab and line ends, C1, and the bidi embeddings, overrides and isolates) a TOML
+escape like \\u001b can put in a string: printed, a terminal obeys them (ESC [2J clears the screen, ESC ]0;
+retitles the window, U+202E reverses the rest of the line), so no deck text holds one (`quizzer.cards.loader`
+refuses them, the importer drops them). The app draws deck text through Textual, which passes them on."""
+
+BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 
 UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]")
 """What is never printed as is: every C0 control but tab and line feed (so CR, BEL, BS, ESC), DEL, the C1

@@ -130,8 +130,8 @@ class VerifyReport:
         if self._progress is None:
             return
         if self._running:
-            shown = ", ".join(self._running[:2]) + (f" +{len(self._running) - 2}" if len(self._running) > 2 else "")
-            self._progress.update(self._task, description=f"running {shown}")
+            running = ", ".join(self._running[:2]) + (f" +{len(self._running) - 2}" if len(self._running) > 2 else "")
+            self._progress.update(self._task, description=f"running {running}")
         else:
             self._progress.update(self._task, description="starting the verifier process (it imports torch)…")
 

@@ -28,9 +28,11 @@ from textual import work
 from textual.app import App, SuspendNotSupported, SystemCommand
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from quizzer.core.safetext import UNSAFE
 from quizzer.paths import bundled_decks, default_db
 from quizzer.review.session import CustomStudy, Limits, Session, StudyDay, in_sync
 from quizzer.review.tui.library import Library
@@ -39,6 +41,8 @@ from quizzer.store import Store, StoreError, explain_failure
 from quizzer.verify.trust import project_of, trust_command
 
 if TYPE_CHECKING:
+    from textual.widgets import Input
+
     from quizzer.cards.deckfiles import LoadedDeck
 
 POLL_SECONDS = 0.5
@@ -58,12 +62,14 @@ class DeckCommands(Provider):
         for loaded in app.library.decks:
             deck = loaded.deck
             review = partial(app.start_review, [deck.id])
-            items.append((f"Review {deck.title}", review, f"Start a session on {deck.id}"))
-            items.append((f"Browse {deck.title}", partial(app.open_browser, f"deck:{deck.id}"), f"Cards of {deck.id}"))
+            title = escape(deck.title)  # the palette reads its items as markup
+            items.append((f"Review {title}", review, f"Start a session on {deck.id}"))
+            items.append((f"Browse {title}", partial(app.open_browser, f"deck:{deck.id}"), f"Cards of {deck.id}"))
         for loaded in app.library.decks:
             for card in loaded.deck.cards:
                 key = f"{loaded.deck.id}/{card.id}"
-                items.append((f"Card {key}", partial(app.open_browser, key), card.source or "open in the browser"))
+                about = escape(card.source) or "open in the browser"
+                items.append((f"Card {key}", partial(app.open_browser, key), about))
         return items
 
     async def discover(self) -> Hits:
@@ -263,6 +269,12 @@ class QuizzerApp(App[None]):
             self._waiting_for_decks.append(action)
         return self.library is not None
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """No box shows a control character: a paste can hold ESC or CR, which Textual would pass on to the
+        terminal as it draws the box (answers, the browser's search, the settings' fields)."""
+        if UNSAFE.search(event.value):
+            event.input.value = UNSAFE.sub("", event.value)
+
     def on_worker_state_changed(self, event) -> None:
         from textual.worker import WorkerState
 
@@ -451,6 +463,7 @@ class QuizzerApp(App[None]):
                 title="Verification",
                 severity="error",
                 timeout=10,
+                markup=False,  # quizzer verify's words: a path or a deck's text is no markup
             )
         else:
             failed = [key for key in keys if library.verification(key).badge == "failed"]
@@ -540,7 +553,8 @@ class QuizzerApp(App[None]):
         try:
             self.run_editor(command)
         except (OSError, SuspendNotSupported) as error:
-            self.notify(f"Cannot run the editor `{command[0]}`: {error}. Set $EDITOR.", title="Edit", severity="error")
+            message = f"Cannot run the editor `{command[0]}`: {error}. Set $EDITOR."
+            self.notify(message, title="Edit", severity="error", markup=False)
             return None
         try:
             edited = load_deck(loaded.path, check_verifiers=False)
@@ -554,6 +568,7 @@ class QuizzerApp(App[None]):
                 title="The edit broke the deck",
                 severity="error",
                 timeout=20,
+                markup=False,  # the problems quote the deck
             )
             return None
         if edited.deck.id != loaded.deck.id:

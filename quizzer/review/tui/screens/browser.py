@@ -9,11 +9,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, VerticalScroll
+from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Markdown, Static
 
 from quizzer.cards.deck import Card
 from quizzer.cards.loader import LoadedDeck
+from quizzer.core.safetext import shown
 from quizzer.core.sm2 import CardState
 from quizzer.review.search import Query, SearchError
 from quizzer.review.tui.widgets.badges import badge_text
@@ -157,8 +159,8 @@ class BrowserScreen(Screen):
             due = Text("—", style="dim")
         else:
             layout = "%d %b" if state.due.year == today.year else "%b %Y"
-            shown = "today" if state.due == today else state.due.strftime(layout)
-            due = Text(shown, style="bold" if state.due <= today else "")
+            when = "today" if state.due == today else state.due.strftime(layout)
+            due = Text(when, style="bold" if state.due <= today else "")
         return [
             _short(entry.card.id, self._id_width()),
             _short(entry.loaded.deck.id, DECK_WIDTH),
@@ -225,8 +227,8 @@ class BrowserScreen(Screen):
                 f" · interval {state.interval} d · due {state.due}" + (" · drilling" if state.drill else "")
             )
         answers = [
-            f"{'answer' if len(card.parts) == 1 else _short(part.label, 30)} ({part.answer.kind}):"
-            f" {_short(part.answer.display())}"
+            escape(f"{'answer' if len(card.parts) == 1 else _short(part.label, 30)} ({part.answer.kind}):")
+            + escape(f" {_short(part.answer.display())}")  # a deck's label and answer are no markup
             for part in card.parts
         ]
         self.query_one("#detail-schedule", Static).update("\n".join([schedule, *answers]))
@@ -243,7 +245,7 @@ class BrowserScreen(Screen):
         for review in reviews[-50:]:
             nxt = "today" if review.after.is_due(review.day) else f"+{review.after.interval} d"
             mark = {"correct": "✓", "incorrect": "✗", "self-graded": "~"}.get(review.verdict, "·")
-            typed = _short(review.typed, 12) or "—"
+            typed = Text(_short(shown(review.typed), 12) or "—")  # the database's text: no markup, no ESC
             history.add_row(review.day.strftime("%d %b %y"), str(review.quality), typed, mark, nxt)
         self.query_one("#detail-history-title", Static).update(
             f"[b]History[/b] ({len(reviews)} answers)" if reviews else "[b]History[/b] — never answered"

@@ -8,6 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
@@ -82,4 +83,4 @@ class CustomStudyScreen(ModalScreen[None]):
         app.start_review(deck_ids, custom=custom)
 
     def _error(self, message: str) -> None:
-        self.query_one("#custom-error", Static).update(f"[$text-error]{message}[/]")
+        self.query_one("#custom-error", Static).update(f"[$text-error]{escape(message)}[/]")  # it quotes the query

@@ -15,6 +15,7 @@ from textual.css.scalar import Unit
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
+from quizzer.core.safetext import shown
 from quizzer.review.session import DeckOutlook, outlook
 from quizzer.review.tui.widgets.badges import badge_summary
 from quizzer.review.tui.widgets.footer import KeyFooter
@@ -281,17 +282,17 @@ class DecksScreen(Screen):
             note.update(
                 "○ Not verified: verifiers are code, and quizzer runs them on its own only for trusted deck"
                 " projects. To trust, run "
-                + " · ".join(f"[b]{escape(trust_command(project))}[/b]" for project in projects)
+                + " · ".join(f"[b]{escape(shown(trust_command(project)))}[/b]" for project in projects)
             )
 
         problems = self.query_one("#problems", Static)
         problems.display = bool(library and library.problems)
         if library and library.problems:
-            shown = library.problems[:4]
-            more = len(library.problems) - len(shown)
+            listed = library.problems[:4]
+            more = len(library.problems) - len(listed)
             problems.update(
                 Text("Deck files that could not be loaded (run `quizzer lint`):\n", style="bold")
-                + Text("\n".join(shown) + (f"\n… and {more} more" if more else ""))
+                + Text("\n".join(listed) + (f"\n… and {more} more" if more else ""))
             )
         self.call_after_refresh(self._fit_table)  # the lines above and below the table may have changed
 

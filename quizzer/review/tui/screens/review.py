@@ -28,6 +28,7 @@ from textual.worker import get_current_worker
 from quizzer.cards.deck import SELF_GRADED, Part
 from quizzer.cards.instance import Instance, grade, overall, pose, sample_shapes
 from quizzer.core.checking import Verdict
+from quizzer.core.safetext import shown
 from quizzer.review.hints import input_hint
 from quizzer.review.session import QueuedCard, Session, suggested_grade
 from quizzer.review.tui.keys import keys_read
@@ -399,7 +400,7 @@ class ReviewScreen(Screen):
         unreadable = next((part for part in instance.asked if verdicts[part.id].status == "unparsable"), None)
         if unreadable is not None:
             where = f"{instance.render(unreadable.label)}: " if len(instance.parts) > 1 else ""
-            message = verdicts[unreadable.id].message
+            message = shown(verdicts[unreadable.id].message)  # it may quote what was pasted
             self._hint(Text(f"⚠ {where}{message} — fix it, or clear the box and press Enter to see the answer."))
             self.set_focus(boxes[unreadable.id])
             return
@@ -464,14 +465,17 @@ class ReviewScreen(Screen):
         return text
 
     def _verdict_text(self, verdict: Verdict, typed: str, short: bool = False) -> Text:
+        """What was typed (or pasted: control characters and all) is `shown`, in the verdict's words too."""
         app = self.app
+        typed = shown(typed)
+        verdict = Verdict(verdict.status, shown(verdict.normalized), shown(verdict.message))
         if verdict.status == "correct":
             text = Text("✓ Correct", style=Style(color=badge_color(app, "verified"), bold=True))
             text.append(f" — you answered {verdict.normalized}", style="")
         elif verdict.status == "incorrect":
             text = Text("✗ Not right", style=Style(color=badge_color(app, "failed"), bold=True))
-            shown = verdict.normalized or "nothing"
-            text.append(f" — you answered {shown}" + (f"; {verdict.message}" if verdict.message else ""))
+            answered = verdict.normalized or "nothing"
+            text.append(f" — you answered {answered}" + (f"; {verdict.message}" if verdict.message else ""))
         else:
             text = Text("Self-graded", style=Style(bold=True))
             if verdict.message and verdict.message != SELF_GRADED:
@@ -598,7 +602,7 @@ class ReviewScreen(Screen):
             self.notify("Nothing to undo in this session.")
             return
         except StoreError as error:
-            self.notify(str(error), title="Cannot undo", severity="error")
+            self.notify(str(error), title="Cannot undo", severity="error", markup=False)
             return
         self.app.answered()
         self.show_card(Text(f"↶ undid the last step of {item.key}", style="italic"))
@@ -672,7 +676,7 @@ class ReviewScreen(Screen):
 
 def _part_label(label: str, widest: int) -> Static:
     """A part's label, as wide as the widest (capped), so the input boxes line up."""
-    widget = Static(f"{label}:", classes="part-label")
+    widget = Static(f"{label}:", classes="part-label", markup=False)  # a deck's label is no markup
     widget.styles.width = min(widest + 4, 36)  # the colon, the padding and a space
     return widget
 

@@ -10,6 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Button, Header, Input, Static
 
@@ -58,7 +59,7 @@ class SettingsScreen(Screen):
                 deck = loaded.deck
                 new, reviews = store.deck_limits(deck.id)
                 with Horizontal(classes="settings-row"):
-                    yield Static(deck.title, classes="settings-deck")
+                    yield Static(deck.title, classes="settings-deck", markup=False)  # a title is no markup
                     yield _limit_input(f"new--{deck.id}", new, deck.new_per_day, DEFAULT_NEW_PER_DAY)
                     yield _limit_input(f"reviews--{deck.id}", reviews, deck.reviews_per_day, DEFAULT_REVIEWS_PER_DAY)
             with Horizontal(id="settings-buttons"):
@@ -98,7 +99,7 @@ class SettingsScreen(Screen):
         self.dismiss()
 
     def _error(self, message: str) -> None:
-        self.query_one("#settings-error", Static).update(f"[$text-error]{message}[/]")
+        self.query_one("#settings-error", Static).update(f"[$text-error]{escape(message)}[/]")  # it names a deck title
 
 
 def _limit_input(field_id: str, saved: int | None, from_deck: int | None, default: int) -> Input:

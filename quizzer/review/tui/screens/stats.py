@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -76,7 +77,7 @@ class StatsScreen(Screen):
         yield Header()
         with Horizontal(id="stats-bar"):
             decks = self.app.library.decks if self.app.library else []
-            options = [(loaded.deck.title, loaded.deck.id) for loaded in decks]
+            options = [(Text(loaded.deck.title), loaded.deck.id) for loaded in decks]  # Text: a title is no markup
             yield Select(options, prompt="All decks", id="stats-deck", allow_blank=True, compact=True)
             yield Static("Gathering…", id="stats-headline")
         with Grid(id="stats-grid"):

@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Markdown, Static
 
+from quizzer.core.safetext import shown
 from quizzer.review.tui.library import NOT_A_VERDICT, RETRIED, CardVerification
 from quizzer.review.tui.widgets.badges import badge_color, badge_text
 from quizzer.review.tui.widgets.mathmd import prepare
@@ -21,12 +22,12 @@ from quizzer.verify.trust import project_of, trust_command
 def _untrusted_explanation(deck_path: str) -> str:
     """Why quizzer runs nothing for this deck, and the command that changes that."""
     text = "Verifiers are code, and this deck's project is not trusted, so quizzer runs nothing here."
-    return text + (f" To trust it: {trust_command(project_of(Path(deck_path)))}" if deck_path else "")
+    return text + (f" To trust it: {shown(trust_command(project_of(Path(deck_path))))}" if deck_path else "")
 
 
 def _when(verified_at: str) -> str:
-    """`2026-11-26T10:12:03+0000` → `2026-11-26 10:12`."""
-    return verified_at[:16].replace("T", " ") if verified_at else "?"
+    """`2026-11-26T10:12:03+0000` → `2026-11-26 10:12` (shown: the database's text)."""
+    return shown(verified_at[:16].replace("T", " ")) if verified_at else "?"
 
 
 class SeriesPlot(Vertical):
@@ -104,16 +105,16 @@ class VerificationPanel(Vertical):
             outcome, badge = _instance_outcome(instance), _instance_badge(instance)
         suffix = ""
         if instance and record is not None and badge in ("verified", "demonstrated", "failed"):
-            shown = instance.get("label") or "this instance"
-            suffix = f"  {shown} · {_when(record.verified_at)}"
+            which = shown(str(instance.get("label") or "this instance"))
+            suffix = f"  {which} · {_when(record.verified_at)}"
         elif badge in ("verified", "demonstrated", "failed") and record is not None:
-            suffix = f"  {_when(record.verified_at)} · torch {record.torch_version} · {record.duration:.1f} s"
+            suffix = f"  {_when(record.verified_at)} · torch {shown(record.torch_version)} · {record.duration:.1f} s"
         elif badge == "interrupted" and record is not None:
-            suffix = f"  {_when(record.verified_at)} · torch {record.torch_version}"
+            suffix = f"  {_when(record.verified_at)} · torch {shown(record.torch_version)}"
         elif badge == "stale" and record is not None:
             suffix = f" — the card or its verifier changed since {_when(record.verified_at)}; shown below is that run"
         elif badge == "untrusted":
-            suffix = f" ({deck_path})" if deck_path else ""
+            suffix = f" ({shown(deck_path)})" if deck_path else ""  # a file name can hold ESC
         label = verification.label if badge == verification.badge else ""
         self.query_one("#verification-badge", Static).update(badge_text(app, badge, suffix, label))
 
