@@ -481,6 +481,7 @@ class QuizzerApp(App[None]):
                     + ", ".join(f"{verification.key} {verification.stopped}" for verification in stopped[:3]),
                     title="Verification",
                     severity="warning",
+                    markup=False,  # what stopped a verifier can quote its message
                 )
 
     def _collect_results(self, keys: Iterable[str], started: dict) -> None:
