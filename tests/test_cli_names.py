@@ -59,6 +59,14 @@ def test_a_broken_deck_elsewhere_in_the_folder_does_not_stop_an_id_from_resolvin
     assert missing.exit_code == 2 and "1 deck file(s) there do not load" in missing.output
 
 
+def test_a_card_missing_from_a_deck_named_by_id_names_the_file_that_was_read(project):
+    """In a project with its own decks/drills.toml, `quizzer show drills/conv-output-shape` (AUTHORING's
+    bundled card) said only "deck 'drills' has no card ...": the file says which deck was read."""
+    result = invoke("show", "beta/no-such-card", "--db", str(project / "state.db"))
+    assert result.exit_code == 2
+    assert f"deck 'beta' ({Path('decks') / 'beta.toml'}) has no card 'no-such-card'" in result.output, result.output
+
+
 def test_whole_deck_commands_refuse_a_single_card_with_the_way_to_drill_it(project):
     result = invoke("due", "alpha/bool", "--db", str(project / "state.db"))
     assert result.exit_code == 2 and "name the deck (alpha)" in result.output

@@ -632,8 +632,9 @@ def select(
                 except KeyError:
                     ids = list(deckcache.card_ids(loaded.deck))
                     hint = difflib.get_close_matches(card_id, ids, n=1)
+                    where = f" ({loaded.path})" if kind == "id" else ""  # a project's deck shadows a bundled one
                     raise SelectionError(
-                        f"deck {loaded.deck.id!r} has no card {card_id!r}"
+                        f"deck {loaded.deck.id!r}{where} has no card {card_id!r}"
                         + (f"; did you mean {hint[0]!r}?" if hint else "")
                     ) from None
                 if not isinstance(entry[1], deckcache.LazyCards) and card not in entry[1]:  # lazy: the whole deck
