@@ -598,6 +598,10 @@ async def test_help_screen_statistics_and_palette(tmp_path):
         await pilot.pause()
         assert app.screen.__class__.__name__ == "ReviewScreen"
         assert app.screen.item.key.startswith("extra/")
+        await pilot.press("f1")  # help from the review screen names it ("Keys on the quizzer screen" before)
+        await until(pilot, lambda: app.screen.__class__.__name__ == "HelpScreen", "the help screen")
+        assert str(app.screen.query_one("#help-keys-title").render()) == "Keys on the Review screen"
+        assert app.screen.origin.title == "Extra"  # the review screen's own title stays the session's
 
 
 def test_theme_choice_is_remembered(tmp_path):

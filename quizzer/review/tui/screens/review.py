@@ -47,6 +47,7 @@ GRADE_LOCK_WAIT_SECONDS = 1.0
 class ReviewScreen(Screen):
     """One session: each card's prompt, a typed answer, the reveal, and a grade."""
 
+    TITLE = "Review"  # what the help screen calls it; the header shows the session's title (on_mount)
     BINDINGS = [
         Binding("enter", "grade_suggested", "Grade", show=True),
         Binding("ctrl+z", "undo", "Undo"),
