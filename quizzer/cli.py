@@ -71,10 +71,11 @@ def main(ctx: click.Context, db: Path | None) -> None:
         _open_app(db, ())
 
 
-def _open_app(db: Path | None, decks: tuple[Path, ...], **options) -> None:
-    """The Textual app (quizzer.review.tui); in a pipe or a dumb terminal, say how to review without it."""
+def _open_app(db: Path | None, decks: tuple[Path, ...], command: str = "review", **options) -> None:
+    """The Textual app (quizzer.review.tui); in a pipe or a dumb terminal, say how to review without it:
+    the same command with --plain (`quizzer cram --plain`: a cram, not the day's reviews)."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise click.ClickException("the review app needs a terminal; use `quizzer review --plain` in a pipe")
+        raise click.ClickException(f"the review app needs a terminal; use `quizzer {command} --plain` in a pipe")
     from quizzer.review.tui import run
 
     code = run(db, decks or (default_decks(),), **options)
@@ -447,7 +448,7 @@ def cram(decks, tags, search, plain, db, today) -> None:
     custom = CustomStudy("cram", keys=frozenset(keys))
     loaded = [loaded for loaded, _ in selection]
     if not plain:
-        _open_app(db, tuple(d.path for d in loaded), today=_fixed_day(today), custom=custom)
+        _open_app(db, tuple(d.path for d in loaded), "cram", today=_fixed_day(today), custom=custom)
         return
     _plain_sitting(loaded, db, today, None, custom)
 

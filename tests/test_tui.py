@@ -668,7 +668,9 @@ def test_quizzer_without_a_terminal_points_to_plain(tmp_path):
     from quizzer.cli import main
 
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "q.db")])
-    assert result.exit_code == 1 and "--plain" in result.output
+    assert result.exit_code == 1 and "use `quizzer review --plain` in a pipe" in result.output
+    cram = CliRunner().invoke(main, ["cram", str(DECKS / "basics.toml"), "--db", str(tmp_path / "q.db")])
+    assert cram.exit_code == 1 and "use `quizzer cram --plain` in a pipe" in cram.output, cram.output  # not review's
 
 
 @async_test
