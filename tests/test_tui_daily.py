@@ -21,7 +21,7 @@ from test_tui import (
 )
 
 from quizzer.cards.loader import load_deck
-from quizzer.review.session import Limits
+from quizzer.review.session import CustomStudy, Limits
 from quizzer.store import Store
 
 
@@ -105,6 +105,41 @@ async def test_a_deck_with_nothing_due_offers_custom_study_and_cram_changes_no_s
     assert rows(db, "SELECT kind, quality FROM review_log WHERE key = 'basics/sum' AND day = ?", TODAY.isoformat()) == [
         ("cram", 5)
     ]
+
+
+@async_test
+async def test_a_missed_cram_answer_says_it_comes_back_in_the_sitting_not_when_its_schedule_is_due(tmp_path):
+    """A cram answer schedules nothing, so the card's state after it is the one it had: a 1 said
+    "next in 6 days" (that state's interval) while the card was asked again in the sitting."""
+    from quizzer.review.tui.screens.review import ReviewScreen
+
+    db = tmp_path / "q.db"
+    seed(db)
+    with Store.open(db) as store:
+        store.record_answer("basics/sum", 5, today=TODAY, now=NOW)  # due in 6 days
+    before = card_state(db, "basics/sum")
+    async with make_app(db).run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        pilot.app.start_review(["basics"], custom=CustomStudy("cram", keys=frozenset({"basics/sum", "basics/convex"})))
+        await until(pilot, lambda: isinstance(pilot.app.screen, ReviewScreen), "the cram sitting")
+        screen = pilot.app.screen
+        assert screen.item.key == "basics/sum"
+        await pilot.press("1", "1", "enter")
+        await until(pilot, lambda: screen.revealed, "the answer revealed")
+        await pilot.press("1")
+        await until(pilot, lambda: screen.answered == 1, "the card graded")
+        hint = str(screen.query_one("#hint").render())
+        assert "graded 1: again later in this session (cram: no schedule changes)" in hint, hint
+        assert screen.session.remaining == 2  # it is asked again, after basics/convex
+        await pilot.press("ctrl+n")  # (the next card) ... then the 1 comes back and is answered 5
+        await until(pilot, lambda: screen.item.key == "basics/sum", "the missed card back")
+        await pilot.press("1", "0", "enter")
+        await until(pilot, lambda: screen.revealed, "the answer revealed")
+        await pilot.press("5")
+        await until(pilot, lambda: screen.answered == 2, "the card graded")
+        hint = str(screen.query_one("#hint").render())
+        assert "graded 5: cram: schedule unchanged" in hint, hint
+    assert card_state(db, "basics/sum") == before
 
 
 @async_test

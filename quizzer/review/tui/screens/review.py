@@ -584,7 +584,7 @@ class ReviewScreen(Screen):
         self.saving = None
         self.answered += 1
         self.app.answered()
-        self.show_card(_feedback(self.app, item.key, quality, review.after, self.session.today))
+        self.show_card(_feedback(self.app, item.key, quality, review, self.session.today))
 
     def action_grade_suggested(self) -> None:
         if self.verdict is not None:
@@ -697,9 +697,18 @@ def _phase_color(app, phase: str) -> str:
     return {"new": theme.accent, "learning": theme.warning, "review": theme.success}.get(phase) or theme.primary
 
 
-def _feedback(app, key: str, quality: int, after, today) -> Text:
+def _feedback(app, key: str, quality: int, review: Review, today) -> Text:
+    """What the grade did. A cram answer schedules nothing (its `after` is the schedule as it was), and
+    a miss is asked again in the sitting: `Session.grade`, as `plain_review` says it."""
     text = Text(f"✔ {key} graded {quality}: ", style="dim")
-    if after.drill:
+    after = review.after
+    if review.kind == "cram":
+        again = quality < 3
+        text.append(
+            "again later in this session (cram: no schedule changes)" if again else "cram: schedule unchanged",
+            style=Style(color=badge_color(app, "failed" if again else "verified")),
+        )
+    elif after.drill:
         text.append("drill — asked again until you grade 4+", style=Style(color=badge_color(app, "stale")))
     elif after.is_due(today):
         text.append("again later in this session", style=Style(color=badge_color(app, "failed")))
