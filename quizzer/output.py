@@ -12,7 +12,6 @@ matter: a string handed to rich with markup on is read as markup, so text from o
 from __future__ import annotations
 
 import contextlib
-import secrets
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -104,6 +103,8 @@ def workflow_commands_paused(enabled: bool) -> Iterator[Callable[[], None]]:
     if not enabled:
         yield lambda: None
         return
+    import secrets  # here: its import (random, hmac, base64) is paid by every command's start otherwise
+
     token = secrets.token_hex(16)
     echo(f"::stop-commands::{token}")
     resumed = False

@@ -10,6 +10,7 @@ from quizzer.cards.deckfiles import deck_files
 from quizzer.cards.loader import load_deck
 from quizzer.review.session import sync_deck
 from quizzer.review.tui.library import Library
+from quizzer.store import Store
 
 
 @async_test
@@ -176,7 +177,7 @@ async def test_the_key_bar_keeps_its_keys_when_a_rebuild_would_show_the_same(tmp
         await settle(pilot)
         footer = app.screen.query_one(KeyFooter)
         keys = footer.keys
-        assert len(keys) > 5 and footer.settled and not footer.children
+        assert len(keys) > 5 and not footer.children
         laid_out, mounted = [], []
         lay_out, mount = KeyFooter._lay_out, Widget.mount
         monkeypatch.setattr(KeyFooter, "_lay_out", lambda bar: laid_out.append(bar) or lay_out(bar))
@@ -192,6 +193,47 @@ async def test_the_key_bar_keeps_its_keys_when_a_rebuild_would_show_the_same(tmp
         assert footer.compact and len(narrow) < len(keys) and laid_out
         assert [key.action for key in narrow] == [key.action for key in keys][: len(narrow)]
         assert footer not in mounted and not footer.children
+
+
+@async_test
+async def test_the_decks_screen_is_ready_after_a_frame_that_showed_its_counts_and_its_keys(tmp_path, monkeypatch):
+    """`decks_ready`, the start-up benchmark's finish line, comes once a frame written to the terminal (not in
+    a batch: Textual writes nothing then) showed the day's counts, the table's rows and the key bar."""
+    from textual._compositor import LayoutUpdate
+    from textual.app import App
+
+    from quizzer.review.tui.app import QuizzerApp
+
+    _cache_decks(tmp_path, monkeypatch)
+    frames, at_ready = [], []
+    display, decks_ready = App._display, QuizzerApp.decks_ready
+
+    def recorded(self, screen, renderable):
+        if isinstance(renderable, LayoutUpdate) and not self._batch_count:
+            frames.append(["".join(segment.text for strip in line for segment in strip) for line in renderable.strips])
+        return display(self, screen, renderable)
+
+    def ready(self):
+        at_ready.append(list(frames))
+        decks_ready(self)
+
+    monkeypatch.setattr(App, "_display", recorded)
+    monkeypatch.setattr(QuizzerApp, "decks_ready", ready)
+    db = tmp_path / "q.db"
+    seed(db)
+    with Store.open(db) as store:  # both decks' card rows there: listed before the first frame
+        sync_deck(store, load_deck(DECKS / "extra.toml").deck)
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert at_ready, "the decks screen said it was ready"
+        shown = at_ready[0]
+        assert shown, "a frame was written before the ready point"
+        assert any(
+            "to review" in "".join(lines) and any(line.startswith(" ? Help ") for line in lines)
+            and any("Basics" in line for line in lines)
+            for lines in shown
+        ), shown[-1]
 
 
 @async_test

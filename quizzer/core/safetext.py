@@ -12,6 +12,7 @@ it is handed to a renderer that reads markup (see docs/ARCHITECTURE.md, "Output"
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -52,12 +53,16 @@ def one_line(text: str) -> str:
     return shown(" ⏎ ".join(str(text).splitlines()))
 
 
-_NOT_XML = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+@functools.cache
+def _not_xml() -> re.Pattern:
+    """What XML 1.0 forbids. Compiled on first use: this class (every plane) takes `re` about 5 ms, paid by
+    every command at start-up (the app's first frame among them) when it was compiled on import."""
+    return re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def xml_text(text: str) -> str:
     """`shown`, and nothing XML 1.0 forbids (U+FFFE, U+FFFF), so a JUnit report always parses."""
-    return _NOT_XML.sub(_escape, shown(text))
+    return _not_xml().sub(_escape, shown(text))
 
 
 _ESCAPED_UNSAFE = re.compile(r"\\(?:[rbf]|u(?:00[01]|00[89]|007f|202[89a-e]|206[6-9]|d[89a-f]))", re.IGNORECASE)

@@ -120,8 +120,8 @@ class DecksScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
+        for key, label in COLUMNS:  # as Text: a str label is read as markup, and Rich's markup loads its emoji table
+            table.add_column(Text(label), key=key)
         self.watch(self.app, "data_generation", self.refresh_counts, init=False)
         self.watch(self.app, "verification_generation", self.refresh_badges, init=False)
         self.app.theme_changed_signal.subscribe(self, lambda _: self.refresh_badges())
@@ -185,13 +185,11 @@ class DecksScreen(Screen):
         self._fill_table()
         self.app.call_after_refresh(self._counts_drawn)
 
-    def _counts_drawn(self, waits: int = 20) -> None:
-        """The counts are on screen; the app is told the screen is ready after the refresh that follows (the
-        key bar, which draws the screen's keys itself, is always settled: the wait is for a bar that is not)."""
-        if not self.query_one(KeyFooter).settled and waits:
-            self.app.call_after_refresh(self._counts_drawn, waits - 1)
-            return
-        self.app.call_after_refresh(self.app.decks_ready)
+    def _counts_drawn(self) -> None:
+        """The refresh that drew the counts is done: the app is told the screen is ready. The key bar is drawn
+        in the same frame (it draws the screen's keys itself); when it was Textual's Footer, its keys were
+        mounted after that frame and the ready point waited for one refresh more."""
+        self.app.decks_ready()
 
     def _fill_table(self) -> None:
         """The rows of `outlooks`. The count and badge columns are as wide as their cells; the titles get
@@ -227,8 +225,8 @@ class DecksScreen(Screen):
         else:
             table.clear(columns=True)
             for key, label in COLUMNS[:-1]:
-                table.add_column(label, key=key)
-            table.add_column(verification, key="verification")
+                table.add_column(Text(label), key=key)
+            table.add_column(Text(verification), key="verification")
         for row, (due, learning, new, badges) in zip(self.outlooks, cells, strict=True):
             title = _wrapped_title(row.title, title_width, self.app.console)
             table.add_row(title, due, learning, new, badges, key=row.deck, height=len(title.plain.splitlines()))

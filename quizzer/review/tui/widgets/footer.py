@@ -111,11 +111,6 @@ class KeyFooter(Widget, can_focus=False):
         self._styles_folded: dict[tuple, tuple[Style, Color, Color]] = {}
 
     @property
-    def settled(self) -> bool:
-        """The keys on screen are the screen's bindings' (always: nothing is mounted or queued to show them)."""
-        return True
-
-    @property
     def _width(self) -> int:
         """The bar's width; before its first layout, the terminal's (it docks at the bottom, full width)."""
         return self.size.width or self.app.size.width
