@@ -288,7 +288,7 @@ class QuizzerApp(App[None]):
         """
         if isinstance(error, sqlite3.Error | StoreError | OSError):
             message = f"quizzer: {explain_failure(self.db_path, error)}"
-            if in_worker:  # after the next refresh: exiting while the first screen still mounts trips its Header
+            if in_worker:  # after the next refresh: exiting while the first screen still mounts tripped its header
                 self.call_after_refresh(self.exit, message=message, return_code=1)
             else:  # raised in a handler, whose message loop Textual has stopped: that screen refreshes no more
                 self.call_later(self.exit, message=message, return_code=1)

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Container, Horizontal, VerticalScroll
 from textual.markup import escape
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Input, Markdown, Static
+from textual.widgets import DataTable, Input, Markdown, Static
 
 from quizzer.cards.deck import Card
 from quizzer.cards.loader import LoadedDeck
@@ -20,6 +20,7 @@ from quizzer.core.sm2 import CardState
 from quizzer.review.search import Query, SearchError
 from quizzer.review.tui.widgets.badges import badge_text
 from quizzer.review.tui.widgets.footer import KeyFooter
+from quizzer.review.tui.widgets.header import TitleBar
 from quizzer.review.tui.widgets.lists import ListTable
 from quizzer.review.tui.widgets.mathmd import prepare
 from quizzer.store import StoredCard
@@ -74,7 +75,7 @@ class BrowserScreen(Screen):
         self._shown_id_width = 0
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with Horizontal(id="browser-bar"):
             yield Input(
                 placeholder="words, tag:cnn, deck:backprop, is:due|new|learning|suspended",

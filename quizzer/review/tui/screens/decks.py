@@ -13,12 +13,13 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.css.scalar import Unit
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Static
 
 from quizzer.core.safetext import shown
 from quizzer.review.session import DeckOutlook, outlook
 from quizzer.review.tui.widgets.badges import badge_summary
 from quizzer.review.tui.widgets.footer import KeyFooter
+from quizzer.review.tui.widgets.header import TitleBar
 from quizzer.review.tui.widgets.lists import ListTable
 from quizzer.verify.trust import project_of, trust_command
 
@@ -109,7 +110,7 @@ class DecksScreen(Screen):
         self._first_showing = True
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with Vertical(id="decks-body"):
             yield Static("Loading decks…", id="today-line")
             yield ListTable(id="deck-table", cursor_type="row", zebra_stripes=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Header, LoadingIndicator, Static
+from textual.widgets import LoadingIndicator, Static
 
 from quizzer.review.tui.widgets.footer import KeyFooter
+from quizzer.review.tui.widgets.header import TitleBar
 
 
 class OpeningScreen(Screen):
@@ -21,7 +22,7 @@ class OpeningScreen(Screen):
         self.what = what
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(f"Opening {self.what}…", id="opening-line")
         yield LoadingIndicator()
         yield KeyFooter()

@@ -22,7 +22,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Button, Header, Input, Markdown, Static
+from textual.widgets import Button, Input, Markdown, Static
 from textual.worker import get_current_worker
 
 from quizzer.cards.deck import SELF_GRADED, Part
@@ -36,6 +36,7 @@ from quizzer.review.tui.library import Caution
 from quizzer.review.tui.widgets.badges import badge_color
 from quizzer.review.tui.widgets.footer import KeyFooter
 from quizzer.review.tui.widgets.grades import GradeBar
+from quizzer.review.tui.widgets.header import TitleBar
 from quizzer.review.tui.widgets.mathmd import prepare
 from quizzer.review.tui.widgets.verification import VerificationPanel
 from quizzer.store import Review, StoreError, is_busy
@@ -94,7 +95,7 @@ class ReviewScreen(Screen):
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(id="status-line")
         yield Static(id="caution")
         with VerticalScroll(id="card"):

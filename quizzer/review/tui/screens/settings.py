@@ -12,10 +12,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.markup import escape
 from textual.screen import Screen
-from textual.widgets import Button, Header, Input, Static
+from textual.widgets import Button, Input, Static
 
 from quizzer.review.session import DEFAULT_NEW_PER_DAY, DEFAULT_REVIEWS_PER_DAY, DEFAULT_ROLLOVER_HOUR
 from quizzer.review.tui.widgets.footer import KeyFooter
+from quizzer.review.tui.widgets.header import TitleBar
 from quizzer.store import MAX_DAILY_LIMIT
 
 
@@ -29,7 +30,7 @@ class SettingsScreen(Screen):
     def compose(self) -> ComposeResult:
         store, library = self.app.store, self.app.library
         hour = store.rollover_hour()
-        yield Header()
+        yield TitleBar()
         with VerticalScroll(id="settings-body"):
             yield Static(
                 "[b]The day starts at[/b] (hour 0–23): answers before it count for the day before, as in Anki.",

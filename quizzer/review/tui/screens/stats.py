@@ -11,10 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal
 from textual.screen import Screen
-from textual.widgets import Header, Select, Static
+from textual.widgets import Select, Static
 
 from quizzer.review.session import Statistics, statistics
 from quizzer.review.tui.widgets.footer import KeyFooter
+from quizzer.review.tui.widgets.header import TitleBar
 from quizzer.review.tui.widgets.plots import PlotextPlot
 from quizzer.store import Store
 
@@ -74,7 +75,7 @@ class StatsScreen(Screen):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with Horizontal(id="stats-bar"):
             decks = self.app.library.decks if self.app.library else []
             options = [(Text(loaded.deck.title), loaded.deck.id) for loaded in decks]  # Text: a title is no markup

@@ -10,12 +10,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.screen import Screen
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from quizzer.review.session import Elsewhere, Session, waiting_elsewhere
 from quizzer.review.tui.widgets.badges import badge_color
 from quizzer.review.tui.widgets.footer import KeyFooter
 from quizzer.review.tui.widgets.grades import SHORT
+from quizzer.review.tui.widgets.header import TitleBar
 
 
 def _duration(seconds: float) -> str:
@@ -43,7 +44,7 @@ class SummaryScreen(Screen[str | None]):
         self.deck_ids = deck_ids
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with Center(), Vertical(id="summary-body"):
             yield Static(id="summary-title")
             yield Static(id="summary-figures")

@@ -13,6 +13,8 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
+from quizzer.review.tui.widgets.drawn import fold_styles
+
 
 class BarKey(NamedTuple):
     """One key as the bar draws it: columns `x` to `x + width` of the bar."""
@@ -258,42 +260,22 @@ class KeyFooter(Widget, can_focus=False):
         super().notify_style_update()
 
     def _fold(self, item: tuple[str, ...], component: str | None = None) -> tuple[Style, Color, Color]:
-        """The Rich style a `FooterKey` of this bar had (its component's, with `component`): `DOMNode.rich_style`'s
-        fold of the bar's ancestors and the bar, then the key's `item` layers (one node, as a FooterKey's own
-        rules and its hover and disabled states were), then the component. With the background under the
-        item (the bar's) and the item's own, both composited as Textual draws them."""
+        """The Rich style a `FooterKey` of this bar had (its component's, with `component`): the fold of the
+        bar's ancestors and the bar (`fold_styles`), then the key's `item` layers (one node, as a FooterKey's
+        own rules and its hover and disabled states were), then the component. With the background under
+        the last layer and the last layer's own (for `item` alone: the bar's and the key's)."""
         cache_key = (item, component)
         if cache_key in self._styles_folded:
             return self._styles_folded[cache_key]
-        layers = [node.styles for node in reversed(self.ancestors_with_self)]
-        layers.append(self.get_component_styles(*item))
+        layers = [self.get_component_styles(*item)]
         if component is not None:
             layers.append(self.get_component_styles(component))
-        background = Color(0, 0, 0, 0)
-        color = Color(255, 255, 255, 0)
-        style = Style()
-        opacity = 1.0
-        backgrounds = []
-        for styles in layers:
-            has_rule = styles.has_rule
-            opacity *= styles.opacity
-            if has_rule("background"):
-                text_background = background + styles.background.tint(styles.background_tint)
-                background += styles.background.tint(styles.background_tint).multiply_alpha(opacity)
-            else:
-                text_background = background
-            backgrounds.append(background)
-            if has_rule("color"):
-                color = styles.color
-            style += styles.text_style
-            if has_rule("auto_color") and styles.auto_color:
-                color = text_background.get_contrast_text(color.a)
+        background, color, style, under = fold_styles(self, *layers)
         style += Style.from_color(
             (background + color).rich_color if (background.a or color.a) else None,
             background.rich_color if background.a else None,
         )
-        bar = len(layers) - (2 if component is not None else 1) - 1
-        folded = (style, backgrounds[bar], backgrounds[bar + 1])
+        folded = (style, under, background)
         self._styles_folded[cache_key] = folded
         return folded
 
