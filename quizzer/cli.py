@@ -893,7 +893,7 @@ def new(deck, card_id, kind, root, title, params) -> None:
         echo(f"Wrote {_shown_path(made.schema_path)} (editors validate the deck against it)")
     for problem in problems_after(made):
         echo(f"warning: {problem}", err=True)
-    echo("\nNext:\n" + next_steps(made, shown))
+    echo("\nNext:\n" + next_steps(made, shown, _shown_path(made.verifier_path)))
 
 
 def _shown_path(path: Path) -> str:

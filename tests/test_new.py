@@ -123,6 +123,9 @@ def test_deck_given_as_a_path_and_dir_option(project: Path):
 
     result = new("shapes", "second", "--kind", "numeric", "--dir", "elsewhere")
     assert result.exit_code == 0, result.output
+    shown = os.path.join("elsewhere", "verifiers", "shapes", "second.py")
+    assert f"Created verifier stub {shown} " in result.output
+    assert f"2. Edit {shown} — compute" in result.output, result.output  # it said "verifiers/shapes/second.py"
     assert [c.id for c in load_deck(project / "elsewhere" / "decks" / "shapes.toml").deck.cards] == [
         "out-shape",
         "second",

@@ -437,13 +437,15 @@ def {signature}:
 '''
 
 
-def next_steps(new: NewCard, shown_deck: str) -> str:
-    """What to edit next, printed after `quizzer new`."""
+def next_steps(new: NewCard, shown_deck: str, shown_verifier: str | None = None) -> str:
+    """What to edit next, printed after `quizzer new`: the files as `shown_deck` / `shown_verifier` name them
+    (from the current folder, as the lines above say; default `verifiers/<ref>`, for the project folder)."""
     target = f"{shown_deck}::{new.card_id}"
+    verifier = shown_verifier or f"verifiers/{new.verifier_ref}"
     lines = [
         f"1. Edit {shown_deck}:{new.card_line} — the prompt, the answer (kind = {new.kind}), the explanation,",
         "   tags and source. Your editor validates it against schema.json (the #:schema line).",
-        f"2. Edit verifiers/{new.verifier_ref} — compute the answer with code, add claims and notes,",
+        f"2. Edit {verifier} — compute the answer with code, add claims and notes,",
         "   and delete the failing 'write this verifier' claim.",
         f"3. quizzer lint {shown_deck}",
         f"4. quizzer verify {target}",
