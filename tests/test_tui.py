@@ -387,6 +387,32 @@ async def test_keys_typed_in_one_burst_are_read_before_the_enter_that_acts_on_th
 
 
 @async_test
+async def test_an_answer_box_edits_in_the_order_the_keys_were_typed(tmp_path):
+    """Backspace and the arrows are the box's own bindings, which Textual runs only once the key has
+    gone back up to the app: in one burst 1125, backspace, 3 read "1125" and 12, left, 1 read "121"."""
+    from textual import events
+
+    from quizzer.review.tui.keys import keys_read
+    from quizzer.review.tui.screens.review import ReviewScreen
+
+    db = tmp_path / "q.db"
+    seed(db)
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        screen = await shown(pilot, ReviewScreen)
+        box = screen.query_one("#answer")
+        await until(pilot, lambda: app.focused is box, "the answer box focused")
+        for keys, typed in [([*"1125", "backspace", "3"], "1123"), (["ctrl+u", *"12", "left", "1"], "112")]:
+            for key in keys:
+                app.post_message(events.Key(key, key if len(key) == 1 else None))  # no wait between keys
+            await keys_read(box)  # the box has read every key ...
+            await pilot.pause()  # ... and the app has run what came back up from it
+            assert box.value == typed, (keys, box.value)
+
+
+@async_test
 async def test_broken_deck_is_listed_not_fatal(tmp_path):
     decks = tmp_path / "decks"
     decks.mkdir()
