@@ -112,7 +112,7 @@ def lint(paths: tuple[Path, ...], output_format: str, db: Path | None) -> None:
         raise click.UsageError("no deck files (*.toml) found")
     problems = [problem for path in files for problem in lint_file(path)]
     problems += _duplicate_id_problems(files, {problem.path for problem in problems})
-    warnings = _vanished_card_warnings(files, db)
+    warnings = _bundled_id_warnings(files) + _vanished_card_warnings(files, db)
     with workflow_commands_paused(output_format == "github") as resume:
         for problem in problems:
             echo(str(problem))
@@ -148,6 +148,35 @@ def _duplicate_id_problems(files: list[Path], broken: set[str]) -> list:
         if _file_key(earlier) != _file_key(path):  # `lint decks ./decks/beta.toml` names one file twice
             problems.append(duplicate_id_problem(path, deck_id, earlier))
     return problems
+
+
+def _bundled_id_warnings(files: list[Path]) -> list[str]:
+    """`path:1:1: warning: ...` for a deck of a project that takes a bundled deck's id: progress is keyed by
+    deck-id/card-id in one state database, so the two would share their history (and each would find the
+    other's answered cards gone from it)."""
+    from quizzer.cards.loader import DeckError, deck_files, load_deck
+    from quizzer.paths import bundled_decks
+
+    def deck_id(path: Path) -> str | None:
+        try:
+            return load_deck(path, check_verifiers=False, ids_only=True).deck.id
+        except DeckError:
+            return None
+
+    bundled = {path.resolve(): deck_id(path) for path in deck_files([bundled_decks()])}
+    taken = {deck: path for path, deck in bundled.items() if deck is not None}
+    warnings = []
+    for path in files:
+        if path.resolve() in bundled:
+            continue
+        deck = deck_id(path)
+        if deck in taken:
+            warnings.append(
+                f"{path}:1:1: warning: deck id '{deck}' is a bundled deck's too ({taken[deck].name}): progress is"
+                " keyed by deck-id/card-id in one state database, so the two would share their history;"
+                " give this deck an id of its own"
+            )
+    return warnings
 
 
 def _vanished_card_warnings(files: list[Path], db: Path | None) -> list[str]:

@@ -260,6 +260,21 @@ def test_a_rename_never_merges_two_histories(store):
     assert len(store.history("d/c1")) == 1 and len(store.history("d/c0")) == 1
 
 
+def test_lint_warns_when_a_project_deck_takes_a_bundled_decks_id(tmp_path):
+    """AUTHORING's example made a decks/drills.toml of the author's own: its progress (keyed by
+    deck-id/card-id in one state database) mixed with the bundled drills deck's, and lint, after one
+    bundled drills answer, said a bundled card "is gone from deck 'drills'"."""
+    stanza = '[[cards]]\nid = "mine"\nprompt = "p"\nexplanation = "e"\nanswer = { kind = "numeric", value = 1 }\n'
+    deck = tmp_path / "drills.toml"
+    deck.write_text('id = "drills"\ntitle = "Mine"\n' + stanza)
+    warned = cli("lint", str(deck), "--db", str(tmp_path / "q.db"))
+    assert warned.exit_code == 0 and "1 warning(s)" in warned.output
+    assert f"{deck}:1:1: warning: deck id 'drills' is a bundled deck's too (drills.toml)" in warned.output
+    deck.write_text('id = "my-drills"\ntitle = "Mine"\n' + stanza)
+    assert "warning" not in cli("lint", str(deck), "--db", str(tmp_path / "q.db")).output
+    assert "warning" not in cli("lint").output  # the bundled decks themselves
+
+
 def test_lint_warns_when_card_ids_with_history_vanish(tmp_path):
     db = tmp_path / "q.db"
     deck = tmp_path / "d.toml"

@@ -122,9 +122,11 @@ def test_hostile_deck_files_are_problems_never_tracebacks(tmp_path_factory, data
     result = CliRunner().invoke(main, ["lint", str(path)])
     assert result.exit_code in (0, 1), (result.exit_code, result.output, data[:200])
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    *problems, summary = result.output.splitlines()
-    assert all(PROBLEM_LINE.match(line) and line.startswith(str(path)) for line in problems), problems[:3]
-    assert not any(INTERNAL_ERROR in line for line in problems), problems[:3]  # a check of ours that raised
+    *lines, summary = result.output.splitlines()
+    assert all(PROBLEM_LINE.match(line) and line.startswith(str(path)) for line in lines), lines[:3]
+    assert not any(INTERNAL_ERROR in line for line in lines), lines[:3]  # a check of ours that raised
+    # A warning never fails lint: a deck grown from a bundled one keeps its id, which lint warns about.
+    problems = [line for line in lines if not line.startswith(f"{path}:1:1: warning: ")]
     assert summary.startswith("1 deck file(s): ") and (result.exit_code == 1) == bool(problems), result.output
 
     try:
