@@ -13,6 +13,7 @@ from datetime import datetime
 from functools import partial
 
 from rich.cells import cell_len
+from rich.color import Color as RichColor
 from rich.style import Style
 from rich.text import Text
 from textual import on, work
@@ -33,7 +34,7 @@ from quizzer.review.hints import input_hint
 from quizzer.review.session import QueuedCard, Session, suggested_grade
 from quizzer.review.tui.keys import AnswerInput, keys_read
 from quizzer.review.tui.library import Caution
-from quizzer.review.tui.widgets.badges import badge_color
+from quizzer.review.tui.widgets.badges import badge_color, rich_color
 from quizzer.review.tui.widgets.footer import KeyFooter
 from quizzer.review.tui.widgets.grades import GradeBar
 from quizzer.review.tui.widgets.header import TitleBar
@@ -693,9 +694,10 @@ def _reason(verdicts: dict[str, Verdict]) -> str:
     return ""
 
 
-def _phase_color(app, phase: str) -> str:
+def _phase_color(app, phase: str) -> RichColor:
     theme = app.current_theme
-    return {"new": theme.accent, "learning": theme.warning, "review": theme.success}.get(phase) or theme.primary
+    phases = {"new": theme.accent, "learning": theme.warning, "review": theme.success}
+    return rich_color(phases.get(phase) or theme.primary)
 
 
 def _feedback(app, key: str, quality: int, review: Review, today) -> Text:

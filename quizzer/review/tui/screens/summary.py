@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -83,7 +84,7 @@ class SummaryScreen(Screen[str | None]):
         for quality in range(5, -1, -1):
             count = summary.qualities.get(quality, 0)
             color = badge_color(self.app, "verified" if quality >= 3 else "failed")
-            bar = Text("█" * round(24 * count / peak), style=color)
+            bar = Text("█" * round(24 * count / peak), style=Style(color=color))
             bar.append(f" {count}" if count else "", style="bold")
             grades.add_row(f"[b]{quality}[/b]", SHORT[quality], bar)
         self.query_one("#summary-grades", Static).update(grades)

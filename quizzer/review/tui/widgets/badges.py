@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 
+from rich.color import Color as RichColor
 from rich.style import Style
 from rich.text import Text
 from textual.app import App
+from textual.color import Color
 
 from quizzer.review.tui.library import BADGE_GLYPH, BADGE_TEXT
 
@@ -24,9 +26,11 @@ _ORDER = (
 )
 
 
-def badge_color(app: App, badge: str) -> str:
+def badge_color(app: App, badge: str) -> RichColor:
+    """The theme's colour for a badge, as Rich reads it. Parsed by Textual: the ANSI themes name their colours
+    `ansi_red`, `ansi_default`, which Rich's parser refuses (choosing one from the palette ended the app)."""
     theme = app.current_theme
-    return {
+    value = {
         "verified": theme.success,
         "demonstrated": theme.secondary,
         "failed": theme.error,
@@ -35,6 +39,12 @@ def badge_color(app: App, badge: str) -> str:
         "verifying": theme.accent,
         "checking": theme.secondary,
     }.get(badge) or (theme.foreground or "white")
+    return rich_color(value)
+
+
+def rich_color(value: str) -> RichColor:
+    """A theme's colour as Rich reads it (Textual's parser knows `ansi_red`, `ansi_default`; Rich's does not)."""
+    return Color.parse(value).rich_color
 
 
 def badge_text(app: App, badge: str, suffix: str = "", label: str = "") -> Text:
