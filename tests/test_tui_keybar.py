@@ -132,3 +132,35 @@ async def test_a_disabled_key_rings_the_hovered_key_is_highlighted_with_its_tool
         await pilot.pause()
         assert [key.description for key in bar.keys] == ["Ex", "Off", "palette"]
         assert "Why" not in bar.render_line(0).text and "Off" in bar.render_line(0).text
+
+
+@async_test
+async def test_help_is_shown_as_f1_while_a_text_box_takes_question_marks(tmp_path):
+    """In an answer box `?` is typed (an answer may hold one), so the bar must name the key that opens help."""
+    from textual.widgets import Input
+
+    from quizzer.review.tui.screens.help import HelpScreen
+
+    db = tmp_path / "q.db"
+    seed(db)
+    app = make_app(db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert key_named(app, "Help").key_display == "?"
+        await pilot.press("enter")
+        await settle(pilot)
+        review = app.screen
+        assert isinstance(app.focused, Input)
+        assert key_named(app, "Help").key_display == "F1"
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen is review and app.focused.value == "?"
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("backspace", "1", "0", "enter")  # revealed: the focus leaves the box, `?` is help again
+        await pilot.pause()
+        assert review.revealed and not isinstance(app.focused, Input)
+        assert key_named(app, "Help").key_display == "?"

@@ -31,6 +31,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widgets import Input
 
 from quizzer.core.safetext import UNSAFE
 from quizzer.paths import bundled_decks, default_db
@@ -613,6 +614,13 @@ class QuizzerApp(App[None]):
 
     def action_browse(self) -> None:
         self.open_browser()
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Help's key as it works where the focus is: in a text box `?` is typed into the answer, so the bar
+        says F1 there (the other key of the binding)."""
+        if binding.action == "help" and isinstance(self.focused, Input):
+            return "F1"
+        return super().get_key_display(binding)
 
     def action_help(self) -> None:
         from quizzer.review.tui.screens.help import HelpScreen
