@@ -413,6 +413,48 @@ async def test_an_answer_box_edits_in_the_order_the_keys_were_typed(tmp_path):
 
 
 @async_test
+async def test_every_text_box_of_the_app_edits_in_the_order_the_keys_were_typed(tmp_path):
+    """Every Input on every screen is a tui/keys.TextInput: the browser's search box, the settings'
+    fields and custom study's read 12, left, 1 as "121" and applied backspace late in one burst."""
+    from textual import events
+    from textual.widgets import Input
+
+    from quizzer.review.tui.keys import TextInput, keys_read
+    from quizzer.review.tui.screens.browser import BrowserScreen
+    from quizzer.review.tui.screens.custom import CustomStudyScreen
+    from quizzer.review.tui.screens.review import ReviewScreen
+    from quizzer.review.tui.screens.settings import SettingsScreen
+
+    db = tmp_path / "q.db"
+    seed(db)
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for open_screen, screen_type in [
+            (app.action_browse, BrowserScreen),
+            (app.action_settings, SettingsScreen),
+            (app.action_custom_study, CustomStudyScreen),
+            (lambda: app.post_message(events.Key("enter", None)), ReviewScreen),
+        ]:
+            open_screen()
+            screen = await shown(pilot, screen_type)
+            boxes = list(screen.query(Input))
+            assert boxes, screen_type.__name__
+            assert all(type(box) is TextInput for box in boxes), [(box.id, type(box).__name__) for box in boxes]
+            box = boxes[0]
+            box.focus()
+            await until(pilot, lambda box=box: app.focused is box, f"{box.id} focused")
+            box.value = ""
+            for key in [*"12", "backspace", "3"]:
+                app.post_message(events.Key(key, key if len(key) == 1 else None))  # no wait between keys
+            await keys_read(box)
+            await pilot.pause()
+            assert box.value == "13", (screen_type.__name__, box.id, box.value)
+            app.pop_screen()
+            await pilot.pause()
+
+
+@async_test
 async def test_broken_deck_is_listed_not_fatal(tmp_path):
     decks = tmp_path / "decks"
     decks.mkdir()

@@ -4,7 +4,7 @@ A priority binding runs as its key reaches the app, but the keys before it were 
 focused widget's own message queue and may not have been read yet: a terminal delivers fast typing
 (or tmux send-keys, or ssh with some latency) as one burst, so in `112⏎` the Enter arrives while
 `112` still waits in the answer box. `keys_read` waits until the widgets named have read everything
-already sent to them, so the binding sees what the learner typed. `AnswerInput` keeps the box's own
+already sent to them, so the binding sees what the learner typed. `TextInput`, every text box of the app, keeps its own
 editing keys (backspace, the arrows) in order with the characters around them.
 """
 
@@ -33,9 +33,10 @@ async def keys_read(*widgets: Widget) -> None:
             await asyncio.wait_for(asyncio.gather(*waits), KEYS_READ_LIMIT_SECONDS)
 
 
-class AnswerInput(Input):
-    """An answer box that runs its own key bindings (backspace, the arrows, home and end…) as it reads
-    the key, in order with the characters typed around it.
+class TextInput(Input):
+    """The app's text box (every input on every screen is one; tests/test_tui.py checks): it runs its own
+    key bindings (backspace, the arrows, home and end…) as it reads the key, in order with the characters
+    typed around it.
 
     Textual runs a focused widget's bindings only when the key has gone back up to the app, after the
     characters queued behind it were typed: in one burst `1125`, backspace, `3` read "1125" (the 3 was

@@ -18,6 +18,7 @@ from quizzer.cards.loader import LoadedDeck
 from quizzer.core.safetext import shown
 from quizzer.core.sm2 import CardState
 from quizzer.review.search import Query, SearchError
+from quizzer.review.tui.keys import TextInput
 from quizzer.review.tui.widgets.badges import badge_text
 from quizzer.review.tui.widgets.footer import KeyFooter
 from quizzer.review.tui.widgets.header import TitleBar
@@ -77,7 +78,7 @@ class BrowserScreen(Screen):
     def compose(self) -> ComposeResult:
         yield TitleBar()
         with Horizontal(id="browser-bar"):
-            yield Input(
+            yield TextInput(
                 placeholder="words, tag:cnn, deck:backprop, is:due|new|learning|suspended",
                 id="search",
             )

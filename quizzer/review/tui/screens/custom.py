@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, Static
 
 from quizzer.review.search import Query, SearchError, matching_keys
 from quizzer.review.session import CustomStudy
+from quizzer.review.tui.keys import TextInput
 
 DEFAULT_AHEAD_DAYS = 7
 MAX_AHEAD_DAYS = 3650
@@ -39,12 +40,12 @@ class CustomStudyScreen(ModalScreen[None]):
                 classes="custom-help",
             )
             with Horizontal(classes="custom-row"):
-                yield Input(placeholder="all cards, or tag:… / words / is:new", id="cram-query")
+                yield TextInput(placeholder="all cards, or tag:… / words / is:new", id="cram-query")
                 yield Button("Cram", id="cram", variant="primary")
             yield Static("[b]Review ahead[/b]: reviews due in the next days, scheduled as if due today.",
                          classes="custom-help")  # fmt: skip
             with Horizontal(classes="custom-row"):
-                yield Input(str(DEFAULT_AHEAD_DAYS), id="ahead-days", type="integer", max_length=4)
+                yield TextInput(str(DEFAULT_AHEAD_DAYS), id="ahead-days", type="integer", max_length=4)
                 yield Static("days", id="ahead-unit")
                 yield Button("Review ahead", id="ahead")
             yield Static(id="custom-error")

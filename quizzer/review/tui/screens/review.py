@@ -32,7 +32,7 @@ from quizzer.core.checking import Verdict
 from quizzer.core.safetext import shown
 from quizzer.review.hints import input_hint
 from quizzer.review.session import QueuedCard, Session, suggested_grade
-from quizzer.review.tui.keys import AnswerInput, keys_read
+from quizzer.review.tui.keys import TextInput, keys_read
 from quizzer.review.tui.library import Caution
 from quizzer.review.tui.widgets.badges import badge_color, rich_color
 from quizzer.review.tui.widgets.footer import KeyFooter
@@ -110,7 +110,7 @@ class ReviewScreen(Screen):
         yield Static("↓ more below: the question continues (PgDn scrolls)", id="more-cue")
         with Horizontal(id="answer-row"):
             with Vertical(id="inputs"):
-                yield AnswerInput(id="answer")
+                yield TextInput(id="answer")
                 yield Vertical(id="part-inputs")
             yield Button("Check", id="check", variant="primary", compact=True)
         yield Static(id="answer-help")
@@ -231,7 +231,7 @@ class ReviewScreen(Screen):
         widgets, boxes = [], []
         widest = max(len(instance.render(part.label)) for part in asked)
         for part in asked:
-            box = AnswerInput(
+            box = TextInput(
                 placeholder=input_hint(part.answer, sample_shapes(instance, part)),
                 id=f"answer-{part.id}",
                 classes="part-input",

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Static
 
 from quizzer.review.session import DEFAULT_NEW_PER_DAY, DEFAULT_REVIEWS_PER_DAY, DEFAULT_ROLLOVER_HOUR
+from quizzer.review.tui.keys import TextInput
 from quizzer.review.tui.widgets.footer import KeyFooter
 from quizzer.review.tui.widgets.header import TitleBar
 from quizzer.store import MAX_DAILY_LIMIT
@@ -37,7 +38,7 @@ class SettingsScreen(Screen):
                 classes="settings-help",
             )
             with Horizontal(classes="settings-row", id="settings-rollover-row"):
-                yield Input(
+                yield TextInput(
                     "" if hour is None else str(hour),
                     placeholder=str(DEFAULT_ROLLOVER_HOUR),
                     id="rollover",
@@ -105,7 +106,7 @@ class SettingsScreen(Screen):
 
 def _limit_input(field_id: str, saved: int | None, from_deck: int | None, default: int) -> Input:
     """One deck's daily-limit field: the value saved here, else blank with what applies instead as its placeholder."""
-    return Input(
+    return TextInput(
         _shown(saved),
         placeholder=str(from_deck if from_deck is not None else default),
         id=field_id,
