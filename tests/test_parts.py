@@ -212,6 +212,6 @@ def test_strict_summary_counts_a_card_failed_for_a_missing_figure_as_failed_not_
     console = Console(file=io.StringIO(), width=200)
     report = VerifyReport([], strict=True, console=console)
     report.rows.append(row)
-    assert report.summary_line() == "1 cards: 0 verified, [red]1 failed[/]"
+    assert report.summary_line() == "1 card: 0 verified, [red]1 failed[/]"
     report.print_summary()
     assert "│ vdata │     1 │      0 │            0 │      1 │" in console.file.getvalue()

@@ -62,16 +62,42 @@ def test_a_deck_id_shorter_than_its_header_still_fits_80_columns(deck):
     assert table and all(len(line) <= 80 for line in table), "\n".join(table)
 
 
-def test_the_closing_line_wraps_between_words(tmp_path):
-    """`3 cards: all verified (cards without a verifier are allowed; --strict counts them)` is 82 characters."""
-    deck = Path(__file__).parents[1] / "decks" / "dropout.toml"
-    env = {**os.environ, "COLUMNS": "60", "QUIZZER_HOME": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "-m", "quizzer", "verify", str(deck)], env=env, capture_output=True, text=True, timeout=600
+def unchecked_deck(cards: int) -> str:
+    """A deck of `cards` numeric cards, none with a verifier."""
+    stanza = (
+        '[[cards]]\nid = "c{0}"\nprompt = "{0}?"\nexplanation = "."\nanswer = {{ kind = "numeric", value = {0} }}\n'
     )
+    return 'id = "plain"\ntitle = "Plain"\n' + "".join(stanza.format(n) for n in range(cards))
+
+
+def _verify(target: Path, home: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "60", "QUIZZER_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, "-m", "quizzer", "verify", str(target)], env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_the_closing_line_wraps_between_words(tmp_path):
+    """`3 cards: 0 verified, 3 without a verifier (allowed; --strict counts them)` is 74 characters."""
+    (tmp_path / "decks").mkdir()
+    (tmp_path / "decks" / "plain.toml").write_text(unchecked_deck(3))
+    result = _verify(tmp_path / "decks" / "plain.toml", tmp_path / "home")
     assert result.returncode == 0, result.stdout + result.stderr
     tail = result.stdout.splitlines()[-2:]
     assert all(len(line) <= 60 for line in tail), tail
     assert " ".join(line.strip() for line in tail).endswith(
-        "3 cards: all verified (cards without a verifier are allowed; --strict counts them)"
+        "3 cards: 0 verified, 3 without a verifier (allowed; --strict counts them)"
     ), tail
+
+
+def test_all_verified_says_no_more_and_one_card_is_one(tmp_path):
+    """The note on cards without a verifier came under every run, even when each card had one; "1 cards"."""
+    deck = Path(__file__).parents[1] / "decks" / "dropout.toml"
+    result = _verify(deck, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[-1] == "3 cards: all verified", result.stdout
+    (tmp_path / "decks").mkdir()
+    (tmp_path / "decks" / "one.toml").write_text(unchecked_deck(1))
+    result = _verify(tmp_path / "decks" / "one.toml", tmp_path / "home")
+    tail = " ".join(line.strip() for line in result.stdout.splitlines()[-2:])
+    assert tail == "1 card: 0 verified, 1 without a verifier (allowed; --strict counts them)", result.stdout

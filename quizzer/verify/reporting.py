@@ -225,13 +225,19 @@ class VerifyReport:
         shown_demonstrated = f", {demonstrated} of them demonstrated (by construction, not verified)" * bool(
             demonstrated
         )
+        cards = f"{len(self.rows)} card{'s' * (len(self.rows) != 1)}"
+        passed = sum(self.passed(row) for row in self.rows)
         if not failures:
-            allowed = "" if self.strict else " (cards without a verifier are allowed; --strict counts them)"
-            return f"{len(self.rows)} cards: [green]all verified[/]{shown_demonstrated}{allowed}"
+            unverified = sum(row.outcome.status == "unverified" for row in self.rows)  # no failure without --strict
+            if not unverified:
+                return f"{cards}: [green]all verified[/]{shown_demonstrated}"
+            return (
+                f"{cards}: {passed} verified, [yellow]{unverified} without a verifier[/]"
+                f" (allowed; --strict counts them){shown_demonstrated}"
+            )
         kinds = Counter(_failure_kind(row.outcome) for row in failures)
         named = markup(one_line(", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))))
-        passed = sum(self.passed(row) for row in self.rows)
-        return f"{len(self.rows)} cards: {passed} verified, [red]{named}[/]{shown_demonstrated}"
+        return f"{cards}: {passed} verified, [red]{named}[/]{shown_demonstrated}"
 
     def _print_failure(self, row: Row) -> None:
         outcome = row.outcome
@@ -403,7 +409,11 @@ def read_reports(paths: Iterable[Path]) -> list[Row]:
             if item.get("selected") is not None:
                 expected.add((int(item["selected"]), str(item.get("split", ""))))
     if len(expected) > 1:
-        raise ReportError("the reports come from different selections or splits; merge the shards of one run")
+        raise ReportError(
+            "the reports come from different selections or splits: each shard splits the cards by the durations"
+            " in its verification cache (did a shard start from the cache another one wrote?); give every shard"
+            " the same cache and merge the shards of one run"
+        )
     if expected:
         ((selected, _),) = expected
         if selected != len(rows):
