@@ -282,6 +282,32 @@ async def test_e_edits_the_card_at_its_line_reloads_and_keeps_progress(tmp_path,
 
 
 @async_test
+async def test_an_editor_that_changes_nothing_says_so_and_the_card_stays_as_it_was(tmp_path):
+    from quizzer.review.tui.screens.review import ReviewScreen
+
+    decks = copy_decks(tmp_path)
+    db = tmp_path / "q.db"
+    app = editing_app(db, decks, lambda path, line: Path(path).write_text(Path(path).read_text()))  # :wq, no change
+    messages = record_notifications(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen) and screen.item.key == "basics/sum"
+        card = screen.item.card
+        await pilot.press("1", "0", "enter")
+        await pilot.pause()
+        assert screen.revealed
+        await pilot.press("e")
+        await pilot.pause()
+        assert app.editor_calls, "the editor ran"
+        assert "the deck was edited" not in str(screen.query_one("#hint").render())
+        assert ("Edit", "The deck file is unchanged: nothing was edited.") in messages
+        assert screen.item.card is card and screen.revealed, "the card as it was, its answer still shown"
+
+
+@async_test
 async def test_an_edit_that_breaks_the_deck_shows_its_problems_and_keeps_the_old_deck(tmp_path):
     from quizzer.review.tui.screens.browser import BrowserScreen
 

@@ -545,18 +545,23 @@ class QuizzerApp(App[None]):
         """Open $VISUAL / $EDITOR (else vi) at the card's line in its deck file, then reload the deck.
 
         Returns the reloaded deck, or None when nothing changed hands: the edit broke the deck (its
-        problems are shown; the app keeps the version it had, and `e` edits again), or no editor ran.
+        problems are shown; the app keeps the version it had, and `e` edits again), the file's bytes
+        are the same as before (the editor quit without saving a change), or no editor ran.
         """
         from quizzer.cards.loader import DeckError, card_line, load_deck
 
         assert self.library is not None
         loaded = self.library.loaded_for(key)
         command = editor_command(loaded.path, card_line(loaded, key.partition("/")[2]))
+        before = _file_bytes(loaded.path)
         try:
             self.run_editor(command)
         except (OSError, SuspendNotSupported) as error:
             message = f"Cannot run the editor `{command[0]}`: {error}. Set $EDITOR."
             self.notify(message, title="Edit", severity="error", markup=False)
+            return None
+        if before is not None and _file_bytes(loaded.path) == before:
+            self.notify("The deck file is unchanged: nothing was edited.", title="Edit", markup=False)
             return None
         try:
             edited = load_deck(loaded.path, check_verifiers=False)
@@ -666,3 +671,11 @@ def _session_title(decks) -> str:
     if len(decks) == 1:
         return decks[0].title
     return f"{len(decks)} decks"
+
+
+def _file_bytes(path) -> bytes | None:
+    """The deck file as it is now (compared before and after an edit), or None if it cannot be read."""
+    try:
+        return Path(path).read_bytes()
+    except OSError:
+        return None
