@@ -455,6 +455,29 @@ async def test_every_text_box_of_the_app_edits_in_the_order_the_keys_were_typed(
 
 
 @async_test
+async def test_escape_in_the_browser_does_what_the_key_bar_says(tmp_path):
+    """In the search box the bar said `esc Back` while Escape only moved to the list: it now says so."""
+    from quizzer.review.tui.screens.browser import BrowserScreen
+    from quizzer.review.tui.screens.decks import DecksScreen
+
+    db = tmp_path / "q.db"
+    seed(db)
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.action_browse()
+        screen = await shown(pilot, BrowserScreen)
+        await until(pilot, lambda: app.focused is screen.query_one("#search"), "the search box focused")
+        assert screen.active_bindings["escape"].binding.description == "To the list"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen and app.focused is screen.query_one("#card-table")
+        assert screen.active_bindings["escape"].binding.description == "Back"
+        await pilot.press("escape")
+        await shown(pilot, DecksScreen)
+
+
+@async_test
 async def test_broken_deck_is_listed_not_fatal(tmp_path):
     decks = tmp_path / "decks"
     decks.mkdir()

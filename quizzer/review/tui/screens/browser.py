@@ -59,7 +59,8 @@ class BrowserScreen(Screen):
     first resize, after its first frame: the start-up screen's styles were all applied again and the
     whole screen drawn a second time."""
     BINDINGS = [
-        Binding("escape", "back", "Back"),
+        Binding("escape", "leave_search", "To the list"),  # in the search box Escape leaves it first, as it says
+        Binding("escape", "back", "Back"),  # from the list: back to where the browser was opened
         Binding("slash", "focus_search", "Search", key_display="/"),
         Binding("space", "toggle_suspend", "Suspend", key_display="space"),
         Binding("r", "reset", "Reset"),
@@ -265,8 +266,10 @@ class BrowserScreen(Screen):
         self.query_one("#card-table", DataTable).focus()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action == "focus_table":
+        if action in ("focus_table", "leave_search"):
             return self.query_one("#search", Input).has_focus
+        if action == "back":
+            return not self.query_one("#search", Input).has_focus  # the key bar shows what Escape does
         if action in ("toggle_suspend", "reset", "reverify", "edit"):
             if self.query_one("#search", Input).has_focus:
                 return False
@@ -277,11 +280,10 @@ class BrowserScreen(Screen):
         self.query_one("#search", Input).focus()
 
     def action_back(self) -> None:
-        search = self.query_one("#search", Input)
-        if search.has_focus:
-            self.query_one("#card-table", DataTable).focus()
-        else:
-            self.dismiss()
+        self.dismiss()
+
+    def action_leave_search(self) -> None:
+        self.query_one("#card-table", DataTable).focus()
 
     def action_toggle_suspend(self) -> None:
         key = self._highlighted()
