@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from quizzer.output import SafeGroup, echo, workflow_commands_paused
-from quizzer.paths import bundled_decks, default_decks
+from quizzer.paths import bundled_decks, default_decks, relative_to_cwd
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -911,25 +911,18 @@ def new(deck, card_id, kind, root, title, params) -> None:
     except AuthoringError as error:
         echo(f"error: {error}", err=True)
         sys.exit(1)
-    shown = _shown_path(made.deck_path)
+    shown = relative_to_cwd(made.deck_path)
     echo(("Created deck " if made.deck_created else "Added to deck ") + f"'{made.deck_id}': {shown}")
     echo(f"Added card '{made.card_id}' ({made.kind}) at {shown}:{made.card_line}")
     if made.verifier_created:
-        echo(f"Created verifier stub {_shown_path(made.verifier_path)} (it fails until you write it)")
+        echo(f"Created verifier stub {relative_to_cwd(made.verifier_path)} (it fails until you write it)")
     else:
-        echo(f"Kept the existing verifier {_shown_path(made.verifier_path)}")
+        echo(f"Kept the existing verifier {relative_to_cwd(made.verifier_path)}")
     if made.schema_path:
-        echo(f"Wrote {_shown_path(made.schema_path)} (editors validate the deck against it)")
+        echo(f"Wrote {relative_to_cwd(made.schema_path)} (editors validate the deck against it)")
     for problem in problems_after(made):
         echo(f"warning: {problem}", err=True)
-    echo("\nNext:\n" + next_steps(made, shown, _shown_path(made.verifier_path)))
-
-
-def _shown_path(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    echo("\nNext:\n" + next_steps(made, shown, relative_to_cwd(made.verifier_path)))
 
 
 @main.command()
@@ -1064,7 +1057,7 @@ def import_csv_command(file, output, force, deck) -> None:
 
 def _report_import(summary) -> None:
     for path in summary.decks:
-        echo(f"wrote {_shown_path(path)}")
+        echo(f"wrote {relative_to_cwd(path)}")
     echo(str(summary))
     for problem in summary.problems:
         echo(f"lint: {problem}", err=True)

@@ -35,3 +35,12 @@ def default_db() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("quizzer", appauthor=False)) / "quizzer.db"
+
+
+def relative_to_cwd(path: Path) -> str:
+    """`path` relative to the working directory when it lies inside it, else as given: what a message shows
+    (an author reads `decks/x.toml`; GitHub's annotations are relative to the checkout)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

@@ -30,6 +30,7 @@ from quizzer.core.safetext import one_line, shown, shown_data, xml_text
 from quizzer.files import TooLarge, read_regular
 from quizzer.output import console as safe_console
 from quizzer.output import markup
+from quizzer.paths import relative_to_cwd
 from quizzer.verify.execution import Outcome
 from quizzer.verify.runner import Job, Verified
 
@@ -68,7 +69,7 @@ class Row:
         return cls(
             job.loaded.deck.id,
             job.card.id,
-            _shown(job.loaded.path),
+            relative_to_cwd(job.loaded.path),
             line,
             job.card.verifier or "",
             verified.cached,
@@ -349,14 +350,6 @@ def github_command(level: str, message: str, **properties: str | int) -> str:
 
     props = ",".join(f"{name}={escape(str(value), True)}" for name, value in properties.items())
     return f"::{level} {props}::{escape(message, False)}"
-
-
-def _shown(path: Path) -> str:
-    """A path relative to the working directory when inside it (annotations are relative to the checkout)."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 class ReportError(ValueError):
