@@ -114,12 +114,12 @@ def test_the_authoring_guide_parametric_example_lints_verifies_and_fails_when_an
 
     guide = (Path(__file__).resolve().parent.parent / "AUTHORING.md").read_text()
     stanza = next(block for block in re.findall(r"```toml\n(.*?)```", guide, re.S) if 'id = "conv-width"' in block)
-    source = re.search(r"`verifiers/drills/conv_width.py`:\n\n```python\n(.*?)```", guide, re.S).group(1)
+    source = re.search(r"`verifiers/my-drills/conv_width.py`:\n\n```python\n(.*?)```", guide, re.S).group(1)
     (tmp_path / "decks").mkdir()
-    (tmp_path / "verifiers" / "drills").mkdir(parents=True)
-    deck = tmp_path / "decks" / "drills.toml"
-    deck.write_text('id = "drills"\ntitle = "Drills"\n' + stanza)
-    (tmp_path / "verifiers" / "drills" / "conv_width.py").write_text(source)
+    (tmp_path / "verifiers" / "my-drills").mkdir(parents=True)
+    deck = tmp_path / "decks" / "my-drills.toml"
+    deck.write_text('id = "my-drills"\ntitle = "My drills"\n' + stanza)
+    (tmp_path / "verifiers" / "my-drills" / "conv_width.py").write_text(source)
     assert lint(deck) == []
     loaded = load_deck(deck)
     card = loaded.deck.card("conv-width")
